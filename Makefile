@@ -1,0 +1,54 @@
+# Tocsin: every set-up step lives here, so a fresh machine needs only `make run` or `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+STATIC := tocsin/web/static/.vite/manifest.json
+FRONT_SRC := $(shell find frontend/src frontend/public -type f 2>/dev/null) frontend/package-lock.json frontend/vite.config.ts
+
+.PHONY: run install frontend test test-embedded test-cluster test-long lint bench clean demo
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+frontend/node_modules/.package-lock.json: frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund
+	touch $@
+
+$(STATIC): frontend/node_modules/.package-lock.json $(FRONT_SRC)
+	cd frontend && npm run build
+
+frontend: $(STATIC)
+
+run: install frontend
+	$(BIN)/tocsin db upgrade
+	$(BIN)/tocsin serve --host 127.0.0.1 --port 8000
+
+# The whole suite, both modes (embedded: SQLite + in-process bus; cluster: PostgreSQL + NATS).
+test: install frontend lint
+	$(BIN)/python -m pytest -m "not long" -p no:cacheprovider
+
+test-embedded: install frontend
+	TOCSIN_TEST_MODES=embedded $(BIN)/python -m pytest -m "not long"
+
+test-cluster: install frontend
+	TOCSIN_TEST_MODES=cluster $(BIN)/python -m pytest -m "not long"
+
+test-long: install frontend
+	$(BIN)/python -m pytest -m long
+
+lint: install
+	$(BIN)/ruff check tocsin tests bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+bench: install
+	@ls bench/*.py >/dev/null 2>&1 && for b in bench/[a-z]*.py; do $(BIN)/python -m bench.$$(basename $$b .py) || exit 1; done || echo "no benchmarks yet"
+
+clean:
+	rm -rf $(VENV) frontend/node_modules tocsin/web/static/assets tocsin/web/static/.vite var

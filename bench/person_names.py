@@ -1,0 +1,137 @@
+"""Synthetic French names for the person-search benchmark, and the misspelt queries people type.
+
+No Faker here (it is not a dependency): common French given and family names (INSEE's most
+frequent ones, public facts), compound given names, particles, and invented family names built
+from French syllables, so the vocabulary has the tens of thousands of distinct words a real
+registry of a million people has (a registry of 300 surnames would flatter any index).
+"""
+
+from __future__ import annotations
+
+import random
+import unicodedata
+
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+GIVEN = _words(
+    "Marie Jean Pierre Michel André Philippe René Louis Alain Jacques Bernard Marcel Daniel "
+    "Roger Robert Paul Claude Christian Henri Georges Nicolas François Patrick Gérard Christophe "
+    "Joseph Julien Frédéric Éric Laurent Stéphane David Pascal Thierry Olivier Sébastien Thomas "
+    "Alexandre Antoine Maxime Hugo Lucas Théo Nathan Mathis Enzo Léo Louis Gabriel Raphaël Arthur "
+    "Jules Adam Ethan Noah Mohamed Karim Yacine Mehdi Rayan Sofiane Hélène Anne Catherine "
+    "Françoise Monique Isabelle Sylvie Nathalie Martine Nicole Christine Valérie Sandrine "
+    "Céline Sophie "
+    "Julie Aurélie Émilie Camille Léa Manon Chloé Emma Inès Jade Louise Alice Lina Zoé Juliette "
+    "Margaux Clémence Pauline Mathilde Océane Lucie Élodie Laetitia Amélie Agathe Gaëlle Maëlle "
+    "Noémie Anaïs Fatima Amina Yasmine Sarah Leïla Nadia Samira Aïcha Ophélie Héloïse Bérénice "
+    "Gauthier Gaultier Gautier Philippine Mickaël Michaël Jérôme Jérémy Loïc Yannick Gwenaël "
+    "Benoît Grégoire Rémi Cédric Fabrice Ludovic Vincent Xavier Yves Guillaume Benjamin Quentin"
+)
+COMPOUND_FIRST = ("Jean", "Marie", "Anne", "Pierre", "Paul", "Louis")
+COMPOUND_SECOND = ("Pierre", "Paul", "Luc", "Claude", "François", "Hélène", "Christine",
+                   "Louise", "Marc", "Baptiste", "Michel", "Sophie", "Laure", "Charlotte")
+FAMILY = _words(
+    "Martin Bernard Thomas Petit Robert Richard Durand Dubois Moreau Laurent Simon Michel "
+    "Lefèvre Leroy Roux David Bertrand Morel Fournier Girard Bonnet Dupont Lambert Fontaine "
+    "Rousseau Vincent Muller Lefebvre Faure André Mercier Blanc Guérin Boyer Garnier Chevalier "
+    "François Legrand Gauthier Garcia Perrin Robin Clément Morin Nicolas Henry Roussel Mathieu "
+    "Gautier Masson Marchand Duval Denis Dumont Marie Lemaire Noël Meyer Dufour Meunier Brun "
+    "Blanchard Giraud Joly Rivière Lucas Brunet Gaillard Barbier Arnaud Martinez Gérard Roche "
+    "Renard Schmitt Roy Leroux Colin Vidal Caron Picard Roger Fabre Aubert Lemoine Renaud Dumas "
+    "Lacroix Olivier Philippe Bourgeois Pierre Benoît Rey Leclerc Payet Rolland Leclercq "
+    "Guillaume Lecomte Lopez Jean Dupuy Guillot Hubert Berger Carpentier Sanchez Dupuis Moulin "
+    "Louis Deschamps Huet Vasseur Perez Boucher Fleury Royer Klein Jacquet Adam Paris Poirier "
+    "Marty Aubry Guyot Carré Charles Renault Charpentier Ménard Maillard Baron Bertin Bailly "
+    "Hervé Schneider Fernandez Collet Léger Bouvier Julien Prévost Millet Perrot Daniel Cousin "
+    "Germain Breton Besson Langlois Rémy Pelletier Lebrun Benali Haddad Mansouri Belkacem "
+    "Nguyen Tran Diallo Traoré Cissé Kone"
+)
+PARTICLE_NAMES = ("de la Fontaine", "de Villiers", "Le Goff", "Le Gall", "de Montfort",
+                  "du Pont", "de la Tour", "Le Roux", "d'Arcy", "de Saint-Exupéry")
+SYLLABLES = _words(
+    "ba be bi bo bou bri bru ca ce cha che chi co cou cour da de di do du fa fe fi fon "
+    "ga ge gi go gou gra gre gui la le li lo lou lan lin ma me mi mo mou mar mer "
+    "na ne ni no nou pa pe pi po pou pra pre ra re ri ro rou sa se si so sou ta te ti "
+    "to tou tra tre va ve vi vo vau ville mont val court bert mand ret ron rin lot"
+)
+ENDINGS = ("", "t", "d", "x", "s", "ault", "eau", "ier", "et", "in", "on", "and", "y", "e")
+
+
+def invented_family(rng: random.Random) -> str:
+    """Return a plausible French-looking family name (2-3 syllables and an ending)."""
+    word = "".join(rng.choice(SYLLABLES) for _ in range(rng.choice((2, 2, 3)))) + rng.choice(
+        ENDINGS)
+    return word.capitalize()
+
+
+def make_families(rng: random.Random, invented: int) -> list[str]:
+    """Return the family-name pool: real names (weighted up) and ``invented`` others."""
+    pool = list(FAMILY) * 40 + list(PARTICLE_NAMES) * 10
+    pool += list({invented_family(rng) for _ in range(invented)})
+    return pool
+
+
+def make_name(rng: random.Random, families: list[str]) -> tuple[str, str, str]:
+    """Return (full_name, given_name, family_name) of one synthetic person."""
+    if rng.random() < 0.12:
+        given = f"{rng.choice(COMPOUND_FIRST)}-{rng.choice(COMPOUND_SECOND)}"
+    else:
+        given = rng.choice(GIVEN)
+    family = rng.choice(families)
+    return f"{given} {family}", given, family
+
+
+def strip_accents(text: str) -> str:
+    """Drop accents as a hurried phone user does."""
+    return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
+
+
+PHONETIC_SWAPS = (("ph", "f"), ("th", "t"), ("eau", "o"), ("au", "o"), ("ault", "aut"),
+                  ("ck", "k"), ("qu", "k"), ("ll", "l"), ("mm", "m"), ("nn", "n"), ("ss", "s"),
+                  ("ai", "é"), ("y", "i"), ("an", "en"), ("ç", "s"), ("f", "ph"), ("é", "ai"))
+
+
+def typo(rng: random.Random, word: str, edits: int) -> str:
+    """Apply ``edits`` random edits (substitution, deletion, insertion, transposition)."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    chars = list(word)
+    for _ in range(edits):
+        if len(chars) < 3:
+            break
+        i = rng.randrange(1, len(chars))  # people rarely get the first letter wrong
+        kind = rng.choice(("sub", "del", "ins", "swap"))
+        if kind == "sub":
+            chars[i] = rng.choice(letters)
+        elif kind == "del":
+            del chars[i]
+        elif kind == "ins":
+            chars.insert(i, rng.choice(letters))
+        elif i + 1 < len(chars):
+            chars[i], chars[i + 1] = chars[i + 1], chars[i]
+    return "".join(chars)
+
+
+def variant(rng: random.Random, given: str, family: str) -> tuple[str, str]:
+    """Return (kind, query) for a name as a relative might type it."""
+    kind = rng.choice(("accents", "swap", "typo1", "typo2", "phonetic", "hyphen", "lower"))
+    if kind == "accents":
+        return kind, strip_accents(f"{given} {family}")
+    if kind == "swap":
+        return kind, f"{family} {given}"
+    if kind in ("typo1", "typo2"):
+        longest = max((given, family), key=len)
+        changed = typo(rng, longest, 1 if kind == "typo1" else 2)
+        return kind, f"{given} {family}".replace(longest, changed, 1)
+    if kind == "phonetic":
+        text = f"{given} {family}".lower()
+        swaps = [s for s in PHONETIC_SWAPS if s[0] in text]
+        if swaps:
+            old, new = rng.choice(swaps)
+            return kind, text.replace(old, new, 1)
+        return kind, text
+    if kind == "hyphen":
+        return kind, f"{given} {family}".replace("-", " ").replace("'", " ")
+    return kind, f"{given} {family}".lower()

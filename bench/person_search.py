@@ -1,0 +1,255 @@
+"""Benchmark of person search: our index against a naive full scan (and pg_trgm), same run.
+
+``python -m bench.person_search`` generates ``--n`` synthetic French person records (default
+1,000,000; see ``bench/person_names.py``) into a fresh, migrated SQLite database (embedded mode),
+indexed exactly as the service indexes a record (same tokens, phonetic keys and vocabulary), then
+runs a query set of accent drops, given/family swaps, one- and two-letter typos, French phonetic
+respellings, hyphen/space changes and lower case, each with a known answer. A hit is right when a
+top-10 result has the target's name (a million people share names: "Marie Martin" is many).
+
+Compared, on the same records and queries:
+- **ours**: ``tocsin.persons.search.search`` (index keys + vocabulary expansion + re-ranking);
+- **naive**: rapidfuzz ``token_sort_ratio`` over every folded name in memory (``process.extract``,
+  C++ and multi-threaded internally) — what one writes without an index;
+- **pg_trgm** (with ``--pg``, if PostgreSQL answers at ``TOCSIN_BENCH_PG``): the same folded
+  names in a table with a GIN ``gin_trgm_ops`` index, ``WHERE name % q ORDER BY similarity``.
+
+Prints recall@10 and latency per query (p50, p95, mean) for each, and the latency ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import random
+import statistics
+import tempfile
+import time
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from pathlib import Path
+
+from rapidfuzz import fuzz, process
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+from sqlalchemy import text
+
+from bench.person_names import make_families, make_name, variant
+from tocsin.core.db import make_engine, make_sessionmaker
+from tocsin.core.migrate import upgrade
+from tocsin.persons import search
+from tocsin.persons.phonetic import fold
+
+console = Console()
+PG_DSN = os.environ.get("TOCSIN_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+STAMP = "2026-11-23 00:00:00.000000"
+PURGE = "2027-01-22 00:00:00.000000"
+
+
+def build(db_path: Path, n: int, seed: int) -> list[tuple[str, str, str]]:
+    """Create and fill the database; return the (full, given, family) names by id - 1."""
+    rng = random.Random(seed)
+    families = make_families(rng, invented=max(1000, n // 25))
+    url = f"sqlite:///{db_path}"
+    upgrade(url)
+    engine = make_engine(url, pool_size=1)
+    raw = engine.raw_connection()
+    cur = raw.cursor()
+    cur.execute("PRAGMA synchronous=OFF")
+    cur.execute("DROP INDEX ix_person_search_key_key")
+    cur.execute("DROP INDEX ix_person_search_key_person_id")
+    names: list[tuple[str, str, str]] = []
+    terms: set[str] = set()
+    chunk = 20_000
+    start = time.perf_counter()
+    with Progress(console=console, transient=False) as progress:
+        task = progress.add_task(f"generating {n:,} persons", total=n)
+        for base in range(0, n, chunk):
+            persons, keys = [], []
+            for pid in range(base + 1, min(n, base + chunk) + 1):
+                full, given, family = make_name(rng, families)
+                names.append((full, given, family))
+                plain, joined = search.record_tokens([full, given, family])
+                words = plain + joined
+                terms.update(words)
+                persons.append((pid, f"bench.example/person.{pid}", STAMP, STAMP, full, given,
+                                family, PURGE, search.stored_form(plain, joined)))
+                keys.extend((k, pid) for k in search.index_keys(words))
+            cur.executemany(
+                "INSERT INTO person (id, person_record_id, entry_date, source_date, full_name, "
+                "given_name, family_name, purge_at, search_tokens) VALUES (?,?,?,?,?,?,?,?,?)",
+                persons)
+            cur.executemany("INSERT INTO person_search_key (key, person_id) VALUES (?, ?)", keys)
+            raw.commit()
+            progress.advance(task, len(persons))
+        task = progress.add_task("indexing", total=1)
+        cur.execute("CREATE INDEX ix_person_search_key_key ON person_search_key (key, person_id)")
+        cur.execute("CREATE INDEX ix_person_search_key_person_id ON person_search_key (person_id)")
+        cur.executemany("INSERT INTO person_search_term (term) VALUES (?)", [(t,) for t in terms])
+        cur.execute("ANALYZE")
+        raw.commit()
+        progress.advance(task)
+    rows = cur.execute("SELECT count(*) FROM person_search_key").fetchone()[0]
+    raw.close()
+    engine.dispose()
+    console.print(f"built {n:,} persons, {rows:,} index keys, {len(terms):,} distinct words "
+                  f"in {time.perf_counter() - start:.0f} s ({db_path.stat().st_size >> 20} MiB)")
+    return names
+
+
+def make_queries(names: list[tuple[str, str, str]], count: int, seed: int
+                 ) -> list[tuple[str, str, str]]:
+    """Return (kind, query, folded target name) for ``count`` random records."""
+    rng = random.Random(seed + 1)
+    out = []
+    for _ in range(count):
+        full, given, family = names[rng.randrange(len(names))]
+        kind, query = variant(rng, given, family)
+        out.append((kind, query, fold(full)))
+    return out
+
+
+class Result:
+    """Latencies and hits of one method."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.latencies: list[float] = []
+        self.hits = 0
+        self.by_kind: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+
+    def add(self, kind: str, seconds: float, hit: bool) -> None:
+        self.latencies.append(seconds * 1000)
+        self.hits += hit
+        self.by_kind[kind][0] += hit
+        self.by_kind[kind][1] += 1
+
+    def pct(self, q: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+    @property
+    def recall(self) -> float:
+        return self.hits / len(self.latencies)
+
+    @property
+    def mean(self) -> float:
+        return statistics.fmean(self.latencies)
+
+
+def run(name: str, queries: list[tuple[str, str, str]], folded: list[str],
+        find: Callable[[str], list[int]]) -> Result:
+    """Time ``find`` (query -> ids of the top 10) on every query."""
+    result = Result(name)
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task(name, total=len(queries))
+        for kind, query, target in queries:
+            start = time.perf_counter()
+            ids = find(query)
+            elapsed = time.perf_counter() - start
+            result.add(kind, elapsed, any(folded[i - 1] == target for i in ids))
+            progress.advance(task)
+    return result
+
+
+def pg_trgm(folded: list[str]) -> tuple[Callable[[str], list[int]], Callable[[], None]] | None:
+    """Load the names into a scratch PostgreSQL database with a trigram index, or None."""
+    try:
+        import psycopg
+
+        admin = psycopg.connect(PG_DSN, autocommit=True, connect_timeout=3)
+    except Exception as exc:  # no server: the comparison is skipped, and said so
+        console.print(f"[yellow]pg_trgm skipped: {exc.__class__.__name__}")
+        return None
+    dbname = f"tocsin_bench_{uuid.uuid4().hex[:8]}"
+    admin.execute(f'CREATE DATABASE "{dbname}"')
+    conn = psycopg.connect(PG_DSN.rsplit("/", 1)[0] + "/" + dbname, autocommit=True)
+    start = time.perf_counter()
+    conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    conn.execute("CREATE TABLE names (id integer PRIMARY KEY, name text NOT NULL)")
+    with conn.cursor().copy("COPY names (id, name) FROM STDIN") as copy:
+        for i, name in enumerate(folded, 1):
+            copy.write_row((i, name))
+    conn.execute("CREATE INDEX names_trgm ON names USING gin (name gin_trgm_ops)")
+    conn.execute("ANALYZE names")
+    console.print(f"pg_trgm: loaded and indexed in {time.perf_counter() - start:.0f} s")
+
+    def find(query: str) -> list[int]:
+        q = fold(query)
+        rows = conn.execute(
+            "SELECT id FROM names WHERE name %% %s ORDER BY similarity(name, %s) DESC LIMIT 10",
+            (q, q)).fetchall()
+        return [r[0] for r in rows]
+
+    def drop() -> None:
+        conn.close()
+        admin.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+        admin.close()
+
+    return find, drop
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--n", type=int, default=1_000_000, help="records to generate")
+    parser.add_argument("--queries", type=int, default=400, help="queries for ours and pg_trgm")
+    parser.add_argument("--naive-queries", type=int, default=60,
+                        help="queries for the (slow) naive scan")
+    parser.add_argument("--pg", action="store_true", help="also measure PostgreSQL pg_trgm")
+    parser.add_argument("--seed", type=int, default=13)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="tocsin-bench-") as tmp:
+        db_path = Path(tmp) / "persons.db"
+        names = build(db_path, args.n, args.seed)
+        folded = [fold(full) for full, _, _ in names]
+        queries = make_queries(names, args.queries, args.seed)
+        engine = make_engine(f"sqlite:///{db_path}", pool_size=1)
+        session = make_sessionmaker(engine)()
+        session.execute(text("SELECT 1"))
+        search.search(session, "warm up", limit=10)  # loads the vocabulary once per worker
+
+        def ours(query: str) -> list[int]:
+            return [h.person_id for h in search.search(session, query, limit=10)]
+
+        def naive(query: str) -> list[int]:
+            found = process.extract(fold(query), folded, scorer=fuzz.token_sort_ratio,
+                                    processor=None, limit=10)
+            return [index + 1 for _, _, index in found]
+
+        results = [run("ours", queries, folded, ours),
+                   run("naive scan", queries[: args.naive_queries], folded, naive)]
+        if args.pg:
+            pg = pg_trgm(folded)
+            if pg is not None:
+                find, drop = pg
+                try:
+                    results.append(run("pg_trgm", queries, folded, find))
+                finally:
+                    drop()
+        session.close()
+        engine.dispose()
+
+    table = Table(title=f"person search, {args.n:,} records, {platform.node()} "
+                        f"({os.cpu_count()} CPUs, Python {platform.python_version()})")
+    for column in ("method", "queries", "recall@10", "p50 ms", "p95 ms", "mean ms"):
+        table.add_column(column, justify="right")
+    for r in results:
+        table.add_row(r.name, str(len(r.latencies)), f"{r.recall:.3f}", f"{r.pct(0.5):.1f}",
+                      f"{r.pct(0.95):.1f}", f"{r.mean:.1f}")
+    console.print(table)
+    ours_r, naive_r = results[0], results[1]
+    console.print(f"naive / ours: {naive_r.pct(0.5) / ours_r.pct(0.5):.0f}x at p50, "
+                  f"{naive_r.mean / ours_r.mean:.0f}x on the mean")
+    kinds = Counter(kind for kind, _, _ in queries)
+    for r in results:
+        per_kind = ", ".join(f"{k} {r.by_kind[k][0]}/{r.by_kind[k][1]}" for k in sorted(kinds)
+                             if r.by_kind[k][1])
+        console.print(f"{r.name} hits by kind: {per_kind}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,112 @@
+/**
+ * Shared by the citizen alerts page and the authority console: the alert shape the API
+ * returns, a Leaflet map (no base layer unless the deployment names a tile server), and the
+ * drawing of an alert's areas (CAP polygons and circles).
+ */
+import L from "leaflet";
+import "leaflet/dist/leaflet.css";
+
+export interface Info {
+  language: string | null;
+  event: string;
+  headline: string | null;
+  description: string | null;
+  instruction: string | null;
+  web: string | null;
+  categories: string[];
+  urgency: string;
+  severity: string;
+  certainty: string;
+  onset: string | null;
+  expires: string | null;
+}
+
+export interface Area {
+  desc: string;
+  polygons: [number, number][][];
+  circles: { lat: number; lon: number; radius_km: number }[];
+}
+
+export interface Alert {
+  id: string;
+  identifier: string;
+  status: string;
+  msg_type: string;
+  state: string;
+  author: string;
+  approver: string | null;
+  parent_id: string | null;
+  published_at: string | null;
+  expires_at: string | null;
+  note: string | null;
+  infos: Info[];
+  areas: Area[];
+  cap_url: string | null;
+}
+
+export const PARIS: L.LatLngTuple = [48.8566, 2.3522];
+
+/** Create a map in `el`; tiles only when the deployment set TOCSIN_MAP_TILES_URL. */
+export function createMap(el: HTMLElement, tiles: string): L.Map {
+  const map = L.map(el, { center: PARIS, zoom: 12, zoomControl: true });
+  if (tiles) {
+    L.tileLayer(tiles, { maxZoom: 19, attribution: "© OpenStreetMap" }).addTo(map);
+  }
+  return map;
+}
+
+const COLOURS: Record<string, string> = {
+  Extreme: "#c9191e",
+  Severe: "#b34000",
+  Moderate: "#000091",
+  Minor: "#18753c",
+};
+
+/** Draw an alert's areas into `layer`; return their bounds (if any). */
+export function drawAreas(layer: L.LayerGroup, alert: Alert): L.LatLngBounds | null {
+  const colour = COLOURS[alert.infos[0]?.severity ?? ""] ?? "#3a3a3a";
+  let bounds: L.LatLngBounds | null = null;
+  const add = (shape: L.Polygon | L.Circle): void => {
+    shape.addTo(layer);
+    bounds = bounds ? bounds.extend(shape.getBounds()) : shape.getBounds();
+  };
+  for (const area of alert.areas) {
+    for (const ring of area.polygons) {
+      add(L.polygon(ring, { color: colour, weight: 2, fillOpacity: 0.2 }).bindTooltip(area.desc));
+    }
+    for (const c of area.circles) {
+      add(
+        L.circle([c.lat, c.lon], { radius: c.radius_km * 1000, color: colour, fillOpacity: 0.2 })
+          .bindTooltip(area.desc),
+      );
+    }
+  }
+  return bounds;
+}
+
+/** Pick the `<info>` in the page language, else the first. */
+export function infoFor(alert: Alert, lang: string): Info | undefined {
+  return alert.infos.find((i) => (i.language ?? "").startsWith(lang)) ?? alert.infos[0];
+}
+
+/** Append an element with text (never HTML: texts come from the API). */
+export function el<K extends keyof HTMLElementTagNameMap>(
+  parent: HTMLElement,
+  tag: K,
+  text = "",
+  className = "",
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (text) node.textContent = text;
+  if (className) node.className = className;
+  parent.appendChild(node);
+  return node;
+}
+
+export function formatDate(iso: string | null, lang: string): string {
+  if (!iso) return "";
+  return new Intl.DateTimeFormat(lang === "en" ? "en-GB" : "fr-FR", {
+    dateStyle: "short",
+    timeStyle: "short",
+  }).format(new Date(iso));
+}

@@ -1,0 +1,173 @@
+/**
+ * The administrator's page: sign in, manage accounts, read the audit log.
+ * All text comes from the server (data-i18n-*); all data from admin-only API routes.
+ */
+import "../styles/base.css";
+import "../styles/staff.css";
+import { messagesFrom, pageLang } from "../lib/i18n";
+import { ApiFailure, api, currentRole, login, logout } from "../lib/staff";
+
+interface User {
+  username: string;
+  role: string;
+  is_active: boolean;
+  created_at: string;
+}
+
+interface AuditEntry {
+  at: string;
+  actor: string;
+  role: string;
+  action: string;
+  object_type: string;
+  object_id: string;
+  reason: string;
+}
+
+const root = document.getElementById("admin-app") as HTMLElement;
+const t = messagesFrom(root);
+const $ = <E extends Element>(selector: string): E => root.querySelector(selector) as E;
+const dateFormat = new Intl.DateTimeFormat(pageLang() === "en" ? "en-GB" : "fr-FR", {
+  dateStyle: "short",
+  timeStyle: "medium",
+});
+
+function cell(row: HTMLTableRowElement, text: string): HTMLTableCellElement {
+  const td = row.insertCell();
+  td.textContent = text;
+  return td;
+}
+
+function say(name: string, text: string, ok: boolean): void {
+  const el = $<HTMLElement>(`[data-message="${name}"]`);
+  el.textContent = text;
+  el.classList.toggle("is-error", !ok);
+  el.classList.toggle("is-ok", ok);
+}
+
+function failureText(error: unknown): string {
+  return error instanceof ApiFailure ? error.message : String(error);
+}
+
+function show(view: "login" | "console"): void {
+  $<HTMLElement>('[data-view="login"]').hidden = view !== "login";
+  $<HTMLElement>('[data-view="console"]').hidden = view !== "console";
+}
+
+async function loadUsers(): Promise<void> {
+  const users = await api<User[]>("/api/v1/users");
+  const body = $<HTMLTableSectionElement>('[data-table="users"]');
+  body.replaceChildren();
+  for (const user of users) {
+    const row = body.insertRow();
+    row.dataset.username = user.username;
+    cell(row, user.username);
+    cell(row, user.role);
+    const status = cell(row, "");
+    const pill = document.createElement("span");
+    pill.className = `status-pill ${user.is_active ? "is-ok" : "is-off"}`;
+    pill.textContent = user.is_active ? t("admin.active") : t("admin.inactive");
+    status.append(pill);
+    cell(row, dateFormat.format(new Date(user.created_at)));
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = user.is_active ? "btn btn-danger" : "btn btn-secondary";
+    button.textContent = user.is_active ? t("admin.deactivate") : t("admin.activate");
+    button.addEventListener("click", () => {
+      void api(`/api/v1/users/${encodeURIComponent(user.username)}`, {
+        method: "PATCH",
+        body: JSON.stringify({ is_active: !user.is_active }),
+      }).then(loadUsers, (e: unknown) => say("create", failureText(e), false));
+    });
+    cell(row, "").append(button);
+  }
+}
+
+async function loadAudit(): Promise<void> {
+  const form = new FormData($<HTMLFormElement>('[data-form="audit"]'));
+  const params = new URLSearchParams({ limit: "100" });
+  for (const [key, value] of form.entries()) {
+    if (typeof value === "string" && value.trim()) params.set(key, value.trim());
+  }
+  const page = await api<{ total: number; entries: AuditEntry[] }>(`/api/v1/audit?${params}`);
+  $<HTMLElement>("[data-audit-total]").textContent = `${page.total} ${t("admin.total")}`;
+  const body = $<HTMLTableSectionElement>('[data-table="audit"]');
+  body.replaceChildren();
+  if (page.entries.length === 0) {
+    const row = body.insertRow();
+    const td = cell(row, t("admin.no_entries"));
+    td.colSpan = 6;
+  }
+  for (const entry of page.entries) {
+    const row = body.insertRow();
+    cell(row, dateFormat.format(new Date(entry.at)));
+    cell(row, entry.actor);
+    cell(row, entry.role);
+    cell(row, entry.action);
+    cell(row, `${entry.object_type} ${entry.object_id}`);
+    cell(row, entry.reason);
+  }
+}
+
+async function openConsole(): Promise<void> {
+  show("console");
+  $<HTMLElement>("[data-whoami]").textContent = currentRole() ?? "";
+  try {
+    await loadUsers();
+    await loadAudit();
+  } catch (error) {
+    logout();
+    show("login");
+    say("login", failureText(error), false);
+  }
+}
+
+$<HTMLFormElement>('[data-form="login"]').addEventListener("submit", (event) => {
+  event.preventDefault();
+  const data = new FormData(event.currentTarget as HTMLFormElement);
+  login(String(data.get("username")), String(data.get("password"))).then(
+    (role) => {
+      if (role !== "admin") {
+        logout();
+        say("login", t("admin.wrong_role"), false);
+        return;
+      }
+      say("login", "", true);
+      void openConsole();
+    },
+    (error: unknown) => say("login", `${t("admin.login_failed")} : ${failureText(error)}`, false),
+  );
+});
+
+$<HTMLFormElement>('[data-form="create"]').addEventListener("submit", (event) => {
+  event.preventDefault();
+  const form = event.currentTarget as HTMLFormElement;
+  const data = new FormData(form);
+  const body = {
+    username: String(data.get("username")),
+    password: String(data.get("password")),
+    role: String(data.get("role")),
+  };
+  api("/api/v1/users", { method: "POST", body: JSON.stringify(body) }).then(
+    () => {
+      say("create", `${t("admin.created")} : ${body.username}`, true);
+      form.reset();
+      return loadUsers().then(loadAudit);
+    },
+    (error: unknown) => say("create", failureText(error), false),
+  );
+});
+
+$<HTMLFormElement>('[data-form="audit"]').addEventListener("submit", (event) => {
+  event.preventDefault();
+  void loadAudit();
+});
+
+$<HTMLButtonElement>('[data-action="logout"]').addEventListener("click", () => {
+  void api("/api/v1/auth/logout", { method: "POST" }).finally(() => {
+    logout();
+    show("login");
+  });
+});
+
+if (currentRole() === "admin") void openConsole();

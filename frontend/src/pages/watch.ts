@@ -1,0 +1,271 @@
+/**
+ * The moderators' console: sign in, review the prioritised queue (images blurred until clicked,
+ * each view audited by the API), decide with a reason, issue removal orders and watch their
+ * one-hour deadlines (Regulation (EU) 2021/784, Art. 3(3)).
+ */
+import "../styles/base.css";
+import "../styles/staff.css";
+import "../styles/watch.css";
+import { messagesFrom, pageLang } from "../lib/i18n";
+import { ApiFailure, api, currentRole, currentToken, login, logout } from "../lib/staff";
+
+interface Span { start: number; end: number; text: string; weight: number }
+interface Feature { feature: string; weight: number }
+interface Item {
+  id: number;
+  url: string;
+  platform: string;
+  excerpt: string;
+  category: string;
+  reported_category: string;
+  score: number;
+  report_count: number;
+  priority: number;
+  has_image: boolean;
+  status: string;
+  explanation: { spans?: Span[]; features?: Feature[] };
+}
+interface Order {
+  id: number;
+  platform: string;
+  item_id: number;
+  url: string;
+  status: string;
+  deadline_at: string | null;
+  overdue: boolean;
+}
+
+const API = "/api/v1/watch";
+const root = document.getElementById("watch-app") as HTMLElement;
+const t = messagesFrom(root);
+const $ = <E extends Element>(selector: string): E => root.querySelector(selector) as E;
+const timeFormat = new Intl.DateTimeFormat(pageLang() === "en" ? "en-GB" : "fr-FR", {
+  dateStyle: "short",
+  timeStyle: "short",
+});
+
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K, className = "", text = "",
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text) node.textContent = text;
+  return node;
+}
+
+function say(name: string, text: string, ok: boolean): void {
+  const node = $<HTMLElement>(`[data-message="${name}"]`);
+  node.textContent = text;
+  node.classList.toggle("is-error", !ok);
+  node.classList.toggle("is-ok", ok);
+}
+
+function failureText(error: unknown): string {
+  return error instanceof ApiFailure ? `${t("watch.error")}: ${error.message}` : String(error);
+}
+
+function show(view: "login" | "console"): void {
+  $<HTMLElement>('[data-view="login"]').hidden = view !== "login";
+  $<HTMLElement>('[data-view="console"]').hidden = view !== "console";
+}
+
+/** The excerpt with the spans that drove the decision marked (text nodes only: no HTML). */
+function excerpt(item: Item): HTMLElement {
+  const p = el("p", "watch-excerpt");
+  const spans = [...(item.explanation.spans ?? [])]
+    .filter((s) => s.weight > 0)
+    .sort((a, b) => a.start - b.start);
+  let at = 0;
+  for (const span of spans) {
+    if (span.start < at) continue;
+    p.append(item.excerpt.slice(at, span.start), el("mark", "", item.excerpt.slice(span.start, span.end)));
+    at = span.end;
+  }
+  p.append(item.excerpt.slice(at));
+  return p;
+}
+
+async function showImage(item: Item, holder: HTMLElement): Promise<void> {
+  const response = await fetch(`${API}/items/${item.id}/image?reason=review`, {
+    headers: { Authorization: `Bearer ${currentToken() ?? ""}` },
+  });
+  if (!response.ok) throw new Error(`${response.status}`);
+  const img = el("img", "watch-image is-blurred");
+  img.alt = t("watch.show_image");
+  img.src = URL.createObjectURL(await response.blob());
+  img.addEventListener("click", () => img.classList.remove("is-blurred"));
+  holder.replaceChildren(img);
+}
+
+function actions(item: Item): HTMLElement {
+  const box = el("form", "watch-actions");
+  const reason = el("input");
+  reason.type = "text";
+  reason.name = "reason";
+  reason.required = true;
+  reason.minLength = 3;
+  reason.maxLength = 500;
+  reason.placeholder = t("watch.reason");
+  reason.setAttribute("aria-label", t("watch.reason"));
+  box.append(reason);
+  const choices: [string, string][] = [
+    ["remove", "btn-danger"],
+    ["keep", "btn-secondary"],
+    ["escalate", "btn-secondary"],
+  ];
+  for (const [decision, style] of choices) {
+    const button = el("button", `btn ${style}`, t(`watch.${decision}`));
+    button.type = "submit";
+    button.value = decision;
+    button.dataset.decision = decision;
+    box.append(button);
+  }
+  box.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const submitter = (event as SubmitEvent).submitter as HTMLButtonElement | null;
+    const decision = submitter?.value ?? "keep";
+    void api<{ status: string; second_opinion_needed: boolean }>(`${API}/items/${item.id}/decisions`, {
+      method: "POST",
+      body: JSON.stringify({ decision, reason: reason.value }),
+    }).then(
+      (r) => {
+        say("console", r.second_opinion_needed ? t("watch.second_opinion") : t("watch.decided"), true);
+        if (r.status !== "removed") return refresh();
+        // Removed: keep the card, now with only the order form (queue -> decision -> order).
+        box.replaceWith(el("p", "form-message is-ok", `${t("watch.decided")} ${t("watch.status.removed")}`));
+        return refreshOrders();
+      },
+      (e: unknown) => say("console", failureText(e), false),
+    );
+  });
+  const order = el("form", "watch-actions");
+  const basis = el("input");
+  basis.type = "text";
+  basis.name = "legal_basis";
+  basis.required = true;
+  basis.value = "Règlement (UE) 2021/784, art. 3";
+  basis.setAttribute("aria-label", t("watch.legal_basis"));
+  const emergency = el("input");
+  emergency.type = "checkbox";
+  emergency.name = "emergency";
+  const label = el("label", "", ` ${t("watch.emergency")}`);
+  label.prepend(emergency);
+  const submit = el("button", "btn", t("watch.order"));
+  submit.type = "submit";
+  submit.dataset.action = "order";
+  order.append(basis, label, submit);
+  order.addEventListener("submit", (event) => {
+    event.preventDefault();
+    void api(`${API}/orders`, {
+      method: "POST",
+      body: JSON.stringify({
+        item_id: item.id,
+        legal_basis: basis.value,
+        reason: reason.value || t(`watch.cat.${item.category}`),
+        emergency: emergency.checked,
+      }),
+    }).then(
+      () => {
+        say("console", t("watch.ordered"), true);
+        return refreshOrders();
+      },
+      (e: unknown) => say("console", failureText(e), false),
+    );
+  });
+  const wrap = el("div");
+  wrap.append(box, order);
+  return wrap;
+}
+
+function itemCard(item: Item): HTMLElement {
+  const li = el("li", "watch-item");
+  li.dataset.itemId = String(item.id);
+  const head = el("div", "watch-item-head");
+  head.append(
+    el("span", `watch-cat watch-cat-${item.category}`, t(`watch.cat.${item.category}`)),
+    el("span", "status-pill", `${t("watch.score")} ${item.score.toFixed(2)}`),
+    el("span", "status-pill", `${item.report_count} ${t("watch.reports")}`),
+    el("span", "status-pill", `${t("watch.priority")} ${item.priority.toFixed(0)}`),
+    el("span", "status-pill", t(`watch.item.${item.status}`)),
+  );
+  const url = el("p", "watch-item-url", `${item.platform} · ${item.url}`);
+  const why = el("p", "watch-why", `${t("watch.why")}: ` + (item.explanation.features ?? [])
+    .slice(0, 5).map((f) => `${f.feature} (${f.weight > 0 ? "+" : ""}${f.weight.toFixed(2)})`).join(", "));
+  li.append(head, url, excerpt(item), why);
+  if (item.has_image) {
+    const holder = el("div");
+    const button = el("button", "btn btn-secondary", t("watch.show_image"));
+    button.type = "button";
+    button.addEventListener("click", () => {
+      void showImage(item, holder).catch((e: unknown) => say("console", failureText(e), false));
+    });
+    holder.append(button);
+    li.append(holder);
+  }
+  if (currentRole() === "moderator") li.append(actions(item));
+  return li;
+}
+
+function orderRow(body: HTMLTableSectionElement, order: Order): void {
+  const row = body.insertRow();
+  row.className = `watch-order-row${order.overdue ? " is-overdue" : ""}`;
+  row.dataset.orderId = String(order.id);
+  row.insertCell().textContent = `#${order.id} · ${order.platform}`;
+  row.insertCell().textContent = order.url;
+  row.insertCell().textContent = t(`watch.status.${order.status}`);
+  const deadline = row.insertCell();
+  if (order.deadline_at) {
+    const at = new Date(order.deadline_at);
+    const left = Math.round((at.getTime() - Date.now()) / 60000);
+    deadline.textContent = `${t("watch.deadline")} ${timeFormat.format(at)}`
+      + (order.status === "received" && left >= 0 ? ` (${left} ${t("watch.minutes_left")})` : "");
+  }
+  if (order.overdue) deadline.append(" ", el("span", "watch-overdue", t("watch.overdue")));
+}
+
+async function refresh(): Promise<void> {
+  const queue = await api<{ items: Item[] }>(`${API}/queue?limit=50`);
+  const list = $<HTMLOListElement>('[data-list="queue"]');
+  list.replaceChildren(...queue.items.map(itemCard));
+  if (queue.items.length === 0) list.append(el("li", "", t("watch.empty")));
+  await refreshOrders();
+}
+
+async function refreshOrders(): Promise<void> {
+  const orders = await api<Order[]>(`${API}/orders`);
+  const body = $<HTMLTableSectionElement>('[data-table="orders"]');
+  body.replaceChildren();
+  for (const order of orders) orderRow(body, order);
+  if (orders.length === 0) body.insertRow().insertCell().textContent = t("watch.no_orders");
+}
+
+async function openConsole(): Promise<void> {
+  show("console");
+  $<HTMLElement>("[data-whoami]").textContent = currentRole() ?? "";
+  try {
+    await refresh();
+  } catch (error) {
+    logout();
+    show("login");
+    say("login", failureText(error), false);
+  }
+}
+
+$<HTMLFormElement>('[data-form="login"]').addEventListener("submit", (event) => {
+  event.preventDefault();
+  const form = new FormData(event.target as HTMLFormElement);
+  void login(String(form.get("username")), String(form.get("password"))).then(
+    () => openConsole(),
+    (e: unknown) => say("login", failureText(e), false),
+  );
+});
+$<HTMLButtonElement>('[data-action="logout"]').addEventListener("click", () => {
+  logout();
+  show("login");
+});
+$<HTMLButtonElement>('[data-action="refresh"]').addEventListener("click", () => {
+  void refresh().catch((e: unknown) => say("console", failureText(e), false));
+});
+
+if (currentToken()) void openConsole();
+else show("login");

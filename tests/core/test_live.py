@@ -1,0 +1,56 @@
+"""Live fan-out: each connected page gets the events it asked for; slow pages are told to reload."""
+
+from __future__ import annotations
+
+import asyncio
+
+from tocsin.app import build_runtime
+from tocsin.core import live
+from tocsin.core.bus import Event
+from tocsin.core.settings import Settings
+
+
+async def test_clients_receive_matching_events_and_lag_is_flagged(settings: Settings) -> None:
+    runtime = build_runtime(settings)
+    await runtime.bus.connect()
+    hub = live.hub(runtime)
+    try:
+        async with hub.connect(["sos.*"]) as sos_page, hub.connect(["alerts.*"]) as alert_page:
+            await asyncio.sleep(0.2)
+            await runtime.bus.publish(Event(subject="sos.created", data={"sos_id": "a"}))
+            await runtime.bus.publish(Event(subject="alerts.published", data={"id": "b"}))
+            got = await asyncio.wait_for(sos_page.queue.get(), timeout=5)
+            assert got.subject == "sos.created"
+            other = await asyncio.wait_for(alert_page.queue.get(), timeout=5)
+            assert other.subject == "alerts.published"
+            assert sos_page.queue.empty()
+
+            for n in range(live.CLIENT_QUEUE + 10):
+                sos_page.offer(Event(subject="sos.created", data={"n": n}))
+            assert sos_page.lagged and sos_page.queue.qsize() == live.CLIENT_QUEUE
+    finally:
+        await hub.close()
+        await runtime.bus.close()
+        runtime.engine.dispose()
+
+
+async def test_sse_stream_starts_with_ready_and_carries_events(settings: Settings) -> None:
+    runtime = build_runtime(settings)
+    await runtime.bus.connect()
+    stream = live.live_events(runtime, ["probe.*"], heartbeat=0.2)
+    try:
+        ready = await anext(stream)
+        assert ready.event == "ready"
+        heartbeat = await anext(stream)
+        assert heartbeat.comment == "heartbeat"
+        await asyncio.sleep(0.1)
+        await runtime.bus.publish(Event(subject="probe.ping", data={"x": 1}))
+        item = await asyncio.wait_for(anext(stream), timeout=5)
+        while item.comment == "heartbeat":
+            item = await asyncio.wait_for(anext(stream), timeout=5)
+        assert item.event == "probe.ping" and item.data["data"] == {"x": 1}
+    finally:
+        await stream.aclose()
+        await live.hub(runtime).close()
+        await runtime.bus.close()
+        runtime.engine.dispose()

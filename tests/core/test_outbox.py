@@ -1,0 +1,243 @@
+"""Transactional outbox: a committed record's event is never lost, a rolled-back one never sent."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from tocsin.core.bus import BusUnavailable, Event
+from tocsin.core.bus.jetstream import JetStreamBus
+from tocsin.core.bus.memory import MemoryBus
+from tocsin.core.db import make_engine, make_sessionmaker, session_scope
+from tocsin.core.outbox import OutboxEvent, OutboxRelay, add_event, pending_count
+from tocsin.core.settings import Settings
+
+NATS_SERVER = shutil.which("nats-server") or "/usr/sbin/nats-server"
+
+
+def _wait(predicate, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.02)
+
+
+def test_event_is_written_only_with_its_transaction(db: Session) -> None:
+    add_event(db, "probe.kept", {"n": 1})
+    db.flush()
+    assert pending_count(db) == 1
+    db.rollback()
+    assert pending_count(db) == 0
+
+
+def test_committed_event_reaches_a_subscriber_of_the_running_worker(client: TestClient) -> None:
+    runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    received: list[Event] = []
+
+    async def handler(event: Event) -> None:
+        received.append(event)
+
+    topic = f"probe{uuid.uuid4().hex[:6]}.created"
+    durable = f"d{uuid.uuid4().hex[:8]}"
+
+    async def subscribe() -> None:
+        await runtime.bus.subscribe(topic, handler, durable=durable)
+
+    client.portal.call(subscribe)  # type: ignore[union-attr]
+    time.sleep(0.3)
+    with session_scope(runtime.sessions) as session:
+        sent = add_event(session, topic, {"id": 42})
+    _wait(lambda: len(received) == 1)
+    assert received[0].id == sent.id and received[0].data == {"id": 42}
+    with session_scope(runtime.sessions) as session:
+        _wait(lambda: pending_count(session) == 0)
+
+
+def test_events_left_by_a_dead_worker_are_published_by_the_next(settings: Settings) -> None:
+    engine = make_engine(settings.resolved_database_url, pool_size=2)
+    sessions = make_sessionmaker(engine)
+    with session_scope(sessions) as session:  # the worker commits, then dies before relaying
+        ids = [add_event(session, "probe.orphan", {"n": n}).id for n in range(5)]
+
+    async def next_worker() -> list[str]:
+        bus = MemoryBus()
+        got: list[str] = []
+
+        async def handler(event: Event) -> None:
+            got.append(event.id)
+
+        await bus.subscribe("probe.*", handler, durable="next")
+        relay = OutboxRelay(sessions, bus)
+        while await relay.relay_once():
+            pass
+        await bus.drain()
+        await bus.close()
+        return got
+
+    assert asyncio.run(next_worker()) == ids
+    with sessions() as session:
+        assert pending_count(session) == 0
+    engine.dispose()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class NatsServer:
+    """A private nats-server with JetStream on a free loopback port, which a test may kill."""
+
+    def __init__(self, store: Path) -> None:
+        self.port = _free_port()
+        self.store = store
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"nats://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [NATS_SERVER, "-a", "127.0.0.1", "-p", str(self.port), "-js", "-sd", str(self.store)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def kill(self) -> None:
+        if self.proc is not None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+            self.proc = None
+
+
+@pytest.fixture
+def nats_server(tmp_path: Path) -> Iterator[NatsServer]:
+    if not os.path.exists(NATS_SERVER):
+        pytest.fail("nats-server binary not found (install Debian's nats-server)")
+    server = NatsServer(tmp_path / "js")
+    server.start()
+    yield server
+    server.kill()
+
+
+def test_outbox_survives_the_bus_going_down(settings: Settings, nats_server: NatsServer) -> None:
+    """Kill NATS, commit records' events, restart NATS: every event arrives, duplicates dropped."""
+    engine = make_engine(settings.resolved_database_url, pool_size=2)
+    sessions = make_sessionmaker(engine)
+
+    async def scenario() -> tuple[list[str], list[str], int]:
+        bus = JetStreamBus(nats_server.url, stream="OUTBOXTEST", prefix="outboxtest")
+        await bus.connect()
+        got: list[str] = []
+
+        async def handler(event: Event) -> None:
+            got.append(event.id)
+
+        sub = await bus.subscribe("probe.*", handler, durable="outbox_test")
+        relay = OutboxRelay(sessions, bus)
+
+        nats_server.kill()
+        with session_scope(sessions) as session:
+            ids = [add_event(session, "probe.during_outage", {"n": n}).id for n in range(20)]
+        failures = 0
+        try:
+            await relay.relay_once()
+        except BusUnavailable:
+            failures += 1
+        with sessions() as session:
+            assert pending_count(session) == 20, "events must wait in the outbox"
+
+        nats_server.start()
+        deadline = asyncio.get_running_loop().time() + 20
+        while pending_count_sync() > 0:
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError("relay did not drain after NATS came back")
+            try:
+                await relay.relay_once()
+            except BusUnavailable:  # still reconnecting
+                await asyncio.sleep(0.2)
+        # A relay that crashed after publishing but before marking publishes again.
+        with session_scope(sessions) as session:
+            session.execute(
+                update(OutboxEvent)
+                .where(OutboxEvent.id.in_(ids[:5]))
+                .values(published_at=None, claimed_until=None)
+            )
+        while await relay.relay_once():
+            pass
+        deadline = asyncio.get_running_loop().time() + 20
+        while len(set(got)) < 20 and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(0.5)
+        await sub.stop()
+        await bus.close()
+        return ids, got, failures
+
+    def pending_count_sync() -> int:
+        with sessions() as session:
+            return pending_count(session)
+
+    ids, got, failures = asyncio.run(scenario())
+    assert failures == 1
+    assert sorted(got) == sorted(ids), "each event exactly once, none lost"
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(OutboxEvent)) == 20
+    engine.dispose()
+
+
+def test_event_written_in_one_worker_reaches_another_process(client: TestClient, mode: str) -> None:
+    """Cluster mode: a subscriber in a separate process receives a worker's outbox event."""
+    if mode != "cluster":
+        pytest.skip("the in-process bus has no other process to reach")
+    settings = client.app.state.runtime.settings  # type: ignore[attr-defined]
+    env = {
+        **os.environ,
+        "TOCSIN_BUS_URL": settings.bus_url,
+        "TOCSIN_BUS_STREAM": settings.bus_stream,
+        "TOCSIN_BUS_PREFIX": settings.bus_prefix,
+        "TOCSIN_DATABASE_URL": settings.resolved_database_url,
+    }
+    durable = f"tail_{uuid.uuid4().hex[:8]}"
+    listener = subprocess.Popen(
+        [sys.executable, "-m", "tocsin", "bus", "tail", "crossproc.*", "--count", "1",
+         "--durable", durable, "--timeout", "30"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert listener.stderr is not None
+    assert listener.stderr.readline().strip() == "listening"
+    runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    with session_scope(runtime.sessions) as session:
+        sent = add_event(session, "crossproc.created", {"hello": "other process"})
+    out, err = listener.communicate(timeout=40)
+    assert listener.returncode == 0, err
+    received = Event.model_validate_json(out.strip().splitlines()[-1])
+    assert received.id == sent.id and received.data == {"hello": "other process"}

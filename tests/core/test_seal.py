@@ -1,0 +1,74 @@
+"""Sealed fields: encrypted at rest, bound to their column, readable only with the key."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Column, Integer, MetaData, Table, insert, select, text
+from sqlalchemy.orm import Session
+
+from tocsin.core import seal
+from tocsin.core.seal import SealedJSON, SealedText, Sealer, SealError, SealKeyError
+
+SECRET = "Caché dans la loge technique, 2e étage, 3 personnes"
+
+
+def test_seal_round_trip_and_context_binding() -> None:
+    sealer = Sealer(seal.generate_key())
+    blob = sealer.seal(SECRET.encode(), "sos.text")
+    assert SECRET.encode() not in blob
+    assert sealer.open(blob, "sos.text").decode() == SECRET
+    with pytest.raises(SealError):
+        sealer.open(blob, "shelter.address")
+    tampered = blob[:-1] + bytes([blob[-1] ^ 1])
+    with pytest.raises(SealError):
+        sealer.open(tampered, "sos.text")
+
+
+def test_rotation_reads_old_values_and_writes_with_the_new_key() -> None:
+    old, new = seal.generate_key(), seal.generate_key()
+    before = Sealer(old).seal(b"trail", "sos.trail")
+    rotated = Sealer(new, [old])
+    assert rotated.open(before, "sos.trail") == b"trail"
+    with pytest.raises(SealError):
+        Sealer(new).open(before, "sos.trail")
+    with pytest.raises(SealError):
+        Sealer(old).open(rotated.seal(b"x", "c"), "c")
+
+
+def test_bad_keys_are_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(SealKeyError):
+        Sealer("not-a-key")
+    with pytest.raises(SealKeyError):
+        seal.load_sealer(key="", old_keys="", var_dir=tmp_path, allow_generate=False)
+    generated = seal.load_sealer(key="", old_keys="", var_dir=tmp_path, allow_generate=True)
+    again = seal.load_sealer(key="", old_keys="", var_dir=tmp_path, allow_generate=True)
+    assert again.open(generated.seal(b"a", "c"), "c") == b"a"
+    assert (tmp_path / "seal.key").stat().st_mode & 0o077 == 0
+
+
+def test_sealed_columns_hold_no_plaintext_at_rest(db: Session, mode: str) -> None:
+    metadata = MetaData()
+    table = Table(
+        "sealed_probe",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("note", SealedText("probe.note")),
+        Column("trail", SealedJSON("probe.trail")),
+    )
+    metadata.create_all(db.connection())
+    trail = [{"lat": 48.863, "lon": 2.370, "at": "2015-11-13T21:40:00Z"}]
+    db.execute(insert(table).values(id=1, note=SECRET, trail=trail))
+    db.flush()
+    raw_note, raw_trail = db.execute(text("SELECT note, trail FROM sealed_probe")).one()
+    assert b"loge" not in bytes(raw_note) and b"48.863" not in bytes(raw_trail)
+    assert db.execute(select(table.c.note, table.c.trail)).one() == (SECRET, trail)
+    if mode == "embedded":
+        db.commit()
+        path = db.get_bind().url.database
+        assert path is not None
+        db.execute(text("PRAGMA wal_checkpoint(FULL)"))
+        for suffix in ("", "-wal"):
+            with open(path + suffix, "rb") as handle:
+                assert b"loge technique" not in handle.read()
+        metadata.drop_all(db.connection())
+        db.commit()

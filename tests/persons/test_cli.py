@@ -1,0 +1,49 @@
+"""``tocsin pfif import`` / ``export`` on the test database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.conftest import SEAL_KEY
+from tests.persons.helpers import PFIF_DIR
+from tocsin.cli import app
+from tocsin.core.settings import Settings, get_settings
+from tocsin.persons import pfif
+
+
+@pytest.fixture
+def env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("TOCSIN_DATABASE_URL", settings.resolved_database_url)
+    monkeypatch.setenv("TOCSIN_SEAL_KEY", SEAL_KEY)
+    monkeypatch.setenv("TOCSIN_VAR_DIR", str(settings.var_dir))
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def test_import_reports_the_bad_record_and_export_round_trips(env: None, tmp_path: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(app, ["pfif", "import", str(PFIF_DIR / "test.pfif-1.2-badrecord.xml"),
+                                 "--domain", "test.google.com"])
+    assert result.exit_code == 1, result.output
+    assert "1 persons created" in result.output and "4 notes created" in result.output
+    assert "refused person #1 foo.google.com/person.666" in result.output
+    out = tmp_path / "out.xml"
+    exported = runner.invoke(app, ["pfif", "export", "--out", str(out)])
+    assert exported.exit_code == 0, exported.output
+    again = pfif.parse(out.read_bytes())
+    original = pfif.parse((PFIF_DIR / "test.pfif-1.2.xml").read_bytes())
+    assert again.persons == original.persons and len(again.notes) == 4
+
+
+def test_not_pfif_exits_2_and_missing_file_too(env: None, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.xml"
+    bad.write_text("<not pfif")
+    runner = CliRunner()
+    result = runner.invoke(app, ["pfif", "import", str(bad)])
+    assert result.exit_code == 2 and "not a PFIF document" in result.output
+    assert runner.invoke(app, ["pfif", "import", str(tmp_path / "nope.xml")]).exit_code == 2

@@ -1,0 +1,110 @@
+"""Group commit: concurrent SOS share transactions; a failed commit never yields a 201."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from tests.sos.factories import count_rows, sos_body
+from tocsin.core.db import make_engine, make_sessionmaker
+from tocsin.core.settings import Settings
+from tocsin.sos import lifecycle, service
+from tocsin.sos.intake import SosBatcher
+from tocsin.sos.schemas import SosIn
+
+
+def _batcher(client: TestClient) -> SosBatcher:
+    batcher = client.app.state.runtime.extras[lifecycle.BATCHER]  # type: ignore[attr-defined]
+    assert isinstance(batcher, SosBatcher)
+    return batcher
+
+
+def test_concurrent_requests_share_transactions(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = service.insert_batch
+
+    def slow(session: Session, items: list[service.NewSos]) -> list[service.Ack]:
+        time.sleep(0.02)  # a slow disk: requests pile up while a batch commits
+        return real(session, items)
+
+    monkeypatch.setattr(service, "insert_batch", slow)
+    bodies = [sos_body() for _ in range(80)]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=40) as pool:
+        responses = list(pool.map(lambda b: client.post("/api/v1/sos", json=b), bodies))
+    assert all(r.status_code == 201 for r in responses)
+    stats = _batcher(client).stats
+    assert stats.items == 80
+    assert stats.batches < 40, stats
+    assert stats.largest >= 5, stats
+    assert count_rows(client) == 80
+
+
+async def test_batcher_commits_a_burst_in_few_transactions(settings: Settings) -> None:
+    engine = make_engine(settings.resolved_database_url)
+    batcher = SosBatcher(make_sessionmaker(engine))
+    batcher.start()
+    try:
+        items = [service.prepare(SosIn.model_validate(sos_body())) for _ in range(200)]
+        acks = await asyncio.gather(*(batcher.submit(item) for item in items))
+    finally:
+        batcher.stop()
+        engine.dispose()
+    assert [a.id for a in acks] == [i.id for i in items]
+    assert all(a.created for a in acks)
+    assert batcher.stats.items == 200
+    assert batcher.stats.batches <= 10, batcher.stats
+
+
+async def test_duplicates_inside_one_batch_map_to_one_sos(settings: Settings) -> None:
+    engine = make_engine(settings.resolved_database_url)
+    batcher = SosBatcher(make_sessionmaker(engine))
+    body = SosIn.model_validate(sos_body())
+    batcher.start()
+    try:
+        acks = await asyncio.gather(*(batcher.submit(service.prepare(body)) for _ in range(5)))
+    finally:
+        batcher.stop()
+        engine.dispose()
+    assert len({a.id for a in acks}) == 1
+    assert len({a.follow_up_token for a in acks}) == 1
+    assert sum(a.created for a in acks) == 1
+
+
+def test_failed_commit_is_a_503_and_stores_nothing(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(session: Session, items: list[Any]) -> list[Any]:
+        raise OperationalError("INSERT", {}, Exception("disk I/O error"))
+
+    monkeypatch.setattr(service, "insert_batch", broken)
+    body = sos_body()
+    response = client.post("/api/v1/sos", json=body)
+    assert response.status_code == 503
+    assert response.headers["Retry-After"]
+    assert count_rows(client) == 0
+    monkeypatch.undo()
+    retry = client.post("/api/v1/sos", json=body)
+    assert retry.status_code == 201
+    assert count_rows(client) == 1
+
+
+def test_naive_baseline_commits_one_per_transaction(
+    make_app: Callable[..., FastAPI], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TOCSIN_SOS_GROUP_COMMIT", "0")
+    with TestClient(make_app()) as client:
+        assert lifecycle.BATCHER not in client.app.state.runtime.extras  # type: ignore[attr-defined]
+        body = sos_body()
+        assert client.post("/api/v1/sos", json=body).status_code == 201
+        assert client.post("/api/v1/sos", json=body).status_code == 200
+        assert count_rows(client) == 1

@@ -1,0 +1,70 @@
+"""Known-content hashes: lists in and out, exact and near matching, bad lists refused."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tocsin.core.errors import Invalid
+from tocsin.watch import hashes
+from tocsin.watch.models import WatchHash
+
+SHA = "a" * 64
+
+
+def test_text_hash_folds_case_accents_and_spaces() -> None:
+    assert hashes.text_hash("Gloire  aux MARTYRS, à Paris") == hashes.text_hash(
+        "gloire aux martyrs, a paris")
+    assert hashes.text_hash("gloire") != hashes.text_hash("gloires")
+
+
+@pytest.mark.parametrize("text, message", [
+    ("", "header"),
+    ("type,value\nsha256," + SHA, "header"),
+    ("signal_type,signal\nsha256,xyz", "line 2"),
+    ("signal_type,signal\npdq," + SHA, "unknown signal type"),
+    ("signal_type,signal\nmd5," + SHA, "32 hexadecimal"),
+    ("signal_type,signal,category\nsha256," + SHA + ",spam", "unknown category"),
+    ("signal_type,signal\nsha256", "line 2"),
+])
+def test_malformed_lists_are_refused(text: str, message: str) -> None:
+    with pytest.raises(Invalid, match=message):
+        hashes.parse_list(text, default_source="t")
+
+
+def test_import_export_round_trip(db: Session) -> None:
+    text = ("signal_type,signal,category,source\n"
+            f"sha256,{SHA.upper()},terrorism_apology,partner\n"
+            f"text_sha256,{'b' * 64},hate,\n"
+            f"dhash,{'0f' * 8},terrorism_apology,partner\n"
+            f"sha256,{SHA},terrorism_apology,dup\n")
+    signals = hashes.parse_list(text, default_source="import:t")
+    assert hashes.import_list(db, signals) == 3  # the duplicate counts once
+    assert hashes.import_list(db, signals) == 0
+    exported = hashes.export_list(db)
+    again = hashes.parse_list(exported, default_source="x")
+    assert {(s.signal_type, s.signal, s.category) for s in again} == {
+        (s.signal_type, s.signal, s.category) for s in signals}
+    assert db.scalar(select(func.count()).select_from(WatchHash)) == 3
+
+
+def test_dhash_matches_at_the_threshold_and_not_beyond(db: Session) -> None:
+    known = "00000000000000ff"
+    hashes.import_list(db, hashes.parse_list(
+        f"signal_type,signal,category\ndhash,{known},terrorism_apology\n", default_source="t"))
+    at = f"{int(known, 16) ^ 0b1111111111:016x}"  # 10 bits away
+    beyond = f"{int(known, 16) ^ 0b11111111111:016x}"  # 11 bits away
+    (hit,) = hashes.match(db, dhash=at, distance=10)
+    assert hit["distance"] == 10 and hit["category"] == "terrorism_apology"
+    assert hashes.match(db, dhash=beyond, distance=10) == []
+    assert hashes.match(db, dhash=beyond, distance=11)
+
+
+def test_exact_text_match(db: Session) -> None:
+    digest = hashes.text_hash("Vive le califat")
+    hashes.import_list(db, hashes.parse_list(
+        f"signal_type,signal,category\ntext_sha256,{digest},terrorism_apology\n",
+        default_source="t"))
+    assert hashes.match(db, text_sha256=hashes.text_hash("VIVE le  califat"))
+    assert not hashes.match(db, text_sha256=hashes.text_hash("Vive la république"))

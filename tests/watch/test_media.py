@@ -1,0 +1,79 @@
+"""Screenshots: re-encoded without metadata; bombs, huge and non-images refused; dHash."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+
+import pytest
+from PIL import Image
+
+from tests.watch.conftest import png_bytes
+from tocsin.watch.media import (
+    MAX_IMAGE_BYTES,
+    ImageRefused,
+    ImageTooLarge,
+    clean_image,
+    dhash,
+    hamming,
+)
+
+
+def _jpeg_with_exif() -> bytes:
+    image = Image.open(io.BytesIO(png_bytes((80, 60))))
+    exif = Image.Exif()
+    exif[0x010F] = "SecretCam"  # Make
+    exif[0x8825] = {2: (48.0, 51.0, 0.0)}  # GPS info
+    out = io.BytesIO()
+    image.save(out, format="JPEG", exif=exif.tobytes())
+    return out.getvalue()
+
+
+def test_metadata_is_stripped() -> None:
+    raw = _jpeg_with_exif()
+    assert b"SecretCam" in raw
+    clean = clean_image(raw)
+    assert b"SecretCam" not in clean.data
+    assert not Image.open(io.BytesIO(clean.data)).getexif()
+    assert clean.media_type == "image/jpeg" and len(clean.sha256) == 64
+
+
+def _png_header_only(width: int, height: int) -> bytes:
+    """A tiny PNG that claims a huge size (a decompression bomb's header)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr)
+            + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b""))
+
+
+@pytest.mark.parametrize("size", [(30_000, 30_000), (6_000, 4_000)])
+def test_huge_pixel_counts_are_refused_before_decoding(size: tuple[int, int]) -> None:
+    with pytest.raises(ImageRefused, match=r"pixels|readable"):
+        clean_image(_png_header_only(*size))
+
+
+def test_non_images_and_oversize_are_refused() -> None:
+    with pytest.raises(ImageRefused):
+        clean_image(b"%PDF-1.4 not an image")
+    with pytest.raises(ImageRefused):
+        clean_image(b"")
+    with pytest.raises(ImageTooLarge):
+        clean_image(b"\x00" * (MAX_IMAGE_BYTES + 1))
+    bmp = io.BytesIO()
+    Image.new("RGB", (4, 4)).save(bmp, format="BMP")
+    with pytest.raises(ImageRefused, match="format"):
+        clean_image(bmp.getvalue())
+
+
+def test_dhash_survives_resize_and_reencoding() -> None:
+    original = Image.open(io.BytesIO(png_bytes((200, 150))))
+    resized = original.resize((120, 90))
+    out = io.BytesIO()
+    resized.save(out, format="JPEG", quality=60)
+    copy = Image.open(io.BytesIO(out.getvalue()))
+    assert hamming(dhash(original), dhash(copy)) <= 6
+    other = Image.open(io.BytesIO(png_bytes((200, 150), color=(10, 240, 10)))).rotate(90)
+    assert hamming(dhash(original), dhash(other)) > 10

@@ -1,0 +1,73 @@
+"""The admin page: sign in, create an account, deactivate it, see both in the audit log."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol
+
+import pytest
+from fastapi import FastAPI
+from playwright.sync_api import Browser, Page, expect
+
+from tests.web.conftest import live_account
+
+pytestmark = pytest.mark.browser
+
+
+class Problems(Protocol):
+    def all(self) -> list[str]: ...
+
+
+def test_admin_manages_accounts_and_reads_the_audit_log(
+    browser: Browser,
+    live_app: FastAPI,
+    live_server: str,
+    watch_page: Callable[[Page], Problems],
+    screenshot_dir: Path,
+) -> None:
+    username, password = live_account(live_app, "admin", "admin.browser")
+    live_account(live_app, "dispatcher", "op.not.admin")
+    context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    problems = watch_page(page)
+    page.goto(live_server + "/admin")
+    expect(page.get_by_role("heading", name="Connexion administrateur")).to_be_visible()
+
+    # A non-admin account is turned away by the page (the API would refuse it anyway).
+    sign_in = page.locator('[data-form="login"]')
+    sign_in.get_by_label("Identifiant").fill("op.not.admin")
+    sign_in.get_by_label("Mot de passe").fill(password)
+    sign_in.get_by_role("button", name="Se connecter").click()
+    expect(page.locator('[data-message="login"]')).to_have_text(
+        "Ce compte n'est pas administrateur."
+    )
+
+    sign_in.get_by_label("Identifiant").fill(username)
+    sign_in.get_by_label("Mot de passe").fill(password)
+    sign_in.get_by_role("button", name="Se connecter").click()
+    expect(page.locator('[data-table="users"] tr[data-username="admin.browser"]')).to_be_visible()
+
+    create = page.locator('[data-form="create"]')
+    create.get_by_label("Identifiant").fill("prefet.browser")
+    create.get_by_label("Mot de passe").fill("short")
+    create.get_by_label("Rôle").select_option("authority")
+    create.get_by_role("button", name="Créer le compte").click()
+    expect(page.locator('[data-message="create"]')).to_contain_text("12")
+
+    create.get_by_label("Mot de passe").fill("Un-Mot-De-Passe-Solide-9")
+    create.get_by_role("button", name="Créer le compte").click()
+    expect(page.locator('[data-message="create"]')).to_have_text("Compte créé : prefet.browser")
+    row = page.locator('[data-table="users"] tr[data-username="prefet.browser"]')
+    expect(row).to_contain_text("actif")
+    row.get_by_role("button", name="Désactiver").click()
+    expect(row).to_contain_text("désactivé")
+
+    audit = page.locator('[data-table="audit"]')
+    page.locator('[data-form="audit"]').get_by_role("button", name="Filtrer").click()
+    expect(audit).to_contain_text("create_account")
+    expect(audit).to_contain_text("deactivate_account")
+    # The 422 and the refused role are client errors the page handled, not page problems.
+    assert [p for p in problems.all() if "422" not in p and "403" not in p] == []
+    page.screenshot(path=screenshot_dir / "admin.png", full_page=True)
+    context.close()

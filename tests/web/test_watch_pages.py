@@ -1,0 +1,111 @@
+"""The content-watch pages: a citizen reports, a moderator reviews, decides and orders removal."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from playwright.sync_api import Browser, Page, expect
+
+from tests.web.conftest import live_account
+from tocsin.core.auth import Principal, Role
+from tocsin.core.db import session_scope, utcnow
+from tocsin.watch import orders
+
+pytestmark = pytest.mark.browser
+
+APOLOGY = "Gloire aux frères qui ont frappé le Bataclan, ce sont des héros"
+
+
+class Problems(Protocol):
+    def all(self) -> list[str]: ...
+
+
+def _platform(app: FastAPI) -> tuple[str, str]:
+    account, password = live_account(app, "platform", "plateforme.x")
+    who = Principal(user_id=None, username="admin", role=Role.admin)
+    with session_scope(app.state.runtime.sessions) as session:
+        orders.add_platform(session, name="x", display_name="X", account=account, who=who)
+        # TCO Art. 3(2): the 12-hour notice was given yesterday.
+        orders.send_notice(session, name="x", who=who, now=utcnow() - dt.timedelta(hours=13))
+    return account, password
+
+
+def test_report_then_review_decide_and_order(
+    browser: Browser,
+    live_app: FastAPI,
+    live_server: str,
+    watch_page: Callable[[Page], Problems],
+    screenshot_dir: Path,
+) -> None:
+    platform_user, password = _platform(live_app)
+    moderator, _ = live_account(live_app, "moderator", "moderatrice.web")
+    context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    problems = watch_page(page)
+
+    # A citizen reports, without an account.
+    page.goto(live_server + "/report")
+    expect(page.get_by_role("heading", name="Signaler un contenu", exact=True)).to_be_visible()
+    form = page.locator('[data-form="report"]')
+    form.get_by_label("Adresse (URL) du contenu").fill("https://x.example/status/1311")
+    expect(form.get_by_label("Plateforme").locator("option")).to_have_count(1)
+    form.get_by_label("Nature du contenu").select_option("terrorism_apology")
+    form.get_by_label("Extrait du texte").fill(APOLOGY)
+    page.screenshot(path=screenshot_dir / "report.png", full_page=True)
+    form.get_by_role("button", name="Envoyer le signalement").click()
+    expect(page.locator('[data-message="report"]')).to_have_text(
+        "Merci, votre signalement a été transmis.")
+
+    # Two more reports, so the queue has an order to show: a threat, and a condemnation.
+    for url, category, text in (
+        ("https://x.example/status/2", "call_to_violence",
+         "Je sais où tu habites, je vais venir te planter ce soir"),
+        ("https://x.example/status/3", "hate",
+         "Je condamne ceux qui traitent les musulmans de terroristes, honte à eux"),
+    ):
+        r = httpx.post(f"{live_server}/api/v1/watch/reports", data={
+            "url": url, "platform": "x", "category": category, "excerpt": text})
+        assert r.status_code == 201, r.text
+
+    # The moderator signs in, sees the apology first with its explanation, and decides.
+    page.goto(live_server + "/watch")
+    sign_in = page.locator('[data-form="login"]')
+    sign_in.get_by_label("Identifiant").fill(moderator)
+    sign_in.get_by_label("Mot de passe").fill(password)
+    sign_in.get_by_role("button", name="Se connecter").click()
+    card = page.locator(".watch-item").first
+    expect(card).to_contain_text("apologie du terrorisme")
+    expect(page.locator(".watch-item")).to_have_count(3)
+    expect(page.locator(".watch-item").last).to_contain_text("rien à signaler")
+    expect(card.locator("mark").first).to_be_visible()
+    card.get_by_label("Motif de la décision").fill("apologie des attentats du 13 novembre")
+    card.get_by_role("button", name="Retirer").click()
+    expect(page.locator('[data-message="console"]')).to_have_text("Décision enregistrée.")
+
+    # Then orders removal; the platform fetches the order, which starts its one-hour clock.
+    card.get_by_role("button", name="Émettre une injonction de retrait").click()
+    expect(page.locator('[data-message="console"]')).to_have_text("Injonction émise.")
+    row = page.locator('[data-table="orders"] tr').first
+    expect(row).to_contain_text("émise")
+    token = httpx.post(f"{live_server}/api/v1/auth/token",
+                       data={"username": platform_user, "password": password}).json()
+    fetched = httpx.get(f"{live_server}/api/v1/watch/platform/orders",
+                        headers={"Authorization": f"Bearer {token['access_token']}"})
+    assert fetched.status_code == 200 and fetched.json()[0]["deadline_at"]
+    page.get_by_role("button", name="Actualiser").click()
+    expect(row).to_contain_text("reçue")
+    expect(row).to_contain_text("échéance")
+    assert problems.all() == []
+    page.screenshot(path=screenshot_dir / "watch.png", full_page=True)
+    context.close()
+
+
+def test_pages_are_listed_as_available(live_server: str) -> None:
+    home = httpx.get(live_server + "/").text
+    assert 'href="/watch"' in home and 'href="/report"' in home

@@ -1,0 +1,83 @@
+"""Worker start and stop of the alerts domain: settings, VAPID key, fan-out consumer and sender.
+
+``alerts.published`` is consumed under the durable name ``alerts-fanout`` (each event planned
+once across all workers, redelivered until handled); planning is idempotent anyway. Every worker
+runs a :class:`~tocsin.alerts.fanout.Deliverer`; the one that planned is woken at once, the
+others find the rows on their next poll.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from starlette.concurrency import run_in_threadpool
+
+from tocsin.alerts import events, fanout, senders, service
+from tocsin.alerts.config import AlertSettings
+from tocsin.core.bus import Event, Subscription
+from tocsin.core.db import session_scope
+from tocsin.core.runtime import Runtime
+
+log = logging.getLogger("tocsin.alerts")
+
+STATE_KEY = "alerts"
+
+
+@dataclass
+class AlertsState:
+    """What the alerts domain keeps in a worker's runtime."""
+
+    config: AlertSettings
+    sender: str
+    vapid: senders.VapidKey
+    deliverer: fanout.Deliverer
+    subscription: Subscription | None = None
+
+
+def state(runtime: Runtime) -> AlertsState:
+    """Return the domain's state in this worker."""
+    found = runtime.extras[STATE_KEY]
+    assert isinstance(found, AlertsState)
+    return found
+
+
+async def start(runtime: Runtime) -> None:
+    """Load settings and keys, subscribe the fan-out planner, start the deliverer."""
+    config = AlertSettings()
+    vapid = await run_in_threadpool(
+        senders.load_vapid, config.vapid_private_key, runtime.settings.var_dir)
+    deliverer = fanout.Deliverer(runtime.sessions, config, base_url=runtime.settings.base_url,
+                                 vapid=vapid)
+    current = AlertsState(
+        config=config,
+        sender=config.sender or service.default_sender(runtime.settings.base_url),
+        vapid=vapid, deliverer=deliverer,
+    )
+    runtime.extras[STATE_KEY] = current
+
+    async def on_published(event: Event) -> None:
+        alert_id = str(event.data.get("id", ""))
+
+        def work() -> int:
+            with session_scope(runtime.sessions) as session:
+                return fanout.plan(session, alert_id)
+
+        added = await run_in_threadpool(work)
+        if added:
+            log.info("alert %s: %d deliveries planned", alert_id, added)
+            current.deliverer.wake()
+
+    current.subscription = await runtime.bus.subscribe(
+        events.PUBLISHED, on_published, durable="alerts-fanout")
+    deliverer.start()
+
+
+async def stop(runtime: Runtime) -> None:
+    """Stop consuming and sending."""
+    current = runtime.extras.get(STATE_KEY)
+    if not isinstance(current, AlertsState):
+        return
+    if current.subscription is not None:
+        await current.subscription.stop()
+    await current.deliverer.stop()

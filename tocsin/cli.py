@@ -1,0 +1,186 @@
+"""The ``tocsin`` command line (also ``python -m tocsin``). Bad input exits with code 2."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from tocsin import __version__
+from tocsin.alerts.cli import app as cap_app
+from tocsin.core.settings import get_settings
+from tocsin.persons.cli import app as pfif_app
+from tocsin.watch.cli import app as watch_app
+
+app = typer.Typer(
+    help="Tocsin: silent SOS, dispatch, alerts, persons, shelter, watch, cyber desk.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+users_app = typer.Typer(help="Accounts.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+app.add_typer(pfif_app, name="pfif")
+app.add_typer(cap_app, name="cap")
+app.add_typer(watch_app, name="watch")
+
+console = Console(stderr=True)
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    """Print ``message`` as an error and return the exit to raise."""
+    console.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+@app.command()
+def version() -> None:
+    """Print Tocsin's version."""
+    typer.echo(f"tocsin {__version__}")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the Alembic migrations to TOCSIN_DATABASE_URL."""
+    from tocsin.core.migrate import upgrade
+
+    url = get_settings().resolved_database_url
+    try:
+        upgrade(url)
+    except Exception as exc:
+        raise fail(f"migration failed on {_safe_url(url)}: {exc}", 1) from None
+    typer.echo(f"database at {_safe_url(url)} is up to date")
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="Username (3-64 letters, digits, . _ -).")],
+    role: Annotated[str, typer.Option("--role", help="unit, dispatcher, authority, ...")],
+) -> None:
+    """Create an account; the password comes from TOCSIN_PASSWORD or a prompt."""
+    from tocsin.core.auth import service
+    from tocsin.core.db import make_engine, make_sessionmaker, session_scope
+    from tocsin.core.errors import DomainError
+
+    try:
+        service.parse_role(role)
+    except DomainError as exc:
+        raise fail(exc.message) from None
+    password = os.environ.get("TOCSIN_PASSWORD")
+    if password is None:
+        if not sys.stdin.isatty():
+            raise fail("no password: set TOCSIN_PASSWORD or run in a terminal to be prompted")
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    settings = get_settings()
+    engine = make_engine(settings.resolved_database_url, pool_size=1)
+    try:
+        with session_scope(make_sessionmaker(engine)) as session:
+            service.create_user(session, username=name, password=password, role=role)
+    except DomainError as exc:
+        raise fail(exc.message) from None
+    finally:
+        engine.dispose()
+    typer.echo(f"created {name} ({role})")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.", min=1, max=64)] = 1,
+) -> None:
+    """Apply migrations if needed, then serve the API and the web pages."""
+    import uvicorn
+
+    from tocsin.core.migrate import upgrade
+
+    settings = get_settings()
+    upgrade(settings.resolved_database_url)
+    console.print(
+        f"Tocsin {__version__} ({settings.mode}) on http://{host}:{port}  ·  API docs /docs"
+    )
+    uvicorn.run(
+        "tocsin.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        proxy_headers=True,
+    )
+
+
+@app.command()
+def purge() -> None:
+    """Delete what has passed its retention (expired tokens, published events, domain data)."""
+    from tocsin.core.db import make_engine, make_sessionmaker, session_scope
+    from tocsin.retention import purge_all
+
+    settings = get_settings()
+    engine = make_engine(settings.resolved_database_url, pool_size=1)
+    try:
+        with session_scope(make_sessionmaker(engine)) as session:
+            counts = purge_all(session)
+    finally:
+        engine.dispose()
+    for what, count in counts.items():
+        typer.echo(f"{what}: {count} deleted")
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+bus_app = typer.Typer(help="Message bus.", no_args_is_help=True)
+app.add_typer(bus_app, name="bus")
+
+
+@bus_app.command("tail")
+def bus_tail(
+    subject: Annotated[str, typer.Argument(help="Subject pattern, e.g. 'sos.*' or '>'.")] = ">",
+    count: Annotated[int, typer.Option(help="Stop after this many events (0: never).", min=0)] = 0,
+    durable: Annotated[str | None, typer.Option(help="Durable consumer name.")] = None,
+    timeout: Annotated[float, typer.Option(help="Give up after this many seconds.", min=0)] = 0,
+) -> None:
+    """Print events from the bus as JSON lines (cluster mode), for operators and tests."""
+    import asyncio
+
+    from tocsin.core.bus import Event, make_bus
+
+    settings = get_settings()
+    if settings.bus_url.startswith("memory"):
+        raise fail("the in-process bus (memory://) cannot be tailed from another process")
+
+    async def run() -> int:
+        bus = make_bus(settings.bus_url, stream=settings.bus_stream, prefix=settings.bus_prefix)
+        await bus.connect()
+        seen = 0
+        done = asyncio.Event()
+
+        async def show(event: Event) -> None:
+            nonlocal seen
+            typer.echo(event.model_dump_json())
+            seen += 1
+            if count and seen >= count:
+                done.set()
+
+        sub = await bus.subscribe(subject, show, durable=durable)
+        typer.echo("listening", err=True)
+        try:
+            await asyncio.wait_for(done.wait(), timeout=timeout or None)
+        except TimeoutError:
+            pass
+        finally:
+            await sub.stop()
+            await bus.close()
+        return seen
+
+    seen = asyncio.run(run())
+    if count and seen < count:
+        raise fail(f"timed out after {seen} of {count} events", 1)

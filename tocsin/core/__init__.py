@@ -1,0 +1,1 @@
+"""Shared kernel: settings, database, bus, auth, audit, sealing, limits. Imports no domain."""

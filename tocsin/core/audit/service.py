@@ -1,0 +1,92 @@
+"""Write and query the audit log. Entries are added in the caller's transaction: an action and
+its audit entry commit together or not at all."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tocsin.core.audit.models import AuditEntry
+from tocsin.core.auth.permissions import Principal
+from tocsin.core.db import utcnow
+
+
+def record(
+    session: Session,
+    *,
+    actor: Principal | str,
+    action: str,
+    object_type: str,
+    object_id: str | int,
+    reason: str = "",
+) -> AuditEntry:
+    """Append one entry for ``actor`` doing ``action`` on an object."""
+    if isinstance(actor, Principal):
+        name, role = actor.username, actor.role.value if actor.role else "citizen"
+    else:
+        name, role = actor, "system"
+    entry = AuditEntry(
+        at=utcnow(),
+        actor=name[:80],
+        role=role,
+        action=action[:60],
+        object_type=object_type[:60],
+        object_id=str(object_id)[:80],
+        reason=reason[:300],
+    )
+    session.add(entry)
+    return entry
+
+
+def record_read(
+    session: Session,
+    *,
+    actor: Principal | str,
+    object_type: str,
+    object_id: str | int,
+    reason: str,
+) -> AuditEntry:
+    """Record a read of sensitive data; ``reason`` says why it was needed."""
+    return record(
+        session,
+        actor=actor,
+        action="read_sensitive",
+        object_type=object_type,
+        object_id=object_id,
+        reason=reason,
+    )
+
+
+def search(
+    session: Session,
+    *,
+    actor: str | None = None,
+    action: str | None = None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[int, list[AuditEntry]]:
+    """Return the total and one page of entries matching the filters, newest first."""
+    query = select(AuditEntry)
+    if actor:
+        query = query.where(AuditEntry.actor == actor)
+    if action:
+        query = query.where(AuditEntry.action == action)
+    if object_type:
+        query = query.where(AuditEntry.object_type == object_type)
+    if object_id:
+        query = query.where(AuditEntry.object_id == object_id)
+    if since:
+        query = query.where(AuditEntry.at >= since)
+    if until:
+        query = query.where(AuditEntry.at < until)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    page = session.scalars(
+        query.order_by(AuditEntry.id.desc()).limit(limit).offset(offset)
+    ).all()
+    return int(total), list(page)

@@ -1,0 +1,217 @@
+"""Accounts and tokens: Argon2 passwords, opaque expiring tokens, lockout with backoff."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from tocsin.core.auth.models import AccessToken, UserAccount
+from tocsin.core.auth.roles import Role
+from tocsin.core.db import utcnow
+from tocsin.core.errors import Conflict, DomainError, Invalid, NotFound
+
+_hasher = PasswordHasher()
+# Verified when the username is unknown, so a login takes as long either way (no user probing).
+_DUMMY_HASH = _hasher.hash("tocsin-dummy-password-for-timing")
+
+USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$")
+MIN_PASSWORD_LENGTH = 12
+LOCK_AFTER_FAILURES = 5
+_COMMON = frozenset(
+    {"password1234", "motdepasse123", "azertyuiop12", "123456789012", "qwertyuiop12",
+     "administrator", "tocsintocsin", "changeme1234", "iloveyou1234", "soleil123456"}
+)
+
+
+class AuthFailed(DomainError):
+    status = 401
+    code = "unauthorized"
+
+
+class AccountLocked(DomainError):
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(
+            message, details={"retry_after": retry_after}, headers={"Retry-After": str(retry_after)}
+        )
+        self.retry_after = retry_after
+
+
+def parse_role(text: str) -> Role:
+    """Return the role named ``text`` or raise ``Invalid`` listing the known roles."""
+    try:
+        return Role(text)
+    except ValueError:
+        known = ", ".join(r.value for r in Role)
+        raise Invalid(f"unknown role {text!r}; known roles: {known}") from None
+
+
+def check_password_strength(password: str, username: str) -> None:
+    """Refuse passwords that are short, common, one character class, or contain the username."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Invalid(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
+    if len(password) > 256:
+        raise Invalid("password must have at most 256 characters")
+    if password.lower() in _COMMON or len(set(password)) < 5:
+        raise Invalid("password is too common or too repetitive")
+    if username.lower() in password.lower():
+        raise Invalid("password must not contain the username")
+    classes = sum(
+        bool(re.search(pattern, password))
+        for pattern in (r"[a-z]", r"[A-Z]", r"[0-9]", r"[^A-Za-z0-9]")
+    )
+    if classes < 2 and len(password) < 20:
+        raise Invalid("password needs two kinds of characters (or at least 20 characters)")
+
+
+def create_user(session: Session, *, username: str, password: str, role: str) -> UserAccount:
+    """Create an account; raise ``Invalid`` or ``Conflict`` and store nothing on bad input."""
+    if not USERNAME_RE.match(username):
+        raise Invalid("username must be 3-64 characters: letters, digits, '.', '_' or '-'")
+    parsed = parse_role(role)
+    check_password_strength(password, username)
+    if session.scalar(select(UserAccount.id).where(UserAccount.username == username)):
+        raise Conflict(f"user {username!r} already exists")
+    user = UserAccount(
+        username=username,
+        password_hash=_hasher.hash(password),
+        role=parsed.value,
+        is_active=True,
+        created_at=utcnow(),
+        failed_logins=0,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(
+    session: Session, *, username: str, password: str, now: dt.datetime | None = None
+) -> UserAccount:
+    """Return the account if the password matches; lock it with backoff after repeated failures."""
+    now = now or utcnow()
+    user = session.scalar(select(UserAccount).where(UserAccount.username == username))
+    if user is None:
+        _verify(_DUMMY_HASH, password)
+        raise AuthFailed("wrong username or password")
+    if user.locked_until is not None and user.locked_until > now:
+        wait = int((user.locked_until - now).total_seconds()) + 1
+        raise AccountLocked(f"too many failed logins; retry in {wait} s", retry_after=wait)
+    if not _verify(user.password_hash, password) or not user.is_active:
+        user.failed_logins += 1
+        if user.failed_logins >= LOCK_AFTER_FAILURES:
+            # 30 s after the 5th failure, doubling each time, capped at one hour.
+            seconds = min(30 * 2 ** (user.failed_logins - LOCK_AFTER_FAILURES), 3600)
+            user.locked_until = now + dt.timedelta(seconds=seconds)
+        raise AuthFailed("wrong username or password")
+    user.failed_logins = 0
+    user.locked_until = None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    return user
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(
+    session: Session, *, user: UserAccount, ttl: dt.timedelta, now: dt.datetime | None = None
+) -> str:
+    """Create a bearer token for ``user`` valid for ``ttl``; return it (stored only hashed)."""
+    now = now or utcnow()
+    token = secrets.token_urlsafe(32)
+    session.add(
+        AccessToken(
+            token_hash=_digest(token), user_id=user.id, issued_at=now, expires_at=now + ttl
+        )
+    )
+    return token
+
+
+def resolve_token(
+    session: Session, token: str, *, now: dt.datetime | None = None
+) -> UserAccount | None:
+    """Return the active account behind an unexpired, unrevoked token, else None."""
+    if not token or len(token) > 128:
+        return None
+    now = now or utcnow()
+    row = session.execute(
+        select(AccessToken, UserAccount)
+        .join(UserAccount, UserAccount.id == AccessToken.user_id)
+        .where(AccessToken.token_hash == _digest(token))
+    ).first()
+    if row is None:
+        return None
+    access, user = row
+    if access.revoked_at is not None or access.expires_at <= now or not user.is_active:
+        return None
+    return user
+
+
+def revoke_token(session: Session, token: str) -> bool:
+    """Revoke one token; return whether it existed and was live."""
+    result = session.execute(
+        update(AccessToken)
+        .where(AccessToken.token_hash == _digest(token), AccessToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def revoke_all_tokens(session: Session, *, user_id: int) -> int:
+    """Revoke every live token of an account (password change, deactivation)."""
+    result = session.execute(
+        update(AccessToken)
+        .where(AccessToken.user_id == user_id, AccessToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def list_users(session: Session) -> list[UserAccount]:
+    """Return every account, oldest first."""
+    return list(session.scalars(select(UserAccount).order_by(UserAccount.id)))
+
+
+def set_active(
+    session: Session, *, username: str, active: bool, acting_user_id: int | None = None
+) -> UserAccount:
+    """Activate or deactivate an account; deactivation revokes its tokens.
+
+    An admin cannot deactivate their own account, nor the last active admin: either would
+    leave the deployment with no one able to manage accounts (and no hidden way back in).
+    """
+    user = session.scalar(select(UserAccount).where(UserAccount.username == username))
+    if user is None:
+        raise NotFound(f"no user {username!r}")
+    if not active and user.id == acting_user_id:
+        raise Conflict("an administrator cannot deactivate their own account")
+    if not active and user.role == Role.admin.value and user.is_active:
+        admins = session.scalar(
+            select(func.count())
+            .select_from(UserAccount)
+            .where(UserAccount.role == Role.admin.value, UserAccount.is_active.is_(True))
+        )
+        if (admins or 0) <= 1:
+            raise Conflict("cannot deactivate the last active administrator")
+    user.is_active = active
+    if not active:
+        revoke_all_tokens(session, user_id=user.id)
+    return user

@@ -1,0 +1,260 @@
+"""NATS JetStream bus for the cluster mode.
+
+One durable stream holds ``<prefix>.>``; a logical subject ``sos.created`` travels as
+``<prefix>.sos.created``. Publishing sets ``Nats-Msg-Id`` to the event id, so the server drops a
+duplicate published within its window (a relay that crashed between publish and mark). Durable
+subscriptions are pull consumers: several workers share one durable name and split the work, and
+an event not acknowledged is redelivered. Subscriptions without a durable name are plain core
+subscriptions: every worker sees every event (live pages).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+import nats
+from nats.aio.client import Client
+from nats.errors import Error as NatsError
+from nats.errors import TimeoutError as NatsTimeout
+from nats.js import JetStreamContext
+from nats.js.api import ConsumerConfig, StorageType, StreamConfig
+from nats.js.errors import NotFoundError
+
+from tocsin.core.bus.base import BusUnavailable, Event, Handler
+from tocsin.core.bus.dedupe import SeenIds
+
+log = logging.getLogger("tocsin.bus.jetstream")
+
+DUPLICATE_WINDOW_S = 120.0
+ACK_WAIT_S = 30.0
+
+
+class _PullSubscription:
+    def __init__(self, bus: JetStreamBus, subject: str, durable: str, handler: Handler) -> None:
+        self.bus = bus
+        self.subject = subject
+        self.durable = durable
+        self.handler = handler
+        self.seen = SeenIds()
+        self._stopping = False
+        self._psub: Any = None
+        self.task = asyncio.create_task(self._run(), name=f"js-pull-{durable}")
+
+    async def _run(self) -> None:
+        try:
+            await self._loop()
+        finally:
+            await self._drop_inbox()
+
+    async def _drop_inbox(self) -> None:
+        # A pull inbox left subscribed is never consumed, and the connection's drain at
+        # shutdown then waits its whole timeout (30 s) for it.
+        psub, self._psub = self._psub, None
+        if psub is not None:
+            with contextlib.suppress(Exception):
+                await psub.unsubscribe()
+
+    async def _loop(self) -> None:
+        psub = None
+        while not self._stopping and not self.bus._closed:
+            try:
+                if psub is None:
+                    js = await self.bus._ready()
+                    psub = self._psub = await js.pull_subscribe(
+                        self.bus._wire(self.subject),
+                        durable=self.durable,
+                        stream=self.bus.stream,
+                        config=ConsumerConfig(ack_wait=ACK_WAIT_S, max_ack_pending=2000),
+                    )
+                msgs = await psub.fetch(batch=64, timeout=1.0)
+            except NatsTimeout:
+                continue
+            except asyncio.CancelledError:
+                raise
+            except (NatsError, BusUnavailable, OSError) as exc:
+                log.warning("pull %s: %s; retrying", self.durable, exc)
+                await self._drop_inbox()
+                psub = None
+                await asyncio.sleep(0.5)
+                continue
+            for msg in msgs:
+                await self._handle(msg)
+
+    async def _handle(self, msg: Any) -> None:
+        try:
+            event = Event.model_validate_json(msg.data)
+        except ValueError:
+            log.error("dropping malformed message on %s", msg.subject)
+            await msg.term()
+            return
+        if not self.seen.first_time(event.id):
+            await msg.ack()
+            return
+        try:
+            await self.handler(event)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("handler failed for %s; will be redelivered", event.subject)
+            self.seen.forget(event.id)
+            with contextlib.suppress(NatsError):
+                await msg.nak(delay=1.0)
+            return
+        with contextlib.suppress(NatsError):
+            await msg.ack()
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self.bus._pulls.discard(self)
+        self.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.task
+
+
+class _CoreSubscription:
+    def __init__(self, sub: Any) -> None:
+        self.sub = sub
+
+    async def stop(self) -> None:
+        with contextlib.suppress(NatsError):
+            await self.sub.unsubscribe()
+
+
+class JetStreamBus:
+    """The cluster bus; see the module docstring."""
+
+    name = "nats"
+
+    def __init__(self, url: str, *, stream: str = "TOCSIN", prefix: str = "tocsin") -> None:
+        self.servers = [part.strip() for part in url.split(",") if part.strip()]
+        self.stream = stream
+        self.prefix = prefix
+        self._nc: Client | None = None
+        self._js: JetStreamContext | None = None
+        self._connected = asyncio.Event()
+        self._connector: asyncio.Task[None] | None = None
+        self._stream_ready = False
+        self._closed = False
+        self._pulls: set[_PullSubscription] = set()
+
+    def _wire(self, subject: str) -> str:
+        return f"{self.prefix}.{subject}"
+
+    async def connect(self) -> None:
+        """Connect now if the server answers; otherwise keep trying in the background."""
+        try:
+            await self._connect_once()
+        except (NatsError, OSError) as exc:
+            log.warning("NATS not reachable (%s); retrying in the background", exc)
+            self._connector = asyncio.create_task(self._connect_forever())
+
+    async def _connect_once(self) -> None:
+        self._nc = await nats.connect(
+            servers=self.servers,
+            connect_timeout=2,
+            reconnect_time_wait=0.5,
+            max_reconnect_attempts=-1,
+            allow_reconnect=True,
+            name="tocsin",
+        )
+        self._js = self._nc.jetstream(timeout=5)
+        await self._ensure_stream()
+        self._connected.set()
+
+    async def _connect_forever(self) -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            try:
+                await self._connect_once()
+                log.info("NATS connected")
+                return
+            except (NatsError, OSError):
+                continue
+
+    async def _ensure_stream(self) -> None:
+        assert self._js is not None
+        try:
+            await self._js.stream_info(self.stream)
+        except NotFoundError:
+            await self._js.add_stream(
+                StreamConfig(
+                    name=self.stream,
+                    subjects=[f"{self.prefix}.>"],
+                    storage=StorageType.FILE,
+                    duplicate_window=DUPLICATE_WINDOW_S,
+                    max_age=14 * 24 * 3600.0,
+                )
+            )
+        self._stream_ready = True
+
+    async def _ready(self) -> JetStreamContext:
+        if self._js is None or self._nc is None or not self._nc.is_connected:
+            raise BusUnavailable("NATS is not connected")
+        if not self._stream_ready:
+            await self._ensure_stream()
+        return self._js
+
+    async def close(self) -> None:
+        self._closed = True
+        for pull in list(self._pulls):
+            await pull.stop()
+        if self._connector is not None:
+            self._connector.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._connector
+        if self._nc is not None and not self._nc.is_closed:
+            with contextlib.suppress(NatsError):
+                await self._nc.drain()
+
+    async def healthy(self) -> bool:
+        return self._nc is not None and self._nc.is_connected
+
+    async def publish(self, event: Event) -> None:
+        js = await self._ready()
+        try:
+            await js.publish(
+                self._wire(event.subject),
+                event.model_dump_json().encode(),
+                stream=self.stream,
+                headers={"Nats-Msg-Id": event.id},
+                timeout=3,
+            )
+        except (NatsError, OSError) as exc:
+            raise BusUnavailable(f"publish of {event.subject} failed: {exc}") from exc
+
+    async def subscribe(
+        self, subject: str, handler: Handler, *, durable: str | None = None
+    ) -> _PullSubscription | _CoreSubscription:
+        if durable is not None:
+            pull = _PullSubscription(self, subject, durable, handler)
+            self._pulls.add(pull)
+            return pull
+        if self._nc is None:
+            raise BusUnavailable("NATS is not connected")
+        seen = SeenIds()
+
+        async def on_message(msg: Any) -> None:
+            try:
+                event = Event.model_validate_json(msg.data)
+            except ValueError:
+                return
+            if seen.first_time(event.id):
+                try:
+                    await handler(event)
+                except Exception:
+                    log.exception("live handler failed for %s", event.subject)
+
+        sub = await self._nc.subscribe(self._wire(subject), cb=on_message)
+        return _CoreSubscription(sub)
+
+    async def delete_stream(self) -> None:
+        """Delete this bus's stream (test clean-up)."""
+        js = await self._ready()
+        with contextlib.suppress(NotFoundError):
+            await js.delete_stream(self.stream)
+
+
+__all__ = ["BusUnavailable", "JetStreamBus"]

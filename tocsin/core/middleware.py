@@ -1,0 +1,151 @@
+"""Pure ASGI middlewares (not ``BaseHTTPMiddleware``, whose streaming and context bugs are known).
+
+- ``BodyLimit`` refuses a body over the limit with 413, whether announced by Content-Length or
+  streamed in chunks, before any handler sees it.
+- ``SecurityHeaders`` adds CSP without inline script, frame-ancestors 'none', a strict referrer
+  policy and nosniff to every response.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from tocsin.core.errors import error_body
+
+# Content types a request body may have; anything else is a 415 before it reaches a parser.
+ALLOWED_BODY_TYPES = frozenset(
+    {
+        "application/json",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+        "application/xml",
+        "text/xml",
+        "application/cap+xml",
+        "application/atom+xml",
+        "application/stix+json",
+        "application/taxii+json",
+        "text/plain",
+        "text/csv",
+    }
+)
+
+
+async def _send_error(send: Send, status: int, code: str, message: str) -> None:
+    body = json.dumps(error_body(code, message)).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class BodyLimit:
+    """Refuse request bodies over ``max_bytes`` (413) and unknown body content types (415)."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length")
+        if length is not None:
+            try:
+                announced = int(length)
+            except ValueError:
+                await _send_error(send, 400, "bad_request", "Content-Length is not a number")
+                return
+            if announced > self.max_bytes:
+                await _send_error(
+                    send, 413, "payload_too_large", f"body over {self.max_bytes} bytes"
+                )
+                return
+        has_body = (length is not None and length != b"0") or b"transfer-encoding" in headers
+        ctype = headers.get(b"content-type", b"").split(b";")[0].strip().decode("latin-1").lower()
+        if has_body and ctype not in ALLOWED_BODY_TYPES:
+            await _send_error(
+                send,
+                415,
+                "unsupported_media_type",
+                f"content type {ctype or '(none)'!r} is not accepted",
+            )
+            return
+
+        received = 0
+        response_started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise _TooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _TooLarge:
+            if not response_started:
+                await _send_error(
+                    send, 413, "payload_too_large", f"body over {self.max_bytes} bytes"
+                )
+
+
+class SecurityHeaders:
+    """Add the security headers every page and API answer carries."""
+
+    def __init__(self, app: ASGIApp, *, img_sources: str = "") -> None:
+        self.app = app
+        img = f"img-src 'self' data: blob: {img_sources}".strip()
+        self.headers: list[tuple[bytes, bytes]] = [
+            (
+                b"content-security-policy",
+                (
+                    "default-src 'self'; script-src 'self'; style-src 'self'; "
+                    f"{img}; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+                    "form-action 'self'; frame-ancestors 'none'"
+                ).encode(),
+            ),
+            (b"referrer-policy", b"no-referrer"),
+            (b"x-content-type-options", b"nosniff"),
+            (b"x-frame-options", b"DENY"),
+            (b"permissions-policy", b"camera=(), microphone=(), geolocation=(self)"),
+        ]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                existing = {k.lower() for k, _ in message.get("headers", [])}
+                extra: list[Any] = [(k, v) for k, v in self.headers if k not in existing]
+                message["headers"] = list(message.get("headers", [])) + extra
+            await send(message)
+
+        await self.app(scope, receive, with_headers)

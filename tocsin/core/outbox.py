@@ -1,0 +1,223 @@
+"""Transactional outbox: a record and its event commit together; a relay publishes afterwards.
+
+``add_event`` inserts the event in the caller's transaction, so either both the record and the
+event are committed or neither is. ``OutboxRelay`` publishes committed events in order and marks
+them; if the bus is down or the worker dies, the rows wait and are published later (by this
+worker or any other: PostgreSQL rows are claimed with ``FOR UPDATE SKIP LOCKED``). Delivery is
+at-least-once; the event id lets consumers drop duplicates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import uuid
+from typing import Any
+
+from sqlalchemy import JSON, Index, Integer, String, delete, event, func, or_, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+from starlette.concurrency import run_in_threadpool
+
+from tocsin.core.bus import Bus, Event
+from tocsin.core.db import Base, UTCDateTime, utcnow
+
+log = logging.getLogger("tocsin.outbox")
+
+
+class OutboxEvent(Base):
+    """An event waiting to be (or already) published to the bus."""
+
+    __tablename__ = "outbox_event"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(120))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # A lease, so two workers' relays never publish the same rows at once; a dead worker's
+    # lease simply runs out and another relay takes the rows over.
+    claimed_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    claimed_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (Index("ix_outbox_event_pending", "published_at", "created_at"),)
+
+
+def add_event(session: Session, subject: str, data: dict[str, Any]) -> Event:
+    """Queue ``subject`` with ``data`` in the caller's transaction and return the event."""
+    evt = Event(subject=subject, data=data)
+    session.add(
+        OutboxEvent(
+            id=evt.id,
+            subject=evt.subject,
+            payload=evt.model_dump(mode="json"),
+            created_at=evt.occurred_at,
+            attempts=0,
+        )
+    )
+    session.info["outbox_dirty"] = True
+    return evt
+
+
+class OutboxRelay:
+    """Publish committed outbox rows to the bus, in creation order, with retries."""
+
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        bus: Bus,
+        *,
+        poll_seconds: float = 0.5,
+        batch: int = 200,
+        keep_published: dt.timedelta = dt.timedelta(hours=1),
+    ) -> None:
+        self.factory = factory
+        self.bus = bus
+        self.poll_seconds = poll_seconds
+        self.batch = batch
+        self.keep_published = keep_published
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.published = 0
+        self._stopping = False
+        self.worker_id = uuid.uuid4().hex
+        self.lease = dt.timedelta(seconds=30)
+
+    def start(self) -> None:
+        """Start relaying in the running event loop and wake up on every outbox commit."""
+        self._loop = asyncio.get_running_loop()
+        event.listen(self.factory, "after_commit", self._after_commit)
+        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        """Stop relaying; unpublished rows stay for the next start.
+
+        The loop is asked to finish its batch rather than cancelled mid-way, so no database call
+        is left running in a worker thread after the engine is disposed.
+        """
+        if event.contains(self.factory, "after_commit", self._after_commit):
+            event.remove(self.factory, "after_commit", self._after_commit)
+        if self._task is None:
+            return
+        self._stopping = True
+        self._wake.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), timeout=10)
+        except TimeoutError:
+            self._task.cancel()
+        except asyncio.CancelledError:
+            pass
+
+    def _after_commit(self, session: Session) -> None:
+        if session.info.pop("outbox_dirty", False) and self._loop is not None:
+            # Commits happen in worker threads; wake the relay in its own loop.
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    def wake(self) -> None:
+        """Ask the relay to look at the outbox now."""
+        self._wake.set()
+
+    async def _run(self) -> None:
+        backoff = self.poll_seconds
+        while not self._stopping:
+            try:
+                sent = await self.relay_once()
+                backoff = self.poll_seconds
+                if sent:
+                    continue
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the bus or the database is down: wait and retry
+                log.warning("outbox relay paused: %s", exc)
+                backoff = min(backoff * 2, 5.0)
+            if self._stopping:
+                return
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=backoff)
+
+    async def relay_once(self) -> int:
+        """Publish one batch of pending events; return how many were published."""
+        claimed = await run_in_threadpool(self._claim)
+        if not claimed:
+            return 0
+        done: list[str] = []
+        try:
+            for row_id, payload in claimed:
+                await self.bus.publish(Event.model_validate(payload))
+                done.append(row_id)
+        finally:
+            if done:
+                await run_in_threadpool(self._mark, done)
+                self.published += len(done)
+            if len(done) < len(claimed):
+                left = [row_id for row_id, _ in claimed[len(done) :]]
+                await run_in_threadpool(self._release, left)
+        return len(done)
+
+    def _claim(self) -> list[tuple[str, dict[str, Any]]]:
+        with self.factory() as session:
+            now = utcnow()
+            free = (
+                select(OutboxEvent.id)
+                .where(
+                    OutboxEvent.published_at.is_(None),
+                    or_(OutboxEvent.claimed_until.is_(None), OutboxEvent.claimed_until < now),
+                )
+                .order_by(OutboxEvent.created_at, OutboxEvent.id)
+                .limit(self.batch)
+            )
+            if session.get_bind().dialect.name == "postgresql":
+                free = free.with_for_update(skip_locked=True)
+            ids = list(session.scalars(free))
+            if not ids:
+                session.rollback()
+                return []
+            session.execute(
+                update(OutboxEvent)
+                .where(OutboxEvent.id.in_(ids))
+                .values(claimed_by=self.worker_id, claimed_until=now + self.lease)
+            )
+            session.commit()
+            rows = session.execute(
+                select(OutboxEvent.id, OutboxEvent.payload)
+                .where(OutboxEvent.id.in_(ids))
+                .order_by(OutboxEvent.created_at, OutboxEvent.id)
+            ).all()
+            return [(row.id, row.payload) for row in rows]
+
+    def _mark(self, ids: list[str]) -> None:
+        with self.factory() as session:
+            now = utcnow()
+            session.execute(
+                update(OutboxEvent).where(OutboxEvent.id.in_(ids)).values(published_at=now)
+            )
+            session.execute(
+                delete(OutboxEvent).where(
+                    OutboxEvent.published_at.is_not(None),
+                    OutboxEvent.published_at < now - self.keep_published,
+                )
+            )
+            session.commit()
+
+    def _release(self, ids: list[str]) -> None:
+        with self.factory() as session:
+            session.execute(
+                update(OutboxEvent)
+                .where(OutboxEvent.id.in_(ids))
+                .values(attempts=OutboxEvent.attempts + 1, claimed_until=None)
+            )
+            session.commit()
+
+
+def pending_count(session: Session) -> int:
+    """Count events committed but not yet published."""
+    return int(
+        session.scalar(
+            select(func.count()).select_from(OutboxEvent).where(OutboxEvent.published_at.is_(None))
+        )
+        or 0
+    )

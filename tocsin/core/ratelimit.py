@@ -1,0 +1,92 @@
+"""Rate limits for public endpoints: token buckets in the worker's memory.
+
+Per worker, on purpose: a limit that needs a shared store to answer would put that store on the
+critical path of an SOS. With N workers behind a balancer a client gets at most N times the rate,
+which still stops a flood. Keys are chosen by the caller (client address, hashed device token),
+so a new device is never throttled because of another's traffic.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+
+from fastapi import HTTPException, Request
+
+
+class TokenBucket:
+    """``rate_per_minute`` tokens per minute, bursts up to ``burst``; bounded number of keys."""
+
+    def __init__(
+        self,
+        rate_per_minute: float,
+        *,
+        burst: int | None = None,
+        max_keys: int = 100_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.rate = rate_per_minute / 60.0
+        self.burst = float(burst if burst is not None else max(1, int(rate_per_minute)))
+        self.max_keys = max_keys
+        self.clock = clock
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def hit(self, key: str) -> float:
+        """Take one token for ``key``; return 0 if allowed, else seconds to wait."""
+        now = self.clock()
+        with self._lock:
+            tokens, last = self._buckets.pop(key, (self.burst, now))
+            tokens = min(self.burst, tokens + (now - last) * self.rate)
+            if tokens >= 1.0:
+                self._buckets[key] = (tokens - 1.0, now)
+                wait = 0.0
+            else:
+                self._buckets[key] = (tokens, now)
+                wait = (1.0 - tokens) / self.rate
+            if len(self._buckets) > self.max_keys:
+                self._buckets.popitem(last=False)
+        return wait
+
+
+def client_key(request: Request) -> str:
+    """Key a request by client address and, when sent, the device token."""
+    host = request.client.host if request.client else "unknown"
+    device = request.headers.get("x-device-token", "")[:128]
+    return f"{host}|{device}"
+
+
+class RateLimit:
+    """A dependency that answers 429 with ``Retry-After`` once a client exceeds its bucket.
+
+    ``per_minute`` is a number, or the name of a ``Settings`` field read from the worker's
+    settings; each worker keeps its own buckets in its runtime.
+    """
+
+    def __init__(self, name: str, per_minute: float | str, *, burst: int | None = None) -> None:
+        self.name = name
+        self.per_minute = per_minute
+        self.burst = burst
+
+    def _bucket(self, request: Request) -> TokenBucket:
+        extras = request.app.state.runtime.extras
+        key = f"ratelimit:{self.name}"
+        bucket = extras.get(key)
+        if bucket is None:
+            rate = self.per_minute
+            if isinstance(rate, str):
+                rate = float(getattr(request.app.state.runtime.settings, rate))
+            bucket = extras.setdefault(key, TokenBucket(rate, burst=self.burst))
+        return bucket  # type: ignore[no-any-return]
+
+    def __call__(self, request: Request) -> None:
+        wait = self._bucket(request).hit(client_key(request))
+        if wait > 0:
+            raise HTTPException(
+                429,
+                f"too many requests to {self.name}; retry in {math.ceil(wait)} s",
+                headers={"Retry-After": str(math.ceil(wait))},
+            )

@@ -1,0 +1,51 @@
+"""What one running worker holds: settings, database, bus, outbox relay.
+
+Built by ``tocsin.app.create_app`` and stored on ``app.state.runtime``; dependencies read it from
+the request, so tests can run several apps (workers) side by side in one process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from tocsin.core.bus import Bus
+from tocsin.core.outbox import OutboxRelay
+from tocsin.core.settings import Settings
+
+
+@dataclass
+class Runtime:
+    """One worker's shared resources (no globals: several can live in one process)."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    bus: Bus
+    relay: OutboxRelay
+    # Domains keep their per-worker state here (spatial indexes, live streams) by name.
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def get_runtime(request: Request) -> Runtime:
+    """Return the worker's runtime."""
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """Open one session per request; the router commits, anything left open is rolled back."""
+    session = get_runtime(request).sessions()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+DbSession = Annotated[Session, Depends(get_db)]
+AppRuntime = Annotated[Runtime, Depends(get_runtime)]

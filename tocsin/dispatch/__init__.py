@@ -1,0 +1,1 @@
+"""Dispatch: units, incident clustering, nearest-unit offers with escalation, the console stream."""

@@ -1,0 +1,163 @@
+"""One worker's dispatch engine: its spatial index, its clock, and the transactions it runs.
+
+The engine lives in ``runtime.extras["dispatch"]``. Bus consumers, the escalation loop and the
+HTTP routes all go through it, so each decision runs under the decision lock, commits, and then
+refreshes the index for the units it touched.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from tocsin.core.bus import Event
+from tocsin.core.db import utcnow
+from tocsin.core.runtime import Runtime
+from tocsin.dispatch import assign, incidents
+from tocsin.dispatch.config import DispatchConfig
+from tocsin.dispatch.index import UnitIndex
+from tocsin.dispatch.locks import decision_lock
+from tocsin.dispatch.models import DispatchIncidentSos, DispatchUnit
+
+log = logging.getLogger("tocsin.dispatch")
+
+EXTRA_KEY = "dispatch"
+CONFIG_KEY = "dispatch_config"
+CLOCK_KEY = "dispatch_clock"
+
+Clock = Callable[[], dt.datetime]
+
+
+class DispatchEngine:
+    """Per-worker dispatch state; see the module docstring."""
+
+    def __init__(
+        self, sessions: sessionmaker[Session], *, config: DispatchConfig,
+        clock: Clock = utcnow,
+    ) -> None:
+        self.sessions = sessions
+        self.config = config
+        self.clock = clock
+        self.index = UnitIndex(cell_deg=config.cell_deg)
+
+    # --- index -----------------------------------------------------------------------------
+
+    def rebuild(self) -> int:
+        """Load every available unit with a position into the index; return how many."""
+        with self.sessions() as session:
+            rows = session.execute(
+                select(DispatchUnit.id, DispatchUnit.lat, DispatchUnit.lon).where(
+                    DispatchUnit.status == "available", DispatchUnit.lat.is_not(None),
+                    DispatchUnit.lon.is_not(None),
+                )
+            ).all()
+        self.index.replace_all((row.id, row.lat, row.lon) for row in rows)
+        return len(rows)
+
+    def apply_unit_event(self, event: Event) -> None:
+        """Apply a ``dispatch.unit_*`` event (from any worker) to the index."""
+        data = event.data
+        unit_id = data.get("unit_id")
+        if not isinstance(unit_id, str):
+            return
+        stamp = data.get("stamp")
+        self.index.apply(
+            unit_id,
+            available=data.get("status") == "available",
+            lat=data.get("lat"),
+            lon=data.get("lon"),
+            stamp=float(stamp) if isinstance(stamp, int | float) else None,
+        )
+
+    def sync_touched(self, session: Session) -> None:
+        """After a commit, re-read the units the transaction changed into the index."""
+        touched: set[str] = session.info.pop("dispatch_units", set())
+        if touched:
+            self.sync_touched_ids(session, touched)
+
+    def sync_touched_ids(self, session: Session, touched: set[str]) -> None:
+        """Re-read the given units into the index."""
+        rows = session.execute(
+            select(DispatchUnit.id, DispatchUnit.status, DispatchUnit.lat, DispatchUnit.lon,
+                   DispatchUnit.updated_at).where(DispatchUnit.id.in_(touched))
+        ).all()
+        session.rollback()  # end the read transaction: release the connection
+        for row in rows:
+            self.index.apply(row.id, available=row.status == "available", lat=row.lat,
+                             lon=row.lon, stamp=row.updated_at.timestamp())
+
+    # --- transactions ----------------------------------------------------------------------
+
+    @contextmanager
+    def decision(self, session: Session | None = None) -> Iterator[Session]:
+        """Run a block under the decision lock, commit it, then refresh the index."""
+        own = session is None
+        active = self.sessions() if session is None else session
+        try:
+            with decision_lock(active):
+                yield active
+                active.commit()
+            self.sync_touched(active)
+        except BaseException:
+            active.rollback()
+            raise
+        finally:
+            if own:
+                active.close()
+
+    def intake(self, data: Mapping[str, Any]) -> str | None:
+        """Handle one ``sos.created``: cluster it, then offer its incident if nobody has it."""
+        sos = incidents.parse_sos(dict(data))
+        with self.decision() as session:
+            now = self.clock()
+            incident, _ = incidents.attach_sos(session, sos=sos, config=self.config, now=now)
+            assign.offer_next(session, index=self.index, config=self.config,
+                              incident=incident, now=now)
+            return incident.id
+
+    def tick(self) -> int:
+        """Escalate offers past their deadline; return how many expired."""
+        with self.decision() as session:
+            return assign.escalate_due(session, index=self.index, config=self.config,
+                                       now=self.clock())
+
+    def recover(self) -> int:
+        """Send every open, acknowledged SOS that no incident holds back to dispatch.
+
+        Run at worker start: an SOS committed while no consumer ran (crash, restart, a bus
+        that lost the event) is found in the sos table itself, so it is never lost.
+        """
+        from tocsin.sos import service as sos_service
+
+        with self.sessions() as session:
+            open_sos = sos_service.list_open_sos(session, limit=1_000_000)
+            attached = set(session.scalars(select(DispatchIncidentSos.sos_id)))
+            pending = [
+                {"sos_id": s.id, "lat": s.lat, "lon": s.lon, "accuracy_m": s.accuracy_m,
+                 "situation": s.situation, "people": s.people, "received_at": s.received_at}
+                for s in open_sos if s.id not in attached
+            ]
+        for data in pending:
+            self.intake(data)
+        if pending:
+            log.info("dispatch recovery: %d SOS sent back to dispatch", len(pending))
+        return len(pending)
+
+
+def engine_of(runtime: Runtime) -> DispatchEngine:
+    """Return the worker's engine, creating it on first use."""
+    engine = runtime.extras.get(EXTRA_KEY)
+    if engine is None:
+        config = runtime.extras.get(CONFIG_KEY) or DispatchConfig.from_env()
+        clock = runtime.extras.get(CLOCK_KEY) or utcnow
+        engine = runtime.extras.setdefault(
+            EXTRA_KEY, DispatchEngine(runtime.sessions, config=config, clock=clock)
+        )
+    assert isinstance(engine, DispatchEngine)
+    return engine

@@ -1,0 +1,34 @@
+"""Bus subjects dispatch publishes (through the outbox) and the SSE names the console receives.
+
+``incident.updated`` and ``assignment.<status>`` are named as DESIGN.md's stream contract says;
+``dispatch.unit_status`` / ``dispatch.unit_position`` keep every worker's spatial index current.
+Payloads carry ids, positions and statuses only: never SOS text (sealed, read through the sos
+service with an audit entry).
+"""
+
+from __future__ import annotations
+
+INCIDENT_UPDATED = "incident.updated"
+ASSIGNMENT_PREFIX = "assignment."
+UNIT_STATUS = "dispatch.unit_status"
+UNIT_POSITION = "dispatch.unit_position"
+
+# Consumed from the sos domain (its events.py is the contract).
+SOS_CREATED = "sos.created"
+
+# What the dispatcher console streams.
+CONSOLE_PATTERNS = [
+    "sos.created",
+    "sos.message",
+    "sos.position",
+    "sos.closed",
+    INCIDENT_UPDATED,
+    "assignment.*",
+    UNIT_STATUS,
+    UNIT_POSITION,
+]
+
+
+def assignment_subject(status: str) -> str:
+    """Return the subject announcing an assignment that reached ``status``."""
+    return f"{ASSIGNMENT_PREFIX}{status}"

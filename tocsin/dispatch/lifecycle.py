@@ -1,0 +1,91 @@
+"""Start and stop dispatch on one worker.
+
+Order matters: the index is rebuilt and the consumers subscribed before the outbox relay starts
+(the app guarantees that), then recovery re-dispatches every open SOS no incident holds, then
+the escalation loop starts. ``sos.created`` is consumed with a durable name, so with several
+workers each SOS is clustered once; unit events are consumed by every worker (no durable name)
+because each keeps its own index.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from starlette.concurrency import run_in_threadpool
+
+from tocsin.core.bus import Event, Subscription
+from tocsin.core.errors import Invalid
+from tocsin.core.runtime import Runtime
+from tocsin.dispatch import events
+from tocsin.dispatch.engine import DispatchEngine, engine_of
+
+log = logging.getLogger("tocsin.dispatch")
+
+SUBS_KEY = "dispatch.subscriptions"
+INFLIGHT_KEY = "dispatch.inflight"
+LOOP_KEY = "dispatch.loop"
+
+
+async def start(runtime: Runtime) -> None:
+    """Rebuild the index, subscribe, recover unhandled SOS, start escalating."""
+    engine = engine_of(runtime)
+    await run_in_threadpool(engine.rebuild)
+
+    inflight: set[asyncio.Future[str | None]] = set()
+    runtime.extras[INFLIGHT_KEY] = inflight
+
+    async def on_sos(event: Event) -> None:
+        # Shielded and tracked: a subscription stopped mid-event must not leave a thread
+        # writing to the database after the worker has disposed of its engine.
+        job = asyncio.ensure_future(run_in_threadpool(engine.intake, event.data))
+        inflight.add(job)
+        job.add_done_callback(inflight.discard)
+        try:
+            await asyncio.shield(job)
+        except Invalid as exc:  # a malformed event would be redelivered forever: drop it
+            log.error("dropping sos.created %s: %s", event.id, exc.message)
+
+    async def on_unit(event: Event) -> None:
+        engine.apply_unit_event(event)
+
+    subs: list[Subscription] = [
+        await runtime.bus.subscribe(events.SOS_CREATED, on_sos, durable="dispatch"),
+        await runtime.bus.subscribe(events.UNIT_STATUS, on_unit),
+        await runtime.bus.subscribe(events.UNIT_POSITION, on_unit),
+    ]
+    runtime.extras[SUBS_KEY] = subs
+    await run_in_threadpool(engine.recover)
+    stop = asyncio.Event()
+    task = asyncio.create_task(_escalation_loop(engine, stop), name="dispatch-escalation")
+    runtime.extras[LOOP_KEY] = (stop, task)
+
+
+async def _escalation_loop(engine: DispatchEngine, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=engine.config.escalation_tick_s)
+        if stop.is_set():
+            return
+        try:
+            await run_in_threadpool(engine.tick)
+        except Exception as exc:  # database down: try again next tick
+            log.warning("dispatch escalation tick failed: %s", exc)
+
+
+async def stop(runtime: Runtime) -> None:
+    """Stop escalating (the tick in progress finishes) and unsubscribe."""
+    loop = runtime.extras.pop(LOOP_KEY, None)
+    if loop is not None:
+        stop_event, task = loop
+        stop_event.set()
+        try:
+            await asyncio.wait_for(task, timeout=10)
+        except TimeoutError:
+            task.cancel()
+    for sub in runtime.extras.pop(SUBS_KEY, []):
+        await sub.stop()
+    inflight = runtime.extras.pop(INFLIGHT_KEY, set())
+    if inflight:
+        await asyncio.wait(inflight, timeout=10)

@@ -1,0 +1,55 @@
+"""Bus subjects and payloads the SOS domain publishes (through the outbox).
+
+Payloads carry no free text: an SOS's text, its chat and its trail are sealed at rest and read
+only through the audited API (``service.read_sos_detail``). Positions travel in ``sos.created`` and
+``sos.position`` because dispatch needs them to find the nearest units.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel
+
+SOS_CREATED = "sos.created"
+SOS_MESSAGE = "sos.message"
+SOS_POSITION = "sos.position"
+SOS_CLOSED = "sos.closed"
+
+
+class SosCreated(BaseModel):
+    """``sos.created``: a durable, acknowledged SOS (``received_at`` is ISO 8601 UTC)."""
+
+    sos_id: str
+    lat: float
+    lon: float
+    accuracy_m: float
+    situation: str
+    people: int | None
+    received_at: str
+
+
+class SosMessage(BaseModel):
+    """``sos.message``: a chat message was added (no body: read it through the API)."""
+
+    sos_id: str
+    message_id: str
+    sender: Literal["citizen", "dispatcher"]
+    at: str
+
+
+class SosPosition(BaseModel):
+    """``sos.position``: the citizen's phone sent a new position (a point of the trail)."""
+
+    sos_id: str
+    lat: float
+    lon: float
+    accuracy_m: float
+    at: str
+
+
+class SosClosed(BaseModel):
+    """``sos.closed``: a dispatcher closed the SOS; retention starts counting."""
+
+    sos_id: str
+    at: str

@@ -1,0 +1,111 @@
+"""Request and response models of the SOS API (the contract of DESIGN.md and issue 4)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+MAX_TEXT_BYTES = 2048
+MAX_MESSAGE_CHARS = 500
+
+
+class Situation(StrEnum):
+    """What is happening, in one tap (no typing needed when hidden)."""
+
+    attack = "attack"
+    armed_person = "armed_person"
+    hostage = "hostage"
+    hidden = "hidden"
+    injured = "injured"
+    fire = "fire"
+    other = "other"
+
+
+class Position(BaseModel):
+    """A WGS 84 position with its accuracy radius (Geolocation API ``coords.accuracy``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
+    lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
+    accuracy_m: float = Field(ge=0, le=100_000, allow_inf_nan=False)
+
+
+class SosIn(Position):
+    """``POST /api/v1/sos``. ``client_id`` is generated once by the phone and kept secret."""
+
+    situation: Situation
+    people: int | None = Field(default=None, ge=1, le=10_000)
+    text: str | None = Field(default=None, max_length=MAX_TEXT_BYTES)
+    client_id: str = Field(min_length=16, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+
+    @field_validator("text")
+    @classmethod
+    def _text_bytes(cls, value: str | None) -> str | None:
+        # The limit is 2 kB on the wire (UTF-8), not 2,048 characters.
+        if value is not None and len(value.encode("utf-8")) > MAX_TEXT_BYTES:
+            raise ValueError(f"text must be at most {MAX_TEXT_BYTES} bytes in UTF-8")
+        return value or None
+
+
+class SosAck(BaseModel):
+    """The acknowledgement: given only once the SOS is durably committed."""
+
+    id: str
+    follow_up_token: str
+    received_at: dt.datetime
+
+
+class MessageIn(BaseModel):
+    """A short text of the silent chat."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
+
+
+class MessageOut(BaseModel):
+    id: str
+    sender: Literal["citizen", "dispatcher"]
+    text: str
+    at: dt.datetime
+
+
+class PositionOut(BaseModel):
+    lat: float
+    lon: float
+    accuracy_m: float
+    at: dt.datetime
+
+
+class FollowUpOut(BaseModel):
+    """What the citizen's phone sees: the SOS status and the chat (its own data)."""
+
+    id: str
+    status: Literal["open", "closed"]
+    messages: list[MessageOut]
+
+
+class SosSummary(BaseModel):
+    """An SOS without its sealed fields (no audit needed to show it)."""
+
+    id: str
+    lat: float
+    lon: float
+    accuracy_m: float
+    situation: Situation
+    people: int | None
+    status: Literal["open", "closed"]
+    received_at: dt.datetime
+    closed_at: dt.datetime | None
+
+
+class SosDetail(SosSummary):
+    """An SOS with its text, trail and chat: reading it is audited with a reason."""
+
+    text: str | None
+    trail: list[PositionOut]
+    messages: list[MessageOut]

@@ -1,0 +1,224 @@
+"""HTTP API of the content watch: intake, review queue, hash lists (orders in ``api_orders``)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi.responses import PlainTextResponse, Response
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from tocsin.core import audit
+from tocsin.core.auth import Principal, Role, allow, public
+from tocsin.core.db import utcnow
+from tocsin.core.errors import Invalid
+from tocsin.core.ratelimit import RateLimit
+from tocsin.core.runtime import AppRuntime, DbSession, Runtime
+from tocsin.watch import feeds, hashes, service
+from tocsin.watch import media as media_mod
+from tocsin.watch.api_orders import router as orders_router
+from tocsin.watch.models import WatchItem
+from tocsin.watch.schemas import (
+    MAX_EXCERPT,
+    DecisionIn,
+    DecisionOut,
+    FeedIn,
+    FeedOut,
+    HashImportOut,
+    IngestIn,
+    ItemAck,
+    ItemOut,
+    MatchIn,
+    MatchOut,
+    PollOut,
+    QueueOut,
+    ReportCategory,
+    check_url,
+)
+
+router = APIRouter(prefix="/api/v1/watch", tags=["watch"])
+router.include_router(orders_router)
+
+Staff = Annotated[Principal, Depends(allow(Role.moderator, Role.analyst))]
+Moderator = Annotated[Principal, Depends(allow(Role.moderator))]
+PlatformAccount = Annotated[Principal, Depends(allow(Role.platform))]
+
+
+def item_out(item: WatchItem, priority: float) -> ItemOut:
+    """Build the API view of an item (the image itself is fetched separately, audited)."""
+    fields = {name: getattr(item, name) for name in ItemOut.model_fields
+              if name not in ("has_image", "priority")}
+    return ItemOut(**fields, has_image=item.image is not None, priority=priority)
+
+
+def _record(db: Session, runtime: Runtime, intake: service.Intake) -> ItemAck:
+    """Record and commit an arrival; a concurrent first report of the same URL is grouped."""
+    model = service.model_for(runtime.settings.var_dir)
+    try:
+        item, grouped = service.record_item(db, model=model, intake=intake)
+        db.commit()
+    except IntegrityError:
+        # Another worker created the item between our read and our insert (unique item_key):
+        # start again, now finding it.
+        db.rollback()
+        item, grouped = service.record_item(db, model=model, intake=intake)
+        db.commit()
+    return ItemAck(item_id=item.id, report_count=item.report_count, grouped=grouped)
+
+
+def _decode_image(data: str | None) -> media_mod.CleanImage | None:
+    if not data:
+        return None
+    try:
+        raw = base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        raise Invalid("image_base64 is not valid base64") from None
+    return media_mod.clean_image(raw)
+
+
+@router.post("/reports", status_code=201, response_model=ItemAck,
+             dependencies=[Depends(public()), Depends(RateLimit("watch.report", 10))])
+def post_report(
+    db: DbSession,
+    runtime: AppRuntime,
+    url: Annotated[str, Form(max_length=2000)],
+    platform: Annotated[str, Form(min_length=1, max_length=40)],
+    category: Annotated[ReportCategory, Form()],
+    excerpt: Annotated[str, Form(min_length=1, max_length=MAX_EXCERPT)],
+    screenshot: Annotated[UploadFile | None, File()] = None,
+) -> ItemAck:
+    """Report content (no account): identical reports of one URL are grouped and counted."""
+    try:
+        url = check_url(url)
+    except ValueError as exc:
+        raise Invalid(f"url: {exc}") from None
+    service.require_platform(db, platform)
+    image = None
+    if screenshot is not None and screenshot.filename:
+        raw = screenshot.file.read(media_mod.MAX_IMAGE_BYTES + 1)
+        image = media_mod.clean_image(raw)
+    return _record(db, runtime, service.Intake(
+        url=url, platform=platform, source="report", category=category.value,
+        excerpt=excerpt.strip(), image=image))
+
+
+@router.post("/ingest", status_code=201, response_model=ItemAck)
+def ingest(body: IngestIn, who: PlatformAccount, db: DbSession, runtime: AppRuntime) -> ItemAck:
+    """Push an item from a platform account (text, optional image, URL, author handle)."""
+    from tocsin.watch.orders import platform_of
+
+    platform = platform_of(db, who)
+    image = _decode_image(body.image_base64)
+    return _record(db, runtime, service.Intake(
+        url=body.url, platform=platform.name, source="ingest", category="other",
+        excerpt=body.text, reach=body.reach, author_handle=body.author_handle, image=image,
+        counts_as_report=False))
+
+
+@router.get("/queue", response_model=QueueOut)
+def get_queue(
+    who: Staff, db: DbSession,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    status: Annotated[str | None, Query(pattern=r"^(pending|second_opinion|escalated|removed|"
+                                              r"kept)$")] = None,
+) -> QueueOut:
+    """Return items to review, highest priority first."""
+    return QueueOut(items=[item_out(i, p) for i, p in service.queue(db, limit=limit,
+                                                                    status=status)])
+
+
+@router.get("/items/{item_id}", response_model=ItemOut)
+def get_item(item_id: int, who: Staff, db: DbSession) -> ItemOut:
+    """Return one item with its assessment and explanation."""
+    item = service.get_item(db, item_id)
+    return item_out(item, service.priority(item, utcnow()))
+
+
+@router.get("/items/{item_id}/image", response_class=Response)
+def get_image(
+    item_id: int, who: Staff, db: DbSession,
+    reason: Annotated[str, Query(min_length=3, max_length=300)] = "review",
+) -> Response:
+    """Return the item's image; each view is audited (images may show victims)."""
+    item = service.get_item(db, item_id)
+    if item.image is None:
+        raise Invalid(f"item {item_id} has no image")
+    audit.record_read(db, actor=who, object_type="watch_item_image", object_id=item_id,
+                      reason=reason)
+    db.commit()
+    media_type = "image/png" if item.image.startswith(b"\x89PNG") else "image/jpeg"
+    return Response(item.image, media_type=media_type,
+                    headers={"Cache-Control": "no-store"})
+
+
+@router.post("/items/{item_id}/decisions", response_model=DecisionOut)
+def post_decision(item_id: int, body: DecisionIn, who: Moderator, db: DbSession) -> DecisionOut:
+    """Decide on an item; a decision against the assessment waits for a second moderator."""
+    item, second = service.decide(db, item_id=item_id, who=who, decision=body.decision.value,
+                                  reason=body.reason)
+    db.commit()
+    return DecisionOut(item_id=item.id, status=item.status, second_opinion_needed=second)
+
+
+async def _text_body(request: Request) -> str:
+    raw = await request.body()
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise Invalid("hash list must be UTF-8 text") from None
+
+
+@router.post("/hashes/import", response_model=HashImportOut)
+def import_hashes(who: Moderator, db: DbSession,
+                  body: Annotated[str, Depends(_text_body)]) -> HashImportOut:
+    """Import a CSV hash list (``signal_type,signal,category,source``); all or nothing."""
+    signals = hashes.parse_list(body, default_source=f"import:{who.username}")
+    added = hashes.import_list(db, signals)
+    audit.record(db, actor=who, action="watch.hashes_import", object_type="watch_hash",
+                 object_id=str(added))
+    db.commit()
+    return HashImportOut(added=added, total_rows=len(signals))
+
+
+@router.get("/hashes/export", response_class=PlainTextResponse)
+def export_hashes(who: Staff, db: DbSession) -> PlainTextResponse:
+    """Export every known hash as a CSV hash list."""
+    return PlainTextResponse(hashes.export_list(db), media_type="text/csv")
+
+
+@router.post("/hashes/match", response_model=MatchOut)
+def match_hashes(body: MatchIn, who: Staff, db: DbSession) -> MatchOut:
+    """Match a text and/or an image against the known hashes."""
+    if not body.text and not body.image_base64:
+        raise Invalid("give text or image_base64")
+    image = _decode_image(body.image_base64)
+    found = hashes.match(db, text_sha256=hashes.text_hash(body.text) if body.text else None,
+                         sha256=image.sha256 if image else None,
+                         md5=image.md5 if image else None,
+                         dhash=image.dhash if image else None, distance=body.distance)
+    return MatchOut(matches=found)
+
+
+@router.post("/feeds", status_code=201, response_model=FeedOut)
+def add_feed(body: FeedIn, who: Moderator, db: DbSession) -> FeedOut:
+    """Register an Atom/RSS feed to watch for keywords."""
+    feed = feeds.add_feed(db, url=body.url, platform=body.platform, keywords=body.keywords)
+    db.commit()
+    return FeedOut.model_validate(feed, from_attributes=True)
+
+
+@router.get("/feeds", response_model=list[FeedOut])
+def list_feeds(who: Staff, db: DbSession) -> list[FeedOut]:
+    """List the watched feeds."""
+    return [FeedOut.model_validate(f, from_attributes=True) for f in feeds.all_feeds(db)]
+
+
+@router.post("/feeds/{feed_id}/poll", response_model=PollOut)
+def poll_feed(feed_id: int, who: Moderator, db: DbSession, runtime: AppRuntime) -> PollOut:
+    """Poll a feed now; matching entries become items."""
+    result = feeds.poll(db, feed_id=feed_id, model=service.model_for(runtime.settings.var_dir))
+    db.commit()
+    return PollOut(entries=result.entries, matched=result.matched, new_items=result.new_items)

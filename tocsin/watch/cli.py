@@ -1,0 +1,128 @@
+"""``tocsin watch train | classify | evaluate``: the classifier contract of DESIGN.md.
+
+``train`` reads MLMA-FR (``--data``) and the project's own cases once and writes a model file;
+from then on nothing under ``../shared`` is needed. ``classify`` uses, in order: ``--model``,
+the model trained into ``<var_dir>/watch/model.joblib``, the small model shipped in the package.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from tocsin.core.settings import get_settings
+from tocsin.watch import paths
+
+if TYPE_CHECKING:
+    from tocsin.watch.classifier import Model
+
+app = typer.Typer(help="Content watch: the French classifier.", no_args_is_help=True)
+console = Console(stderr=True)
+
+ModelOption = Annotated[Path | None, typer.Option("--model", help="Model file to use.")]
+
+
+def trained_model_path() -> Path:
+    """Return where ``train`` writes by default (under the deployment's var dir)."""
+    return get_settings().var_dir / "watch" / "model.joblib"
+
+
+def resolve_model_path(explicit: Path | None) -> Path:
+    """Pick the model file: explicit, else trained, else shipped."""
+    if explicit is not None:
+        return explicit
+    trained = trained_model_path()
+    return trained if trained.exists() else paths.SHIPPED_MODEL
+
+
+def _load(explicit: Path | None) -> Model:
+    from tocsin.watch import classifier
+
+    path = resolve_model_path(explicit)
+    if not path.exists():
+        console.print(f"[bold red]error:[/] no model at {path}; run `tocsin watch train`")
+        raise typer.Exit(2)
+    try:
+        return classifier.Model.load(path)
+    except (ValueError, OSError, EOFError) as exc:
+        console.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def train(
+    data: Annotated[Path, typer.Option(help="MLMA-FR CSV.")] = paths.DEFAULT_MLMA,
+    cases: Annotated[Path, typer.Option(help="Own labelled cases.")] = paths.OWN_CASES,
+    out: Annotated[Path | None, typer.Option(help="Model file to write.")] = None,
+) -> None:
+    """Train the classifier from MLMA-FR plus the project's own cases."""
+    from tocsin.watch import classifier
+
+    target = out or trained_model_path()
+    for path in (data, cases):
+        if not path.is_file():
+            console.print(f"[bold red]error:[/] {path} does not exist (see --data / --cases)")
+            raise typer.Exit(2)
+    stages = {"read": 1, "features": 2, "model": 3, "done": 4}
+    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                  console=console) as progress:
+        task = progress.add_task("reading data", total=len(stages) + 1)
+        try:
+            examples = classifier.load_mlma(data) + classifier.load_cases(
+                cases, weight=classifier.OWN_WEIGHT)
+        except (ValueError, KeyError, UnicodeDecodeError) as exc:
+            console.print(f"[bold red]error:[/] {exc}")
+            raise typer.Exit(2) from None
+        progress.update(task, completed=stages["read"], description="extracting features")
+
+        def on_step(stage: str) -> None:
+            label = {"model": "fitting model", "done": "fitted"}.get(stage, "extracting features")
+            progress.update(task, completed=stages[stage], description=label)
+
+        model = classifier.train(examples, on_step=on_step)
+        progress.update(task, description="saving")
+        size = model.save(target)
+        progress.update(task, completed=len(stages) + 1, description="saved")
+    console.print(f"trained on {len(examples)} texts; model {target} ({size / 1e6:.2f} MB)")
+
+
+@app.command()
+def classify(model: ModelOption = None) -> None:
+    """Classify one text per stdin line; print one JSON object per line."""
+    loaded = _load(model)
+    batch: list[str] = []
+
+    def flush() -> None:
+        for result in loaded.classify(batch):
+            sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+        batch.clear()
+
+    for line in sys.stdin:
+        batch.append(line.rstrip("\r\n"))
+        if len(batch) >= 256:
+            flush()
+    if batch:
+        flush()
+
+
+@app.command()
+def evaluate(
+    model: ModelOption = None,
+    cases: Annotated[Path, typer.Option(help="Held-out cases.")] = paths.EVAL_CASES,
+) -> None:
+    """Print precision/recall/F1 per category and the false-positive rate on counter-speech."""
+    from tocsin.watch import classifier
+    from tocsin.watch.evaluate import evaluate as run_evaluation
+    from tocsin.watch.evaluate import report_lines
+
+    loaded = _load(model)
+    report = run_evaluation(loaded, classifier.load_cases(cases))
+    for line in report_lines(report):
+        typer.echo(line)

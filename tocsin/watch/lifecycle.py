@@ -1,0 +1,102 @@
+"""Per-worker background work of the content watch: polling the registered feeds.
+
+Each worker polls every ``TOCSIN_WATCH_FEED_POLL_SECONDS`` (0 turns polling off). Several
+workers polling the same feed is harmless: items are grouped by URL (unique key) and feeds are
+fetched conditionally (ETag), so a second worker mostly gets 304 Not Modified.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.exc import SQLAlchemyError
+
+from tocsin.core.bus import Event
+from tocsin.core.db import session_scope
+from tocsin.core.errors import DomainError
+from tocsin.core.runtime import Runtime
+from tocsin.watch import feeds, service, webhook
+
+log = logging.getLogger("tocsin.watch")
+POLLER = "watch.poller"
+WEBHOOKS = "watch.webhooks"
+
+
+class WatchSettings(BaseSettings):
+    """Content-watch settings; every field maps to ``TOCSIN_WATCH_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="TOCSIN_WATCH_", extra="ignore")
+
+    feed_poll_seconds: float = Field(default=300, ge=0)
+
+
+def poll_all(runtime: Runtime) -> int:
+    """Poll every feed once, each in its own transaction; return how many new items came in."""
+    with session_scope(runtime.sessions) as session:
+        ids = [f.id for f in feeds.all_feeds(session)]
+    if not ids:
+        return 0
+    new = 0
+    model = service.model_for(runtime.settings.var_dir)
+    for feed_id in ids:
+        try:
+            with session_scope(runtime.sessions) as session:
+                new += feeds.poll(session, feed_id=feed_id, model=model).new_items
+        except (DomainError, SQLAlchemyError) as exc:
+            # One broken feed must not stop the others; the next round retries it.
+            log.warning("feed %s not polled: %s", feed_id, exc)
+    return new
+
+
+async def _loop(runtime: Runtime, every: float) -> None:
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await asyncio.to_thread(poll_all, runtime)
+        except Exception:  # a bad round is logged; the loop lives on
+            log.exception("feed polling round failed")
+
+
+WEBHOOK_RETRIES = (0.0, 1.0, 5.0)
+
+
+async def start(runtime: Runtime) -> None:
+    """Start the feed poller (unless turned off) and the order webhook consumer."""
+    cfg = WatchSettings()
+    if cfg.feed_poll_seconds > 0:
+        runtime.extras[POLLER] = asyncio.create_task(_loop(runtime, cfg.feed_poll_seconds))
+
+    async def on_order(event: Event) -> None:
+        order_id = int(event.data.get("id", 0))
+
+        def push() -> bool:
+            with session_scope(runtime.sessions) as session:
+                return webhook.deliver(session, order_id=order_id)
+
+        # A failed push is retried a little, then left: the pull API still serves the order.
+        for delay in WEBHOOK_RETRIES:
+            await asyncio.sleep(delay)
+            try:
+                if await asyncio.to_thread(push):
+                    return
+            except SQLAlchemyError as exc:
+                log.warning("order %s webhook not recorded: %s", order_id, exc)
+
+    runtime.extras[WEBHOOKS] = await runtime.bus.subscribe(
+        "watch.order_issued", on_order, durable="watch-webhook")
+
+
+async def stop(runtime: Runtime) -> None:
+    """Stop the feed poller and the webhook consumer."""
+    subscription = runtime.extras.pop(WEBHOOKS, None)
+    if subscription is not None:
+        await subscription.stop()
+    task = runtime.extras.pop(POLLER, None)
+    if isinstance(task, asyncio.Task):
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -1,0 +1,106 @@
+"""``/admin``: the administrator's page — accounts and the audit log.
+
+The page is a public HTML shell; everything it shows comes from admin-only API routes called
+with the bearer token of the person who logs in on it, so the page itself reveals nothing.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
+from starlette.responses import Response
+
+from tocsin.core.auth import Role, public
+from tocsin.web import i18n
+from tocsin.web.render import render_page
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+
+# Keys handed to the browser script through data-i18n-* attributes.
+SCRIPT_KEYS = (
+    "admin.login_failed", "admin.created", "admin.active", "admin.inactive",
+    "admin.deactivate", "admin.activate", "admin.no_entries", "admin.total",
+    "admin.wrong_role",
+)
+
+i18n.register_messages(
+    {
+        "fr": {
+            "admin.title": "Administration",
+            "admin.lead": "Comptes et rôles, journal d'audit. Chaque consultation est journalisée.",
+            "admin.login_title": "Connexion administrateur",
+            "admin.username": "Identifiant",
+            "admin.password": "Mot de passe",
+            "admin.login": "Se connecter",
+            "admin.logout": "Se déconnecter",
+            "admin.login_failed": "Connexion refusée",
+            "admin.wrong_role": "Ce compte n'est pas administrateur.",
+            "admin.accounts": "Comptes",
+            "admin.new_account": "Nouveau compte",
+            "admin.role": "Rôle",
+            "admin.create": "Créer le compte",
+            "admin.created": "Compte créé",
+            "admin.status": "État",
+            "admin.created_at": "Créé le",
+            "admin.actions": "Actions",
+            "admin.active": "actif",
+            "admin.inactive": "désactivé",
+            "admin.deactivate": "Désactiver",
+            "admin.activate": "Réactiver",
+            "admin.audit": "Journal d'audit",
+            "admin.actor": "Auteur",
+            "admin.action": "Action",
+            "admin.object": "Objet",
+            "admin.reason": "Motif",
+            "admin.when": "Date",
+            "admin.filter": "Filtrer",
+            "admin.no_entries": "Aucune entrée.",
+            "admin.total": "entrées",
+            "admin.password_rule": "12 caractères au moins, deux types de caractères.",
+        },
+        "en": {
+            "admin.title": "Administration",
+            "admin.lead": "Accounts and roles, audit log. Every consultation is logged.",
+            "admin.login_title": "Administrator sign-in",
+            "admin.username": "Username",
+            "admin.password": "Password",
+            "admin.login": "Sign in",
+            "admin.logout": "Sign out",
+            "admin.login_failed": "Sign-in refused",
+            "admin.wrong_role": "This account is not an administrator.",
+            "admin.accounts": "Accounts",
+            "admin.new_account": "New account",
+            "admin.role": "Role",
+            "admin.create": "Create account",
+            "admin.created": "Account created",
+            "admin.status": "Status",
+            "admin.created_at": "Created",
+            "admin.actions": "Actions",
+            "admin.active": "active",
+            "admin.inactive": "deactivated",
+            "admin.deactivate": "Deactivate",
+            "admin.activate": "Reactivate",
+            "admin.audit": "Audit log",
+            "admin.actor": "Actor",
+            "admin.action": "Action",
+            "admin.object": "Object",
+            "admin.reason": "Reason",
+            "admin.when": "When",
+            "admin.filter": "Filter",
+            "admin.no_entries": "No entries.",
+            "admin.total": "entries",
+            "admin.password_rule": "At least 12 characters, two kinds of characters.",
+        },
+    }
+)
+
+
+@router.get("/admin", response_class=HTMLResponse, dependencies=[Depends(public())])
+def admin_page(request: Request) -> Response:
+    """Show the administrator's page (its data needs an admin token)."""
+    return render_page(
+        request,
+        "admin.html",
+        entry="admin",
+        context={"roles": [role.value for role in Role], "script_keys": SCRIPT_KEYS},
+    )

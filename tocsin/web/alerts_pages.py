@@ -1,0 +1,214 @@
+"""``/alerts`` (citizens: active official alerts on a map, live) and ``/authority`` (prefecture).
+
+Both are HTML shells: the citizen page reads the public alerts API and its SSE stream; the
+authority page logs in with the OAuth2 password flow and calls authority-only routes with the
+bearer token, so the page itself reveals nothing. French first, English on request.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
+from starlette.responses import Response
+
+from tocsin.core.auth import public
+from tocsin.web import i18n
+from tocsin.web.render import render_page
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+
+_FR = {
+    "alerts.title": "Alertes officielles",
+    "alerts.lead": "Les messages de la préfecture en cours, sur la carte. La page se met à jour "
+    "d'elle-même.",
+    "alerts.active": "Alertes en cours",
+    "alerts.none": "Aucune alerte en cours.",
+    "alerts.map_label": "Carte des zones d'alerte",
+    "alerts.live_on": "Mise à jour en direct.",
+    "alerts.live_off": "Connexion perdue ; nouvelle tentative…",
+    "alerts.until": "Jusqu'à",
+    "alerts.area": "Zone",
+    "alerts.instruction": "Consigne",
+    "alerts.cap": "Message CAP",
+    "alerts.feed": "Flux Atom des alertes en cours",
+    "alerts.exercise": "EXERCICE",
+    "alerts.update": "MISE À JOUR",
+    "alerts.subscribe_title": "Recevoir les alertes sur cet appareil",
+    "alerts.subscribe_lead": "Votre position est arrondie à 100 m environ et ne sert qu'à "
+    "choisir les alertes de votre zone. Aucun compte n'est nécessaire.",
+    "alerts.subscribe": "Activer les notifications",
+    "alerts.subscribed": "Notifications activées pour votre zone.",
+    "alerts.subscribe_failed": "Impossible d'activer les notifications sur ce navigateur.",
+    "alerts.noscript": "Activez JavaScript pour voir la carte, ou ouvrez le flux Atom.",
+    "severity.extreme": "Extrême",
+    "severity.severe": "Grave",
+    "severity.moderate": "Modérée",
+    "severity.minor": "Mineure",
+    "severity.unknown": "Inconnue",
+    "authority.title": "Préfecture : alertes officielles",
+    "authority.lead": "Rédiger, faire valider par une seconde autorité, publier, mettre à jour "
+    "et lever les alertes. Chaque action est journalisée.",
+    "authority.login_title": "Connexion autorité",
+    "authority.username": "Identifiant",
+    "authority.password": "Mot de passe",
+    "authority.login": "Se connecter",
+    "authority.logout": "Se déconnecter",
+    "authority.login_failed": "Connexion refusée",
+    "authority.wrong_role": "Ce compte n'a pas le rôle autorité.",
+    "authority.compose": "Nouvelle alerte",
+    "authority.updating": "Mise à jour de l'alerte",
+    "authority.status": "Statut",
+    "authority.status_help": "Réel : une seconde autorité doit valider. Exercice et test : "
+    "publiés aussitôt.",
+    "authority.category": "Catégorie",
+    "authority.urgency": "Urgence",
+    "authority.severity": "Gravité",
+    "authority.certainty": "Certitude",
+    "authority.response": "Conduite à tenir",
+    "authority.expires": "Fin de validité",
+    "authority.fr": "Texte en français",
+    "authority.en": "Texte en anglais (facultatif)",
+    "authority.event": "Événement",
+    "authority.headline": "Titre",
+    "authority.description": "Description",
+    "authority.instruction": "Consignes",
+    "authority.area": "Zone",
+    "authority.area_desc": "Description de la zone",
+    "authority.draw_polygon": "Tracer un polygone",
+    "authority.draw_circle": "Tracer un cercle",
+    "authority.finish": "Fermer le polygone",
+    "authority.clear": "Effacer",
+    "authority.draw_help": "Polygone : cliquez chaque sommet sur la carte puis « Fermer le "
+    "polygone ». Cercle : cliquez le centre puis un point du bord.",
+    "authority.area_none": "Aucune zone tracée.",
+    "authority.area_polygon": "Polygone de {n} sommets.",
+    "authority.area_circle": "Cercle de {r} km.",
+    "authority.submit": "Soumettre",
+    "authority.submit_update": "Soumettre la mise à jour",
+    "authority.cancel_edit": "Abandonner",
+    "authority.submitted": "Alerte soumise ; en attente de validation par une seconde autorité.",
+    "authority.published": "Alerte publiée.",
+    "authority.queue": "À valider",
+    "authority.queue_empty": "Rien à valider.",
+    "authority.approve": "Valider et publier",
+    "authority.reject": "Refuser",
+    "authority.reject_reason": "Motif du refus",
+    "authority.by": "par",
+    "authority.live": "Alertes en cours",
+    "authority.live_empty": "Aucune alerte en cours.",
+    "authority.do_update": "Mettre à jour",
+    "authority.do_cancel": "Lever l'alerte",
+    "authority.cancel_note": "Message de fin d'alerte",
+    "authority.deliveries": "Envois : {sent} faits, {pending} en cours, {failed} en échec",
+    "authority.own": "Vous êtes l'auteur : une autre autorité doit valider.",
+    "authority.error": "Refusé",
+}
+
+_EN = {
+    "alerts.title": "Official alerts",
+    "alerts.lead": "The prefecture's current messages, on the map. The page updates itself.",
+    "alerts.active": "Current alerts",
+    "alerts.none": "No alert at the moment.",
+    "alerts.map_label": "Map of the alert areas",
+    "alerts.live_on": "Live updates.",
+    "alerts.live_off": "Connection lost; retrying…",
+    "alerts.until": "Until",
+    "alerts.area": "Area",
+    "alerts.instruction": "What to do",
+    "alerts.cap": "CAP message",
+    "alerts.feed": "Atom feed of current alerts",
+    "alerts.exercise": "EXERCISE",
+    "alerts.update": "UPDATE",
+    "alerts.subscribe_title": "Get alerts on this device",
+    "alerts.subscribe_lead": "Your position is rounded to about 100 m and only used to pick the "
+    "alerts for your area. No account needed.",
+    "alerts.subscribe": "Turn on notifications",
+    "alerts.subscribed": "Notifications are on for your area.",
+    "alerts.subscribe_failed": "Notifications cannot be turned on in this browser.",
+    "alerts.noscript": "Turn on JavaScript to see the map, or open the Atom feed.",
+    "severity.extreme": "Extreme",
+    "severity.severe": "Severe",
+    "severity.moderate": "Moderate",
+    "severity.minor": "Minor",
+    "severity.unknown": "Unknown",
+    "authority.title": "Prefecture: official alerts",
+    "authority.lead": "Compose, have a second authority approve, publish, update and cancel "
+    "alerts. Every action is logged.",
+    "authority.login_title": "Authority sign-in",
+    "authority.username": "Username",
+    "authority.password": "Password",
+    "authority.login": "Sign in",
+    "authority.logout": "Sign out",
+    "authority.login_failed": "Sign-in refused",
+    "authority.wrong_role": "This account does not have the authority role.",
+    "authority.compose": "New alert",
+    "authority.updating": "Updating alert",
+    "authority.status": "Status",
+    "authority.status_help": "Actual: a second authority must approve. Exercise and test: "
+    "published at once.",
+    "authority.category": "Category",
+    "authority.urgency": "Urgency",
+    "authority.severity": "Severity",
+    "authority.certainty": "Certainty",
+    "authority.response": "Response",
+    "authority.expires": "Expires",
+    "authority.fr": "French text",
+    "authority.en": "English text (optional)",
+    "authority.event": "Event",
+    "authority.headline": "Headline",
+    "authority.description": "Description",
+    "authority.instruction": "Instructions",
+    "authority.area": "Area",
+    "authority.area_desc": "Area description",
+    "authority.draw_polygon": "Draw a polygon",
+    "authority.draw_circle": "Draw a circle",
+    "authority.finish": "Close the polygon",
+    "authority.clear": "Clear",
+    "authority.draw_help": "Polygon: click each vertex on the map, then “Close the polygon”. "
+    "Circle: click the centre, then a point on the edge.",
+    "authority.area_none": "No area drawn.",
+    "authority.area_polygon": "Polygon of {n} vertices.",
+    "authority.area_circle": "Circle of {r} km.",
+    "authority.submit": "Submit",
+    "authority.submit_update": "Submit the update",
+    "authority.cancel_edit": "Discard",
+    "authority.submitted": "Alert submitted; waiting for a second authority to approve it.",
+    "authority.published": "Alert published.",
+    "authority.queue": "To approve",
+    "authority.queue_empty": "Nothing to approve.",
+    "authority.approve": "Approve and publish",
+    "authority.reject": "Reject",
+    "authority.reject_reason": "Reason for rejecting",
+    "authority.by": "by",
+    "authority.live": "Current alerts",
+    "authority.live_empty": "No alert at the moment.",
+    "authority.do_update": "Update",
+    "authority.do_cancel": "Cancel the alert",
+    "authority.cancel_note": "End-of-alert message",
+    "authority.deliveries": "Deliveries: {sent} sent, {pending} pending, {failed} failed",
+    "authority.own": "You wrote it: another authority must approve.",
+    "authority.error": "Refused",
+}
+
+i18n.register_messages({"fr": _FR, "en": _EN})
+
+ALERTS_SCRIPT_KEYS = tuple(k for k in _FR if k.startswith(("alerts.", "severity.")))
+AUTHORITY_SCRIPT_KEYS = tuple(_FR)
+
+
+def _tiles(request: Request) -> str:
+    return str(request.app.state.runtime.settings.map_tiles_url)
+
+
+@router.get("/alerts", response_class=HTMLResponse, dependencies=[Depends(public())])
+def alerts_page(request: Request) -> Response:
+    """Show the active official alerts on a map, updated live."""
+    return render_page(request, "alerts.html", entry="alerts",
+                       context={"tiles": _tiles(request), "script_keys": ALERTS_SCRIPT_KEYS})
+
+
+@router.get("/authority", response_class=HTMLResponse, dependencies=[Depends(public())])
+def authority_page(request: Request) -> Response:
+    """Show the prefecture's console (its data needs an authority token)."""
+    return render_page(request, "authority.html", entry="authority",
+                       context={"tiles": _tiles(request), "script_keys": AUTHORITY_SCRIPT_KEYS})
