@@ -21,6 +21,7 @@ from tocsin import __version__
 from tocsin.core import live, seal
 from tocsin.core.audit import api as audit_api
 from tocsin.core.auth import api as auth_api
+from tocsin.core.auth import mfa_api
 from tocsin.core.bus import make_bus
 from tocsin.core.db import make_engine, make_sessionmaker
 from tocsin.core.errors import install_error_handlers
@@ -136,6 +137,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health_router)
     app.include_router(auth_api.router)
+    app.include_router(mfa_api.router)
     app.include_router(audit_api.router)
     for module in domain_modules("api"):
         app.include_router(module.router)

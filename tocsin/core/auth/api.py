@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request, Response
 
 from tocsin.core import audit
-from tocsin.core.auth import service
-from tocsin.core.auth.permissions import CurrentUser, Principal, allow, oauth2_scheme, public
+from tocsin.core.auth import service, totp
+from tocsin.core.auth.permissions import Principal, SignedIn, allow, oauth2_scheme, public
 from tocsin.core.auth.roles import Role
 from tocsin.core.auth.schemas import MeOut, TokenOut, UserCreate, UserOut, UserPatch
 from tocsin.core.ratelimit import RateLimit
@@ -27,26 +27,44 @@ AdminUser = Annotated[Principal, Depends(allow(Role.admin))]
 def login(
     db: DbSession,
     runtime: AppRuntime,
+    request: Request,
     username: Annotated[str, Form(min_length=1, max_length=64)],
     password: Annotated[str, Form(min_length=1, max_length=256)],
+    otp: Annotated[str | None, Form(max_length=64)] = None,
 ) -> TokenOut:
-    """Exchange a username and password for a bearer token (OAuth2 password flow)."""
+    """Exchange a username and password for a bearer token (OAuth2 password flow).
+
+    An account with two-factor authentication also sends ``otp``: the 6-digit code of its
+    authenticator app, or one of its recovery codes. Without it the answer is 401 with the
+    error code ``mfa_required`` (nothing issued); send the same form again with ``otp``.
+    A token of ``scope`` ``mfa_enrolment`` (2FA required for the role, not yet enrolled) only
+    opens the enrolment routes.
+    """
     try:
-        user = service.authenticate(db, username=username, password=password)
+        user = service.authenticate(db, username=username, password=password, otp=otp or None)
     except service.AuthFailed:
         db.commit()  # keep the failure count: it drives the lockout
         raise
+    used_mfa = bool(otp) and totp.active_totp(db, user.id) is not None
     ttl = dt.timedelta(minutes=runtime.settings.token_ttl_minutes)
-    token = service.issue_token(db, user=user, ttl=ttl)
+    token = service.issue_token(
+        db, user=user, ttl=ttl, mfa=used_mfa, user_agent=request.headers.get("user-agent"),
+        ip=request.client.host if request.client else None,
+    )
+    limited = not used_mfa and totp.role_requires_mfa(db, user.role)
     principal = Principal(user_id=user.id, username=user.username, role=Role(user.role))
-    audit.record(db, actor=principal, action="login", object_type="account", object_id=user.id)
+    audit.record(db, actor=principal, action="login", object_type="account", object_id=user.id,
+                 reason="with 2FA" if used_mfa else ("2FA enrolment only" if limited else ""))
     db.commit()
-    return TokenOut(access_token=token, expires_at=dt.datetime.now(dt.UTC) + ttl, role=user.role)
+    return TokenOut(
+        access_token=token, expires_at=dt.datetime.now(dt.UTC) + ttl, role=user.role,
+        scope="mfa_enrolment" if limited else "full",
+    )
 
 
 @router.post("/auth/logout", status_code=204)
 def logout(
-    db: DbSession, user: CurrentUser, token: Annotated[str | None, Depends(oauth2_scheme)]
+    db: DbSession, user: SignedIn, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> Response:
     """Revoke the token used for this request."""
     if token:
@@ -56,7 +74,7 @@ def logout(
 
 
 @router.get("/auth/me", response_model=MeOut)
-def me(user: CurrentUser) -> MeOut:
+def me(user: SignedIn) -> MeOut:
     """Say who the token belongs to."""
     assert user.role is not None
     return MeOut(username=user.username, role=user.role)

@@ -13,8 +13,9 @@ from typing import Annotated
 from fastapi import Depends, Header, HTTPException, Request
 from fastapi.security import OAuth2PasswordBearer
 
-from tocsin.core.auth import service
+from tocsin.core.auth import service, sessions, totp
 from tocsin.core.auth.roles import Role
+from tocsin.core.db import utcnow
 from tocsin.core.runtime import DbSession
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
@@ -27,6 +28,10 @@ class Principal:
     user_id: int | None
     username: str
     role: Role | None
+    # The public id of the session (token) acting, for "this session" in the sessions list.
+    session_id: str | None = None
+    # True when the token may only enrol 2FA (the role requires it, the login did not use it).
+    limited: bool = False
 
     @property
     def is_citizen(self) -> bool:
@@ -38,12 +43,18 @@ def _unauthorized(message: str) -> HTTPException:
 
 
 class Allow:
-    """Admit only accounts whose role is listed; 401 without a valid token, 403 otherwise."""
+    """Admit only accounts whose role is listed; 401 without a valid token, 403 otherwise.
 
-    def __init__(self, *roles: Role) -> None:
+    Where an administrator requires 2FA for the caller's role and the token was not issued by a
+    login with a second factor, only routes declared with ``enrolment=True`` (enrol, status,
+    sessions, logout) admit it; every other route answers 403 saying what to do.
+    """
+
+    def __init__(self, *roles: Role, enrolment: bool = False) -> None:
         if not roles:
             raise ValueError("Allow() needs at least one role; use public() for open routes")
         self.roles = frozenset(roles)
+        self.enrolment = enrolment
 
     def __call__(
         self,
@@ -53,14 +64,33 @@ class Allow:
     ) -> Principal:
         if not token:
             raise _unauthorized("authentication required")
-        user = service.resolve_token(db, token)
-        if user is None:
+        now = utcnow()
+        resolved = service.resolve_session(db, token, now=now)
+        if resolved is None:
             raise _unauthorized("invalid or expired token")
+        user = resolved.user
         role = Role(user.role)
         if role not in self.roles:
             allowed = ", ".join(sorted(r.value for r in self.roles))
             raise HTTPException(403, f"role {role.value!r} may not do this (allowed: {allowed})")
-        principal = Principal(user_id=user.id, username=user.username, role=role)
+        if resolved.limited and not self.enrolment:
+            if totp.active_totp(db, user.id) is None:
+                raise HTTPException(
+                    403, f"two-factor authentication is required for role {role.value!r}: "
+                    "enrol it (POST /api/v1/auth/mfa/totp) before doing anything else"
+                )
+            raise HTTPException(
+                403, f"two-factor authentication is required for role {role.value!r}: "
+                "log in again with your code"
+            )
+        sessions.touch(request.app.state.runtime.sessions, resolved.access, now)
+        principal = Principal(
+            user_id=user.id,
+            username=user.username,
+            role=role,
+            session_id=service.session_id(resolved.access.token_hash),
+            limited=resolved.limited,
+        )
         request.state.principal = principal
         return principal
 
@@ -84,9 +114,9 @@ class Public:
         return principal
 
 
-def allow(*roles: Role) -> Allow:
-    """Return the dependency admitting ``roles``."""
-    return Allow(*roles)
+def allow(*roles: Role, enrolment: bool = False) -> Allow:
+    """Return the dependency admitting ``roles`` (``enrolment``: also 2FA-pending tokens)."""
+    return Allow(*roles, enrolment=enrolment)
 
 
 def public() -> Public:
@@ -96,4 +126,6 @@ def public() -> Public:
 
 ALL_ACCOUNT_ROLES = tuple(Role)
 CurrentUser = Annotated[Principal, Depends(Allow(*ALL_ACCOUNT_ROLES))]
+# Any account, including a token limited to 2FA enrolment (me, logout, own sessions).
+SignedIn = Annotated[Principal, Depends(Allow(*ALL_ACCOUNT_ROLES, enrolment=True))]
 OptionalDevice = Annotated[Principal, Depends(Public())]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -14,6 +15,8 @@ class TokenOut(BaseModel):
     token_type: str = "bearer"
     expires_at: dt.datetime
     role: Role
+    # "mfa_enrolment": 2FA is required for the role and not set up; the token only enrols it.
+    scope: Literal["full", "mfa_enrolment"] = "full"
 
 
 class MeOut(BaseModel):
@@ -42,3 +45,55 @@ class UserOut(BaseModel):
     role: Role
     is_active: bool
     created_at: dt.datetime
+
+
+class CodeIn(BaseModel):
+    """A second-factor code: 6 digits from the app, or a recovery code."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=6, max_length=64)
+
+
+class TotpEnrolmentOut(BaseModel):
+    secret: str
+    otpauth_uri: str
+    qr_svg: str = Field(description="the otpauth URI as a QR code, an SVG data: URI")
+
+
+class RecoveryCodesOut(BaseModel):
+    recovery_codes: list[str] = Field(description="shown once; each works once")
+
+
+class MfaStatusOut(BaseModel):
+    available: bool
+    enabled: bool
+    pending: bool
+    required: bool
+    confirmed_at: dt.datetime | None
+    recovery_codes_left: int
+
+
+class MfaPolicyOut(BaseModel):
+    required: dict[str, bool] = Field(description="role -> whether 2FA is required")
+
+
+class MfaPolicyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    required: bool
+
+
+class SessionOut(BaseModel):
+    id: str
+    issued_at: dt.datetime
+    last_used_at: dt.datetime | None
+    expires_at: dt.datetime
+    user_agent: str | None
+    ip: str | None
+    mfa: bool
+    current: bool
+
+
+class RevokedOut(BaseModel):
+    revoked: int

@@ -1,4 +1,4 @@
-"""Accounts and tokens: Argon2 passwords, opaque expiring tokens, lockout with backoff."""
+"""Accounts and tokens: Argon2 passwords, second factor, opaque expiring tokens, lockout."""
 
 from __future__ import annotations
 
@@ -6,13 +6,15 @@ import datetime as dt
 import hashlib
 import re
 import secrets
+from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from tocsin.core.auth.models import AccessToken, UserAccount
+from tocsin.core.auth import totp
+from tocsin.core.auth.models import AccessToken, MfaRolePolicy, UserAccount
 from tocsin.core.auth.roles import Role
 from tocsin.core.db import utcnow
 from tocsin.core.errors import Conflict, DomainError, Invalid, NotFound
@@ -33,6 +35,13 @@ _COMMON = frozenset(
 class AuthFailed(DomainError):
     status = 401
     code = "unauthorized"
+
+
+class MfaRequired(DomainError):
+    """The password was right but the account has two-factor authentication: send the code."""
+
+    status = 401
+    code = "mfa_required"
 
 
 class AccountLocked(DomainError):
@@ -95,29 +104,59 @@ def create_user(session: Session, *, username: str, password: str, role: str) ->
 
 
 def authenticate(
-    session: Session, *, username: str, password: str, now: dt.datetime | None = None
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    otp: str | None = None,
+    now: dt.datetime | None = None,
 ) -> UserAccount:
-    """Return the account if the password matches; lock it with backoff after repeated failures."""
+    """Return the account if the password (and, when it has 2FA, the code) is right.
+
+    Wrong passwords and wrong codes count alike toward the lockout (30 s after the 5th failure,
+    doubling, at most an hour). A right password without a code raises ``MfaRequired`` and
+    counts nothing; the failure count is cleared only once *both* factors passed, so guessing
+    codes behind a known password locks the account as guessing passwords does.
+    """
     now = now or utcnow()
     user = session.scalar(select(UserAccount).where(UserAccount.username == username))
     if user is None:
         _verify(_DUMMY_HASH, password)
         raise AuthFailed("wrong username or password")
-    if user.locked_until is not None and user.locked_until > now:
-        wait = int((user.locked_until - now).total_seconds()) + 1
-        raise AccountLocked(f"too many failed logins; retry in {wait} s", retry_after=wait)
+    check_not_locked(user, now)
     if not _verify(user.password_hash, password) or not user.is_active:
-        user.failed_logins += 1
-        if user.failed_logins >= LOCK_AFTER_FAILURES:
-            # 30 s after the 5th failure, doubling each time, capped at one hour.
-            seconds = min(30 * 2 ** (user.failed_logins - LOCK_AFTER_FAILURES), 3600)
-            user.locked_until = now + dt.timedelta(seconds=seconds)
+        register_failure(user, now)
         raise AuthFailed("wrong username or password")
+    if totp.active_totp(session, user.id) is not None:
+        if not otp:
+            raise MfaRequired(
+                "this account uses two-factor authentication: send the 6-digit code of your "
+                "authenticator app (or a recovery code) in the form field 'otp'"
+            )
+        if totp.check(session, user.id, otp, now) is None:
+            register_failure(user, now)
+            raise AuthFailed("wrong or already used two-factor code")
     user.failed_logins = 0
     user.locked_until = None
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
     return user
+
+
+def check_not_locked(user: UserAccount, now: dt.datetime) -> None:
+    """Raise ``AccountLocked`` while the account is in its lockout period."""
+    if user.locked_until is not None and user.locked_until > now:
+        wait = int((user.locked_until - now).total_seconds()) + 1
+        raise AccountLocked(f"too many failed attempts; retry in {wait} s", retry_after=wait)
+
+
+def register_failure(user: UserAccount, now: dt.datetime) -> None:
+    """Count a wrong password or code; lock with backoff from the 5th (the caller commits)."""
+    user.failed_logins += 1
+    if user.failed_logins >= LOCK_AFTER_FAILURES:
+        # 30 s after the 5th failure, doubling each time, capped at one hour.
+        seconds = min(30 * 2 ** (user.failed_logins - LOCK_AFTER_FAILURES), 3600)
+        user.locked_until = now + dt.timedelta(seconds=seconds)
 
 
 def _verify(password_hash: str, password: str) -> bool:
@@ -131,38 +170,79 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def session_id(token_hash: str) -> str:
+    """Return a token's public session id (a prefix of its hash: it cannot log anyone in)."""
+    return token_hash[:16]
+
+
 def issue_token(
-    session: Session, *, user: UserAccount, ttl: dt.timedelta, now: dt.datetime | None = None
+    session: Session,
+    *,
+    user: UserAccount,
+    ttl: dt.timedelta,
+    now: dt.datetime | None = None,
+    mfa: bool = False,
+    user_agent: str | None = None,
+    ip: str | None = None,
 ) -> str:
     """Create a bearer token for ``user`` valid for ``ttl``; return it (stored only hashed)."""
     now = now or utcnow()
     token = secrets.token_urlsafe(32)
     session.add(
         AccessToken(
-            token_hash=_digest(token), user_id=user.id, issued_at=now, expires_at=now + ttl
+            token_hash=_digest(token),
+            user_id=user.id,
+            issued_at=now,
+            expires_at=now + ttl,
+            mfa=mfa,
+            user_agent=user_agent[:120] if user_agent else None,
+            ip=ip[:45] if ip else None,
         )
     )
     return token
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A live token, its account, and whether the account's role requires 2FA."""
+
+    user: UserAccount
+    access: AccessToken
+    mfa_required: bool
+
+    @property
+    def limited(self) -> bool:
+        """True when the token may only enrol 2FA: required for the role, not used to log in."""
+        return self.mfa_required and not self.access.mfa
+
+
+def resolve_session(
+    session: Session, token: str, *, now: dt.datetime | None = None
+) -> Resolved | None:
+    """Return the live token behind ``token`` with its account and role policy, else None."""
+    if not token or len(token) > 128:
+        return None
+    now = now or utcnow()
+    row = session.execute(
+        select(AccessToken, UserAccount, MfaRolePolicy.required)
+        .join(UserAccount, UserAccount.id == AccessToken.user_id)
+        .outerjoin(MfaRolePolicy, MfaRolePolicy.role == UserAccount.role)
+        .where(AccessToken.token_hash == _digest(token))
+    ).first()
+    if row is None:
+        return None
+    access, user, required = row
+    if access.revoked_at is not None or access.expires_at <= now or not user.is_active:
+        return None
+    return Resolved(user=user, access=access, mfa_required=bool(required))
 
 
 def resolve_token(
     session: Session, token: str, *, now: dt.datetime | None = None
 ) -> UserAccount | None:
     """Return the active account behind an unexpired, unrevoked token, else None."""
-    if not token or len(token) > 128:
-        return None
-    now = now or utcnow()
-    row = session.execute(
-        select(AccessToken, UserAccount)
-        .join(UserAccount, UserAccount.id == AccessToken.user_id)
-        .where(AccessToken.token_hash == _digest(token))
-    ).first()
-    if row is None:
-        return None
-    access, user = row
-    if access.revoked_at is not None or access.expires_at <= now or not user.is_active:
-        return None
-    return user
+    resolved = resolve_session(session, token, now=now)
+    return resolved.user if resolved else None
 
 
 def revoke_token(session: Session, token: str) -> bool:
