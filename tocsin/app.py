@@ -46,7 +46,9 @@ from tocsin.web import (
 log = logging.getLogger("tocsin.app")
 
 # Domains in the order their routers are mounted; each adds itself here when it lands.
-DOMAINS: tuple[str, ...] = ("sos", "shelter", "persons", "safety", "watch", "alerts", "dispatch")
+DOMAINS: tuple[str, ...] = (
+    "sos", "shelter", "persons", "safety", "watch", "alerts", "dispatch", "stats",
+)
 
 
 def _optional_module(name: str) -> ModuleType | None:

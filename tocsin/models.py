@@ -15,6 +15,7 @@ from tocsin.persons import models as persons_models
 from tocsin.safety import models as safety_models
 from tocsin.shelter import models as shelter_models
 from tocsin.sos import models as sos_models
+from tocsin.stats import models as stats_models
 from tocsin.watch import models as watch_models
 
 metadata = Base.metadata
@@ -30,5 +31,6 @@ __all__ = [
     "safety_models",
     "shelter_models",
     "sos_models",
+    "stats_models",
     "watch_models",
 ]

@@ -1,0 +1,79 @@
+"""Facts and rollups: idempotent storage, exact rollups, the sweep of a domain's table."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tocsin.core.figures import Fact
+from tocsin.sos import figures as sos_figures
+from tocsin.sos.models import Sos
+from tocsin.stats import ingest
+from tocsin.stats.models import StatsFact, StatsRollup
+from tocsin.stats.registry import build, registry
+
+T0 = dt.datetime(2026, 11, 13, 21, 17, 30, tzinfo=dt.UTC)
+BATACLAN = (48.8631, 2.3708)
+
+
+def _rollup(db: Session, **where: object) -> int:
+    query = select(func.coalesce(func.sum(StatsRollup.n), 0))
+    for name, value in where.items():
+        query = query.where(getattr(StatsRollup, name) == value)
+    return int(db.scalar(query) or 0)
+
+
+def test_a_fact_stored_twice_counts_once(db: Session) -> None:
+    fact = Fact("sos.created", "a1", T0, category="attack", lat=BATACLAN[0], lon=BATACLAN[1])
+    assert ingest.store(db, [fact, fact]) == 1
+    assert ingest.store(db, [fact]) == 0
+    assert db.scalar(select(func.count()).select_from(StatsFact)) == 1
+    cell = ingest.cell_of(fact)
+    assert cell and len(cell) == 15
+    for grain in ("m", "h", "d"):
+        assert _rollup(db, kind="sos.created", grain=grain, cell="") == 1
+        assert _rollup(db, kind="sos.created", grain=grain, cell=cell) == 1
+    assert _rollup(db, grain="m", bucket=T0.replace(second=0)) == 2  # all-areas row + cell row
+
+
+def test_rollups_add_up_across_batches(db: Session) -> None:
+    facts = [Fact("sos.created", f"s{i}", T0 + dt.timedelta(seconds=20 * i),
+                  category="attack" if i % 2 else "hidden") for i in range(9)]
+    assert ingest.store(db, facts[:4]) == 4
+    assert ingest.store(db, facts[2:]) == 5
+    assert _rollup(db, kind="sos.created", grain="h", cell="") == 9
+    assert _rollup(db, kind="sos.created", grain="h", cell="", category="attack") == 4
+    minutes = db.execute(select(StatsRollup.bucket, StatsRollup.n).where(
+        StatsRollup.grain == "m", StatsRollup.cell == "").order_by(StatsRollup.bucket)).all()
+    per_minute: dict[dt.datetime, int] = {}
+    for at, n in minutes:
+        per_minute[at] = per_minute.get(at, 0) + n
+    assert list(per_minute.values()) == [2, 3, 3, 1]  # 21:17:30 + 20 s steps
+
+
+def test_cells_are_coarse_and_bad_positions_have_none() -> None:
+    fine = Fact("x", "1", T0, lat=BATACLAN[0], lon=BATACLAN[1])
+    assert ingest.cell_of(fine) == ingest.cell_of(Fact("x", "2", T0, cell=ingest.cell_of(fine)))
+    assert ingest.cell_of(Fact("x", "3", T0, lat=200.0, lon=2.0)) == ""
+    assert ingest.cell_of(Fact("x", "4", T0, cell="not-a-cell")) == ""
+
+
+def test_sweep_reads_the_sos_table_and_moves_its_cursor(db: Session) -> None:
+    for i in range(3):
+        db.add(Sos(id=f"sos{i}", client_hash=f"h{i}", token_hash="t", lat=BATACLAN[0],
+                   lon=BATACLAN[1], accuracy_m=10, situation="hidden", people=None, text=None,
+                   status="open", received_at=T0 + dt.timedelta(minutes=i)))
+    db.flush()
+    reg = build([sos_figures])
+    now = T0 + dt.timedelta(minutes=10)
+    assert ingest.sweep(db, reg, now=now) == 3
+    assert ingest.sweep(db, reg, now=now + dt.timedelta(minutes=1)) == 0  # overlap, no double
+    assert _rollup(db, kind="sos.created", grain="d", cell="") == 3
+
+
+def test_registry_finds_the_domains_figures() -> None:
+    reg = registry()
+    assert "sos.created" in reg.kinds
+    assert "sos.created" in reg.subjects()
