@@ -12,6 +12,7 @@ from rich.console import Console
 from tocsin import __version__
 from tocsin.alerts.cli import app as cap_app
 from tocsin.core.settings import get_settings
+from tocsin.keys_cli import app as keys_app
 from tocsin.persons.cli import app as pfif_app
 from tocsin.watch.cli import app as watch_app
 
@@ -27,6 +28,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(pfif_app, name="pfif")
 app.add_typer(cap_app, name="cap")
 app.add_typer(watch_app, name="watch")
+app.add_typer(keys_app, name="keys")
 
 console = Console(stderr=True)
 
@@ -62,6 +64,7 @@ def users_add(
     role: Annotated[str, typer.Option("--role", help="unit, dispatcher, authority, ...")],
 ) -> None:
     """Create an account; the password comes from TOCSIN_PASSWORD or a prompt."""
+    from tocsin.core import audit
     from tocsin.core.auth import service
     from tocsin.core.db import make_engine, make_sessionmaker, session_scope
     from tocsin.core.errors import DomainError
@@ -80,6 +83,9 @@ def users_add(
     try:
         with session_scope(make_sessionmaker(engine)) as session:
             service.create_user(session, username=name, password=password, role=role)
+            # Accounts made from the shell are in the audit log like those made by an admin.
+            audit.record(session, actor="system:cli", action="create_account",
+                         object_type="account", object_id=name, reason=f"role {role}")
     except DomainError as exc:
         raise fail(exc.message) from None
     finally:

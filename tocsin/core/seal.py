@@ -54,6 +54,16 @@ def _key_id(key: bytes) -> bytes:
     return hashlib.sha256(b"tocsin-seal-key-id" + key).digest()[:_KEY_ID_BYTES]
 
 
+def key_id(text: str) -> bytes:
+    """Return the 4-byte id a key writes in the header of every value it seals."""
+    return _key_id(_decode_key(text))
+
+
+def key_id_of_blob(blob: bytes) -> bytes:
+    """Return the id of the key a sealed value was sealed with (read from its header)."""
+    return bytes(blob[1 : 1 + _KEY_ID_BYTES])
+
+
 class Sealer:
     """Seal and open byte strings with the current key; open with any known key."""
 
@@ -64,6 +74,11 @@ class Sealer:
         for text in old_keys or []:
             key = _decode_key(text)
             self._aeads.setdefault(_key_id(key), AESGCM(key))
+
+    @property
+    def current_key_id(self) -> bytes:
+        """The id of the key new values are sealed with."""
+        return self._current_id
 
     def seal(self, plaintext: bytes, context: str) -> bytes:
         """Encrypt ``plaintext`` bound to ``context`` (the column it belongs to)."""
