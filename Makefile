@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 STATIC := tocsin/web/static/.vite/manifest.json
 FRONT_SRC := $(shell find frontend/src frontend/public -type f 2>/dev/null) frontend/package-lock.json frontend/vite.config.ts
 
-.PHONY: run install frontend test test-embedded test-cluster test-long lint bench clean demo
+.PHONY: run install frontend test test-embedded test-cluster test-long lint bench clean demo serve
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -25,7 +25,17 @@ $(STATIC): frontend/node_modules/.package-lock.json $(FRONT_SRC)
 
 frontend: $(STATIC)
 
+# The newcomer's command: serve on :8000 and replay the evening of 13 November 2015 through the
+# API (fresh var/demo.db each time); the banner prints each role's page and its demo account.
 run: install frontend
+	$(BIN)/tocsin serve --demo --host 127.0.0.1 --port 8000
+
+# The same replay, with its options: make demo DEMO_ARGS="--speed 120 --scale 0.5"
+demo: install frontend
+	$(BIN)/tocsin demo $(DEMO_ARGS)
+
+# Serve without the demo, on var/tocsin.db (or TOCSIN_DATABASE_URL).
+serve: install frontend
 	$(BIN)/tocsin db upgrade
 	$(BIN)/tocsin serve --host 127.0.0.1 --port 8000
 

@@ -12,6 +12,7 @@ from rich.console import Console
 from tocsin import __version__
 from tocsin.alerts.cli import app as cap_app
 from tocsin.core.settings import get_settings
+from tocsin.demo.cli import demo as demo_command
 from tocsin.keys_cli import app as keys_app
 from tocsin.persons.cli import app as pfif_app
 from tocsin.watch.cli import app as watch_app
@@ -29,6 +30,7 @@ app.add_typer(pfif_app, name="pfif")
 app.add_typer(cap_app, name="cap")
 app.add_typer(watch_app, name="watch")
 app.add_typer(keys_app, name="keys")
+app.command("demo")(demo_command)
 
 console = Console(stderr=True)
 
@@ -98,11 +100,19 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes.", min=1, max=64)] = 1,
+    demo: Annotated[bool, typer.Option(
+        "--demo", help="Also replay the evening of 13 November (as `tocsin demo`).")] = False,
 ) -> None:
     """Apply migrations if needed, then serve the API and the web pages."""
     import uvicorn
 
     from tocsin.core.migrate import upgrade
+
+    if demo:
+        if workers != 1:
+            raise fail("--demo runs one worker; drop --workers")
+        demo_command(host=host, port=port)
+        return
 
     settings = get_settings()
     upgrade(settings.resolved_database_url)

@@ -1,0 +1,87 @@
+"""The demo replays the evening end to end through the API, and the server holds the outcome.
+
+It runs at full speed (``speed=0``) on a reduced scale, in both modes, against a started worker;
+the checks read the API (as the replay does) and then the database directly.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from rich.console import Console
+from sqlalchemy import text
+
+from tocsin.core.db import make_engine
+from tocsin.core.settings import Settings
+from tocsin.demo.receiver import Receiver
+from tocsin.demo.replay import Options, Outcome, Replay
+from tocsin.demo.serve import bootstrap_admin
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    found = Receiver().start()
+    yield found
+    found.stop()
+
+
+@pytest.fixture
+def demo_client(make_app: Callable[..., FastAPI], receiver: Receiver,
+                monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+    monkeypatch.setenv("TOCSIN_ALERTS_WEBHOOK_HOSTS", receiver.host)
+    with TestClient(make_app()) as client:
+        yield client
+
+
+def _replay(client: TestClient, settings: Settings, receiver: Receiver) -> tuple[Outcome, str]:
+    admin, tag = bootstrap_admin(settings.resolved_database_url)
+    log = io.StringIO()
+    replay = Replay(client, admin, Options(speed=0, scale=0.15, workers=4, settle_seconds=40),
+                    console=Console(file=log, width=120), receiver=receiver, tag=tag)
+    return replay.run(), log.getvalue()
+
+
+def test_the_evening_is_replayed_and_every_sos_dispatched(
+        demo_client: TestClient, settings: Settings, receiver: Receiver) -> None:
+    outcome, log = _replay(demo_client, settings, receiver)
+    assert outcome.problems == [], log
+    # Silent SOS: every one in an incident, every incident with a unit that accepted it.
+    assert outcome.sos_sent >= 60
+    assert outcome.sos_in_incidents == outcome.sos_sent
+    assert outcome.incidents == 8  # 3 at the Stade de France, 5 in Paris (one per site)
+    assert outcome.incidents_with_unit == outcome.incidents
+    # The alert: approved by a second authority, delivered to the platform, an update waiting.
+    assert outcome.alert_state == "published"
+    assert outcome.deliveries_sent == 1 and receiver.count() == 1
+    assert receiver.received[0]["msg_type"] == "Alert" and receiver.rejected == 0
+    assert outcome.update_waiting
+    # The watch: the queue filled, decisions taken, removal orders issued and confirmed.
+    assert outcome.queue_pending > 0 and outcome.decided > 0
+    assert outcome.orders > outcome.confirmed > 0
+    assert outcome.marks > 0 and outcome.persons > 0 and outcome.offers > 0
+    assert "21:47" in log and "Bataclan" in log
+
+    engine = make_engine(settings.resolved_database_url, pool_size=1)
+    try:
+        with engine.connect() as conn:
+            undispatched = conn.execute(text(
+                "SELECT count(*) FROM sos s WHERE NOT EXISTS ("
+                " SELECT 1 FROM dispatch_incident_sos i JOIN dispatch_assignment a"
+                " ON a.incident_id = i.incident_id"
+                " WHERE i.sos_id = s.id AND a.status IN ('accepted', 'on_scene'))")).scalar()
+            total = conn.execute(text("SELECT count(*) FROM sos")).scalar()
+            sent = conn.execute(text(
+                "SELECT count(*) FROM alert_delivery WHERE status = 'sent'")).scalar()
+            approver = conn.execute(text(
+                "SELECT count(*) FROM alert WHERE approver IS NOT NULL "
+                "AND approver <> author")).scalar()
+            pending = conn.execute(text(
+                "SELECT count(*) FROM watch_item WHERE status = 'pending'")).scalar()
+    finally:
+        engine.dispose()
+    assert total == outcome.sos_sent and undispatched == 0
+    assert sent == 1 and approver == 1 and pending > 0

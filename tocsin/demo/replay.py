@@ -1,0 +1,260 @@
+"""The replay: the evening's steps on a scaled clock, then a check of what the server made of it.
+
+``speed`` compresses time: at 60 the three hours from 21:16 to 00:30 take a little over three
+minutes; at 0 every step runs as soon as the previous one is done (tests). ``scale`` multiplies
+the number of calls, marks, records, offers and requests (1: about 450 SOS).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import httpx
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from tocsin.demo import timeline
+from tocsin.demo.aid import AidScenes
+from tocsin.demo.cast import POSTS, Account, Cast, Crews, create_staff
+from tocsin.demo.client import Api, DemoError
+from tocsin.demo.posts import WatchScenes
+from tocsin.demo.receiver import Receiver
+from tocsin.demo.scenes import CrisisScenes
+
+LIVE = ("accepted", "on_scene")
+
+
+class Scenes(CrisisScenes, AidScenes, WatchScenes):
+    """Every scene of the evening."""
+
+
+@dataclass(frozen=True)
+class Options:
+    speed: float = 60.0
+    seed: int = 13
+    scale: float = 1.0
+    workers: int = 8
+    settle_seconds: float = 60.0
+
+
+@dataclass(frozen=True)
+class Step:
+    at: dt.datetime
+    what: str
+    action: Callable[[], object]
+
+
+@dataclass
+class Outcome:
+    """What the server holds after the replay, read back through the API."""
+
+    sos_sent: int = 0
+    sos_in_incidents: int = 0
+    incidents: int = 0
+    incidents_with_unit: int = 0
+    units_on_scene: int = 0
+    alert_state: str = ""
+    deliveries_sent: int = 0
+    webhook_received: int = 0
+    update_waiting: bool = False
+    marks: int = 0
+    persons: int = 0
+    notes: int = 0
+    offers: int = 0
+    requests: int = 0
+    matched: int = 0
+    items: int = 0
+    queue_pending: int = 0
+    decided: int = 0
+    orders: int = 0
+    confirmed: int = 0
+    api_calls: int = 0
+    seconds: float = 0.0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def all_dispatched(self) -> bool:
+        return (self.sos_in_incidents == self.sos_sent
+                and self.incidents_with_unit == self.incidents > 0)
+
+
+class Replay:
+    """Run the evening against one server; see the module docstring."""
+
+    def __init__(self, http: httpx.Client, admin: Account, options: Options, *,
+                 console: Console | None = None, receiver: Receiver | None = None,
+                 tag: str = "") -> None:
+        self.api = Api(http)
+        self.admin = admin
+        self.options = options
+        self.console = console or Console(stderr=True)
+        self.receiver = receiver
+        self.tag = tag
+        self.rng = random.Random(options.seed)  # noqa: S311 (a simulation, no secret)
+        self.cast = Cast()
+        self.scenes: Scenes | None = None
+        self.crews: Crews | None = None
+
+    def units(self) -> int:
+        """How many patrols: enough for every site and the reinforcements, more at scale."""
+        return max(12, min(len(POSTS), round(24 * self.options.scale)))
+
+    def prepare(self) -> Cast:
+        """Create the accounts and units, register the platform: the stage before 21:16."""
+        self.admin.token = self.api.login(self.admin.username, self.admin.password)
+        self.cast = create_staff(self.api, self.admin, tag=self.tag, units=self.units())
+        self.crews = Crews(self.api, self.cast, speed=self.options.speed, rng=self.rng)
+        self.crews.register(self.units())
+        self.scenes = Scenes(self.api, self.cast, rng=self.rng, scale=self.options.scale,
+                             workers=self.options.workers, receiver=self.receiver)
+        self.scenes.platform()
+        self.scenes.platform_webhook()
+        return self.cast
+
+    def steps(self) -> list[Step]:
+        """The evening, in order (times of that night)."""
+        s = self.scenes
+        assert s is not None
+        t = timeline._t
+
+        def burst(b: timeline.Burst) -> Callable[[], object]:
+            return lambda: f"{s.sos_burst(b)} silent SOS"
+
+        steps = [Step(b.at, f"{timeline.SITES[b.site].name} — {b.label}", burst(b))
+                 for b in timeline.BURSTS]
+        steps += [
+            Step(t(21, 50), "dispatcher sends reinforcements to the Bataclan",
+                 lambda: f"{s.reinforce('bataclan', 2)} more units"),
+            Step(t(22, 0), "callers hidden in the Bataclan write to the dispatcher",
+                 lambda: f"{s.silent_chat()} silent chats"),
+            Step(t(22, 5), "first posts praising the attacks appear",
+                 lambda: f"{s.posts_wave(0.3)} posts reported or pushed"),
+            Step(t(22, 15), "prefecture: alert composed, approved by a second authority",
+                 lambda: f"alert {s.alert()}"),
+            Step(t(22, 30), "the wave of hateful posts grows",
+                 lambda: f"{s.posts_wave(0.3)} posts"),
+            Step(t(22, 35), "safety check opened over Paris and Saint-Denis",
+                 lambda: f"{s.safety_check()}; {s.safety_marks(60)} marks"),
+            Step(t(22, 45), "#PortesOuvertes: residents offer shelter",
+                 lambda: f"{s.shelter_offers(15)} offers"),
+            Step(t(23, 0), "#RechercheParis: relatives look for their own",
+                 lambda: f"{s.persons(12)} records; {s.safety_marks(50)} more marks"),
+            Step(t(23, 5), "stranded people ask for shelter",
+                 lambda: f"{s.shelter_requests(10)} requests"),
+            Step(t(23, 10), "moderators review the queue",
+                 lambda: f"{s.moderate(0.35)} decisions; {s.posts_wave(0.4)} new posts"),
+            Step(t(23, 20), "hosts answer the people who asked them",
+                 lambda: f"{s.hosts_answer()} accepted"),
+            Step(t(23, 30), "removal orders; news of the missing",
+                 lambda: f"{s.removal_orders()} orders; {s.person_notes()} notes"),
+            Step(t(23, 40), "the platform takes the content down",
+                 lambda: f"{s.platform_removes()} removed; {s.safety_marks(40)} marks"),
+            Step(t(23, 50), "duplicates linked; more decisions",
+                 lambda: f"{s.review_duplicates()} linked; {s.moderate(0.3)} decisions"),
+            Step(t(0, 18), "assault on the Bataclan ends; an update awaits approval",
+                 lambda: f"{s.alert_update_draft()}; {s.removal_orders()} more orders"),
+            Step(t(0, 25), "the platform works through its orders",
+                 lambda: f"{s.platform_removes(keep_open=1)} removed, one still open"),
+        ]
+        return sorted(steps, key=lambda step: step.at)
+
+    def run(self) -> Outcome:
+        """Prepare, then play."""
+        self.prepare()
+        return self.play()
+
+    def play(self) -> Outcome:
+        """Replay every step on the scaled clock, settle, and read the outcome back."""
+        began = time.monotonic()
+        assert self.crews is not None
+        steps = self.steps()
+        total = timeline.minutes(timeline.END)
+        columns = (TextColumn("[bold]{task.description}"), BarColumn(),
+                   TextColumn("{task.completed:.0f}/{task.total:.0f} min"), TimeElapsedColumn())
+        with Progress(*columns, console=self.console, transient=True) as progress:
+            task = progress.add_task("13 novembre", total=total)
+            start = time.monotonic()
+            for step in steps:
+                due = start + self._real_seconds(step.at)
+                self._wait_until(due)
+                result = step.action()
+                self.crews.tick()
+                progress.update(task, completed=timeline.minutes(step.at))
+                progress.console.print(
+                    f"[cyan]{timeline.clock(step.at)}[/]  {step.what}: [bold]{result}[/]",
+                    highlight=False)
+            self._wait_until(start + self._real_seconds(timeline.END))
+            progress.update(task, completed=total)
+        outcome = self.settle()
+        outcome.seconds = time.monotonic() - began
+        return outcome
+
+    def _real_seconds(self, at: dt.datetime) -> float:
+        if self.options.speed <= 0:
+            return 0.0
+        return timeline.minutes(at) * 60 / self.options.speed
+
+    def _wait_until(self, due: float) -> None:
+        assert self.crews is not None
+        while (left := due - time.monotonic()) > 0:
+            time.sleep(min(left, 0.5))
+            self.crews.tick()
+
+    def settle(self) -> Outcome:
+        """Let dispatch and the fan-out finish, then read the outcome back (bounded wait)."""
+        assert self.crews is not None
+        deadline = time.monotonic() + self.options.settle_seconds
+        while True:
+            self.crews.tick()
+            outcome = self.outcome()
+            delivered = not self.receiver or not self.receiver.secret or (
+                outcome.deliveries_sent > 0 and outcome.webhook_received > 0)
+            if (outcome.all_dispatched and delivered) or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        if not outcome.all_dispatched:
+            outcome.problems.append(
+                f"{outcome.sos_in_incidents}/{outcome.sos_sent} SOS in incidents, "
+                f"{outcome.incidents_with_unit}/{outcome.incidents} incidents with a unit")
+        if not delivered:
+            outcome.problems.append("the alert did not reach the platform's webhook")
+        return outcome
+
+    def outcome(self) -> Outcome:
+        """Read the state of every domain back through the API."""
+        s, api = self.scenes, self.api
+        assert s is not None and self.crews is not None
+        queue = api.call("GET", "/api/v1/dispatch/incidents", token=self.cast.token("dispatcher"))
+        out = Outcome(
+            sos_sent=len(s.sent.sos), incidents=len(queue),
+            sos_in_incidents=sum(i["sos_count"] for i in queue),
+            incidents_with_unit=sum(
+                any(a["status"] in LIVE for a in i["assignments"]) for i in queue),
+            units_on_scene=sum(a["status"] == "on_scene" for i in queue
+                               for a in i["assignments"]),
+            marks=s.sent.marks, persons=len(s.sent.persons), notes=s.sent.notes,
+            offers=len(s.sent.offers), requests=len(s.sent.requests), matched=s.sent.matched,
+            items=len(s.sent.items), decided=s.sent.decided, orders=s.sent.orders,
+            confirmed=s.sent.confirmed,
+            webhook_received=self.receiver.count() if self.receiver else 0,
+        )
+        authority = self.cast.token("authority")
+        if s.sent.alert_id:
+            out.alert_state = api.call("GET", f"/api/v1/alerts/{s.sent.alert_id}")["state"]
+            counts = api.call("GET", f"/api/v1/alerts/{s.sent.alert_id}/deliveries",
+                              token=authority)
+            out.deliveries_sent = counts["sent"]
+        waiting = api.call("GET", "/api/v1/alerts/queue", token=authority)["alerts"]
+        out.update_waiting = any(a["id"] == s.sent.update_id for a in waiting)
+        pending = api.call("GET", "/api/v1/watch/queue", token=self.cast.token("moderator"),
+                           params={"limit": 200})
+        out.queue_pending = len(pending["items"])
+        out.api_calls = api.calls
+        return out
+
+
+__all__ = ["DemoError", "Options", "Outcome", "Replay"]
