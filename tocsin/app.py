@@ -18,7 +18,7 @@ from types import ModuleType
 from fastapi import FastAPI
 
 from tocsin import __version__
-from tocsin.core import live, seal
+from tocsin.core import live, logredact, seal
 from tocsin.core.audit import api as audit_api
 from tocsin.core.auth import api as auth_api
 from tocsin.core.auth import mfa_api
@@ -103,6 +103,7 @@ def build_runtime(settings: Settings) -> Runtime:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build one worker's application for ``settings`` (default: the environment's)."""
     settings = settings or get_settings()
+    logredact.install()
     runtime = build_runtime(settings)
     lifecycles = domain_modules("lifecycle")
 

@@ -57,11 +57,13 @@ class FeedHandler(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def feed_server() -> Iterator[str]:
+def feed_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), FeedHandler)
     FeedHandler.requests = []
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    # The operator's allowed hosts (SSRF guard): this loopback server only.
+    monkeypatch.setenv("TOCSIN_WATCH_FEED_HOSTS", f"127.0.0.1:{server.server_address[1]}")
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()

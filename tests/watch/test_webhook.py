@@ -41,11 +41,13 @@ class Receiver(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def receiver() -> Iterator[str]:
+def receiver(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
     Receiver.received = []
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    # The operator's allowed hosts (SSRF guard): this loopback server only.
+    monkeypatch.setenv("TOCSIN_WATCH_WEBHOOK_HOSTS", f"127.0.0.1:{server.server_address[1]}")
     yield f"http://127.0.0.1:{server.server_address[1]}/tocsin"
     server.shutdown()
     server.server_close()

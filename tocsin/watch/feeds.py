@@ -21,7 +21,9 @@ from sqlalchemy.orm import Session
 
 from tocsin.core.db import utcnow
 from tocsin.core.errors import DomainError, NotFound
+from tocsin.core.outbound import opener
 from tocsin.watch.classifier import Model
+from tocsin.watch.config import check_outbound
 from tocsin.watch.features import normalise
 from tocsin.watch.models import WatchFeed
 from tocsin.watch.schemas import check_url
@@ -46,6 +48,7 @@ class PollResult:
 def add_feed(session: Session, *, url: str, platform: str, keywords: list[str]) -> WatchFeed:
     """Register a feed to poll (the platform must be known: items belong to one)."""
     require_platform(session, platform)
+    check_outbound(url, "feed")
     feed = WatchFeed(url=url, platform=platform, keywords=keywords, created_at=utcnow())
     session.add(feed)
     session.flush()
@@ -55,13 +58,14 @@ def add_feed(session: Session, *, url: str, platform: str, keywords: list[str]) 
 def fetch(url: str, *, etag: str | None, modified: str | None) -> tuple[int, bytes, dict[str, str]]:
     """GET ``url`` conditionally; return status, body (capped) and headers."""
     check_url(url)
+    check_outbound(url, "feed")
     request = urllib.request.Request(url, headers={"User-Agent": "Tocsin-watch/1"})  # noqa: S310
     if etag:
         request.add_header("If-None-Match", etag)
     if modified:
         request.add_header("If-Modified-Since", modified)
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:  # noqa: S310
+        with opener().open(request, timeout=TIMEOUT_S) as response:
             body = response.read(MAX_FEED_BYTES + 1)
             if len(body) > MAX_FEED_BYTES:
                 raise FeedUnavailable(f"feed {url} is larger than {MAX_FEED_BYTES} bytes")

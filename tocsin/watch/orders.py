@@ -25,6 +25,7 @@ from tocsin.core.auth.models import UserAccount
 from tocsin.core.db import utcnow
 from tocsin.core.errors import Conflict, DomainError, Invalid, NotFound
 from tocsin.core.outbox import add_event
+from tocsin.watch.config import check_outbound
 from tocsin.watch.models import WatchItem, WatchOrder, WatchPlatform
 from tocsin.watch.service import counts as service_counts
 from tocsin.watch.service import get_item, require_platform
@@ -48,6 +49,8 @@ def add_platform(session: Session, *, name: str, display_name: str, account: str
     """
     if session.scalar(select(WatchPlatform).where(WatchPlatform.name == name)) is not None:
         raise Conflict(f"platform {name!r} already exists")
+    if webhook_url is not None:
+        check_outbound(webhook_url, "webhook")
     if account is not None:
         user = session.scalar(select(UserAccount).where(UserAccount.username == account))
         if user is None or user.role != "platform":

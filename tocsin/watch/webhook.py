@@ -21,6 +21,9 @@ from sqlalchemy.orm import Session
 
 from tocsin.core import audit
 from tocsin.core.db import utcnow
+from tocsin.core.errors import Invalid
+from tocsin.core.outbound import opener
+from tocsin.watch.config import check_outbound
 from tocsin.watch.models import WatchItem, WatchOrder, WatchPlatform
 from tocsin.watch.orders import REMOVAL_DEADLINE
 
@@ -64,13 +67,17 @@ def deliver(session: Session, *, order_id: int, now: dt.datetime | None = None) 
     platform = session.get(WatchPlatform, order.platform_id)
     if platform is None or not platform.webhook_url or not platform.webhook_secret:
         return False
+    try:
+        check_outbound(platform.webhook_url, "webhook")
+    except Invalid:
+        return False  # the operator removed the host since registration: deliver nothing
     body = json.dumps(order_payload(order, session.get(WatchItem, order.item_id))).encode()
     request = urllib.request.Request(platform.webhook_url, data=body, method="POST",  # noqa: S310
                                      headers={"Content-Type": "application/json",
                                               "X-Tocsin-Signature": sign(
                                                   platform.webhook_secret, body)})
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:  # noqa: S310
+        with opener().open(request, timeout=TIMEOUT_S) as response:
             ok = 200 <= response.status < 300
     except (urllib.error.URLError, TimeoutError, OSError):
         ok = False

@@ -1,0 +1,102 @@
+"""No password, token, seal key or sealed plaintext in the logs of a real ``tocsin serve``.
+
+The worker is a real subprocess (its own log configuration, uvicorn's access log included), on
+this test's database in both modes. The test logs in (rightly and wrongly), uses the token,
+writes sealed fields, follows an SOS with its secret token, looks a safety mark up by its code and
+opens a dispatch stream ticket; then reads everything the process printed.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.factories import PASSWORD
+from tests.security.test_sealed_dump import write_sensitive_everywhere
+from tests.sos.test_crash import _free_port, serve
+from tocsin.core import seal
+from tocsin.core.auth import service as auth_service
+from tocsin.core.db import make_engine, make_sessionmaker, session_scope
+from tocsin.core.settings import Settings
+
+
+class _Http:
+    """A tiny stand-in for the TestClient that ``write_sensitive_everywhere`` expects."""
+
+    def __init__(self, http: httpx.Client, settings: Settings) -> None:
+        self.http = http
+        self.settings = settings
+        self.passwords: list[str] = []
+        self.tokens: list[str] = []
+
+    def post(self, url: str, **kwargs: object) -> httpx.Response:
+        return self.http.post(url, **kwargs)  # type: ignore[arg-type]
+
+    def get(self, url: str, **kwargs: object) -> httpx.Response:
+        return self.http.get(url, **kwargs)  # type: ignore[arg-type]
+
+
+def test_logs_hold_no_secret(settings: Settings, tmp_path: Path,
+                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TOCSIN_ALERTS_WEBHOOK_HOSTS", "relay.example")
+    monkeypatch.setenv("TOCSIN_WATCH_WEBHOOK_HOSTS", "platform.example")
+    port, log = _free_port(), tmp_path / "serve.log"
+    engine = make_engine(settings.resolved_database_url, pool_size=1)
+    accounts: dict[str, str] = {}
+    with session_scope(make_sessionmaker(engine)) as session:
+        for role in ("authority", "admin", "dispatcher", "platform"):
+            name = f"{role}{secrets.token_hex(3)}"
+            auth_service.create_user(session, username=name, password=PASSWORD, role=role)
+            accounts[role] = name
+    engine.dispose()
+    secrets_seen: list[str] = [PASSWORD, settings.seal_key]
+    tag = secrets.token_hex(8).upper()
+    with serve(settings, port, log), httpx.Client(base_url=f"http://127.0.0.1:{port}",
+                                                   timeout=20) as http:
+        wrong = http.post("/api/v1/auth/token", data={"username": accounts["admin"],
+                                                      "password": "Wrong-Password-77"})
+        assert wrong.status_code == 401
+        secrets_seen.append("Wrong-Password-77")
+        tokens = {}
+        for role, name in accounts.items():
+            answer = http.post("/api/v1/auth/token", data={"username": name, "password": PASSWORD})
+            assert answer.status_code == 200, answer.text
+            tokens[role] = answer.json()["access_token"]
+        secrets_seen += tokens.values()
+        bearer = {"Authorization": f"Bearer {tokens['dispatcher']}"}
+        assert http.get("/api/v1/auth/me", headers=bearer).status_code == 200
+        ticket = http.post("/api/v1/dispatch/stream/ticket", headers=bearer)
+        assert ticket.status_code in (200, 201), ticket.text
+        secrets_seen += [str(v) for v in ticket.json().values() if isinstance(v, str)
+                         and len(v) >= 16]
+
+        def fake_login(_c: object, role: object, username: str | None = None) -> dict[str, str]:
+            return {"Authorization": f"Bearer {tokens[str(getattr(role, 'value', role))]}"}
+
+        def fake_account(_client: object, role: object, username: str | None = None) -> str:
+            return accounts[str(getattr(role, "value", role))]
+
+        import tests.security.test_sealed_dump as dump
+
+        monkeypatch.setattr(dump, "login", fake_login)
+        monkeypatch.setattr(dump, "create_account", fake_account)
+        handed: list[str] = []
+        secrets_seen += write_sensitive_everywhere(_Http(http, settings), tag, handed)  # type: ignore[arg-type]
+        secrets_seen += handed
+
+        sos = http.post("/api/v1/sos", json={"lat": 48.86, "lon": 2.37, "accuracy_m": 10,
+                                             "situation": "hidden", "client_id": tag.lower()})
+        follow_token = sos.json()["follow_up_token"]
+        secrets_seen.append(follow_token)
+        assert http.get(f"/api/v1/sos/{sos.json()['id']}/follow-up",
+                        headers={"X-Follow-Up-Token": follow_token}).status_code == 200
+        assert http.post("/api/v1/auth/logout", headers=bearer).status_code == 204
+        assert http.get("/api/v1/auth/me", headers=bearer).status_code == 401
+    text = log.read_text(errors="replace")
+    assert "POST /api/v1/auth/token" in text, "the access log must be on for this test to mean"
+    leaked = [s for s in secrets_seen if s and s in text]
+    assert leaked == [], f"secrets in the log: {leaked}\n{text[-3000:]}"
+    assert seal.generate_key() not in text  # sanity: the check can fail only on what was logged

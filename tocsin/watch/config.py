@@ -1,0 +1,33 @@
+"""Outbound settings of the watch domain (environment, prefix ``TOCSIN_WATCH_``).
+
+The server fetches feeds and POSTs removal orders to platform webhooks: both only to hosts the
+operator listed (``TOCSIN_WATCH_FEED_HOSTS``, ``TOCSIN_WATCH_WEBHOOK_HOSTS``; comma-separated,
+``host``, ``host:port`` or ``*.example.org``), checked when registered and again when called, so a
+moderator's typo or a stolen account cannot make the server call into its own network (SSRF).
+"""
+
+from __future__ import annotations
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from tocsin.core.errors import Invalid
+from tocsin.core.outbound import url_problem
+
+
+class WatchOutbound(BaseSettings):
+    """Hosts the watch domain may call; empty means none."""
+
+    model_config = SettingsConfigDict(env_prefix="TOCSIN_WATCH_", extra="ignore")
+
+    feed_hosts: str = ""
+    webhook_hosts: str = ""
+
+
+def check_outbound(url: str, kind: str) -> None:
+    """Raise ``Invalid`` unless ``url`` may be called for ``kind`` ("feed" or "webhook")."""
+    config = WatchOutbound()  # read at each call: rare, and an operator's change applies at once
+    allowed = config.feed_hosts if kind == "feed" else config.webhook_hosts
+    problem = url_problem(url, allowed)
+    if problem is not None:
+        variable = "TOCSIN_WATCH_FEED_HOSTS" if kind == "feed" else "TOCSIN_WATCH_WEBHOOK_HOSTS"
+        raise Invalid(f"{kind} url refused: {problem} ({variable})")
