@@ -15,6 +15,7 @@ from tocsin.core.settings import get_settings
 from tocsin.demo.cli import demo as demo_command
 from tocsin.keys_cli import app as keys_app
 from tocsin.persons.cli import app as pfif_app
+from tocsin.stats.cli import app as stats_app
 from tocsin.watch.cli import app as watch_app
 
 app = typer.Typer(
@@ -31,6 +32,7 @@ app.add_typer(cap_app, name="cap")
 app.add_typer(watch_app, name="watch")
 app.add_typer(keys_app, name="keys")
 app.command("demo")(demo_command)
+app.add_typer(stats_app, name="stats")
 
 console = Console(stderr=True)
 

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from tocsin.core.bus import Event
 
-Unit = Literal["count", "seconds"]
+Unit = Literal["count", "seconds", "ratio"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +99,8 @@ class Line:
     public: bool = True
     unit: Unit = "count"
     breakdown: dict[str, float] = field(default_factory=dict)
+    # For a ratio or a median: how many events it rests on (suppressed under k like a count).
+    basis: int | None = None
 
 
 class FiguresModule(Protocol):

@@ -9,6 +9,7 @@ workers race: the database decides which insert wins, and only the winner counts
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 from collections.abc import Iterable
 from types import ModuleType
@@ -65,10 +66,15 @@ def _insert(session: Session) -> Any:
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
+def _key(key: str) -> str:
+    # Long keys (PFIF record ids run to 500 characters) are hashed, not cut: cut ones collide.
+    return key if len(key) <= 64 else hashlib.sha256(key.encode()).hexdigest()
+
+
 def fact_row(fact: Fact) -> dict[str, Any]:
     """Return the ``stats_fact`` row of ``fact``."""
     return {
-        "kind": fact.kind[:48], "key": fact.key[:64], "at": fact.at.astimezone(dt.UTC),
+        "kind": fact.kind[:48], "key": _key(fact.key), "at": fact.at.astimezone(dt.UTC),
         "category": (fact.category or "")[:40], "detail": (fact.detail or "")[:40],
         "cell": cell_of(fact), "value": fact.value,
     }

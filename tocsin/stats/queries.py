@@ -1,0 +1,208 @@
+"""The dashboard's queries: time series, map cells and breakdowns, read from the rollups.
+
+Every query reads ``stats_rollup`` through its primary key (kind, grain, cell, bucket), so its
+cost follows the number of buckets asked for, not the number of facts stored. Series use one
+grain chosen from the period's length; totals (map, breakdowns) cover the period exactly by
+splitting it into whole days, then whole hours, then minutes at its edges.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import h3
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tocsin.core.errors import Invalid
+from tocsin.core.figures import Kind
+from tocsin.stats.ingest import CELL_RESOLUTION, GRAIN_SECONDS, bucket
+from tocsin.stats.models import StatsRollup
+
+# An area filter is an H3 cell from resolution 4 (about 1,770 km²: a département) to 7.
+MIN_AREA_RESOLUTION = 4
+
+
+@dataclass(frozen=True)
+class Period:
+    """A checked period ``[start, end)`` in UTC."""
+
+    start: dt.datetime
+    end: dt.datetime
+
+    @property
+    def seconds(self) -> float:
+        return (self.end - self.start).total_seconds()
+
+
+def period(start: dt.datetime, end: dt.datetime, *, max_days: int) -> Period:
+    """Check a period: it must run forwards and last at most ``max_days``."""
+    start = start if start.tzinfo else start.replace(tzinfo=dt.UTC)
+    end = end if end.tzinfo else end.replace(tzinfo=dt.UTC)
+    if end <= start:
+        raise Invalid(f"the period ends ({end.isoformat()}) before it starts "
+                      f"({start.isoformat()}): 'to' must come after 'from'")
+    if end - start > dt.timedelta(days=max_days):
+        raise Invalid(f"the period lasts {(end - start).days} days: at most {max_days} allowed")
+    return Period(start.astimezone(dt.UTC), end.astimezone(dt.UTC))
+
+
+def area_cells(area: str | None) -> list[str] | None:
+    """Return the rollup cells inside ``area`` (an H3 cell), or ``None`` for everywhere."""
+    if not area:
+        return None
+    try:
+        valid = h3.is_valid_cell(area)
+    except (TypeError, ValueError):
+        valid = False
+    if not valid:
+        raise Invalid(f"unknown area {area!r}: expected an H3 cell (resolution "
+                      f"{MIN_AREA_RESOLUTION} to {CELL_RESOLUTION})")
+    res = h3.get_resolution(area)
+    if not MIN_AREA_RESOLUTION <= res <= CELL_RESOLUTION:
+        raise Invalid(f"area {area!r} has resolution {res}: resolutions "
+                      f"{MIN_AREA_RESOLUTION} to {CELL_RESOLUTION} are accepted")
+    return [area] if res == CELL_RESOLUTION else list(h3.cell_to_children(area, CELL_RESOLUTION))
+
+
+def check_category(kind: Kind, category: str | None) -> str | None:
+    """Refuse a category the figure does not have, naming those it has."""
+    if category and category not in kind.categories:
+        known = ", ".join(kind.categories) or "none"
+        raise Invalid(f"unknown category {category!r} for {kind.name} (known: {known})")
+    return category or None
+
+
+def grain_for(p: Period) -> str:
+    """Minutes up to 6 hours, hours up to 8 days, days beyond."""
+    if p.seconds <= 6 * 3600:
+        return "m"
+    if p.seconds <= 8 * 86400:
+        return "h"
+    return "d"
+
+
+def _where(query: Any, kind: str, grain: str, cells: list[str] | None,
+           category: str | None) -> Any:
+    query = query.where(StatsRollup.kind == kind, StatsRollup.grain == grain)
+    query = query.where(StatsRollup.cell.in_(cells)) if cells else query.where(
+        StatsRollup.cell == "")
+    if category:
+        query = query.where(StatsRollup.category == category)
+    return query
+
+
+@dataclass
+class Series:
+    """Counts per bucket and category (and the mean value per bucket for durations)."""
+
+    grain: str
+    buckets: list[dt.datetime]
+    counts: dict[str, list[int]] = field(default_factory=dict)
+    means: dict[str, list[float | None]] = field(default_factory=dict)
+
+
+def series(session: Session, kind: Kind, p: Period, *, category: str | None = None,
+           cells: list[str] | None = None, grain: str | None = None) -> Series:
+    """Return the figure's counts per bucket over ``p``, one line per category."""
+    grain = grain or grain_for(p)
+    first = bucket(p.start, grain)
+    step = dt.timedelta(seconds=GRAIN_SECONDS[grain])
+    buckets: list[dt.datetime] = []
+    at = first
+    while at < p.end:
+        buckets.append(at)
+        at = at + step if grain != "d" else (at + dt.timedelta(days=1))
+    index = {b: i for i, b in enumerate(buckets)}
+    query = _where(select(StatsRollup.bucket, StatsRollup.category, func.sum(StatsRollup.n),
+                          func.sum(StatsRollup.total)),
+                   kind.name, grain, cells, category)
+    query = query.where(StatsRollup.bucket >= first, StatsRollup.bucket < p.end).group_by(
+        StatsRollup.bucket, StatsRollup.category)
+    out = Series(grain, buckets)
+    sums: dict[str, list[float]] = {}
+    for at_bucket, cat, n, total in session.execute(query):
+        slot = index.get(at_bucket)
+        if slot is None:
+            continue
+        key = cat or "all"
+        out.counts.setdefault(key, [0] * len(buckets))[slot] += int(n)
+        sums.setdefault(key, [0.0] * len(buckets))[slot] += float(total or 0)
+    if kind.unit == "seconds":
+        for key, counts in out.counts.items():
+            out.means[key] = [round(s / c, 1) if c else None for s, c in zip(sums[key], counts,
+                                                                               strict=True)]
+    return out
+
+
+def pieces(p: Period) -> list[tuple[str, dt.datetime, dt.datetime]]:
+    """Split ``p`` into (grain, start, end) pieces: whole days, whole hours, minutes."""
+    out: list[tuple[str, dt.datetime, dt.datetime]] = []
+
+    def split(start: dt.datetime, end: dt.datetime, grains: tuple[str, ...]) -> None:
+        if start >= end:
+            return
+        grain, rest = grains[0], grains[1:]
+        if not rest:
+            out.append((grain, bucket(start, grain), end))
+            return
+        size = dt.timedelta(seconds=GRAIN_SECONDS[grain])
+        inner_start = bucket(start, grain)
+        if inner_start < start:
+            inner_start += size
+        inner_end = bucket(end, grain)
+        if inner_start >= inner_end:
+            split(start, end, rest)
+            return
+        out.append((grain, inner_start, inner_end))
+        split(start, inner_start, rest)
+        split(inner_end, end, rest)
+
+    split(p.start, p.end, ("d", "h", "m"))
+    return out
+
+
+def totals(session: Session, kind: Kind, p: Period, *, by: str, category: str | None = None,
+           cells: list[str] | None = None) -> dict[str, tuple[int, float]]:
+    """Return (count, sum of values) over ``p`` per ``by`` (``category``, ``detail``, ``cell``).
+
+    Minute pieces start at the minute holding ``p.start``: the period is exact to the minute.
+    """
+    column = getattr(StatsRollup, by)
+    result: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
+    for grain, start, end in pieces(p):
+        if by == "cell":
+            query = select(column, func.sum(StatsRollup.n), func.sum(StatsRollup.total)).where(
+                StatsRollup.kind == kind.name, StatsRollup.grain == grain)
+            query = query.where(StatsRollup.cell.in_(cells)) if cells else query.where(
+                StatsRollup.cell != "")
+            if category:
+                query = query.where(StatsRollup.category == category)
+        else:
+            query = _where(select(column, func.sum(StatsRollup.n), func.sum(StatsRollup.total)),
+                           kind.name, grain, cells, category)
+        query = query.where(StatsRollup.bucket >= start, StatsRollup.bucket < end).group_by(
+            column)
+        for key, n, total in session.execute(query):
+            slot = result[key or ""]
+            slot[0] += int(n)
+            slot[1] += float(total or 0)
+    return {k: (int(v[0]), v[1]) for k, v in result.items()}
+
+
+def geojson(cells: dict[str, tuple[int, float]]) -> dict[str, Any]:
+    """Return the cells as a GeoJSON FeatureCollection of hexagons (lon, lat order)."""
+    features = []
+    for cell, (n, total) in sorted(cells.items()):
+        ring = [[lon, lat] for lat, lon in h3.cell_to_boundary(cell)]
+        ring.append(ring[0])
+        features.append({
+            "type": "Feature",
+            "geometry": {"type": "Polygon", "coordinates": [ring]},
+            "properties": {"cell": cell, "count": n,
+                           "mean": round(total / n, 1) if n else None},
+        })
+    return {"type": "FeatureCollection", "features": features}

@@ -1,0 +1,165 @@
+"""The transparency report of a period: every public figure, then the domains' own lines.
+
+Figures come from the facts (exact over the period, not from the rollups); each domain's
+``figures.report`` adds lines computed from its own rows (TCO Regulation (EU) 2021/784,
+Art. 7(2) and 8, from the watch domain). The public report is aggregates only, and every cell
+under k events is *suppressed* (shown as such, never as zero); when a breakdown would have one
+suppressed cell beside a published total, the next smallest cell is suppressed too, so the
+hidden one cannot be recovered by subtraction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tocsin.core.db import utcnow
+from tocsin.core.figures import Kind, Line
+from tocsin.stats.models import StatsFact
+from tocsin.stats.queries import Period
+from tocsin.stats.registry import Registry
+
+SECTIONS: dict[str, tuple[str, str]] = {
+    "tco": ("Injonctions de retrait — règlement (UE) 2021/784, art. 7 et 8",
+            "Removal orders — Regulation (EU) 2021/784, Art. 7 and 8"),
+    "sos": ("SOS silencieux", "Silent SOS"),
+    "dispatch": ("Intervention des unités", "Unit response"),
+    "alerts": ("Alertes officielles", "Official alerts"),
+    "safety": ("Contrôle de sécurité", "Safety check"),
+    "persons": ("Personnes recherchées", "Missing persons"),
+    "watch": ("Veille des contenus (chiffres de Tocsin)", "Content watch (Tocsin's figures)"),
+    "cyber": ("Menaces cyber", "Cyber threats"),
+}
+
+
+@dataclass
+class Cell:
+    """One published number: a value, or suppressed, or not recorded."""
+
+    key: str
+    value: float | None
+    suppressed: bool = False
+
+
+@dataclass
+class ReportLine:
+    key: str
+    fr: str
+    en: str
+    unit: str
+    total: Cell
+    breakdown: list[Cell] = field(default_factory=list)
+    note_fr: str = ""
+    note_en: str = ""
+
+    def label(self, lang: str) -> str:
+        return self.en if lang == "en" else self.fr
+
+    def note(self, lang: str) -> str:
+        return self.note_en if lang == "en" else self.note_fr
+
+
+@dataclass
+class Section:
+    key: str
+    fr: str
+    en: str
+    lines: list[ReportLine]
+
+    def title(self, lang: str) -> str:
+        return self.en if lang == "en" else self.fr
+
+
+@dataclass
+class Report:
+    start: dt.datetime
+    end: dt.datetime
+    generated_at: dt.datetime
+    k: int
+    public: bool
+    sections: list[Section]
+
+
+def _kind_lines(session: Session, kind: Kind, p: Period) -> list[Line]:
+    where = (StatsFact.kind == kind.name, StatsFact.at >= p.start, StatsFact.at < p.end)
+    section = kind.name.split(".", 1)[0]
+    by_category = dict(session.execute(select(StatsFact.category, func.count()).where(*where)
+                                       .group_by(StatsFact.category)).all())
+    total = float(sum(by_category.values()))
+    lines = [Line(kind.name, kind.fr, kind.en, total, section=section,
+                  breakdown={c: float(n) for c, n in by_category.items() if c}
+                  if kind.categories else {})]
+    if kind.details:
+        per = dict(session.execute(select(StatsFact.detail, func.count()).where(*where)
+                                   .group_by(StatsFact.detail)).all())
+        lines.append(Line(f"{kind.name}.by_{kind.details}", f"{kind.fr} — par {kind.details}",
+                          f"{kind.en} — by {kind.details}", total, section=section,
+                          breakdown={d or "?": float(n) for d, n in per.items()}))
+    if kind.unit == "seconds":
+        values = [v for v in session.scalars(select(StatsFact.value).where(*where))
+                  if v is not None]
+        lines.append(Line(f"{kind.name}.median", f"{kind.fr} — médiane (s)",
+                          f"{kind.en} — median (s)",
+                          round(statistics.median(values), 1) if values else None,
+                          section=section, unit="seconds", basis=len(values)))
+    return lines
+
+
+def compute(session: Session, registry: Registry, p: Period, *, public: bool) -> list[Line]:
+    """Return every line of the report over ``p`` (before suppression)."""
+    lines: list[Line] = []
+    for module in registry.modules:
+        if hasattr(module, "report"):
+            lines.extend(line for line in module.report(session, p.start, p.end)
+                         if line.public or not public)
+    for kind in registry.kinds.values():
+        if kind.public or not public:
+            lines.extend(_kind_lines(session, kind, p))
+    return lines
+
+
+def _suppress_count(value: float | None, k: int) -> Cell:
+    if value is None:
+        return Cell("", None)
+    return Cell("", value, suppressed=value < k)
+
+
+def protect(line: Line, k: int) -> ReportLine:
+    """Apply k-suppression to one line (counts, breakdown cells, and what ratios rest on)."""
+    if line.unit in ("seconds", "ratio"):
+        hidden = line.value is not None and (line.basis or 0) < k
+        total = Cell("", line.value, suppressed=hidden)
+    else:
+        total = _suppress_count(line.value, k)
+    cells = [Cell(key, value, suppressed=value < k)
+             for key, value in sorted(line.breakdown.items())]
+    hidden_cells = [c for c in cells if c.suppressed]
+    if len(hidden_cells) == 1 and not total.suppressed:
+        shown = sorted((c for c in cells if not c.suppressed), key=lambda c: c.value or 0)
+        if shown:
+            shown[0].suppressed = True
+    return ReportLine(line.key, line.fr, line.en, line.unit, total, cells, line.note_fr,
+                      line.note_en)
+
+
+def _open(line: Line) -> ReportLine:
+    return ReportLine(line.key, line.fr, line.en, line.unit, Cell("", line.value),
+                      [Cell(k, v) for k, v in sorted(line.breakdown.items())],
+                      line.note_fr, line.note_en)
+
+
+def build(session: Session, registry: Registry, p: Period, *, k: int,
+          public: bool = True) -> Report:
+    """Return the report of ``p``: k-suppressed when ``public``."""
+    grouped: dict[str, list[ReportLine]] = {}
+    for line in compute(session, registry, p, public=public):
+        shaped = protect(line, k) if public else _open(line)
+        grouped.setdefault(line.section or "other", []).append(shaped)
+    order = [*SECTIONS, *sorted(set(grouped) - set(SECTIONS))]
+    sections = [Section(key, *SECTIONS.get(key, (key, key)), grouped[key])
+                for key in order if key in grouped]
+    return Report(p.start, p.end, utcnow(), k, public, sections)
