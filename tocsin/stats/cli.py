@@ -31,14 +31,12 @@ def _utc(value: dt.datetime) -> dt.datetime:
 
 
 def _open() -> tuple[Engine, sessionmaker[Session]]:
-    from tocsin.core import seal
+    # No sealer: figures never read a sealed column, so the report needs no key (and a
+    # figures module that tried would fail loudly rather than decrypt personal data).
     from tocsin.core.db import make_engine, make_sessionmaker
     from tocsin.core.settings import get_settings
 
     settings = get_settings()
-    seal.configure(seal.load_sealer(key=settings.seal_key, old_keys=settings.seal_old_keys,
-                                    var_dir=settings.var_dir,
-                                    allow_generate=settings.mode == "embedded"))
     engine = make_engine(settings.resolved_database_url, pool_size=1)
     return engine, make_sessionmaker(engine)
 
