@@ -1,0 +1,117 @@
+"""After the demo, every role's page shows the evening: a browser signs in with the demo's own
+accounts and finds data on each page, and the screenshots of docs/ are taken from it."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, Page, expect
+from rich.console import Console
+
+from tests.web.conftest import _free_port, build_app
+from tocsin.demo.cast import Cast
+from tocsin.demo.receiver import Receiver
+from tocsin.demo.replay import Options, Replay
+from tocsin.demo.serve import bootstrap_admin
+
+WEBHOOK_HOSTS = "TOCSIN_ALERTS_WEBHOOK_HOSTS"
+
+
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Cast]]:
+    """A live server on its own database, with the evening replayed into it (fast, small)."""
+    receiver = Receiver().start()
+    before = os.environ.get(WEBHOOK_HOSTS)
+    os.environ[WEBHOOK_HOSTS] = receiver.host
+    var = tmp_path_factory.mktemp("demo-pages")
+    app = build_app(var)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=_free_port(),
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, name="demo-live", daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.config.port}"
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started:
+            assert time.monotonic() < deadline and thread.is_alive(), "server did not start"
+            time.sleep(0.05)
+        admin, tag = bootstrap_admin(app.state.runtime.settings.resolved_database_url)
+        with httpx.Client(base_url=base, timeout=30) as http:
+            replay = Replay(http, admin, Options(speed=0, scale=0.1, workers=4),
+                            console=Console(file=io.StringIO()), receiver=receiver, tag=tag)
+            outcome = replay.run()
+        assert outcome.problems == []
+        yield base, replay.cast
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        receiver.stop()
+        if before is None:
+            os.environ.pop(WEBHOOK_HOSTS, None)
+        else:
+            os.environ[WEBHOOK_HOSTS] = before
+
+
+def _sign_in(page: Page, base: str, path: str, cast: Cast, key: str) -> None:
+    account = cast.accounts[key]
+    page.goto(f"{base}{path}")
+    page.fill("#login-username", account.username)
+    page.fill("#login-password", account.password)
+    page.click("[data-form=login] button[type=submit]")
+    expect(page.locator("[data-view=console]")).to_be_visible()
+
+
+STAFF_PAGES = [
+    # (page, account, text the page must show once the evening is in it)
+    ("/dispatch", "dispatcher", "Attaque"),
+    ("/unit", "unit01", "PS 10-1"),
+    ("/authority", "authority", "Fin de l'assaut au Bataclan"),
+    ("/watch", "moderator", "reseau-demo"),
+    ("/admin", "admin", "demo-dispatcher"),
+]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(("path", "key", "shows"), STAFF_PAGES)
+def test_each_staff_page_shows_the_evening(
+    browser: Browser, demo_server: tuple[str, Cast], screenshot_dir: Path,
+    path: str, key: str, shows: str,
+) -> None:
+    base, cast = demo_server
+    context = browser.new_context(locale="fr-FR", viewport={"width": 1400, "height": 1000},
+                                  geolocation={"latitude": 48.8631, "longitude": 2.3708,
+                                               "accuracy": 10},
+                                  permissions=["geolocation"])
+    try:
+        page = context.new_page()
+        _sign_in(page, base, path, cast, key)
+        expect(page.locator("[data-view=console]")).to_contain_text(shows, timeout=10_000)
+        with contextlib.suppress(Exception):
+            page.wait_for_load_state("networkidle", timeout=3_000)
+        page.screenshot(path=str(screenshot_dir / f"demo-{path.strip('/')}.png"))
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
+def test_citizens_see_the_alert(browser: Browser, demo_server: tuple[str, Cast],
+                                screenshot_dir: Path) -> None:
+    base, _ = demo_server
+    context = browser.new_context(locale="fr-FR", viewport={"width": 1200, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(f"{base}/alerts")
+        expect(page.locator("[data-alert-list]")).to_contain_text("restez à l'abri",
+                                                                  timeout=10_000)
+        page.screenshot(path=str(screenshot_dir / "demo-alerts.png"))
+    finally:
+        context.close()
