@@ -105,12 +105,14 @@ class Unit:
 class Crews:
     """The unit crews: each answers its own offers on its own account (the unit API)."""
 
-    def __init__(self, api: Api, cast: Cast, *, speed: float, rng: random.Random) -> None:
+    def __init__(self, api: Api, cast: Cast, *, speed: float, rng: random.Random,
+                 tag: str = "") -> None:
         self.api = api
         self.cast = cast
         self.speed = speed
         self.rng = rng
         self.units: dict[str, Unit] = {}
+        self.tag = tag  # callsigns are unique: a second run on one database suffixes them
         self.accepted = 0
         self.on_scene = 0
 
@@ -121,6 +123,7 @@ class Crews:
             callsign, lat, lon = POSTS[(i - 1) % len(POSTS)]
             if i > len(POSTS):
                 callsign = f"{callsign}-{i}"
+            callsign += self.tag
             lat += self.rng.uniform(-0.002, 0.002)
             lon += self.rng.uniform(-0.003, 0.003)
             key = f"unit{i:02d}"

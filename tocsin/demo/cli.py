@@ -46,12 +46,19 @@ def demo(
 
 
 def _against(url: str, options: Options) -> None:
+    import httpx
+
     from tocsin.core.settings import get_settings
+    from tocsin.demo.client import DemoError
     from tocsin.demo.serve import replay_against, report
 
     settings = get_settings()
-    outcome = replay_against(url, settings.resolved_database_url, options, console, None,
-                             settings.var_dir / "demo-accounts.txt")
+    try:
+        outcome = replay_against(url, settings.resolved_database_url, options, console, None,
+                                 settings.var_dir / "demo-accounts.txt")
+    except (DemoError, httpx.HTTPError) as exc:
+        console.print(f"[bold red]demo failed:[/] {exc}", highlight=False)
+        raise typer.Exit(1) from None
     report(console, outcome, url, serving=False)
     if outcome.problems:
         raise typer.Exit(1)

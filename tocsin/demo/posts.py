@@ -15,7 +15,7 @@ from typing import Any
 from tocsin.demo.client import new_device
 from tocsin.demo.stage import Stage
 
-PLATFORM = "reseau-demo"
+PLATFORM = "reseau-demo"  # with the run's tag when the database already holds a demo
 POSTS_CSV = Path(__file__).with_name("data") / "posts.csv"
 CATEGORY = {"apology": "terrorism_apology", "violence": "call_to_violence", "hate": "hate",
             "counter": "other"}
@@ -31,12 +31,15 @@ def load_posts() -> tuple[dict[str, str], ...]:
 class WatchScenes(Stage):
     """Reports, platform pushes, moderators' decisions, removal orders and their receipts."""
 
+    @property
+    def network(self) -> str:
+        return PLATFORM + self.tag
+
     def platform(self) -> None:
         """A moderator registers the fictional network with its account."""
         self.api.call("POST", "/api/v1/watch/platforms", token=self.cast.token("moderator"),
-                      json={"name": PLATFORM, "display_name": "Réseau social (fictif)",
-                            "account": self.cast.accounts["platform"].username},
-                      expect=(201, 409))
+                      json={"name": self.network, "display_name": "Réseau social (fictif)",
+                            "account": self.cast.accounts["platform"].username})
 
     def posts_wave(self, share: float) -> int:
         """Post a share of the corpus: citizens report half, the platform pushes the rest."""
@@ -44,7 +47,7 @@ class WatchScenes(Stage):
         start = len(self.sent.items)  # one item per post already sent
         chosen = posts[start:start + max(1, round(len(posts) * share))]
         for index, post in enumerate(chosen, start=start):
-            url = f"https://{PLATFORM}.example/p/{1000 + index}"
+            url = f"https://{self.network}.example/p/{1000 + index}"
             if index % 2 == 0:
                 ack = self._report(url, post)
             else:
@@ -62,7 +65,7 @@ class WatchScenes(Stage):
         ack = None
         for _ in range(reporters):
             ack = self.api.call("POST", "/api/v1/watch/reports", device=new_device(), data={
-                "url": url, "platform": PLATFORM, "category": CATEGORY[post["kind"]],
+                "url": url, "platform": self.network, "category": CATEGORY[post["kind"]],
                 "excerpt": post["text"]})
         return ack
 

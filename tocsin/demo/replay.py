@@ -107,10 +107,11 @@ class Replay:
         """Create the accounts and units, register the platform: the stage before 21:16."""
         self.admin.token = self.api.login(self.admin.username, self.admin.password)
         self.cast = create_staff(self.api, self.admin, tag=self.tag, units=self.units())
-        self.crews = Crews(self.api, self.cast, speed=self.options.speed, rng=self.rng)
+        self.crews = Crews(self.api, self.cast, speed=self.options.speed, rng=self.rng,
+                           tag=self.tag)
         self.crews.register(self.units())
         self.scenes = Scenes(self.api, self.cast, rng=self.rng, scale=self.options.scale,
-                             workers=self.options.workers, receiver=self.receiver)
+                             workers=self.options.workers, receiver=self.receiver, tag=self.tag)
         self.scenes.platform()
         self.scenes.platform_webhook()
         return self.cast
@@ -228,14 +229,24 @@ class Replay:
         """Read the state of every domain back through the API."""
         s, api = self.scenes, self.api
         assert s is not None and self.crews is not None
-        queue = api.call("GET", "/api/v1/dispatch/incidents", token=self.cast.token("dispatcher"))
+        dispatcher = self.cast.token("dispatcher")
+        ours = {a["id"] for a in s.sent.sos}
+        found: set[str] = set()
+        incidents = with_unit = on_scene = 0
+        # Only this run's SOS count: a database may hold earlier runs' incidents (--url mode).
+        for incident in api.call("GET", "/api/v1/dispatch/incidents", token=dispatcher):
+            detail = api.call("GET", f"/api/v1/dispatch/incidents/{incident['id']}",
+                              token=dispatcher)
+            mine = ours & {x["sos_id"] for x in detail["sos"]}
+            if not mine:
+                continue
+            found |= mine
+            incidents += 1
+            with_unit += any(a["status"] in LIVE for a in detail["assignments"])
+            on_scene += sum(a["status"] == "on_scene" for a in detail["assignments"])
         out = Outcome(
-            sos_sent=len(s.sent.sos), incidents=len(queue),
-            sos_in_incidents=sum(i["sos_count"] for i in queue),
-            incidents_with_unit=sum(
-                any(a["status"] in LIVE for a in i["assignments"]) for i in queue),
-            units_on_scene=sum(a["status"] == "on_scene" for i in queue
-                               for a in i["assignments"]),
+            sos_sent=len(ours), incidents=incidents, sos_in_incidents=len(found),
+            incidents_with_unit=with_unit, units_on_scene=on_scene,
             marks=s.sent.marks, persons=len(s.sent.persons), notes=s.sent.notes,
             offers=len(s.sent.offers), requests=len(s.sent.requests), matched=s.sent.matched,
             items=len(s.sent.items), decided=s.sent.decided, orders=s.sent.orders,

@@ -56,13 +56,15 @@ class Stage:
     """State shared by the scenes of the evening."""
 
     def __init__(self, api: Api, cast: Cast, *, rng: random.Random, scale: float,
-                 workers: int, receiver: Receiver | None) -> None:
+                 workers: int, receiver: Receiver | None, tag: str = "") -> None:
         self.api = api
         self.cast = cast
         self.rng = rng
         self.scale = scale
         self.workers = workers
         self.receiver = receiver
+        # Suffix of this run's names (accounts, platform) when the database holds another run.
+        self.tag = tag
         self.sent = Sent()
 
     def n(self, count: int) -> int:
