@@ -12,15 +12,17 @@ from starlette.responses import Response
 
 from tocsin.core.auth import Role, public
 from tocsin.web import i18n
+from tocsin.web import staff_login as _staff_login  # noqa: F401  (registers the sign-in texts)
 from tocsin.web.render import render_page
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
 # Keys handed to the browser script through data-i18n-* attributes.
 SCRIPT_KEYS = (
-    "admin.login_failed", "admin.created", "admin.active", "admin.inactive",
+    "admin.created", "admin.active", "admin.inactive",
     "admin.deactivate", "admin.activate", "admin.no_entries", "admin.total",
-    "admin.wrong_role",
+    "admin.required", "admin.revoke", "admin.revoke_sessions", "admin.reset_mfa",
+    "admin.this_session", "admin.revoked", "admin.mfa_saved", "admin.with_mfa",
 )
 
 i18n.register_messages(
@@ -31,9 +33,23 @@ i18n.register_messages(
             "admin.login_title": "Connexion administrateur",
             "admin.username": "Identifiant",
             "admin.password": "Mot de passe",
-            "admin.login": "Se connecter",
             "admin.logout": "Se déconnecter",
-            "admin.login_failed": "Connexion refusée",
+            "admin.my_2fa": "Ma double authentification",
+            "admin.mfa": "Double authentification",
+            "admin.mfa_lead": "Exiger la double authentification (code TOTP) pour un rôle : "
+                              "ses comptes sans 2FA ne peuvent plus que l'activer.",
+            "admin.required": "exigée pour",
+            "admin.mfa_saved": "Règle enregistrée",
+            "admin.sessions": "Mes sessions",
+            "admin.session_start": "Ouverte le",
+            "admin.session_used": "Dernier usage",
+            "admin.session_agent": "Navigateur, adresse",
+            "admin.this_session": "cette session",
+            "admin.with_mfa": "avec 2FA",
+            "admin.revoke": "Révoquer",
+            "admin.revoke_sessions": "Révoquer ses sessions",
+            "admin.reset_mfa": "Retirer sa 2FA",
+            "admin.revoked": "Sessions révoquées",
             "admin.wrong_role": "Ce compte n'est pas administrateur.",
             "admin.accounts": "Comptes",
             "admin.new_account": "Nouveau compte",
@@ -64,9 +80,23 @@ i18n.register_messages(
             "admin.login_title": "Administrator sign-in",
             "admin.username": "Username",
             "admin.password": "Password",
-            "admin.login": "Sign in",
             "admin.logout": "Sign out",
-            "admin.login_failed": "Sign-in refused",
+            "admin.my_2fa": "My two-factor authentication",
+            "admin.mfa": "Two-factor authentication",
+            "admin.mfa_lead": "Require two-factor authentication (TOTP code) for a role: its "
+                              "accounts without 2FA can then only turn it on.",
+            "admin.required": "required for",
+            "admin.mfa_saved": "Rule saved",
+            "admin.sessions": "My sessions",
+            "admin.session_start": "Opened",
+            "admin.session_used": "Last used",
+            "admin.session_agent": "Browser, address",
+            "admin.this_session": "this session",
+            "admin.with_mfa": "with 2FA",
+            "admin.revoke": "Revoke",
+            "admin.revoke_sessions": "Revoke sessions",
+            "admin.reset_mfa": "Remove 2FA",
+            "admin.revoked": "Sessions revoked",
             "admin.wrong_role": "This account is not an administrator.",
             "admin.accounts": "Accounts",
             "admin.new_account": "New account",

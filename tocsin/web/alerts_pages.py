@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from tocsin.core.auth import public
 from tocsin.web import i18n
+from tocsin.web import staff_login as _staff_login  # noqa: F401  (registers the sign-in texts)
 from tocsin.web.render import render_page
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -49,11 +50,7 @@ _FR = {
     "authority.lead": "Rédiger, faire valider par une seconde autorité, publier, mettre à jour "
     "et lever les alertes. Chaque action est journalisée.",
     "authority.login_title": "Connexion autorité",
-    "authority.username": "Identifiant",
-    "authority.password": "Mot de passe",
-    "authority.login": "Se connecter",
     "authority.logout": "Se déconnecter",
-    "authority.login_failed": "Connexion refusée",
     "authority.wrong_role": "Ce compte n'a pas le rôle autorité.",
     "authority.compose": "Nouvelle alerte",
     "authority.updating": "Mise à jour de l'alerte",
@@ -135,11 +132,7 @@ _EN = {
     "authority.lead": "Compose, have a second authority approve, publish, update and cancel "
     "alerts. Every action is logged.",
     "authority.login_title": "Authority sign-in",
-    "authority.username": "Username",
-    "authority.password": "Password",
-    "authority.login": "Sign in",
     "authority.logout": "Sign out",
-    "authority.login_failed": "Sign-in refused",
     "authority.wrong_role": "This account does not have the authority role.",
     "authority.compose": "New alert",
     "authority.updating": "Updating alert",

@@ -15,6 +15,7 @@ from starlette.responses import Response
 
 from tocsin.core.auth import public
 from tocsin.web import i18n
+from tocsin.web import staff_login as _staff_login  # noqa: F401  (registers the sign-in texts)
 from tocsin.web.render import render_page
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -25,7 +26,7 @@ STATUSES = ("available", "offered", "assigned", "on_scene", "off_duty",
 
 # Keys handed to the browser scripts through data-i18n-* attributes.
 DISPATCH_KEYS = (
-    "dispatch.login_failed", "dispatch.wrong_role", "dispatch.live", "dispatch.reconnecting",
+    "dispatch.wrong_role", "dispatch.live", "dispatch.reconnecting",
     "dispatch.empty_queue", "dispatch.sos_count", "dispatch.priority", "dispatch.opened",
     "dispatch.no_unit", "dispatch.assign", "dispatch.read", "dispatch.reply_sent",
     "dispatch.reason", "dispatch.trail", "dispatch.no_text", "dispatch.eta", "dispatch.distance",
@@ -34,7 +35,7 @@ DISPATCH_KEYS = (
     *(f"dispatch.status.{s}" for s in STATUSES),
 )
 UNIT_KEYS = (
-    "dispatch.login_failed", "unit.wrong_role", "unit.no_offer", "unit.offer_title",
+    "unit.wrong_role", "unit.no_offer", "unit.offer_title",
     "unit.mission_title", "unit.deadline", "unit.position_sent", "unit.no_geolocation",
     "dispatch.sos_count", "dispatch.eta", "dispatch.distance", "dispatch.action_failed",
     "unit.not_linked", "unit.on_duty", "unit.off_duty",
@@ -46,11 +47,7 @@ _FR = {
     "dispatch.title": "Régulation",
     "dispatch.lead": "Carte et file des SOS, unités proposées, échange silencieux.",
     "dispatch.login_title": "Connexion opérateur",
-    "dispatch.username": "Identifiant",
-    "dispatch.password": "Mot de passe",
-    "dispatch.login": "Se connecter",
     "dispatch.logout": "Se déconnecter",
-    "dispatch.login_failed": "Connexion refusée",
     "dispatch.wrong_role": "Ce compte n'est pas un compte d'opérateur.",
     "dispatch.live": "En direct",
     "dispatch.reconnecting": "Reconnexion au flux…",
@@ -124,11 +121,7 @@ _EN = {
     "dispatch.title": "Dispatch",
     "dispatch.lead": "Map and queue of SOS, proposed units, silent messaging.",
     "dispatch.login_title": "Dispatcher login",
-    "dispatch.username": "Username",
-    "dispatch.password": "Password",
-    "dispatch.login": "Log in",
     "dispatch.logout": "Log out",
-    "dispatch.login_failed": "Login refused",
     "dispatch.wrong_role": "This is not a dispatcher account.",
     "dispatch.live": "Live",
     "dispatch.reconnecting": "Reconnecting to the stream…",

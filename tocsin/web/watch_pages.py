@@ -14,6 +14,7 @@ from starlette.responses import Response
 
 from tocsin.core.auth import public
 from tocsin.web import i18n
+from tocsin.web import staff_login as _staff_login  # noqa: F401  (registers the sign-in texts)
 from tocsin.web.render import render_page
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -36,9 +37,7 @@ _FR = {
     "watch.lead": "File de revue priorisée, décisions motivées et injonctions de retrait "
                   "(règlement (UE) 2021/784 : retrait dans l'heure).",
     "watch.login_title": "Connexion modérateur ou analyste",
-    "watch.username": "Identifiant",
-    "watch.password": "Mot de passe",
-    "watch.login": "Se connecter",
+    "watch.wrong_role": "Ce compte n'est ni modérateur ni analyste.",
     "watch.logout": "Se déconnecter",
     "watch.queue": "File de revue",
     "watch.orders": "Injonctions de retrait",
@@ -99,9 +98,7 @@ _EN = {
     "watch.lead": "Prioritised review queue, reasoned decisions and removal orders "
                   "(Regulation (EU) 2021/784: removal within one hour).",
     "watch.login_title": "Moderator or analyst sign-in",
-    "watch.username": "Username",
-    "watch.password": "Password",
-    "watch.login": "Sign in",
+    "watch.wrong_role": "This account is neither a moderator nor an analyst.",
     "watch.logout": "Sign out",
     "watch.queue": "Review queue",
     "watch.orders": "Removal orders",

@@ -5,7 +5,7 @@
 import "../styles/base.css";
 import "../styles/staff.css";
 import { messagesFrom, pageLang } from "../lib/i18n";
-import { ApiFailure, api, currentRole, login, logout } from "../lib/staff";
+import { ApiFailure, api, currentRole, mountStaffLogin } from "../lib/staff";
 
 interface User {
   username: string;
@@ -49,11 +49,6 @@ function failureText(error: unknown): string {
   return error instanceof ApiFailure ? error.message : String(error);
 }
 
-function show(view: "login" | "console"): void {
-  $<HTMLElement>('[data-view="login"]').hidden = view !== "login";
-  $<HTMLElement>('[data-view="console"]').hidden = view !== "console";
-}
-
 async function loadUsers(): Promise<void> {
   const users = await api<User[]>("/api/v1/users");
   const body = $<HTMLTableSectionElement>('[data-table="users"]');
@@ -69,17 +64,88 @@ async function loadUsers(): Promise<void> {
     pill.textContent = user.is_active ? t("admin.active") : t("admin.inactive");
     status.append(pill);
     cell(row, dateFormat.format(new Date(user.created_at)));
-    const button = document.createElement("button");
-    button.type = "button";
-    button.className = user.is_active ? "btn btn-danger" : "btn btn-secondary";
-    button.textContent = user.is_active ? t("admin.deactivate") : t("admin.activate");
-    button.addEventListener("click", () => {
-      void api(`/api/v1/users/${encodeURIComponent(user.username)}`, {
+    const name = encodeURIComponent(user.username);
+    const toggle = button(
+      user.is_active ? t("admin.deactivate") : t("admin.activate"),
+      user.is_active ? "btn btn-danger" : "btn btn-secondary",
+      () => api(`/api/v1/users/${name}`, {
         method: "PATCH",
         body: JSON.stringify({ is_active: !user.is_active }),
-      }).then(loadUsers, (e: unknown) => say("create", failureText(e), false));
+      }).then(loadUsers),
+    );
+    const revoke = button(t("admin.revoke_sessions"), "btn btn-secondary", () =>
+      api<{ revoked: number }>(`/api/v1/users/${name}/sessions/revoke`, { method: "POST" })
+        .then((r) => say("create", `${t("admin.revoked")} : ${user.username} (${r.revoked})`, true)));
+    const reset = button(t("admin.reset_mfa"), "btn btn-secondary", () =>
+      api(`/api/v1/users/${name}/mfa/reset`, { method: "POST" }).then(() => loadAudit()));
+    cell(row, "").append(toggle, " ", revoke, " ", reset);
+  }
+}
+
+/** A button running `action`; its failure is said under the accounts form. */
+function button(text: string, className: string, action: () => Promise<unknown>): HTMLButtonElement {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.className = className;
+  b.textContent = text;
+  b.addEventListener("click", () => {
+    action().catch((e: unknown) => say("create", failureText(e), false));
+  });
+  return b;
+}
+
+interface Session {
+  id: string;
+  issued_at: string;
+  last_used_at: string | null;
+  user_agent: string | null;
+  ip: string | null;
+  mfa: boolean;
+  current: boolean;
+}
+
+async function loadSessions(): Promise<void> {
+  const sessions = await api<Session[]>("/api/v1/auth/sessions");
+  const body = $<HTMLTableSectionElement>('[data-table="sessions"]');
+  body.replaceChildren();
+  for (const s of sessions) {
+    const row = body.insertRow();
+    row.dataset.session = s.id;
+    cell(row, dateFormat.format(new Date(s.issued_at)));
+    cell(row, s.last_used_at ? dateFormat.format(new Date(s.last_used_at)) : "");
+    const notes = [s.current ? t("admin.this_session") : "", s.mfa ? t("admin.with_mfa") : ""];
+    cell(row, [s.user_agent ?? "", s.ip ?? "", ...notes].filter(Boolean).join(" · "));
+    cell(row, "").append(button(t("admin.revoke"), "btn btn-secondary", () =>
+      api(`/api/v1/auth/sessions/${s.id}`, { method: "DELETE" }).then(() =>
+        s.current ? staff.showLogin() : loadSessions())));
+  }
+}
+
+async function loadPolicy(): Promise<void> {
+  const policy = await api<{ required: Record<string, boolean> }>("/api/v1/auth/mfa/policy");
+  const holder = $<HTMLElement>("[data-mfa-policy]");
+  holder.replaceChildren();
+  for (const [role, required] of Object.entries(policy.required)) {
+    const label = document.createElement("label");
+    label.className = "check";
+    const box = document.createElement("input");
+    box.type = "checkbox";
+    box.name = role;
+    box.checked = required;
+    box.addEventListener("change", () => {
+      api(`/api/v1/auth/mfa/policy/${role}`, {
+        method: "PUT",
+        body: JSON.stringify({ required: box.checked }),
+      }).then(
+        () => say("mfa", `${t("admin.mfa_saved")} : ${role}`, true),
+        (e: unknown) => {
+          box.checked = !box.checked;
+          say("mfa", failureText(e), false);
+        },
+      );
     });
-    cell(row, "").append(button);
+    label.append(box, ` ${t("admin.required")} ${role}`);
+    holder.append(label);
   }
 }
 
@@ -110,34 +176,18 @@ async function loadAudit(): Promise<void> {
 }
 
 async function openConsole(): Promise<void> {
-  show("console");
   $<HTMLElement>("[data-whoami]").textContent = currentRole() ?? "";
   try {
     await loadUsers();
+    await loadPolicy();
+    await loadSessions();
     await loadAudit();
   } catch (error) {
-    logout();
-    show("login");
-    say("login", failureText(error), false);
+    staff.showLogin(failureText(error));
   }
 }
 
-$<HTMLFormElement>('[data-form="login"]').addEventListener("submit", (event) => {
-  event.preventDefault();
-  const data = new FormData(event.currentTarget as HTMLFormElement);
-  login(String(data.get("username")), String(data.get("password"))).then(
-    (role) => {
-      if (role !== "admin") {
-        logout();
-        say("login", t("admin.wrong_role"), false);
-        return;
-      }
-      say("login", "", true);
-      void openConsole();
-    },
-    (error: unknown) => say("login", `${t("admin.login_failed")} : ${failureText(error)}`, false),
-  );
-});
+const staff = mountStaffLogin({ root, roles: ["admin"], onSignedIn: openConsole });
 
 $<HTMLFormElement>('[data-form="create"]').addEventListener("submit", (event) => {
   event.preventDefault();
@@ -158,16 +208,11 @@ $<HTMLFormElement>('[data-form="create"]').addEventListener("submit", (event) =>
   );
 });
 
+$<HTMLButtonElement>('[data-action="enrol"]').addEventListener("click", () => void staff.enrol());
+
+$<HTMLButtonElement>('[data-action="enrol"]').addEventListener("click", () => void staff.enrol());
+
 $<HTMLFormElement>('[data-form="audit"]').addEventListener("submit", (event) => {
   event.preventDefault();
   void loadAudit();
 });
-
-$<HTMLButtonElement>('[data-action="logout"]').addEventListener("click", () => {
-  void api("/api/v1/auth/logout", { method: "POST" }).finally(() => {
-    logout();
-    show("login");
-  });
-});
-
-if (currentRole() === "admin") void openConsole();

@@ -10,9 +10,8 @@ import L from "leaflet";
 import { messagesFrom, pageLang } from "../lib/i18n";
 import { type Alert, createMap, drawAreas, el, formatDate, infoFor } from "../lib/alerts";
 import { AreaDrawer } from "../lib/area-draw";
+import { currentToken, currentUser, logout, mountStaffLogin } from "../lib/staff";
 
-const TOKEN_KEY = "tocsin.authority.token";
-const USER_KEY = "tocsin.authority.user";
 const REFRESH_MS = 3000;
 
 const root = document.getElementById("authority-app") as HTMLElement;
@@ -33,13 +32,13 @@ class Refused extends Error {
 
 async function call<T>(path: string, init: RequestInit = {}): Promise<T> {
   const headers = new Headers(init.headers);
-  const token = sessionStorage.getItem(TOKEN_KEY);
+  const token = currentToken();
   if (token) headers.set("Authorization", `Bearer ${token}`);
   if (init.body && !headers.has("Content-Type")) headers.set("Content-Type", "application/json");
   const response = await fetch(path, { ...init, headers, cache: "no-store" });
   if (response.status === 401) {
-    sessionStorage.removeItem(TOKEN_KEY);
-    show();
+    logout();
+    staff.showLogin();
   }
   if (!response.ok) {
     let message = response.statusText;
@@ -74,60 +73,6 @@ function showOk(target: HTMLElement, text: string): void {
   target.classList.remove("alert-message-error");
   target.textContent = text;
 }
-
-// --- login ---------------------------------------------------------------------------------
-
-function show(): void {
-  const signedIn = sessionStorage.getItem(TOKEN_KEY) !== null;
-  $<HTMLElement>("[data-view=login]").hidden = signedIn;
-  $<HTMLElement>("[data-view=console]").hidden = !signedIn;
-  $<HTMLElement>("[data-whoami]").textContent = sessionStorage.getItem(USER_KEY) ?? "";
-  if (signedIn) {
-    composeMap.invalidateSize();
-    void refresh();
-  }
-}
-
-$<HTMLFormElement>("[data-form=login]").addEventListener("submit", (event) => {
-  event.preventDefault();
-  const form = event.currentTarget as HTMLFormElement;
-  const data = new FormData(form);
-  const message = $<HTMLElement>("[data-message=login]");
-  void (async () => {
-    const response = await fetch("/api/v1/auth/token", {
-      method: "POST",
-      headers: { "Content-Type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({
-        username: String(data.get("username")),
-        password: String(data.get("password")),
-      }),
-    });
-    if (!response.ok) {
-      message.textContent = t("authority.login_failed");
-      return;
-    }
-    const body = (await response.json()) as { access_token: string; role?: string };
-    if (body.role !== undefined && body.role !== "authority") {
-      message.textContent = t("authority.wrong_role");
-      return;
-    }
-    sessionStorage.setItem(TOKEN_KEY, body.access_token);
-    sessionStorage.setItem(USER_KEY, String(data.get("username")));
-    form.reset();
-    message.textContent = "";
-    show();
-  })();
-});
-
-$<HTMLElement>("[data-action=logout]").addEventListener("click", () => {
-  void fetch("/api/v1/auth/logout", {
-    method: "POST",
-    headers: { Authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY) ?? ""}` },
-  });
-  sessionStorage.removeItem(TOKEN_KEY);
-  sessionStorage.removeItem(USER_KEY);
-  show();
-});
 
 // --- compose / update ----------------------------------------------------------------------
 
@@ -292,8 +237,8 @@ let lastQueue = "";
 let lastLive = "";
 
 async function refresh(): Promise<void> {
-  if (sessionStorage.getItem(TOKEN_KEY) === null) return;
-  const me = sessionStorage.getItem(USER_KEY);
+  if (currentToken() === null) return;
+  const me = currentUser();
   const [queue, live] = await Promise.all([
     call<{ alerts: Alert[] }>("/api/v1/alerts/queue"),
     call<{ alerts: Alert[] }>("/api/v1/alerts/live"),
@@ -381,4 +326,12 @@ const source = new EventSource("/api/v1/alerts/stream");
 source.addEventListener("alerts.published", () => void refresh().catch(() => undefined));
 window.setInterval(() => void refresh().catch(() => undefined), REFRESH_MS);
 resetForm();
-show();
+const staff = mountStaffLogin({
+  root,
+  roles: ["authority"],
+  onSignedIn: () => {
+    $<HTMLElement>("[data-whoami]").textContent = currentUser() ?? "";
+    composeMap.invalidateSize();
+    void refresh();
+  },
+});

@@ -13,7 +13,7 @@ import "../styles/staff.css";
 import "../styles/dispatch.css";
 import * as L from "leaflet";
 import { formatTime, messagesFrom } from "../lib/i18n";
-import { ApiFailure, api, currentRole, currentToken, login, logout } from "../lib/staff";
+import { ApiFailure, api, currentToken, mountStaffLogin } from "../lib/staff";
 
 interface Assignment {
   id: string;
@@ -92,11 +92,6 @@ let selected: string | null = null;
 let selectedSos: string | null = null;
 let stream: EventSource | null = null;
 let reloadTimer: number | undefined;
-
-function show(view: "login" | "console"): void {
-  $<HTMLElement>('[data-view="login"]').hidden = view !== "login";
-  $<HTMLElement>('[data-view="console"]').hidden = view !== "console";
-}
 
 function say(where: string, text: string): void {
   $<HTMLElement>(`[data-message="${where}"]`).textContent = text;
@@ -363,7 +358,6 @@ async function connect(): Promise<void> {
 }
 
 async function startConsole(): Promise<void> {
-  show("console");
   ensureMap().invalidateSize();
   await loadSos();
   await refresh();
@@ -371,26 +365,6 @@ async function startConsole(): Promise<void> {
 }
 
 function start(): void {
-  $<HTMLFormElement>('[data-form="login"]').addEventListener("submit", (e) => {
-    e.preventDefault();
-    const form = new FormData(e.target as HTMLFormElement);
-    login(String(form.get("username")), String(form.get("password")))
-      .then((role) => {
-        if (role !== "dispatcher") {
-          logout();
-          say("login", t("dispatch.wrong_role"));
-          return;
-        }
-        say("login", "");
-        void startConsole();
-      })
-      .catch((error: unknown) => say("login", `${t("dispatch.login_failed")} : ${failure(error)}`));
-  });
-  $<HTMLButtonElement>('[data-action="logout"]').addEventListener("click", () => {
-    stream?.close();
-    logout();
-    show("login");
-  });
   $<HTMLButtonElement>('[data-action="reassign"]').addEventListener("click", () =>
     void act(`/api/v1/dispatch/incidents/${selected}/reassign`, {}));
   $<HTMLButtonElement>('[data-action="close"]').addEventListener("click", () =>
@@ -404,8 +378,12 @@ function start(): void {
       .then(() => { input.value = ""; say("detail", t("dispatch.reply_sent")); })
       .catch((error: unknown) => say("detail", `${t("dispatch.action_failed")} ${failure(error)}`));
   });
-  if (currentToken() !== null && currentRole() === "dispatcher") void startConsole();
-  else show("login");
+  mountStaffLogin({
+    root,
+    roles: ["dispatcher"],
+    onSignedIn: startConsole,
+    onSignedOut: () => stream?.close(),
+  });
 }
 
 start();

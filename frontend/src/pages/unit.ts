@@ -9,7 +9,7 @@ import "../styles/base.css";
 import "../styles/staff.css";
 import "../styles/dispatch.css";
 import { formatTime, messagesFrom } from "../lib/i18n";
-import { ApiFailure, api, currentRole, currentToken, login, logout } from "../lib/staff";
+import { ApiFailure, api, currentToken, mountStaffLogin, type StaffLogin } from "../lib/staff";
 
 interface Unit {
   id: string;
@@ -44,10 +44,7 @@ let pollTimer: number | undefined;
 let watchId: number | null = null;
 let lastPing = 0;
 
-function show(view: "login" | "console"): void {
-  $<HTMLElement>('[data-view="login"]').hidden = view !== "login";
-  $<HTMLElement>('[data-view="console"]').hidden = view !== "console";
-}
+let staff: StaffLogin | null = null;
 
 function say(where: string, text: string): void {
   $<HTMLElement>(`[data-message="${where}"]`).textContent = text;
@@ -99,7 +96,8 @@ async function poll(): Promise<void> {
   } catch (error) {
     if (error instanceof ApiFailure && error.error.status === 404) say("offer", t("unit.not_linked"));
     if (currentToken() === null) {
-      show("login");
+      stopDuty();
+      staff?.showLogin();
       return;
     }
   }
@@ -144,27 +142,11 @@ function startTracking(): void {
 }
 
 async function startConsole(): Promise<void> {
-  show("console");
   await poll();
   startTracking();
 }
 
 function start(): void {
-  $<HTMLFormElement>('[data-form="login"]').addEventListener("submit", (e) => {
-    e.preventDefault();
-    const form = new FormData(e.target as HTMLFormElement);
-    login(String(form.get("username")), String(form.get("password")))
-      .then((role) => {
-        if (role !== "unit") {
-          logout();
-          say("login", t("unit.wrong_role"));
-          return;
-        }
-        say("login", "");
-        void startConsole();
-      })
-      .catch((error: unknown) => say("login", `${t("dispatch.login_failed")} : ${failure(error)}`));
-  });
   for (const action of ["accept", "decline", "on-scene"]) {
     $<HTMLButtonElement>(`[data-action="${action}"]`).addEventListener("click",
       () => void answer(action));
@@ -178,15 +160,14 @@ function start(): void {
       .then(() => poll())
       .catch((error: unknown) => say("offer", `${t("dispatch.action_failed")} ${failure(error)}`));
   });
-  $<HTMLButtonElement>('[data-action="logout"]').addEventListener("click", () => {
-    window.clearTimeout(pollTimer);
-    if (watchId !== null) navigator.geolocation.clearWatch(watchId);
-    watchId = null;
-    logout();
-    show("login");
-  });
-  if (currentToken() !== null && currentRole() === "unit") void startConsole();
-  else show("login");
+  staff = mountStaffLogin({ root, roles: ["unit"], onSignedIn: startConsole, onSignedOut: stopDuty });
+}
+
+/** Stop polling and position pings (sign-out, or the session ended). */
+function stopDuty(): void {
+  window.clearTimeout(pollTimer);
+  if (watchId !== null) navigator.geolocation.clearWatch(watchId);
+  watchId = null;
 }
 
 start();

@@ -7,7 +7,7 @@ import "../styles/base.css";
 import "../styles/staff.css";
 import "../styles/watch.css";
 import { messagesFrom, pageLang } from "../lib/i18n";
-import { ApiFailure, api, currentRole, currentToken, login, logout } from "../lib/staff";
+import { ApiFailure, api, currentRole, currentToken, mountStaffLogin } from "../lib/staff";
 
 interface Span { start: number; end: number; text: string; weight: number }
 interface Feature { feature: string; weight: number }
@@ -62,11 +62,6 @@ function say(name: string, text: string, ok: boolean): void {
 
 function failureText(error: unknown): string {
   return error instanceof ApiFailure ? `${t("watch.error")}: ${error.message}` : String(error);
-}
-
-function show(view: "login" | "console"): void {
-  $<HTMLElement>('[data-view="login"]').hidden = view !== "login";
-  $<HTMLElement>('[data-view="console"]').hidden = view !== "console";
 }
 
 /** The excerpt with the spans that drove the decision marked (text nodes only: no HTML). */
@@ -240,32 +235,15 @@ async function refreshOrders(): Promise<void> {
 }
 
 async function openConsole(): Promise<void> {
-  show("console");
   $<HTMLElement>("[data-whoami]").textContent = currentRole() ?? "";
   try {
     await refresh();
   } catch (error) {
-    logout();
-    show("login");
-    say("login", failureText(error), false);
+    staff.showLogin(failureText(error));
   }
 }
 
-$<HTMLFormElement>('[data-form="login"]').addEventListener("submit", (event) => {
-  event.preventDefault();
-  const form = new FormData(event.target as HTMLFormElement);
-  void login(String(form.get("username")), String(form.get("password"))).then(
-    () => openConsole(),
-    (e: unknown) => say("login", failureText(e), false),
-  );
-});
-$<HTMLButtonElement>('[data-action="logout"]').addEventListener("click", () => {
-  logout();
-  show("login");
-});
+const staff = mountStaffLogin({ root, roles: ["moderator", "analyst"], onSignedIn: openConsole });
 $<HTMLButtonElement>('[data-action="refresh"]').addEventListener("click", () => {
   void refresh().catch((e: unknown) => say("console", failureText(e), false));
 });
-
-if (currentToken()) void openConsole();
-else show("login");

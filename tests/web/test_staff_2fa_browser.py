@@ -1,0 +1,99 @@
+"""The shared staff sign-in with two-factor authentication, in Chromium.
+
+An admin requires 2FA for analysts on the admin page; an analyst signing in on /watch is taken
+through TOTP enrolment (QR code, first code, recovery codes), then signs in again with a code.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol
+
+import pyotp
+import pytest
+from fastapi import FastAPI
+from playwright.sync_api import Browser, Page, expect
+
+from tests.web.conftest import live_account
+
+pytestmark = pytest.mark.browser
+
+
+class Problems(Protocol):
+    def all(self) -> list[str]: ...
+
+
+def _sign_in(page: Page, username: str, password: str) -> None:
+    form = page.locator('[data-form="login"]')
+    form.get_by_label("Identifiant").fill(username)
+    form.get_by_label("Mot de passe").fill(password)
+    form.get_by_role("button", name="Se connecter").click()
+
+
+def test_required_2fa_enrolment_then_login_with_a_code(
+    browser: Browser,
+    live_app: FastAPI,
+    live_server: str,
+    watch_page: Callable[[Page], Problems],
+    screenshot_dir: Path,
+) -> None:
+    admin, password = live_account(live_app, "admin", "admin.2fa")
+    analyst, _ = live_account(live_app, "analyst", "analyste.2fa")
+
+    context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    problems = watch_page(page)
+    page.goto(live_server + "/admin")
+    _sign_in(page, admin, password)
+    policy = page.locator("[data-mfa-policy]")
+    policy.get_by_label("exigée pour analyst").check()
+    expect(page.locator('[data-message="mfa"]')).to_have_text("Règle enregistrée : analyst")
+
+    # The analyst's first sign-in leads to enrolment, nothing else.
+    page.goto(live_server + "/watch")
+    # The admin's session stays in this tab, but /watch is not an admin page: it asks again.
+    _sign_in(page, analyst, password)
+    expect(page.get_by_role("heading", name="Activer la double authentification")).to_be_visible()
+    expect(page.locator('[data-view="console"]')).to_be_hidden()
+    qr = page.locator("[data-enrol-qr]")
+    expect(qr).to_have_attribute("src", re.compile(r"^data:image/svg\+xml"))
+    assert page.evaluate("document.querySelector('[data-enrol-qr]').naturalWidth") > 0
+    secret = page.locator("[data-enrol-secret]").inner_text()
+    assert page.locator("[data-enrol-uri]").get_attribute("href", timeout=2000).startswith(
+        "otpauth://totp/Tocsin:analyste.2fa")
+    totp = pyotp.TOTP(secret)
+    page.get_by_label("Code affiché").fill(totp.now())
+    page.screenshot(path=screenshot_dir / "staff-2fa-enrolment.png", full_page=True)
+    page.get_by_role("button", name="Activer").click()
+    codes = page.locator("[data-recovery-codes] li")
+    expect(codes).to_have_count(10)
+    page.screenshot(path=screenshot_dir / "staff-2fa-recovery-codes.png", full_page=True)
+    page.get_by_role("button", name="Continuer").click()
+    expect(page.locator('[data-view="console"]')).to_be_visible()
+    expect(page.locator("[data-whoami]")).to_have_text("analyst")
+
+    # Signing in again asks for the code; the next step's code is accepted (the first is spent).
+    page.get_by_role("button", name="Se déconnecter").click()
+    _sign_in(page, analyst, password)
+    expect(page.locator('[data-message="login"]')).to_have_text(
+        "Ce compte a la double authentification : saisissez le code.")
+    code_field = page.get_by_label("Code à 6 chiffres (double authentification)")
+    expect(code_field).to_be_focused()
+    code_field.fill(totp.at(time.time() + 30))
+    page.screenshot(path=screenshot_dir / "staff-2fa-login.png", full_page=True)
+    page.locator('[data-form="login"]').get_by_role("button", name="Se connecter").click()
+    expect(page.locator('[data-view="console"]')).to_be_visible()
+
+    # The same code again is a replay: refused.
+    page.get_by_role("button", name="Se déconnecter").click()
+    _sign_in(page, analyst, password)
+    page.get_by_label("Code à 6 chiffres (double authentification)").fill(
+        totp.at(time.time() + 30))
+    page.locator('[data-form="login"]').get_by_role("button", name="Se connecter").click()
+    expect(page.locator('[data-message="login"]')).to_contain_text("already used")
+    # mfa_required and the refused replay are answers the page handled (401s).
+    assert [p for p in problems.all() if "401" not in p] == []
+    context.close()

@@ -1,0 +1,64 @@
+"""Messages of the shared staff sign-in (``templates/_staff_login.html``, ``lib/staff.ts``).
+
+Imported by every page module that renders the partial, so the keys exist before rendering.
+"""
+
+from __future__ import annotations
+
+from tocsin.web import i18n
+
+i18n.register_messages(
+    {
+        "fr": {
+            "staff.username": "Identifiant",
+            "staff.password": "Mot de passe",
+            "staff.login": "Se connecter",
+            "staff.login_failed": "Connexion refusée",
+            "staff.otp": "Code à 6 chiffres (double authentification)",
+            "staff.otp_hint": "Le code de votre application, ou un code de secours.",
+            "staff.otp_needed": "Ce compte a la double authentification : saisissez le code.",
+            "staff.enrol_needed": "La double authentification est exigée pour votre rôle : "
+                                  "activez-la pour continuer.",
+            "staff.enrol_title": "Activer la double authentification",
+            "staff.enrol_lead": "Scannez ce code avec votre application d'authentification "
+                                "(FreeOTP, Aegis, Google Authenticator…), puis saisissez le "
+                                "code qu'elle affiche.",
+            "staff.enrol_qr": "Code QR de la clé secrète",
+            "staff.enrol_secret": "Clé à saisir à la main :",
+            "staff.enrol_open": "ouvrir dans l'application",
+            "staff.code": "Code affiché",
+            "staff.enrol_confirm": "Activer",
+            "staff.enrol_failed": "Activation refusée",
+            "staff.recovery_title": "Codes de secours",
+            "staff.recovery_lead": "Notez-les maintenant et gardez-les hors de ce poste : ils "
+                                   "ne seront plus affichés. Chacun ouvre une session une fois, "
+                                   "si vous perdez votre téléphone.",
+            "staff.continue": "Continuer",
+        },
+        "en": {
+            "staff.username": "Username",
+            "staff.password": "Password",
+            "staff.login": "Sign in",
+            "staff.login_failed": "Sign-in refused",
+            "staff.otp": "6-digit code (two-factor authentication)",
+            "staff.otp_hint": "The code of your app, or a recovery code.",
+            "staff.otp_needed": "This account uses two-factor authentication: enter the code.",
+            "staff.enrol_needed": "Two-factor authentication is required for your role: turn it "
+                                  "on to continue.",
+            "staff.enrol_title": "Turn on two-factor authentication",
+            "staff.enrol_lead": "Scan this code with your authenticator app (FreeOTP, Aegis, "
+                                "Google Authenticator…), then enter the code it shows.",
+            "staff.enrol_qr": "QR code of the secret key",
+            "staff.enrol_secret": "Key to type by hand:",
+            "staff.enrol_open": "open in the app",
+            "staff.code": "Code shown",
+            "staff.enrol_confirm": "Turn on",
+            "staff.enrol_failed": "Activation refused",
+            "staff.recovery_title": "Recovery codes",
+            "staff.recovery_lead": "Write them down now and keep them away from this computer: "
+                                   "they will not be shown again. Each opens one session, once, "
+                                   "if you lose your phone.",
+            "staff.continue": "Continue",
+        },
+    }
+)
