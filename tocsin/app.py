@@ -40,6 +40,7 @@ from tocsin.web import (
     persons_pages,
     shelter_page,
     sos_page,
+    stats_pages,
     watch_pages,
 )
 
@@ -160,6 +161,7 @@ def _mount_web(app: FastAPI) -> None:
     app.include_router(alerts_pages.router)
     app.include_router(watch_pages.router)
     app.include_router(persons_pages.router)
+    app.include_router(stats_pages.router)
     mount_static(app)
 
 

@@ -60,7 +60,7 @@ ROLE_PAGES: tuple[RolePage, ...] = (
     RolePage("/unit", _S, "role.unit", available=True),
     RolePage("/authority", _S, "role.authority", available=True),
     RolePage("/watch", _S, "role.moderator_analyst", available=True),
-    RolePage("/stats", _S, "role.analyst"),
+    RolePage("/stats", _S, "role.analyst", available=True),
     RolePage("/cyber", _S, "role.cyber"),
     RolePage("/admin", _S, "role.admin", available=True),
 )

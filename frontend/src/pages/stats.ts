@@ -1,0 +1,418 @@
+/**
+ * The analysts' observatory: sign in (lib/staff.ts), choose a period, an area and a category,
+ * and read the figures every domain contributes as uPlot time series, a Leaflet map of H3
+ * hexagons (drawn from the server's GeoJSON) and anomaly notices. Every chart exports its data
+ * as CSV (the API's own CSV of the same query).
+ */
+import "../styles/base.css";
+import "../styles/staff.css";
+import "leaflet/dist/leaflet.css";
+import "uplot/dist/uPlot.min.css";
+import "../styles/stats.css";
+import * as L from "leaflet";
+import uPlot from "uplot";
+import { messagesFrom, pageLang } from "../lib/i18n";
+import { ApiFailure, api, currentRole, currentToken, login, logout } from "../lib/staff";
+
+interface Figure {
+  name: string; fr: string; en: string; categories: string[]; unit: string; mapped: boolean;
+  details: string;
+}
+interface Series {
+  figure: string; unit: string; grain: string; buckets: number[];
+  counts: Record<string, number[]>; means: Record<string, (number | null)[]>;
+}
+interface Notice {
+  id: number; kind: string; category: string; cell: string; block_start: string;
+  block_minutes: number; observed: number; baseline: number; score: number;
+  acknowledged_by: string | null;
+}
+interface Breakdown { counts: Record<string, number> }
+
+const API = "/api/v1/stats";
+const root = document.getElementById("stats-app") as HTMLElement;
+const t = messagesFrom(root);
+const lang = pageLang();
+const $ = <E extends Element>(selector: string): E => root.querySelector(selector) as E;
+const color = (i: number): string => COLORS[i % COLORS.length] ?? "#1f4e8c";
+const COLORS = ["#1f4e8c", "#c0392b", "#e67e22", "#27ae60", "#8e44ad", "#16a085", "#7f8c8d",
+  "#d35400"];
+/** Overview charts: each draws one or more figures; one figure alone is split by category. */
+const OVERVIEW: string[][] = [
+  ["sos.created"], ["dispatch.assigned", "dispatch.on_scene"],
+  ["alerts.targeted", "alerts.delivered", "alerts.failed"], ["safety.mark"],
+  ["persons.reported", "persons.found"], ["watch.report"],
+  ["watch.order_issued", "watch.order_removed", "watch.order_contested"],
+];
+
+let figures: Record<string, Figure> = {};
+let map: L.Map | null = null;
+let hexes: L.GeoJSON | null = null;
+const charts: uPlot[] = [];
+
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K, className = "", text = "",
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text) node.textContent = text;
+  return node;
+}
+
+function label(name: string): string {
+  const figure = figures[name];
+  return figure ? (lang === "en" ? figure.en : figure.fr) : name;
+}
+
+function say(name: string, text: string, ok: boolean): void {
+  const node = $<HTMLElement>(`[data-message="${name}"]`);
+  node.textContent = text;
+  node.classList.toggle("is-error", !ok);
+}
+
+function failureText(error: unknown): string {
+  return error instanceof ApiFailure ? `${t("stats.error")}: ${error.message}` : String(error);
+}
+
+function show(view: "login" | "console"): void {
+  $<HTMLElement>('[data-view="login"]').hidden = view !== "login";
+  $<HTMLElement>('[data-view="console"]').hidden = view !== "console";
+}
+
+/** `datetime-local` value (local time) for a Date, and back to ISO 8601 with its zone. */
+function localValue(date: Date): string {
+  const shifted = new Date(date.getTime() - date.getTimezoneOffset() * 60000);
+  return shifted.toISOString().slice(0, 16);
+}
+
+function filters(): URLSearchParams {
+  const form = new FormData($<HTMLFormElement>('[data-form="filters"]'));
+  const params = new URLSearchParams();
+  params.set("from", new Date(String(form.get("from"))).toISOString());
+  params.set("to", new Date(String(form.get("to"))).toISOString());
+  return params;
+}
+
+function query(figure: string, extra: Record<string, string> = {}): URLSearchParams {
+  const params = filters();
+  params.set("figure", figure);
+  const area = ($<HTMLInputElement>("#f-area").value || "").trim();
+  if (area && figures[figure]?.mapped) params.set("area", area);
+  for (const [key, value] of Object.entries(extra)) if (value) params.set(key, value);
+  return params;
+}
+
+async function downloadCsv(path: string, params: URLSearchParams, name: string): Promise<void> {
+  params.set("format", "csv");
+  const response = await fetch(`${path}?${params.toString()}`, {
+    headers: { Authorization: `Bearer ${currentToken() ?? ""}` },
+  });
+  if (!response.ok) throw new Error(`${response.status}`);
+  const link = el("a");
+  link.href = URL.createObjectURL(await response.blob());
+  link.download = `${name}.csv`;
+  link.click();
+  URL.revokeObjectURL(link.href);
+}
+
+const timeFormat = new Intl.DateTimeFormat(lang === "en" ? "en-GB" : "fr-FR",
+  { hour: "2-digit", minute: "2-digit" });
+const dayFormat = new Intl.DateTimeFormat(lang === "en" ? "en-GB" : "fr-FR",
+  { day: "2-digit", month: "2-digit" });
+
+function timeLabel(seconds: number, grain: string): string {
+  const date = new Date(seconds * 1000);
+  return grain === "d" ? dayFormat.format(date) : timeFormat.format(date);
+}
+
+function grainWord(grain: string): string {
+  return t(grain === "m" ? "stats.per_minute" : grain === "h" ? "stats.per_hour" : "stats.per_day");
+}
+
+/** Draw one chart from several series responses (same buckets: same period and grain). */
+function drawChart(holder: HTMLElement, title: string, parts: Series[], split: boolean): void {
+  holder.replaceChildren();
+  const first = parts[0];
+  const head = el("div", "stats-chart-head");
+  head.append(el("h3", "", `${title} · ${first ? grainWord(first.grain) : ""}`));
+  const csv = el("button", "btn btn-secondary btn-small", t("stats.csv"));
+  csv.type = "button";
+  csv.addEventListener("click", () => {
+    for (const part of parts) {
+      void downloadCsv(`${API}/series`, query(part.figure, { category: split ? category() : "" }),
+        `${part.figure}-series`).catch((e: unknown) => say("console", failureText(e), false));
+    }
+  });
+  head.append(csv);
+  holder.append(head);
+  const empty = parts.every((part) => Object.values(part.counts).every((v) => v.every((n) => !n)));
+  if (!first || first.buckets.length === 0 || empty) {
+    holder.append(el("p", "stats-empty", t("stats.no_data")));
+    return;
+  }
+  const data: (number | null)[][] = [first.buckets];
+  const series: uPlot.Series[] = [{}];
+  for (const part of parts) {
+    const seconds = part.unit === "seconds";
+    const source: Record<string, (number | null)[]> = seconds ? part.means : part.counts;
+    const keys = Object.keys(source).sort();
+    if (split && !seconds) {
+      for (const key of keys) {
+        data.push(source[key] ?? []);
+        series.push({ label: key, stroke: color(series.length - 1), width: 2 });
+      }
+    } else {
+      const total = part.buckets.map((_b, i) => {
+        let sum = 0;
+        let seen = false;
+        for (const key of keys) {
+          const value = source[key]?.[i];
+          if (value !== null && value !== undefined) { sum += value; seen = true; }
+        }
+        return seen ? (seconds ? sum / Math.max(1, keys.length) : sum) : (seconds ? null : 0);
+      });
+      data.push(total);
+      series.push({
+        label: seconds ? `${label(part.figure)} (${t("stats.mean_s")})` : label(part.figure),
+        stroke: color(series.length - 1), width: 2, spanGaps: seconds,
+      });
+    }
+  }
+  const plotBox = el("div", "stats-plot");
+  holder.append(plotBox);
+  const width = Math.max(280, holder.clientWidth - 24);
+  charts.push(new uPlot({
+    width, height: 220, series,
+    scales: { x: { time: true } },
+    axes: [{ values: (_u, splits) => splits.map((v) => timeLabel(v, first.grain)) }, { size: 50 }],
+    legend: { show: true },
+  }, data as uPlot.AlignedData, plotBox));
+}
+
+function category(): string {
+  return $<HTMLSelectElement>("#f-category").value;
+}
+
+async function loadSeries(figure: string, withCategory: boolean): Promise<Series> {
+  return api<Series>(`${API}/series?${query(figure, { category: withCategory ? category() : "" })}`);
+}
+
+async function drawMain(): Promise<void> {
+  const figure = $<HTMLSelectElement>("#f-figure").value;
+  const holder = $<HTMLElement>("[data-main-chart]");
+  drawChart(holder, label(figure), [await loadSeries(figure, true)], true);
+}
+
+function ensureMap(): L.Map {
+  if (map) return map;
+  map = L.map($<HTMLElement>("[data-map]"), { zoomControl: true }).setView([48.8566, 2.3522], 11);
+  const tiles = root.dataset.tilesUrl ?? "";
+  if (tiles !== "") L.tileLayer(tiles, { maxZoom: 19 }).addTo(map);
+  return map;
+}
+
+function mapFigure(): string {
+  const figure = $<HTMLSelectElement>("#f-figure").value;
+  return figures[figure]?.mapped ? figure : "sos.created";
+}
+
+async function drawMap(): Promise<void> {
+  const m = ensureMap();
+  const figure = mapFigure();
+  const cat = figures[figure]?.categories.includes(category()) ? category() : "";
+  const geo = await api<GeoJSON.FeatureCollection>(`${API}/map?${query(figure, { category: cat })}`);
+  hexes?.remove();
+  const counts = geo.features.map((f) => Number(f.properties?.count ?? 0));
+  const top = Math.max(1, ...counts);
+  hexes = L.geoJSON(geo, {
+    style: (feature) => {
+      const share = Number(feature?.properties?.count ?? 0) / top;
+      return { color: "#7a1f1f", weight: 1, fillColor: "#c0392b", fillOpacity: 0.15 + 0.7 * share };
+    },
+    onEachFeature: (feature, layer) => {
+      const props = feature.properties as { cell: string; count: number };
+      layer.bindTooltip(`${label(figure)} : ${props.count}`);
+      layer.on("click", () => {
+        $<HTMLInputElement>("#f-area").value = props.cell;
+        void refresh();
+      });
+    },
+  }).addTo(m);
+  if (geo.features.length > 0) m.fitBounds(hexes.getBounds(), { maxZoom: 13, padding: [20, 20] });
+  m.invalidateSize();
+}
+
+async function drawOverview(): Promise<void> {
+  const grid = $<HTMLElement>("[data-charts]");
+  grid.replaceChildren();
+  // Figures that no fixed chart shows (a domain added later, e.g. cyber) get their own chart.
+  const shown = new Set(OVERVIEW.flat());
+  const groups = [...OVERVIEW, ...Object.keys(figures).filter((n) => !shown.has(n)).sort()
+    .map((n) => [n])].map((names) => names.filter((name) => figures[name]))
+    .filter((names) => names.length > 0);
+  // Panels first, charts after: each chart takes its panel's width once the grid is laid out.
+  const panels = groups.map(() => grid.appendChild(el("section", "panel stats-chart-panel")));
+  const loaded = await Promise.all(groups.map((names) =>
+    Promise.all(names.map((name) => loadSeries(name, false)))));
+  groups.forEach((names, i) => {
+    const panel = panels[i];
+    const parts = loaded[i];
+    if (panel && parts) drawChart(panel, names.map(label).join(" · "), parts, names.length === 1);
+  });
+  await drawBreakdowns(grid);
+}
+
+async function drawBreakdowns(grid: HTMLElement): Promise<void> {
+  const tables: [string, string, string][] = [
+    ["watch.report", "detail", ""], ["watch.item", "category", ""],
+    ["watch.decision", "category", "precision"],
+  ];
+  for (const [figure, by, extra] of tables) {
+    if (!figures[figure]) continue;
+    const params = query(figure, { by });
+    const data = await api<Breakdown>(`${API}/breakdown?${params}`);
+    const panel = el("section", "panel stats-chart-panel");
+    const head = el("div", "stats-chart-head");
+    const byWord = by === "detail" ? (figures[figure]?.details ?? by) : t("stats.category");
+    head.append(el("h3", "", `${label(figure)} · ${byWord}`));
+    const csv = el("button", "btn btn-secondary btn-small", t("stats.csv"));
+    csv.type = "button";
+    csv.addEventListener("click", () => void downloadCsv(`${API}/breakdown`, query(figure, { by }),
+      `${figure}-by-${by}`).catch((e: unknown) => say("console", failureText(e), false)));
+    head.append(csv);
+    panel.append(head);
+    const table = el("table", "data-table");
+    for (const [key, n] of Object.entries(data.counts)) {
+      const row = table.insertRow();
+      row.insertCell().textContent = key;
+      row.insertCell().textContent = String(n);
+    }
+    if (extra === "precision") {
+      const tp = data.counts.true_positive ?? 0;
+      const fp = data.counts.false_positive ?? 0;
+      const row = table.insertRow();
+      row.insertCell().textContent = t("stats.precision");
+      row.insertCell().textContent = tp + fp > 0 ? `${((100 * tp) / (tp + fp)).toFixed(1)} %` : "—";
+    }
+    if (Object.keys(data.counts).length === 0) panel.append(el("p", "stats-empty", t("stats.no_data")));
+    else panel.append(table);
+    grid.append(panel);
+  }
+}
+
+async function drawNotices(): Promise<void> {
+  const list = $<HTMLUListElement>("[data-notices]");
+  const notices = await api<Notice[]>(`${API}/notices?limit=20`);
+  list.replaceChildren();
+  if (notices.length === 0) list.append(el("li", "stats-empty", t("stats.notices_empty")));
+  for (const notice of notices) {
+    const li = el("li", notice.acknowledged_by ? "stats-notice is-acked" : "stats-notice");
+    const when = new Date(notice.block_start).toLocaleString(lang === "en" ? "en-GB" : "fr-FR");
+    const where = notice.cell ? ` · ${notice.cell}` : "";
+    const what = notice.category ? ` · ${notice.category}` : "";
+    li.append(el("strong", "", `${label(notice.kind)}${what}${where}`),
+      el("span", "", ` — ${when} (${notice.block_minutes} min) : ${t("stats.notice")} ${notice.observed}, ${t("stats.baseline")} ${notice.baseline} (z ${notice.score})`));
+    if (notice.acknowledged_by) li.append(el("em", "", ` ${t("stats.acked")} ${notice.acknowledged_by}`));
+    else {
+      const ack = el("button", "btn btn-secondary btn-small", t("stats.ack"));
+      ack.type = "button";
+      ack.addEventListener("click", () => void api(`${API}/notices/${notice.id}/ack`, { method: "POST" })
+        .then(drawNotices, (e: unknown) => say("console", failureText(e), false)));
+      li.append(" ", ack);
+    }
+    list.append(li);
+  }
+}
+
+function fillCategories(): void {
+  const figure = figures[$<HTMLSelectElement>("#f-figure").value];
+  const select = $<HTMLSelectElement>("#f-category");
+  const keep = select.value;
+  select.replaceChildren(new Option(t("stats.all"), ""));
+  for (const cat of figure?.categories ?? []) select.append(new Option(cat, cat));
+  select.value = figure?.categories.includes(keep) ? keep : "";
+}
+
+function updateReportLink(): void {
+  const params = filters();
+  params.set("lang", lang);
+  $<HTMLAnchorElement>("[data-report-link]").href = `/stats/report?${params}`;
+}
+
+async function refresh(): Promise<void> {
+  say("console", t("stats.loading"), true);
+  for (const chart of charts.splice(0)) chart.destroy();
+  updateReportLink();
+  await drawNotices();
+  await drawMain();
+  await drawMap();
+  await drawOverview();
+  say("console", "", true);
+  root.dataset.ready = "true";
+}
+
+function setPeriod(hours: number): void {
+  const end = new Date();
+  end.setSeconds(0, 0);
+  end.setMinutes(end.getMinutes() + 1);
+  $<HTMLInputElement>("#f-to").value = localValue(end);
+  $<HTMLInputElement>("#f-from").value = localValue(new Date(end.getTime() - hours * 3600000));
+}
+
+async function openConsole(): Promise<void> {
+  show("console");
+  $<HTMLElement>("[data-whoami]").textContent = currentRole() ?? "";
+  try {
+    const list = await api<Figure[]>(`${API}/figures`);
+    figures = Object.fromEntries(list.map((f) => [f.name, f]));
+    const select = $<HTMLSelectElement>("#f-figure");
+    select.replaceChildren(...list.map((f) => new Option(lang === "en" ? f.en : f.fr, f.name)));
+    select.value = "sos.created";
+    fillCategories();
+    if (!$<HTMLInputElement>("#f-from").value) setPeriod(6);
+    await refresh();
+  } catch (error) {
+    if (error instanceof ApiFailure && (error.error.status === 401 || error.error.status === 403)) {
+      logout();
+      show("login");
+      say("login", failureText(error), false);
+    } else say("console", failureText(error), false);
+  }
+}
+
+$<HTMLFormElement>('[data-form="login"]').addEventListener("submit", (event) => {
+  event.preventDefault();
+  const form = new FormData(event.target as HTMLFormElement);
+  void login(String(form.get("username")), String(form.get("password"))).then(
+    () => openConsole(),
+    (e: unknown) => say("login", failureText(e), false),
+  );
+});
+$<HTMLFormElement>('[data-form="filters"]').addEventListener("submit", (event) => {
+  event.preventDefault();
+  void refresh().catch((e: unknown) => say("console", failureText(e), false));
+});
+$<HTMLSelectElement>("#f-figure").addEventListener("change", fillCategories);
+for (const button of root.querySelectorAll<HTMLButtonElement>("[data-preset]")) {
+  button.addEventListener("click", () => {
+    setPeriod(Number(button.dataset.preset));
+    void refresh().catch((e: unknown) => say("console", failureText(e), false));
+  });
+}
+$<HTMLButtonElement>('[data-action="map-csv"]').addEventListener("click", () => {
+  void downloadCsv(`${API}/map`, query(mapFigure()), `${mapFigure()}-map`)
+    .catch((e: unknown) => say("console", failureText(e), false));
+});
+$<HTMLButtonElement>('[data-action="logout"]').addEventListener("click", () => {
+  logout();
+  show("login");
+});
+// Anomaly notices are checked again every 30 seconds while the page is open.
+window.setInterval(() => {
+  if (currentToken() && !$<HTMLElement>('[data-view="console"]').hidden) {
+    void drawNotices().catch(() => undefined);
+  }
+}, 30000);
+
+if (currentToken()) void openConsole();
+else show("login");

@@ -1,0 +1,169 @@
+"""``/stats`` (analysts): the observatory dashboard; ``/stats/report``: the public report page.
+
+``/stats`` is a public HTML shell: its script signs in with the password flow (``lib/staff.ts``)
+and calls the analyst-only stats API, so the page itself holds no data. ``/stats/report`` shows
+the public transparency report of a period (aggregates only, k-suppressed), the same numbers as
+``GET /api/v1/stats/report`` and ``tocsin stats report``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse
+from markupsafe import Markup
+from starlette.responses import Response
+
+from tocsin.core.auth import public
+from tocsin.core.db import session_scope, utcnow
+from tocsin.core.errors import DomainError
+from tocsin.core.ratelimit import RateLimit
+from tocsin.stats import queries, render
+from tocsin.stats import report as report_mod
+from tocsin.stats.lifecycle import settings_of
+from tocsin.stats.registry import registry
+from tocsin.web import i18n
+from tocsin.web.render import render_page
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+
+STATS_KEYS = (
+    "stats.error", "stats.csv", "stats.all", "stats.count", "stats.mean_s", "stats.no_data",
+    "stats.notices_empty", "stats.ack", "stats.acked", "stats.notice", "stats.baseline",
+    "stats.area_all", "stats.area_set", "stats.precision", "stats.per_minute", "stats.per_hour",
+    "stats.per_day", "stats.loading", "stats.category",
+)
+_FR = {
+    "stats.title": "Observatoire",
+    "stats.lead": "Chiffres en direct de toutes les activités de Tocsin, tendances, alertes "
+                  "d'anomalie et rapport de transparence. Agrégats seulement : aucune donnée "
+                  "personnelle.",
+    "stats.login_title": "Connexion analyste",
+    "stats.username": "Identifiant",
+    "stats.password": "Mot de passe",
+    "stats.login": "Se connecter",
+    "stats.logout": "Se déconnecter",
+    "stats.filters": "Filtres",
+    "stats.from": "Du",
+    "stats.to": "Au",
+    "stats.figure": "Chiffre principal",
+    "stats.category": "Catégorie",
+    "stats.area": "Zone (hexagone H3)",
+    "stats.apply": "Afficher",
+    "stats.last6h": "6 h",
+    "stats.last24h": "24 h",
+    "stats.last7d": "7 jours",
+    "stats.map": "Carte",
+    "stats.notices": "Alertes d'anomalie",
+    "stats.overview": "Vue d'ensemble",
+    "stats.report_link": "Rapport de transparence de la période",
+    "stats.error": "Erreur",
+    "stats.csv": "CSV",
+    "stats.all": "toutes",
+    "stats.count": "nombre",
+    "stats.mean_s": "moyenne (s)",
+    "stats.no_data": "Aucune donnée sur la période.",
+    "stats.notices_empty": "Aucune anomalie détectée.",
+    "stats.ack": "Vu",
+    "stats.acked": "vu par",
+    "stats.notice": "pic",
+    "stats.baseline": "référence",
+    "stats.area_all": "Toutes zones",
+    "stats.area_set": "Zone choisie",
+    "stats.precision": "Précision du classifieur",
+    "stats.per_minute": "par minute",
+    "stats.per_hour": "par heure",
+    "stats.per_day": "par jour",
+    "stats.loading": "Chargement…",
+    "stats.report_title": "Rapport de transparence",
+    "stats.report_lead": "Chiffres publics d'une période : injonctions de retrait (règlement "
+                         "(UE) 2021/784, art. 7 et 8) et activité de Tocsin. Agrégats "
+                         "uniquement, petites cases masquées.",
+    "stats.download_csv": "Télécharger en CSV",
+    "stats.download_html": "Version imprimable (HTML)",
+}
+_EN = {
+    "stats.title": "Observatory",
+    "stats.lead": "Live figures of everything Tocsin does, trends, anomaly notices and the "
+                  "transparency report. Aggregates only: no personal data.",
+    "stats.login_title": "Analyst sign-in",
+    "stats.username": "Username",
+    "stats.password": "Password",
+    "stats.login": "Sign in",
+    "stats.logout": "Sign out",
+    "stats.filters": "Filters",
+    "stats.from": "From",
+    "stats.to": "To",
+    "stats.figure": "Main figure",
+    "stats.category": "Category",
+    "stats.area": "Area (H3 hexagon)",
+    "stats.apply": "Show",
+    "stats.last6h": "6 h",
+    "stats.last24h": "24 h",
+    "stats.last7d": "7 days",
+    "stats.map": "Map",
+    "stats.notices": "Anomaly notices",
+    "stats.overview": "Overview",
+    "stats.report_link": "Transparency report of the period",
+    "stats.error": "Error",
+    "stats.csv": "CSV",
+    "stats.all": "all",
+    "stats.count": "count",
+    "stats.mean_s": "mean (s)",
+    "stats.no_data": "No data over the period.",
+    "stats.notices_empty": "No anomaly detected.",
+    "stats.ack": "Seen",
+    "stats.acked": "seen by",
+    "stats.notice": "spike",
+    "stats.baseline": "baseline",
+    "stats.area_all": "All areas",
+    "stats.area_set": "Chosen area",
+    "stats.precision": "Classifier precision",
+    "stats.per_minute": "per minute",
+    "stats.per_hour": "per hour",
+    "stats.per_day": "per day",
+    "stats.loading": "Loading…",
+    "stats.report_title": "Transparency report",
+    "stats.report_lead": "Public figures of a period: removal orders (Regulation (EU) "
+                         "2021/784, Art. 7 and 8) and Tocsin's activity. Aggregates only, "
+                         "small cells suppressed.",
+    "stats.download_csv": "Download as CSV",
+    "stats.download_html": "Printable version (HTML)",
+}
+i18n.register_messages({"fr": _FR, "en": _EN})
+
+
+@router.get("/stats", response_class=HTMLResponse, dependencies=[Depends(public())])
+def stats_page(request: Request) -> Response:
+    """Show the analysts' dashboard shell (data comes from the role-protected API)."""
+    return render_page(request, "stats.html", entry="stats", context={
+        "script_keys": STATS_KEYS,
+        "tiles_url": request.app.state.runtime.settings.map_tiles_url})
+
+
+@router.get("/stats/report", response_class=HTMLResponse,
+            dependencies=[Depends(public()), Depends(RateLimit("stats.report_page", 30))])
+def report_page(
+    request: Request,
+    start: Annotated[dt.datetime | None, Query(alias="from")] = None,
+    end: Annotated[dt.datetime | None, Query(alias="to")] = None,
+) -> Response:
+    """Show the public transparency report of a period (default: the last 30 days)."""
+    runtime = request.app.state.runtime
+    cfg = settings_of(runtime)
+    end = end or utcnow().replace(second=0, microsecond=0)
+    start = start or end - dt.timedelta(days=30)
+    lang = i18n.negotiate(request)
+    try:
+        p = queries.period(start, end, max_days=cfg.max_period_days)
+    except DomainError as exc:
+        return render_page(request, "stats_report.html", entry="statsreport", status_code=422,
+                           context={"body": None, "error": exc.message, "query": ""})
+    with session_scope(runtime.sessions) as session:
+        built = report_mod.build(session, registry(), p, k=cfg.k, public=True)
+    query = f"from={p.start.isoformat()}&to={p.end.isoformat()}&lang={lang}".replace("+", "%2B")
+    return render_page(request, "stats_report.html", entry="statsreport", context={
+        "body": Markup(render.body_html(built, lang)),  # noqa: S704 (escaped by its template)
+        "error": None, "query": query})
