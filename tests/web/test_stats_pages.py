@@ -38,10 +38,12 @@ def _generate(app: FastAPI) -> None:
     now = utcnow()
     facts: list[Fact] = []
     situations = ["attack", "hidden", "injured", "armed_person", "other"]
+    # The attack: a spike in the last complete block of the anomaly scan, which must notice it.
+    block = now.replace(second=0, microsecond=0) - dt.timedelta(minutes=now.minute % 10 + 10)
     for minute in range(360, 0, -1):
         at = now - dt.timedelta(minutes=minute)
         wave = 2 + 2 * math.sin(minute / 40)
-        spike = 30 if minute <= 8 else 0  # the attack: a spike the scan must notice
+        spike = 30 if block <= at < block + dt.timedelta(minutes=10) else 0
         for j in range(int(wave + spike + rnd.random() * 2)):
             place = PLACES[0] if spike else rnd.choice(PLACES)
             facts.append(Fact("sos.created", f"s{minute}-{j}", at + dt.timedelta(seconds=j),

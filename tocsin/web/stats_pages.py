@@ -25,6 +25,7 @@ from tocsin.stats import report as report_mod
 from tocsin.stats.lifecycle import settings_of
 from tocsin.stats.registry import registry
 from tocsin.web import i18n
+from tocsin.web import staff_login as _staff_login  # noqa: F401  (registers the sign-in texts)
 from tocsin.web.render import render_page
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -41,9 +42,7 @@ _FR = {
                   "d'anomalie et rapport de transparence. Agrégats seulement : aucune donnée "
                   "personnelle.",
     "stats.login_title": "Connexion analyste",
-    "stats.username": "Identifiant",
-    "stats.password": "Mot de passe",
-    "stats.login": "Se connecter",
+    "stats.wrong_role": "Ce compte n'est pas un compte d'analyste.",
     "stats.logout": "Se déconnecter",
     "stats.filters": "Filtres",
     "stats.from": "Du",
@@ -89,9 +88,7 @@ _EN = {
     "stats.lead": "Live figures of everything Tocsin does, trends, anomaly notices and the "
                   "transparency report. Aggregates only: no personal data.",
     "stats.login_title": "Analyst sign-in",
-    "stats.username": "Username",
-    "stats.password": "Password",
-    "stats.login": "Sign in",
+    "stats.wrong_role": "This account is not an analyst's.",
     "stats.logout": "Sign out",
     "stats.filters": "Filters",
     "stats.from": "From",

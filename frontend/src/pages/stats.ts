@@ -12,7 +12,7 @@ import "../styles/stats.css";
 import * as L from "leaflet";
 import uPlot from "uplot";
 import { messagesFrom, pageLang } from "../lib/i18n";
-import { ApiFailure, api, currentRole, currentToken, login, logout } from "../lib/staff";
+import { ApiFailure, api, currentRole, currentToken, mountStaffLogin } from "../lib/staff";
 
 interface Figure {
   name: string; fr: string; en: string; categories: string[]; unit: string; mapped: boolean;
@@ -72,11 +72,6 @@ function say(name: string, text: string, ok: boolean): void {
 
 function failureText(error: unknown): string {
   return error instanceof ApiFailure ? `${t("stats.error")}: ${error.message}` : String(error);
-}
-
-function show(view: "login" | "console"): void {
-  $<HTMLElement>('[data-view="login"]').hidden = view !== "login";
-  $<HTMLElement>('[data-view="console"]').hidden = view !== "console";
 }
 
 /** `datetime-local` value (local time) for a Date, and back to ISO 8601 with its zone. */
@@ -360,7 +355,6 @@ function setPeriod(hours: number): void {
 }
 
 async function openConsole(): Promise<void> {
-  show("console");
   $<HTMLElement>("[data-whoami]").textContent = currentRole() ?? "";
   try {
     const list = await api<Figure[]>(`${API}/figures`);
@@ -373,21 +367,12 @@ async function openConsole(): Promise<void> {
     await refresh();
   } catch (error) {
     if (error instanceof ApiFailure && (error.error.status === 401 || error.error.status === 403)) {
-      logout();
-      show("login");
-      say("login", failureText(error), false);
+      staff.showLogin(failureText(error));
     } else say("console", failureText(error), false);
   }
 }
 
-$<HTMLFormElement>('[data-form="login"]').addEventListener("submit", (event) => {
-  event.preventDefault();
-  const form = new FormData(event.target as HTMLFormElement);
-  void login(String(form.get("username")), String(form.get("password"))).then(
-    () => openConsole(),
-    (e: unknown) => say("login", failureText(e), false),
-  );
-});
+const staff = mountStaffLogin({ root, roles: ["analyst", "admin"], onSignedIn: openConsole });
 $<HTMLFormElement>('[data-form="filters"]').addEventListener("submit", (event) => {
   event.preventDefault();
   void refresh().catch((e: unknown) => say("console", failureText(e), false));
@@ -403,16 +388,9 @@ $<HTMLButtonElement>('[data-action="map-csv"]').addEventListener("click", () => 
   void downloadCsv(`${API}/map`, query(mapFigure()), `${mapFigure()}-map`)
     .catch((e: unknown) => say("console", failureText(e), false));
 });
-$<HTMLButtonElement>('[data-action="logout"]').addEventListener("click", () => {
-  logout();
-  show("login");
-});
 // Anomaly notices are checked again every 30 seconds while the page is open.
 window.setInterval(() => {
   if (currentToken() && !$<HTMLElement>('[data-view="console"]').hidden) {
     void drawNotices().catch(() => undefined);
   }
 }, 30000);
-
-if (currentToken()) void openConsole();
-else show("login");
