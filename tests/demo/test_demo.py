@@ -1,7 +1,8 @@
 """The demo replays the evening end to end through the API, and the server holds the outcome.
 
 It runs at full speed (``speed=0``) on a reduced scale, in both modes, against a started worker;
-the checks read the API (as the replay does) and then the database directly.
+the checks read the API (as the replay does, the observatory's figures included) and then the
+database directly.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ def receiver() -> Iterator[Receiver]:
 def demo_client(make_app: Callable[..., FastAPI], receiver: Receiver,
                 monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
     monkeypatch.setenv("TOCSIN_ALERTS_WEBHOOK_HOSTS", receiver.host)
+    # The observatory sweeps tables every 30 s by default: make it quick for the test.
+    monkeypatch.setenv("TOCSIN_STATS_SWEEP_SECONDS", "0.5")
     with TestClient(make_app()) as client:
         yield client
 
@@ -64,6 +67,12 @@ def test_the_evening_is_replayed_and_every_sos_dispatched(
     assert outcome.orders > outcome.confirmed > 0
     assert outcome.marks > 0 and outcome.persons > 0 and outcome.offers > 0
     assert "21:47" in log and "Bataclan" in log
+    # The observatory counted the night (through the analyst's API).
+    figures = outcome.observatory
+    assert figures["sos.created"] == outcome.sos_sent
+    assert figures["dispatch.incident"] == outcome.incidents
+    assert figures["alerts.published"] >= 1 and figures["watch.order_issued"] == outcome.orders
+    assert figures["persons.reported"] == outcome.persons and figures["safety.mark"] > 0
 
     engine = make_engine(settings.resolved_database_url, pool_size=1)
     try:

@@ -24,14 +24,16 @@ from tocsin.demo.replay import Options, Replay
 from tocsin.demo.serve import bootstrap_admin
 
 WEBHOOK_HOSTS = "TOCSIN_ALERTS_WEBHOOK_HOSTS"
+SWEEP = "TOCSIN_STATS_SWEEP_SECONDS"
 
 
 @pytest.fixture(scope="module")
 def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Cast]]:
     """A live server on its own database, with the evening replayed into it (fast, small)."""
     receiver = Receiver().start()
-    before = os.environ.get(WEBHOOK_HOSTS)
+    before = {name: os.environ.get(name) for name in (WEBHOOK_HOSTS, SWEEP)}
     os.environ[WEBHOOK_HOSTS] = receiver.host
+    os.environ[SWEEP] = "0.5"  # the replay waits for the observatory's figures
     var = tmp_path_factory.mktemp("demo-pages")
     app = build_app(var)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=_free_port(),
@@ -55,10 +57,11 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
         server.should_exit = True
         thread.join(timeout=10)
         receiver.stop()
-        if before is None:
-            os.environ.pop(WEBHOOK_HOSTS, None)
-        else:
-            os.environ[WEBHOOK_HOSTS] = before
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _sign_in(page: Page, base: str, path: str, cast: Cast, key: str) -> None:

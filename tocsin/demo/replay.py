@@ -26,6 +26,9 @@ from tocsin.demo.receiver import Receiver
 from tocsin.demo.scenes import CrisisScenes
 
 LIVE = ("accepted", "on_scene")
+# What the observatory must have counted once the evening is over (figure names of tocsin.stats).
+FIGURES = ("sos.created", "dispatch.incident", "alerts.published", "safety.mark",
+           "persons.reported", "watch.order_issued")
 
 
 class Scenes(CrisisScenes, AidScenes, WatchScenes):
@@ -56,6 +59,7 @@ class Outcome:
     sos_in_incidents: int = 0
     incidents: int = 0
     incidents_with_unit: int = 0
+    incidents_opened: int = 0  # by this run (others may hold its SOS in --url mode)
     units_on_scene: int = 0
     alert_state: str = ""
     deliveries_sent: int = 0
@@ -72,9 +76,26 @@ class Outcome:
     decided: int = 0
     orders: int = 0
     confirmed: int = 0
+    observatory: dict[str, int] = field(default_factory=dict)
     api_calls: int = 0
     seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
+
+    @property
+    def expected(self) -> dict[str, int]:
+        """The least the observatory must count for this run, figure by figure."""
+        return {"sos.created": self.sos_sent, "dispatch.incident": self.incidents_opened,
+                "alerts.published": 1, "safety.mark": 1, "persons.reported": self.persons,
+                "watch.order_issued": self.orders}
+
+    @property
+    def counted(self) -> bool:
+        """Whether the observatory counted at least what this run sent, figure by figure.
+
+        Some figures come from events, others from the observatory's periodic sweep of the
+        tables (``TOCSIN_STATS_SWEEP_SECONDS``, 30 s by default): settling waits for both.
+        """
+        return all(self.observatory.get(f, 0) >= n for f, n in self.expected.items())
 
     @property
     def all_dispatched(self) -> bool:
@@ -97,6 +118,7 @@ class Replay:
         self.rng = random.Random(options.seed)  # noqa: S311 (a simulation, no secret)
         self.cast = Cast()
         self.scenes: Scenes | None = None
+        self.started = dt.datetime.now(dt.UTC)
         self.crews: Crews | None = None
 
     def units(self) -> int:
@@ -105,6 +127,7 @@ class Replay:
 
     def prepare(self) -> Cast:
         """Create the accounts and units, register the platform: the stage before 21:16."""
+        self.started = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
         self.admin.token = self.api.login(self.admin.username, self.admin.password)
         self.cast = create_staff(self.api, self.admin, tag=self.tag, units=self.units())
         self.crews = Crews(self.api, self.cast, speed=self.options.speed, rng=self.rng,
@@ -214,7 +237,8 @@ class Replay:
             outcome = self.outcome()
             delivered = not self.receiver or not self.receiver.secret or (
                 outcome.deliveries_sent > 0 and outcome.webhook_received > 0)
-            if (outcome.all_dispatched and delivered) or time.monotonic() > deadline:
+            done = outcome.all_dispatched and delivered and outcome.counted
+            if done or time.monotonic() > deadline:
                 break
             time.sleep(0.2)
         if not outcome.all_dispatched:
@@ -223,6 +247,10 @@ class Replay:
                 f"{outcome.incidents_with_unit}/{outcome.incidents} incidents with a unit")
         if not delivered:
             outcome.problems.append("the alert did not reach the platform's webhook")
+        if not outcome.counted:
+            outcome.problems.append(
+                f"the observatory counted {outcome.observatory}, expected at least "
+                f"{outcome.expected}")
         return outcome
 
     def outcome(self) -> Outcome:
@@ -232,7 +260,7 @@ class Replay:
         dispatcher = self.cast.token("dispatcher")
         ours = {a["id"] for a in s.sent.sos}
         found: set[str] = set()
-        incidents = with_unit = on_scene = 0
+        incidents = with_unit = on_scene = opened = 0
         # Only this run's SOS count: a database may hold earlier runs' incidents (--url mode).
         for incident in api.call("GET", "/api/v1/dispatch/incidents", token=dispatcher):
             detail = api.call("GET", f"/api/v1/dispatch/incidents/{incident['id']}",
@@ -243,10 +271,11 @@ class Replay:
             found |= mine
             incidents += 1
             with_unit += any(a["status"] in LIVE for a in detail["assignments"])
+            opened += dt.datetime.fromisoformat(detail["opened_at"]) >= self.started
             on_scene += sum(a["status"] == "on_scene" for a in detail["assignments"])
         out = Outcome(
             sos_sent=len(ours), incidents=incidents, sos_in_incidents=len(found),
-            incidents_with_unit=with_unit, units_on_scene=on_scene,
+            incidents_with_unit=with_unit, units_on_scene=on_scene, incidents_opened=opened,
             marks=s.sent.marks, persons=len(s.sent.persons), notes=s.sent.notes,
             offers=len(s.sent.offers), requests=len(s.sent.requests), matched=s.sent.matched,
             items=len(s.sent.items), decided=s.sent.decided, orders=s.sent.orders,
@@ -264,8 +293,21 @@ class Replay:
         pending = api.call("GET", "/api/v1/watch/queue", token=self.cast.token("moderator"),
                            params={"limit": 200})
         out.queue_pending = len(pending["items"])
+        out.observatory = self.observatory()
         out.api_calls = api.calls
         return out
+
+    def observatory(self) -> dict[str, int]:
+        """Read the night's totals from the observatory, as an analyst (the run's minutes)."""
+        period = {"from": (self.started - dt.timedelta(minutes=1)).isoformat(),
+                  "to": (dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1)).isoformat()}
+        totals = {}
+        for figure in FIGURES:
+            found = self.api.call("GET", "/api/v1/stats/breakdown",
+                                  token=self.cast.token("analyst"),
+                                  params={"figure": figure, **period})
+            totals[figure] = sum(found["counts"].values())
+        return totals
 
 
 __all__ = ["DemoError", "Options", "Outcome", "Replay"]

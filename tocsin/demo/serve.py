@@ -158,6 +158,7 @@ def report(console: Console, outcome: Outcome, base_url: str, *, serving: bool =
         f"  shelter: {o.offers} offers, {o.requests} requests, {o.matched} accepted\n"
         f"  watch: {o.items} items, {o.decided} decided, {o.queue_pending} waiting in the "
         f"queue, {o.orders} removal orders, {o.confirmed} confirmed\n"
+        f"  observatory: " + ", ".join(f"{k} {v}" for k, v in o.observatory.items()) + "\n"
         f"Open {base_url}/" + (" — Ctrl-C stops the server." if serving else ""),
         highlight=False)
     for problem in o.problems:
