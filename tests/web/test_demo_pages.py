@@ -79,6 +79,7 @@ STAFF_PAGES = [
     ("/unit", "unit01", "PS 10-1"),
     ("/authority", "authority", "Fin de l'assaut au Bataclan"),
     ("/watch", "moderator", "reseau-demo"),
+    ("/stats", "analyst", "SOS reçus"),
     ("/admin", "admin", "demo-dispatcher"),
 ]
 
