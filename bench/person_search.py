@@ -77,7 +77,7 @@ def build(db_path: Path, n: int, seed: int) -> list[tuple[str, str, str]]:
                 terms.update(words)
                 persons.append((pid, f"bench.example/person.{pid}", STAMP, STAMP, full, given,
                                 family, PURGE, search.stored_form(plain, joined)))
-                keys.extend((k, pid) for k in search.index_keys(words))
+                keys.extend((k, pid) for k in search.index_keys(plain, joined))
             cur.executemany(
                 "INSERT INTO person (id, person_record_id, entry_date, source_date, full_name, "
                 "given_name, family_name, purge_at, search_tokens) VALUES (?,?,?,?,?,?,?,?,?)",

@@ -15,6 +15,7 @@ from tocsin.core.settings import get_settings
 from tocsin.demo.cli import demo as demo_command
 from tocsin.keys_cli import app as keys_app
 from tocsin.persons.cli import app as pfif_app
+from tocsin.persons.cli import persons_app
 from tocsin.stats.cli import app as stats_app
 from tocsin.watch.cli import app as watch_app
 
@@ -28,6 +29,7 @@ users_app = typer.Typer(help="Accounts.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(pfif_app, name="pfif")
+app.add_typer(persons_app, name="persons")
 app.add_typer(cap_app, name="cap")
 app.add_typer(watch_app, name="watch")
 app.add_typer(keys_app, name="keys")

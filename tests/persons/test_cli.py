@@ -47,3 +47,11 @@ def test_not_pfif_exits_2_and_missing_file_too(env: None, tmp_path: Path) -> Non
     result = runner.invoke(app, ["pfif", "import", str(bad)])
     assert result.exit_code == 2 and "not a PFIF document" in result.output
     assert runner.invoke(app, ["pfif", "import", str(tmp_path / "nope.xml")]).exit_code == 2
+
+
+def test_persons_reindex(env: None) -> None:
+    runner = CliRunner()
+    runner.invoke(app, ["pfif", "import", str(PFIF_DIR / "test.pfif-1.2.xml")])
+    result = runner.invoke(app, ["persons", "reindex"])
+    assert result.exit_code == 0, result.output
+    assert "reindexed 1 person records" in result.output

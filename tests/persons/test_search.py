@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from tests.persons.helpers import add_person
-from tocsin.persons import service
+from tocsin.persons import search, service
+from tocsin.persons.models import PersonSearchKey
+from tocsin.persons.reindex import reindex
 
 CROWD = [
     "Hélène Martin", "Jean-Pierre Durand", "Marie de la Fontaine", "Lucas Gauthier",
@@ -88,3 +91,39 @@ def test_unrelated_query_finds_nothing(db: Session, crowd: dict[str, str]) -> No
 def test_alternate_names_are_searched(db: Session) -> None:
     add_person(db, "Fatima Benali", alternate_names="Fatima Ben Ali\nFatma Benaly")
     assert top(db, "Fatma Benaly")[0] == "Fatima Benali"
+
+
+def test_two_swapped_letter_pairs_are_two_slips(db: Session, crowd: dict[str, str]) -> None:
+    # Damerau-Levenshtein: "Mroaeu" is two transpositions of Moreau (four plain edits).
+    assert top(db, "Philippe Mroaeu")[0] == "Philippe Moreau"
+    assert top(db, "Sohpie Larunet")[0] == "Sophie Laurent"
+
+
+def test_index_keys_are_words_and_pairs() -> None:
+    plain, joined = search.record_tokens(["Jean-Pierre de la Fontaine"])
+    keys = search.index_keys(plain, joined)
+    assert {"t:jean", "t:fontaine", "t:jeanpierre", "t:delafontaine"} <= set(keys)
+    assert {"2:fontaine jean", "2:jean pierre", "2:fontaine jeanpierre"} <= set(keys)
+    # A joined form is not paired with its own parts.
+    assert "2:jean jeanpierre" not in keys and "2:delafontaine fontaine" not in keys
+
+
+def test_reindex_rebuilds_every_record(db: Session, crowd: dict[str, str]) -> None:
+    db.execute(delete(PersonSearchKey))
+    assert top(db, "Lucas Gautier") == []
+    progress: list[tuple[int, int]] = []
+    count = reindex(db.connection(), progress=lambda done, total: progress.append((done, total)),
+                    batch=7)
+    assert count == len(CROWD) and progress[-1] == (len(CROWD), len(CROWD))
+    assert len(progress) == 3
+    assert top(db, "Lucas Gautier")[0] == "Lucas Gauthier"
+
+
+def test_common_pair_does_not_crowd_out_the_family_name(db: Session) -> None:
+    # A compound given name is itself a common pair ("jean pierre"): its postings are capped,
+    # and the pairs with the family name still find the one record asked for.
+    for i in range(search.PAIR_POSTINGS + 20):
+        add_person(db, f"Jean-Pierre Famille{i:03d}x")
+    add_person(db, "Jean-Pierre Durand")
+    assert top(db, "Jean Pierre Durand")[0] == "Jean-Pierre Durand"
+    assert top(db, "jean-pierre duranf")[0] == "Jean-Pierre Durand"

@@ -1,4 +1,5 @@
-"""``tocsin pfif import FILE`` / ``tocsin pfif export [--out F]``: PFIF 1.2-1.4 in, 1.4 out.
+"""``tocsin pfif import FILE`` / ``tocsin pfif export [--out F]``: PFIF 1.2-1.4 in, 1.4 out;
+``tocsin persons reindex``: rebuild the search index of every record.
 
 Same policy as the API (good records kept, each bad one reported; a file that is not PFIF changes
 nothing). Exit codes: 0 done, 1 some records refused, 2 bad input (unreadable or not PFIF).
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
 
 app = typer.Typer(help="PFIF 1.2-1.4 import, PFIF 1.4 export (missing persons).",
                   no_args_is_help=True)
+persons_app = typer.Typer(help="Missing-persons registry maintenance.", no_args_is_help=True)
 console = Console(stderr=True)
 
 
@@ -93,3 +95,24 @@ def export_file(
     else:
         out.write_bytes(data)
         console.print(f"wrote {out}")
+
+
+@persons_app.command("reindex")
+def reindex_command() -> None:
+    """Rebuild the search index of every person record (one transaction), with progress."""
+    from rich.progress import Progress
+
+    from tocsin.persons.reindex import reindex
+
+    engine, _, _ = _sessions()
+    try:
+        with engine.begin() as connection, Progress(console=console) as progress:
+            task = progress.add_task("reindexing persons", total=None)
+
+            def advance(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total)
+
+            count = reindex(connection, progress=advance)
+    finally:
+        engine.dispose()
+    typer.echo(f"reindexed {count} person records")

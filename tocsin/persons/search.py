@@ -2,65 +2,71 @@
 
 Why this design (and not Person Finder's prefix match, nor a full scan):
 
-1. **Index keys, in the database.** Each record adds a few rows to ``person_search_key``: one
-   ``t:<token>`` per folded name word (accents, case, hyphens and particles gone; joined forms
-   "jeanpierre", "delafontaine" added — see :mod:`tocsin.persons.phonetic`) and one
-   ``p:<key>`` per French phonetic key (Gauthier = Gautier = Gaultier). Lookups are equality on
-   a B-tree index (SQLite and PostgreSQL alike), so the cost of a query is the size of its own
-   posting lists, not of the registry.
-2. **Typos and partial names are expanded on the vocabulary, not on the records.** The set of
-   distinct name words grows far slower than the records (a million French names use a few
-   tens of thousands of words). Each worker keeps it in memory (:class:`Vocabulary`, refreshed
-   incrementally from ``person_search_term`` by id, so words added by other workers show up),
-   and expands a typed word to the words within Levenshtein distance 1 (words up to 4 letters)
-   or 2 (longer), using rapidfuzz's bit-parallel Levenshtein, and to the words it begins
-   ("Mari" -> marie, marion…). That turns typo search into a handful of exact key lookups.
-3. **Candidates, then re-ranking.** Postings of all expanded keys give candidate records with a
-   coarse score (how many query words they match, how well). The best few hundred are re-ranked
-   with a finer score per query word: 1.0 for the same word, 0.95 for the same phonetic key,
-   rapidfuzz's normalised Levenshtein ratio for a typo, a prefix score for a partial word;
-   query words are matched to record words in any order (given and family names swapped), with
-   a small bonus when the typed order is the record's and a penalty for record words the query
-   left out. The score is in [0, 1]; results come best first.
+1. **Typos, phonetics and partial names are expanded on the vocabulary, not on the records.**
+   The distinct name words grow far slower than the records (a million French names use a few
+   tens of thousands of words). Each worker keeps them in memory
+   (:class:`~tocsin.persons.vocabulary.Vocabulary`) and turns each typed word into the
+   weighted words it may mean: itself (1.0), its French phonetic twins (0.9: Gautier ->
+   gauthier, gaultier), its neighbours within one or two Damerau-Levenshtein edits (0.75,
+   0.65; a swap of two letters is one slip) and, for a word the vocabulary lacks, the words it
+   begins ("Mari" -> marie, marion…).
+2. **The index holds pairs of name words.** Each record stores, in ``person_search_key``,
+   one ``t:<word>`` key per folded name word (accents, case, hyphens and particles gone;
+   joined forms "jeanpierre", "delafontaine" added — :mod:`tocsin.persons.phonetic`) and one
+   ``2:<a> <b>`` key per unordered pair of those words: a handful of rows per record. A
+   common given name or the phonetic key of a common family name has tens of thousands of
+   postings at a million records, and intersecting such lists in the database was the whole
+   cost of the previous design; a *pair* ("marie martin") has a few. A query of two or more
+   words forms the candidate pairs of its expansions and probes them best first (by summed
+   weight, lazily, from a heap), a batch of exact B-tree lookups per round trip, each capped
+   (a compound given name such as "jean pierre" is itself a common pair), and stops as soon
+   as enough records are found that no unprobed pair could beat: the cost follows the number
+   of probes, not the size of the registry or of any posting list.
+3. **One-word queries, and words nothing matches, take a capped path**: the ``t:`` keys of
+   the expansions, best first, a bounded number of postings each (a search for "Marie" alone
+   cannot rank six thousand Maries anyway). A multi-word query falls back to it when no pair
+   gives a convincing record (a name of one word, a word mangled beyond two edits).
+4. **Re-ranking.** The found records (a pool of ~100) are re-scored per query word: 1.0 for
+   the same word, 0.95 for the same phonetic key, the normalised Damerau-Levenshtein
+   similarity for a typo, a prefix score for a partial word; query words are matched to
+   record words in any order (given and family names swapped), with a small bonus when the
+   typed order is the record's and a penalty for record words the query left out. The score
+   is in [0, 1]; results come best first.
 
-``bench/person_search.py`` measures this against a naive rapidfuzz scan of every name.
+``bench/person_search.py`` measures this against a naive rapidfuzz scan and PostgreSQL pg_trgm.
 """
 
 from __future__ import annotations
 
-import bisect
 import heapq
-import threading
-import weakref
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from rapidfuzz import process
-from rapidfuzz.distance import Levenshtein
-from sqlalchemy import (
-    Connection,
-    Engine,
-    distinct,
-    func,
-    intersect,
-    literal,
-    select,
-    union_all,
-)
+from rapidfuzz.distance import DamerauLevenshtein
+from sqlalchemy import Connection, TextClause, select, text
 from sqlalchemy.orm import Session
 
 from tocsin.core.db import utcnow
-from tocsin.persons.models import Person, PersonSearchKey, PersonSearchTerm
+from tocsin.persons.models import Person
 from tocsin.persons.phonetic import phonetic, query_tokens, split_tokens
+from tocsin.persons.vocabulary import Vocabulary, vocabulary_for
 
 MAX_QUERY_WORDS = 6
-MAX_EXPANSIONS = 40
-RERANK_POOL = 150
-INTERSECT_CAP = 5_000
+MAX_RECORD_WORDS = 12  # pairs of a record's first 12 words at most (66 keys)
+MAX_PROBES = 2_000  # keys probed per query at most
+BATCH = 48  # keys per round trip
+PAIR_POSTINGS = 100  # postings read per pair key
+WORD_POSTINGS = 150  # postings read per word key (the capped one-word path)
+RERANK_POOL = 120
+SLACK = 5  # records found beyond ``limit`` before probing may stop
+MARGIN = 0.4  # ...or once unprobed keys weigh this much less than the best record found
 MIN_SCORE = 0.5
 CONVINCING = 0.8
+
+# (key, ((query word index, weight), ...)): a key and the query words a posting of it covers.
+Probe = tuple[str, tuple[tuple[int, float], ...]]
 
 
 def record_tokens(names: Iterable[str | None]) -> tuple[list[str], list[str]]:
@@ -89,137 +95,31 @@ def stored_form(plain: Sequence[str], joined: Sequence[str]) -> str:
     return " ".join(plain) + " | " + " ".join(joined)
 
 
-def index_keys(words: Sequence[str]) -> list[str]:
-    """Return the index keys of a record's tokens: the words and their phonetic keys."""
-    keys: dict[str, None] = {}
-    for word in words:
-        keys.setdefault(f"t:{word}"[:80], None)
-        keys.setdefault(f"p:{phonetic(word)}"[:80], None)
-    return list(keys)
+def word_key(word: str) -> str:
+    """Return the index key of one name word."""
+    return f"t:{word}"[:80]
 
 
-def deletes(word: str, depth: int) -> set[str]:
-    """Return ``word`` and every string made by deleting up to ``depth`` of its letters."""
-    out = {word}
-    frontier = {word}
-    for _ in range(depth):
-        frontier = {w[:i] + w[i + 1 :] for w in frontier for i in range(len(w)) if len(w) > 1}
-        out |= frontier
-    return out
+def pair_key(a: str, b: str) -> str:
+    """Return the index key of an unordered pair of name words."""
+    return (f"2:{a} {b}" if a < b else f"2:{b} {a}")[:80]
 
 
-class Vocabulary:
-    """Distinct name words with a deletion index, refreshed incrementally from the database.
+def index_keys(plain: Sequence[str], joined: Sequence[str] = ()) -> list[str]:
+    """Return a record's index keys: each word, and each pair of words (see the docstring).
 
-    Typo lookup is a deletion neighbourhood (as in SymSpell, W. Garbe 2012): each word is stored
-    under itself and its one-letter deletions; a typed word looks up its deletions up to two
-    letters. Any word within one edit is found, and within two edits all but double
-    substitutions/deletions on both sides; candidates are then checked with a real Levenshtein
-    distance. Each lookup is a few dozen dict probes, whatever the size of the vocabulary (a
-    linear scan of 100,000 words costs ~50 ms); only a word with no neighbour at all falls
-    back to scanning the words of a close length.
+    A joined form is not paired with a word it contains ("delafontaine" with "fontaine"):
+    nobody types both.
     """
-
-    def __init__(self) -> None:
-        self.words: list[str] = []
-        self._known: set[str] = set()
-        self._by_delete: dict[str, list[str]] = {}
-        self._by_length: dict[int, list[str]] = defaultdict(list)
-        self._by_initial: dict[tuple[str, int], list[str]] = defaultdict(list)
-        self._last_id = 0
-        self._lock = threading.Lock()
-
-    def __contains__(self, word: str) -> bool:
-        return word in self._known
-
-    def refresh(self, session: Session) -> None:
-        """Load the words added since the last refresh (by any worker)."""
-        rows = session.connection().execute(
-            select(PersonSearchTerm.id, PersonSearchTerm.term)
-            .where(PersonSearchTerm.id > self._last_id)
-            .order_by(PersonSearchTerm.id)
-        ).all()
-        if not rows:
-            return
-        with self._lock:
-            new = [t for _, t in rows if t not in self._known]
-            self._known.update(new)
-            for word in new:
-                self._by_length[len(word)].append(word)
-                self._by_initial[word[0], len(word)].append(word)
-                for key in deletes(word, 1):
-                    self._by_delete.setdefault(key, []).append(word)
-            if len(new) > 64:
-                self.words = sorted([*self.words, *new])
-            else:
-                for word in new:
-                    bisect.insort(self.words, word)
-            self._last_id = max(self._last_id, rows[-1][0])
-
-    def similar(self, word: str) -> list[tuple[str, float]]:
-        """Return vocabulary words within 1-2 edits of ``word`` with a weight in (0, 1)."""
-        limit = 1 if len(word) <= 4 else 2
-        seen: set[str] = set()
-        for key in deletes(word, limit):
-            seen.update(self._by_delete.get(key, ()))
-        if limit == 2:
-            # Two substitutions escape one-letter deletions: also scan the words that share
-            # the first letter (rarely mistyped: Soundex keeps it for that reason) and a close
-            # length, a few hundred words even for a large vocabulary.
-            seen.update(self._scan(word, self._near(word, same_initial=True)))
-        seen.discard(word)
-        found = []
-        for other in seen:
-            dist = Levenshtein.distance(word, other, score_cutoff=limit)
-            if dist <= limit:
-                found.append((0.85 - 0.1 * dist, other))
-        if not found and limit == 2:
-            # Nothing near at all: scan every word of a close length (the only linear cost).
-            found = [(0.85 - 0.1 * Levenshtein.distance(word, other), other)
-                     for other in self._scan(word, self._near(word, same_initial=False))
-                     if other != word]
-        found.sort(reverse=True)
-        return [(w, weight) for weight, w in found[:MAX_EXPANSIONS]]
-
-    def _near(self, word: str, *, same_initial: bool) -> list[str]:
-        lengths = range(len(word) - 2, len(word) + 3)
-        if same_initial:
-            return [w for n in lengths for w in self._by_initial.get((word[0], n), ())]
-        return [w for n in lengths for w in self._by_length.get(n, ())]
-
-    @staticmethod
-    def _scan(word: str, choices: list[str]) -> list[str]:
-        return [other for other, _, _ in process.extract(
-            word, choices, scorer=Levenshtein.distance, score_cutoff=2, limit=MAX_EXPANSIONS)]
-
-    def prefixed(self, word: str) -> list[tuple[str, float]]:
-        """Return words that begin with ``word`` (a partial name), weighted by coverage."""
-        if len(word) < 2:
-            return []
-        start = bisect.bisect_left(self.words, word)
-        out: list[tuple[str, float]] = []
-        for candidate in self.words[start : start + MAX_EXPANSIONS]:
-            if not candidate.startswith(word):
-                break
-            if candidate != word:
-                out.append((candidate, 0.6 + 0.3 * len(word) / len(candidate)))
-        return out
-
-
-_vocabularies: weakref.WeakKeyDictionary[Engine, Vocabulary] = weakref.WeakKeyDictionary()
-_vocab_lock = threading.Lock()
-
-
-def vocabulary_for(session: Session) -> Vocabulary:
-    """Return the vocabulary cached for this session's engine (one per database per process)."""
-    engine = session.get_bind()
-    assert isinstance(engine, Engine)
-    with _vocab_lock:
-        vocab = _vocabularies.get(engine)
-        if vocab is None:
-            vocab = _vocabularies[engine] = Vocabulary()
-    vocab.refresh(session)
-    return vocab
+    words = [*plain, *joined]
+    keys = dict.fromkeys(word_key(w) for w in words)
+    head = words[:MAX_RECORD_WORDS]
+    glued = set(joined)
+    for i, a in enumerate(head):
+        for b in head[i + 1 :]:
+            if a != b and not ((a in glued and b in a) or (b in glued and a in b)):
+                keys.setdefault(pair_key(a, b), None)
+    return list(keys)
 
 
 @dataclass(frozen=True)
@@ -234,7 +134,7 @@ def word_score(query: str, word: str) -> float:
     """Score how well a typed word matches a record word (1 = same word)."""
     if query == word:
         return 1.0
-    best = Levenshtein.normalized_similarity(query, word)
+    best = DamerauLevenshtein.normalized_similarity(query, word)
     if best < 0.95 and phonetic(query) == phonetic(word):
         best = 0.95
     if len(query) >= 2 and word.startswith(query):
@@ -273,74 +173,91 @@ def rank_score(query: Sequence[str], stored: str) -> float:
     return round(min(score, 1.0), 4)
 
 
-def _weights(
-    rows: Iterable[Any], wanted: dict[str, list[tuple[int, float]]], size: int
-) -> list[dict[int, float]]:
-    """Return, per query word, the best weight each person reached through its keys."""
-    best: list[dict[int, float]] = [{} for _ in range(size)]
-    for key, person_id in rows:
-        for qi, weight in wanted[key]:
-            if weight > best[qi].get(person_id, 0.0):
-                best[qi][person_id] = weight
-    return best
+Expansions = list[list[tuple[str, float]]]
 
 
-def _fetch(connection: Connection, keys: list[str], ids: Sequence[int] | None = None
-           ) -> Iterable[Any]:
-    for start in range(0, len(keys), 400):
-        query = select(PersonSearchKey.key, PersonSearchKey.person_id).where(
-            PersonSearchKey.key.in_(keys[start : start + 400]))
-        if ids is not None:
-            query = query.where(PersonSearchKey.person_id.in_(ids))
-        yield from connection.execute(query)
+def _pairs(expansions: Expansions) -> Iterator[tuple[float, Probe]]:
+    """Yield the pair keys of the expanded query words, best summed weight first.
 
-
-def _intersected(
-    connection: Connection, words: list[str], wanted: dict[str, list[tuple[int, float]]]
-) -> dict[int, float]:
-    """Return records matching every query word, with a coarse score (sum of best weights).
-
-    The database intersects the posting lists, so Python only sees the few records that can
-    be right (a common given name alone has thousands of postings).
+    Each expansion list is sorted, so the best pairs come from a heap walk over the grid of
+    (i-th word of one list, j-th of the other): only the pairs actually probed are formed.
     """
-    per_word = [[k for k, uses in wanted.items() if any(qi == i for qi, _ in uses)]
-                for i in range(len(words))]
-    both = intersect(*[
-        select(PersonSearchKey.person_id).where(PersonSearchKey.key.in_(ks)) for ks in per_word
-    ]).limit(INTERSECT_CAP)
-    return _scored(connection, words, wanted, [row[0] for row in connection.execute(both)])
+    heap: list[tuple[float, int, int, int, int]] = []
+    for i, first in enumerate(expansions):
+        for j in range(i + 1, len(expansions)):
+            if first and expansions[j]:
+                heap.append((-(first[0][1] + expansions[j][0][1]), i, j, 0, 0))
+    heapq.heapify(heap)
+    seen = {(i, j, 0, 0) for _, i, j, _, _ in heap}
+    while heap:
+        negative, i, j, x, y = heapq.heappop(heap)
+        (a, wa), (b, wb) = expansions[i][x], expansions[j][y]
+        if a != b:
+            yield -negative, (pair_key(a, b), ((i, wa), (j, wb)))
+        for nx, ny in ((x + 1, y), (x, y + 1)):
+            if nx < len(expansions[i]) and ny < len(expansions[j]) and (i, j, nx, ny) not in seen:
+                seen.add((i, j, nx, ny))
+                heapq.heappush(heap, (-(expansions[i][nx][1] + expansions[j][ny][1]),
+                                      i, j, nx, ny))
 
 
-def _union(
-    connection: Connection, words: list[str], wanted: dict[str, list[tuple[int, float]]]
-) -> dict[int, float]:
-    """Return records matching all query words but one (or the only one), coarsely scored.
+def _words(expansions: Expansions) -> Iterator[tuple[float, Probe]]:
+    """Yield the word keys of the expanded query words, best weight first."""
+    probes = [(w, (word_key(word), ((qi, w),)))
+              for qi, found in enumerate(expansions) for word, w in found]
+    probes.sort(key=lambda p: -p[0])
+    yield from probes
 
-    The database does the counting (GROUP BY ... HAVING), so the postings of a common word
-    never cross into Python.
+
+@lru_cache(maxsize=64)
+def _probe_sql(count: int) -> TextClause:
+    # One round trip, one capped index range per key (SQLite and PostgreSQL alike). Only
+    # parameter names are formatted in; the keys and the cap are bound values.
+    return text(" UNION ALL ".join(
+        f"SELECT * FROM (SELECT key, person_id FROM person_search_key "  # noqa: S608
+        f"WHERE key = :k{i} LIMIT :n) AS a{i}" for i in range(count)))
+
+
+def _collect(connection: Connection, probes: Iterator[tuple[float, Probe]], *, words: int,
+             need: int, postings: int, extra: float) -> dict[int, float]:
+    """Probe keys best first; return found records with a coarse score (summed weights).
+
+    Stops when the pool is full, when ``need`` records score at least what a record not yet
+    found could reach (the next key's weight plus ``extra``, the most the query words outside
+    that key could add), or when that reach falls ``MARGIN`` below the best record found (a
+    rare name typed right need not be padded out with two-typo neighbours).
     """
-    needed = max(1, len(words) - 1)
-    per_word = [[k for k, uses in wanted.items() if any(qi == i for qi, _ in uses)]
-                for i in range(len(words))]
-    tagged = union_all(*[
-        select(PersonSearchKey.person_id, literal(i).label("w"))
-        .where(PersonSearchKey.key.in_(ks)) for i, ks in enumerate(per_word) if ks
-    ]).subquery()
-    query = (select(tagged.c.person_id).group_by(tagged.c.person_id)
-             .having(func.count(distinct(tagged.c.w)) >= needed).limit(INTERSECT_CAP))
-    return _scored(connection, words, wanted, [row[0] for row in connection.execute(query)])
-
-
-def _scored(connection: Connection, words: list[str],
-            wanted: dict[str, list[tuple[int, float]]], ids: list[int]) -> dict[int, float]:
-    """Return the coarse score (sum over query words of the best key weight) of ``ids``."""
-    best: list[dict[int, float]] = [{} for _ in words]
-    for start in range(0, len(ids), 500):
-        part = _weights(_fetch(connection, list(wanted), ids[start : start + 500]), wanted,
-                        len(words))
-        for mine, more in zip(best, part, strict=True):
-            mine.update(more)
-    return {pid: sum(w.get(pid, 0.0) for w in best) for pid in ids}
+    cover: dict[int, list[float]] = {}
+    probed = 0
+    upcoming = next(probes, None)
+    while upcoming is not None and probed < MAX_PROBES:
+        batch: dict[str, list[tuple[int, float]]] = {}
+        while upcoming is not None and len(batch) < BATCH:
+            key, covers = upcoming[1]
+            batch.setdefault(key, []).extend(covers)
+            upcoming = next(probes, None)
+        keys = list(batch)
+        params: dict[str, object] = {f"k{i}": k for i, k in enumerate(keys)}
+        params["n"] = postings
+        rows = connection.execute(_probe_sql(len(keys)), params)
+        for key, person_id in rows:
+            weights = cover.get(person_id)
+            if weights is None:
+                weights = cover[person_id] = [0.0] * words
+            for qi, weight in batch[key]:
+                if weight > weights[qi]:
+                    weights[qi] = weight
+        probed += len(keys)
+        if len(cover) >= RERANK_POOL or upcoming is None:
+            break
+        bound = upcoming[0] + extra
+        if cover and max(sum(w) for w in cover.values()) - bound >= MARGIN:
+            break  # what is left would rank well below what was found
+        if len(cover) >= need:
+            kth = heapq.nlargest(need, (sum(w) for w in cover.values()))[-1]
+            if kth >= bound:
+                break
+    return {pid: sum(weights) for pid, weights in cover.items()}
 
 
 def _rerank(connection: Connection, words: list[str], coarse: dict[int, float]) -> list[Hit]:
@@ -367,25 +284,28 @@ def search(
     if not words:
         return []
     vocab = vocab or vocabulary_for(session)
-    # key -> [(query word index, weight)]
-    wanted: dict[str, list[tuple[int, float]]] = defaultdict(list)
-    for qi, word in enumerate(words):
-        wanted[f"t:{word}"].append((qi, 1.0))
-        wanted[f"p:{phonetic(word)}"].append((qi, 0.9))
-        expansions = vocab.similar(word)
-        if word not in vocab:  # a partial name: the words it begins
-            expansions += vocab.prefixed(word)
-        for other, weight in expansions:
-            wanted[f"t:{other}"].append((qi, weight))
+    expansions = [vocab.expand(word) for word in words]
+    tops = sorted((found[0][1] if found else 0.0 for found in expansions), reverse=True)
     connection = session.connection()
+    need = limit + SLACK
     hits: list[Hit] = []
     if len(words) >= 2:
-        hits = _rerank(connection, words, _intersected(connection, words, wanted))
-    # One word, or no convincing record matching every word (one may be too mangled to
-    # expand): widen to records matching all words but one.
+        coarse = _collect(connection, _pairs(expansions), words=len(words), need=need,
+                          postings=PAIR_POSTINGS, extra=sum(tops[: len(words) - 2]))
+        hits = _rerank(connection, words, coarse)
+    # One word, or no convincing record matching a pair of the words (a one-word name, a
+    # word too mangled to expand): the capped path over each word's keys.
     if not hits or max(h.score for h in hits) < CONVINCING:
         seen = {h.person_id for h in hits}
-        hits += [h for h in _rerank(connection, words, _union(connection, words, wanted))
-                 if h.person_id not in seen]
+        coarse = _collect(connection, _words(expansions), words=len(words), need=need,
+                          postings=WORD_POSTINGS, extra=sum(tops[1:]))
+        hits += [h for h in _rerank(connection, words, coarse) if h.person_id not in seen]
     hits.sort(key=lambda h: (-h.score, h.person_id))
     return hits[:limit]
+
+
+def rows_keys(rows: Iterable[Any]) -> Iterator[tuple[int, list[str], str]]:
+    """Yield (person id, index keys, stored form) for rows of (id, full, given, family, alt)."""
+    for person_id, *names in rows:
+        plain, joined = record_tokens(names)
+        yield person_id, index_keys(plain, joined), stored_form(plain, joined)

@@ -71,7 +71,7 @@ def index_person(session: Session, person: Person) -> None:
     person.search_tokens = search.stored_form(plain, joined)
     session.flush()
     session.execute(delete(PersonSearchKey).where(PersonSearchKey.person_id == person.id))
-    keys = search.index_keys(words)
+    keys = search.index_keys(plain, joined)
     if keys:
         session.execute(
             insert(PersonSearchKey), [{"key": k, "person_id": person.id} for k in keys]
