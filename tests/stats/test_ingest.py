@@ -77,3 +77,39 @@ def test_registry_finds_the_domains_figures() -> None:
     reg = registry()
     assert "sos.created" in reg.kinds
     assert "sos.created" in reg.subjects()
+
+
+def test_purge_drops_old_facts_and_keeps_the_rollups(db: Session) -> None:
+    from tocsin.stats.retention import purge
+
+    old = Fact("sos.created", "old", T0 - dt.timedelta(days=500), category="attack")
+    ingest.store(db, [old, Fact("sos.created", "new", T0, category="attack")])
+    assert purge(db, T0) == {"stats_fact": 1, "stats_notice": 0}
+    assert db.scalar(select(func.count()).select_from(StatsFact)) == 1
+    assert _rollup(db, kind="sos.created", grain="d", cell="") == 2
+
+
+def test_dispatch_response_time_from_the_acceptance_event(db: Session) -> None:
+    from tocsin.core.bus import Event
+    from tocsin.dispatch import figures as dispatch_figures
+    from tocsin.dispatch.models import DispatchIncident, DispatchIncidentSos
+
+    db.add(DispatchIncident(id="inc1", status="open", priority=1, situation="attack",
+                            sos_count=2, lat=BATACLAN[0], lon=BATACLAN[1], opened_at=T0,
+                            last_sos_at=T0))
+    db.flush()
+    for i, delay in enumerate((-5, 20)):
+        db.add(DispatchIncidentSos(sos_id=f"s{i}", incident_id="inc1", lat=BATACLAN[0],
+                                   lon=BATACLAN[1], accuracy_m=5, situation="attack",
+                                   people=None, received_at=T0 + dt.timedelta(seconds=delay),
+                                   attached_at=T0))
+    db.flush()
+    event = Event(subject="assignment.accepted", occurred_at=T0 + dt.timedelta(seconds=95),
+                  data={"incident_id": "inc1", "assignment_id": "a1"})
+    facts = dispatch_figures.from_event(db, event)
+    assert [(f.kind, f.key, f.value, f.category) for f in facts] == [
+        ("dispatch.assigned", "inc1", 100.0, "attack")]  # from the first SOS, 5 s before
+    assert ingest.store(db, facts) == 1
+    later = Event(subject="assignment.accepted", occurred_at=T0 + dt.timedelta(seconds=300),
+                  data={"incident_id": "inc1"})
+    assert ingest.store(db, dispatch_figures.from_event(db, later)) == 0  # first unit only

@@ -23,5 +23,7 @@ class StatsSettings(BaseSettings):
     anomaly_window: int = Field(default=24, ge=6, le=500)
     anomaly_threshold: float = Field(default=5.0, gt=0)
     anomaly_min_count: int = Field(default=5, ge=1)
+    # Facts (which keep the id of what they counted) are deleted after this; rollups stay.
+    fact_retention_days: int = Field(default=400, ge=30)
     # Longest period a query may cover.
     max_period_days: int = Field(default=400, ge=1)
