@@ -17,7 +17,7 @@ PAGE_ACCOUNTS: dict[str, tuple[str, ...]] = {
     "/authority": ("authority", "authority2"),
     "/watch": ("moderator", "moderator2", "analyst"),
     "/stats": ("analyst",),
-    "/cyber": ("analyst",),
+    "/cyber": ("organisation", "analyst", "analyst2"),
     "/admin": ("admin",),
 }
 

@@ -23,7 +23,10 @@ STAFF: tuple[tuple[str, str, str], ...] = (
     ("moderator", "moderator", "moderator"),
     ("moderator2", "moderator2", "moderator"),
     ("analyst", "analyst", "analyst"),
+    ("analyst2", "analyst2", "analyst"),
     ("platform", "platform", "platform"),
+    ("organisation", "mairie", "organisation"),
+    ("organisation2", "association", "organisation"),
 )
 
 # Where patrols wait when the evening starts: police stations and crossroads of Paris and

@@ -21,6 +21,7 @@ from tocsin.demo import timeline
 from tocsin.demo.aid import AidScenes
 from tocsin.demo.cast import POSTS, Account, Cast, Crews, create_staff
 from tocsin.demo.client import Api, DemoError
+from tocsin.demo.cyber import CyberScenes
 from tocsin.demo.posts import WatchScenes
 from tocsin.demo.receiver import Receiver
 from tocsin.demo.scenes import CrisisScenes
@@ -31,7 +32,7 @@ FIGURES = ("sos.created", "dispatch.incident", "alerts.published", "safety.mark"
            "persons.reported", "watch.order_issued")
 
 
-class Scenes(CrisisScenes, AidScenes, WatchScenes):
+class Scenes(CrisisScenes, AidScenes, WatchScenes, CyberScenes):
     """Every scene of the evening."""
 
 
@@ -76,6 +77,8 @@ class Outcome:
     decided: int = 0
     orders: int = 0
     confirmed: int = 0
+    cyber_incidents: int = 0
+    advisory_state: str = ""
     observatory: dict[str, int] = field(default_factory=dict)
     api_calls: int = 0
     seconds: float = 0.0
@@ -119,6 +122,7 @@ class Replay:
         self.cast = Cast()
         self.scenes: Scenes | None = None
         self.started = dt.datetime.now(dt.UTC)
+        self.has_cyber = False
         self.crews: Crews | None = None
 
     def units(self) -> int:
@@ -137,6 +141,9 @@ class Replay:
                              workers=self.options.workers, receiver=self.receiver, tag=self.tag)
         self.scenes.platform()
         self.scenes.platform_webhook()
+        # A client plays what the server offers: the cyber desk only where it exists.
+        paths = self.api.call("GET", "/openapi.json")["paths"]
+        self.has_cyber = "/api/v1/cyber/incidents" in paths
         return self.cast
 
     def steps(self) -> list[Step]:
@@ -184,6 +191,13 @@ class Replay:
             Step(t(0, 25), "the platform works through its orders",
                  lambda: f"{s.platform_removes(keep_open=1)} removed, one still open"),
         ]
+        if self.has_cyber:
+            steps += [
+                Step(t(0, 5), "cyber desk: a defaced town hall site, a fake fundraising campaign",
+                     lambda: f"{s.cyber_reports()} incident reports"),
+                Step(t(0, 15), "cyber desk: indicators confirmed, advisory reviewed by a second "
+                               "analyst", lambda: f"advisory {s.cyber_advisory()}"),
+            ]
         return sorted(steps, key=lambda step: step.at)
 
     def run(self) -> Outcome:
@@ -293,6 +307,11 @@ class Replay:
         pending = api.call("GET", "/api/v1/watch/queue", token=self.cast.token("moderator"),
                            params={"limit": 200})
         out.queue_pending = len(pending["items"])
+        if s.sent.advisory_id:
+            out.cyber_incidents = len(s.sent.cyber_incidents)
+            published = api.call("GET", "/api/v1/cyber/public/advisories")
+            out.advisory_state = next(
+                (a["state"] for a in published if a["id"] == s.sent.advisory_id), "not public")
         out.observatory = self.observatory()
         out.api_calls = api.calls
         return out
@@ -302,7 +321,7 @@ class Replay:
         period = {"from": (self.started - dt.timedelta(minutes=1)).isoformat(),
                   "to": (dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1)).isoformat()}
         totals = {}
-        for figure in FIGURES:
+        for figure in FIGURES + (("cyber.incident",) if self.has_cyber else ()):
             found = self.api.call("GET", "/api/v1/stats/breakdown",
                                   token=self.cast.token("analyst"),
                                   params={"figure": figure, **period})

@@ -147,19 +147,23 @@ def serve_demo(host: str, port: int, options: Options, *, then_exit: bool = Fals
 def report(console: Console, outcome: Outcome, base_url: str, *, serving: bool = True) -> None:
     """Print what the evening left in the server."""
     o = outcome
-    console.print(
-        f"\n[bold]Evening replayed[/] in {o.seconds:.0f} s ({o.api_calls} API calls):\n"
+    lines = [
+        f"\n[bold]Evening replayed[/] in {o.seconds:.0f} s ({o.api_calls} API calls):",
         f"  SOS: {o.sos_sent} sent, {o.sos_in_incidents} in {o.incidents} incidents, "
-        f"{o.incidents_with_unit} with a unit, {o.units_on_scene} units on scene\n"
+        f"{o.incidents_with_unit} with a unit, {o.units_on_scene} units on scene",
         f"  alert: {o.alert_state}, {o.deliveries_sent} deliveries sent, "
         f"{o.webhook_received} received by the platform; an update "
-        f"{'waits for approval' if o.update_waiting else 'is not waiting'}\n"
-        f"  safety check: {o.marks} marks · persons: {o.persons} records, {o.notes} notes\n"
-        f"  shelter: {o.offers} offers, {o.requests} requests, {o.matched} accepted\n"
+        f"{'waits for approval' if o.update_waiting else 'is not waiting'}",
+        f"  safety check: {o.marks} marks · persons: {o.persons} records, {o.notes} notes",
+        f"  shelter: {o.offers} offers, {o.requests} requests, {o.matched} accepted",
         f"  watch: {o.items} items, {o.decided} decided, {o.queue_pending} waiting in the "
-        f"queue, {o.orders} removal orders, {o.confirmed} confirmed\n"
-        f"  observatory: " + ", ".join(f"{k} {v}" for k, v in o.observatory.items()) + "\n"
-        f"Open {base_url}/" + (" — Ctrl-C stops the server." if serving else ""),
-        highlight=False)
+        f"queue, {o.orders} removal orders, {o.confirmed} confirmed",
+    ]
+    if o.advisory_state:
+        lines.append(f"  cyber desk: {o.cyber_incidents} incident reports, "
+                     f"advisory {o.advisory_state}")
+    lines.append("  observatory: " + ", ".join(f"{k} {v}" for k, v in o.observatory.items()))
+    lines.append(f"Open {base_url}/" + (" — Ctrl-C stops the server." if serving else ""))
+    console.print("\n".join(lines), highlight=False)
     for problem in o.problems:
         console.print(f"[bold red]problem:[/] {problem}", highlight=False)

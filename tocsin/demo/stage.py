@@ -50,6 +50,8 @@ class Sent:
     orders: int = 0
     confirmed: int = 0
     messages: int = 0
+    cyber_incidents: list[str] = field(default_factory=list)
+    advisory_id: str = ""
 
 
 class Stage:
