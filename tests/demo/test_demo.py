@@ -40,17 +40,19 @@ def demo_client(make_app: Callable[..., FastAPI], receiver: Receiver,
         yield client
 
 
-def _replay(client: TestClient, settings: Settings, receiver: Receiver) -> tuple[Outcome, str]:
+def _replay(client: TestClient, settings: Settings,
+            receiver: Receiver) -> tuple[Replay, Outcome, str]:
     admin, tag = bootstrap_admin(settings.resolved_database_url)
     log = io.StringIO()
     replay = Replay(client, admin, Options(speed=0, scale=0.15, workers=4, settle_seconds=40),
                     console=Console(file=log, width=120), receiver=receiver, tag=tag)
-    return replay.run(), log.getvalue()
+    outcome = replay.run()
+    return replay, outcome, log.getvalue()
 
 
 def test_the_evening_is_replayed_and_every_sos_dispatched(
         demo_client: TestClient, settings: Settings, receiver: Receiver) -> None:
-    outcome, log = _replay(demo_client, settings, receiver)
+    replay, outcome, log = _replay(demo_client, settings, receiver)
     assert outcome.problems == [], log
     # Silent SOS: every one in an incident, every incident with a unit that accepted it.
     assert outcome.sos_sent >= 60
@@ -73,6 +75,9 @@ def test_the_evening_is_replayed_and_every_sos_dispatched(
     assert figures["dispatch.incident"] == outcome.incidents
     assert figures["alerts.published"] >= 1 and figures["watch.order_issued"] == outcome.orders
     assert figures["persons.reported"] == outcome.persons and figures["safety.mark"] > 0
+    if replay.has_cyber:  # the cyber desk, once its API is served
+        assert outcome.cyber_incidents == 3 and outcome.advisory_state == "published"
+        assert figures["cyber.incident"] == 3
 
     engine = make_engine(settings.resolved_database_url, pool_size=1)
     try:

@@ -50,7 +50,7 @@ def print_banner(console: Console, base_url: str, cast: Cast,
     width = max(len(r[0]) for r in rows)
     console.rule("[bold]Tocsin — the evening of 13 November 2015, replayed")
     for url, role, username, password in rows:
-        console.print(f"  {url:<{width}}  {role:<10} {username:<24} {password}".rstrip(),
+        console.print(f"  {url:<{width}}  {role:<12} {username:<24} {password}".rstrip(),
                       highlight=False, soft_wrap=True)
     if accounts_file is not None:
         console.print(f"  Every demo account, units included: {accounts_file}",
