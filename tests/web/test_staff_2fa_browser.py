@@ -33,6 +33,13 @@ def _sign_in(page: Page, username: str, password: str) -> None:
     form.get_by_role("button", name="Se connecter").click()
 
 
+def _secret(page: Page) -> str:
+    """The base32 secret the enrolment shows, once the server has answered."""
+    shown = page.locator("[data-enrol-secret]")
+    expect(shown).to_have_text(re.compile(r"^[A-Z2-7]{32}$"))
+    return shown.inner_text()
+
+
 def test_required_2fa_enrolment_then_login_with_a_code(
     browser: Browser,
     live_app: FastAPI,
@@ -51,6 +58,24 @@ def test_required_2fa_enrolment_then_login_with_a_code(
     policy = page.locator("[data-mfa-policy]")
     policy.get_by_label("exigée pour analyst").check()
     expect(page.locator('[data-message="mfa"]')).to_have_text("Règle enregistrée : analyst")
+    # Requiring it for admins is refused while this admin has none (no self-lockout)...
+    policy.get_by_label("exigée pour admin").check()
+    expect(page.locator('[data-message="mfa"]')).to_contain_text("enrol two-factor")
+    expect(policy.get_by_label("exigée pour admin")).not_to_be_checked()
+    # ...so the admin turns it on from "My account", voluntarily.
+    page.locator("[data-staff-account] summary").click()
+    page.get_by_role("button", name="Activer la double authentification").click()
+    admin_totp = pyotp.TOTP(_secret(page))
+    page.get_by_label("Code affiché").fill(admin_totp.now())
+    page.get_by_role("button", name="Activer", exact=True).click()
+    expect(page.locator("[data-recovery-codes] li")).to_have_count(10)
+    page.get_by_role("button", name="Continuer").click()
+    expect(page.locator('[data-view="console"]')).to_be_visible()
+    policy.get_by_label("exigée pour admin").check()
+    expect(page.locator('[data-message="mfa"]')).to_have_text("Règle enregistrée : admin")
+    with page.expect_response(lambda r: r.url.endswith("/mfa/policy/admin")) as answer:
+        policy.get_by_label("exigée pour admin").uncheck()
+    assert answer.value.ok
 
     # The analyst's first sign-in leads to enrolment, nothing else.
     page.goto(live_server + "/watch")
@@ -61,13 +86,13 @@ def test_required_2fa_enrolment_then_login_with_a_code(
     qr = page.locator("[data-enrol-qr]")
     expect(qr).to_have_attribute("src", re.compile(r"^data:image/svg\+xml"))
     assert page.evaluate("document.querySelector('[data-enrol-qr]').naturalWidth") > 0
-    secret = page.locator("[data-enrol-secret]").inner_text()
+    secret = _secret(page)
     assert page.locator("[data-enrol-uri]").get_attribute("href", timeout=2000).startswith(
         "otpauth://totp/Tocsin:analyste.2fa")
     totp = pyotp.TOTP(secret)
     page.get_by_label("Code affiché").fill(totp.now())
     page.screenshot(path=screenshot_dir / "staff-2fa-enrolment.png", full_page=True)
-    page.get_by_role("button", name="Activer").click()
+    page.get_by_role("button", name="Activer", exact=True).click()
     codes = page.locator("[data-recovery-codes] li")
     expect(codes).to_have_count(10)
     page.screenshot(path=screenshot_dir / "staff-2fa-recovery-codes.png", full_page=True)
@@ -87,6 +112,17 @@ def test_required_2fa_enrolment_then_login_with_a_code(
     page.locator('[data-form="login"]').get_by_role("button", name="Se connecter").click()
     expect(page.locator('[data-view="console"]')).to_be_visible()
 
+    # "My account": 2FA is on; this session, opened with a code, is the only live one (signing
+    # out revoked the enrolment's session).
+    account = page.locator("[data-staff-account]")
+    account.locator("summary").click()
+    expect(account.locator("[data-account-mfa]")).to_have_text(
+        "Double authentification active. Elle est exigée pour votre rôle.")
+    current = account.locator("tr", has_text="cette session")
+    expect(current).to_contain_text("avec 2FA")
+    expect(account.locator('[data-table="sessions"] tr')).to_have_count(1)
+    page.screenshot(path=screenshot_dir / "staff-account.png", full_page=True)
+
     # The same code again is a replay: refused.
     page.get_by_role("button", name="Se déconnecter").click()
     _sign_in(page, analyst, password)
@@ -94,6 +130,6 @@ def test_required_2fa_enrolment_then_login_with_a_code(
         totp.at(time.time() + 30))
     page.locator('[data-form="login"]').get_by_role("button", name="Se connecter").click()
     expect(page.locator('[data-message="login"]')).to_contain_text("already used")
-    # mfa_required and the refused replay are answers the page handled (401s).
-    assert [p for p in problems.all() if "401" not in p] == []
+    # mfa_required, the refused replay and the refused admin rule are answers the page handled.
+    assert [p for p in problems.all() if "401" not in p and "409" not in p] == []
     context.close()

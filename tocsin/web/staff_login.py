@@ -34,6 +34,18 @@ i18n.register_messages(
                                    "ne seront plus affichés. Chacun ouvre une session une fois, "
                                    "si vous perdez votre téléphone.",
             "staff.continue": "Continuer",
+            "staff.account": "Mon compte : double authentification et sessions",
+            "staff.mfa_on": "Double authentification active.",
+            "staff.mfa_off": "Double authentification inactive.",
+            "staff.mfa_required": "Elle est exigée pour votre rôle.",
+            "staff.sessions": "Mes sessions",
+            "staff.session_start": "Ouverte le",
+            "staff.session_used": "Dernier usage",
+            "staff.session_agent": "Navigateur, adresse",
+            "staff.this_session": "cette session",
+            "staff.with_mfa": "avec 2FA",
+            "staff.revoke": "Révoquer",
+            "staff.never": "jamais",
         },
         "en": {
             "staff.username": "Username",
@@ -59,6 +71,18 @@ i18n.register_messages(
                                    "they will not be shown again. Each opens one session, once, "
                                    "if you lose your phone.",
             "staff.continue": "Continue",
+            "staff.account": "My account: two-factor authentication and sessions",
+            "staff.mfa_on": "Two-factor authentication is on.",
+            "staff.mfa_off": "Two-factor authentication is off.",
+            "staff.mfa_required": "It is required for your role.",
+            "staff.sessions": "My sessions",
+            "staff.session_start": "Opened",
+            "staff.session_used": "Last used",
+            "staff.session_agent": "Browser, address",
+            "staff.this_session": "this session",
+            "staff.with_mfa": "with 2FA",
+            "staff.revoke": "Revoke",
+            "staff.never": "never",
         },
     }
 )

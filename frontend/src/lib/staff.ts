@@ -257,6 +257,9 @@ export function mountStaffLogin(options: StaffLoginOptions): StaffLogin {
     button.addEventListener("click", () => void signOut());
   }
 
+  const account = root.querySelector<HTMLDetailsElement>("[data-staff-account]");
+  if (account) mountAccount(account, () => void startEnrolment(false), showLogin);
+
   const role = currentRole();
   if (currentToken() && role && roles.includes(role) && currentScope() !== "mfa_enrolment") {
     showView(true);
@@ -266,4 +269,75 @@ export function mountStaffLogin(options: StaffLoginOptions): StaffLogin {
     showLogin();
   }
   return { signOut, showLogin, enrol: () => startEnrolment(false) };
+}
+
+interface Session {
+  id: string;
+  issued_at: string;
+  last_used_at: string | null;
+  user_agent: string | null;
+  ip: string | null;
+  mfa: boolean;
+  current: boolean;
+}
+
+/** The "my account" panel: 2FA status (turn it on) and own sessions (revoke any). */
+function mountAccount(panel: HTMLDetailsElement, enrol: () => void, ended: () => void): void {
+  const t = messagesFrom(panel);
+  const $ = <E extends Element>(selector: string): E => panel.querySelector(selector) as E;
+  const when = new Intl.DateTimeFormat(document.documentElement.lang === "en" ? "en-GB" : "fr-FR",
+    { dateStyle: "short", timeStyle: "short" });
+  const say = (text: string, ok: boolean): void => {
+    const el = $<HTMLElement>('[data-message="account"]');
+    el.textContent = text;
+    el.classList.toggle("is-error", !ok);
+  };
+
+  const load = async (): Promise<void> => {
+    const status = await api<{ enabled: boolean; required: boolean; available: boolean }>(
+      "/api/v1/auth/mfa");
+    $<HTMLElement>("[data-account-mfa]").textContent = [
+      status.enabled ? t("staff.mfa_on") : t("staff.mfa_off"),
+      status.required ? t("staff.mfa_required") : "",
+    ].filter(Boolean).join(" ");
+    $<HTMLButtonElement>('[data-action="account-enrol"]').hidden =
+      status.enabled || !status.available;
+    const sessions = await api<Session[]>("/api/v1/auth/sessions");
+    const body = $<HTMLTableSectionElement>('[data-table="sessions"]');
+    body.replaceChildren();
+    for (const s of sessions) {
+      const row = body.insertRow();
+      row.dataset.session = s.id;
+      row.insertCell().textContent = when.format(new Date(s.issued_at));
+      row.insertCell().textContent =
+        s.last_used_at ? when.format(new Date(s.last_used_at)) : t("staff.never");
+      const notes = [s.current ? t("staff.this_session") : "", s.mfa ? t("staff.with_mfa") : ""];
+      row.insertCell().textContent =
+        [s.user_agent ?? "", s.ip ?? "", ...notes].filter(Boolean).join(" · ");
+      const revoke = document.createElement("button");
+      revoke.type = "button";
+      revoke.className = "btn btn-secondary";
+      revoke.textContent = t("staff.revoke");
+      revoke.addEventListener("click", () => {
+        api(`/api/v1/auth/sessions/${s.id}`, { method: "DELETE" }).then(
+          () => {
+            if (!s.current) return load();
+            logout();
+            ended();
+            return undefined;
+          },
+          (e: unknown) => say(e instanceof ApiFailure ? e.message : String(e), false),
+        );
+      });
+      row.insertCell().append(revoke);
+    }
+  };
+
+  panel.addEventListener("toggle", () => {
+    if (panel.open) load().catch((e: unknown) => say(String(e), false));
+  });
+  $<HTMLButtonElement>('[data-action="account-enrol"]').addEventListener("click", () => {
+    panel.open = false;
+    enrol();
+  });
 }

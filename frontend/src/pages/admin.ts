@@ -94,33 +94,6 @@ function button(text: string, className: string, action: () => Promise<unknown>)
   return b;
 }
 
-interface Session {
-  id: string;
-  issued_at: string;
-  last_used_at: string | null;
-  user_agent: string | null;
-  ip: string | null;
-  mfa: boolean;
-  current: boolean;
-}
-
-async function loadSessions(): Promise<void> {
-  const sessions = await api<Session[]>("/api/v1/auth/sessions");
-  const body = $<HTMLTableSectionElement>('[data-table="sessions"]');
-  body.replaceChildren();
-  for (const s of sessions) {
-    const row = body.insertRow();
-    row.dataset.session = s.id;
-    cell(row, dateFormat.format(new Date(s.issued_at)));
-    cell(row, s.last_used_at ? dateFormat.format(new Date(s.last_used_at)) : "");
-    const notes = [s.current ? t("admin.this_session") : "", s.mfa ? t("admin.with_mfa") : ""];
-    cell(row, [s.user_agent ?? "", s.ip ?? "", ...notes].filter(Boolean).join(" · "));
-    cell(row, "").append(button(t("admin.revoke"), "btn btn-secondary", () =>
-      api(`/api/v1/auth/sessions/${s.id}`, { method: "DELETE" }).then(() =>
-        s.current ? staff.showLogin() : loadSessions())));
-  }
-}
-
 async function loadPolicy(): Promise<void> {
   const policy = await api<{ required: Record<string, boolean> }>("/api/v1/auth/mfa/policy");
   const holder = $<HTMLElement>("[data-mfa-policy]");
@@ -180,7 +153,6 @@ async function openConsole(): Promise<void> {
   try {
     await loadUsers();
     await loadPolicy();
-    await loadSessions();
     await loadAudit();
   } catch (error) {
     staff.showLogin(failureText(error));
@@ -207,10 +179,6 @@ $<HTMLFormElement>('[data-form="create"]').addEventListener("submit", (event) =>
     (error: unknown) => say("create", failureText(error), false),
   );
 });
-
-$<HTMLButtonElement>('[data-action="enrol"]').addEventListener("click", () => void staff.enrol());
-
-$<HTMLButtonElement>('[data-action="enrol"]').addEventListener("click", () => void staff.enrol());
 
 $<HTMLFormElement>('[data-form="audit"]').addEventListener("submit", (event) => {
   event.preventDefault();

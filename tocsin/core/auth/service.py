@@ -37,10 +37,12 @@ class AuthFailed(DomainError):
     code = "unauthorized"
 
 
-class MfaRequired(DomainError):
-    """The password was right but the account has two-factor authentication: send the code."""
+class MfaRequired(AuthFailed):
+    """The password was right but the account has two-factor authentication: send the code.
 
-    status = 401
+    An ``AuthFailed``, so a caller that cannot ask for a code (HTTP Basic) simply refuses.
+    """
+
     code = "mfa_required"
 
 
