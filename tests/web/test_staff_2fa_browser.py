@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -16,8 +16,11 @@ import pyotp
 import pytest
 from fastapi import FastAPI
 from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import delete
 
 from tests.web.conftest import live_account
+from tocsin.core.auth.models import MfaRolePolicy
+from tocsin.core.db import session_scope
 
 pytestmark = pytest.mark.browser
 
@@ -40,12 +43,21 @@ def _secret(page: Page) -> str:
     return shown.inner_text()
 
 
+@pytest.fixture
+def policy_restored(live_app: FastAPI) -> Iterator[None]:
+    """The live server is shared by the session's browser tests: leave no role requiring 2FA."""
+    yield
+    with session_scope(live_app.state.runtime.sessions) as session:
+        session.execute(delete(MfaRolePolicy))
+
+
 def test_required_2fa_enrolment_then_login_with_a_code(
     browser: Browser,
     live_app: FastAPI,
     live_server: str,
     watch_page: Callable[[Page], Problems],
     screenshot_dir: Path,
+    policy_restored: None,
 ) -> None:
     admin, password = live_account(live_app, "admin", "admin.2fa")
     analyst, _ = live_account(live_app, "analyst", "analyste.2fa")
