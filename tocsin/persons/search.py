@@ -39,6 +39,7 @@ Why this design (and not Person Finder's prefix match, nor a full scan):
 from __future__ import annotations
 
 import heapq
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -228,6 +229,7 @@ def _collect(connection: Connection, probes: Iterator[tuple[float, Probe]], *, w
     rare name typed right need not be padded out with two-typo neighbours).
     """
     cover: dict[int, list[float]] = {}
+    certain: set[int] = set()
     probed = 0
     upcoming = next(probes, None)
     while upcoming is not None and probed < MAX_PROBES:
@@ -239,7 +241,8 @@ def _collect(connection: Connection, probes: Iterator[tuple[float, Probe]], *, w
         keys = list(batch)
         params: dict[str, object] = {f"k{i}": k for i, k in enumerate(keys)}
         params["n"] = postings
-        rows = connection.execute(_probe_sql(len(keys)), params)
+        rows = connection.execute(_probe_sql(len(keys)), params).all()
+        sizes = Counter(key for key, _ in rows)
         for key, person_id in rows:
             weights = cover.get(person_id)
             if weights is None:
@@ -247,6 +250,8 @@ def _collect(connection: Connection, probes: Iterator[tuple[float, Probe]], *, w
             for qi, weight in batch[key]:
                 if weight > weights[qi]:
                     weights[qi] = weight
+            if sizes[key] < postings:
+                certain.add(person_id)
         probed += len(keys)
         if len(cover) >= RERANK_POOL or upcoming is None:
             break
@@ -257,7 +262,10 @@ def _collect(connection: Connection, probes: Iterator[tuple[float, Probe]], *, w
             kth = heapq.nlargest(need, (sum(w) for w in cover.values()))[-1]
             if kth >= bound:
                 break
-    return {pid: sum(weights) for pid, weights in cover.items()}
+    # A key cut at ``postings`` gave an arbitrary part of its records: among equal scores,
+    # records that a key gave in full ("marc michel", not "pierre michel") go first.
+    return {pid: sum(weights) + (0.01 if pid in certain else 0.0)
+            for pid, weights in cover.items()}
 
 
 def _rerank(connection: Connection, words: list[str], coarse: dict[int, float]) -> list[Hit]:
