@@ -70,7 +70,9 @@ def invented_family(rng: random.Random) -> str:
 def make_families(rng: random.Random, invented: int) -> list[str]:
     """Return the family-name pool: real names (weighted up) and ``invented`` others."""
     pool = list(FAMILY) * 40 + list(PARTICLE_NAMES) * 10
-    pool += list({invented_family(rng) for _ in range(invented)})
+    # Sorted: a set's order follows the per-process string hash, and the records would differ
+    # from run to run.
+    pool += sorted({invented_family(rng) for _ in range(invented)})
     return pool
 
 

@@ -8,7 +8,8 @@ respellings, hyphen/space changes and lower case, each with a known answer. A hi
 top-10 result has the target's name (a million people share names: "Marie Martin" is many).
 
 Compared, on the same records and queries:
-- **ours**: ``tocsin.persons.search.search`` (index keys + vocabulary expansion + re-ranking);
+- **ours**: ``tocsin.persons.search.search`` (vocabulary expansion, word-pair keys probed best
+  first, re-ranking);
 - **naive**: rapidfuzz ``token_sort_ratio`` over every folded name in memory (``process.extract``,
   C++ and multi-threaded internally) — what one writes without an index;
 - **pg_trgm** (with ``--pg``, if PostgreSQL answers at ``TOCSIN_BENCH_PG``): the same folded
