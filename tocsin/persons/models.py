@@ -97,9 +97,10 @@ class Note(Base):
 class PersonSearchKey(Base):
     """Posting list of the search index: one row per (key, person).
 
-    Keys are ``t:<token>`` (folded name word) and ``p:<phonetic key>``: a few rows per record,
-    looked up by equality on an index, so a query touches only the postings of its own keys
-    whatever the size of the registry.
+    Keys are ``t:<word>`` (a folded name word) and ``2:<word> <word>`` (an unordered pair of a
+    record's name words, see :mod:`tocsin.persons.search`): a few rows per record, looked up by
+    equality on an index, so a query touches only the postings of the keys it probes whatever
+    the size of the registry.
     """
 
     __tablename__ = "person_search_key"
