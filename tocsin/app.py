@@ -48,7 +48,7 @@ log = logging.getLogger("tocsin.app")
 
 # Domains in the order their routers are mounted; each adds itself here when it lands.
 DOMAINS: tuple[str, ...] = (
-    "sos", "shelter", "persons", "safety", "watch", "alerts", "dispatch", "stats",
+    "sos", "shelter", "persons", "safety", "watch", "alerts", "dispatch", "cyber", "stats",
 )
 
 

@@ -10,6 +10,7 @@ from tocsin.core import outbox
 from tocsin.core.audit import models as audit_models
 from tocsin.core.auth import models as auth_models
 from tocsin.core.db import Base
+from tocsin.cyber import models as cyber_models
 from tocsin.dispatch import models as dispatch_models
 from tocsin.persons import models as persons_models
 from tocsin.safety import models as safety_models
@@ -24,6 +25,7 @@ __all__ = [
     "alerts_models",
     "audit_models",
     "auth_models",
+    "cyber_models",
     "dispatch_models",
     "metadata",
     "outbox",

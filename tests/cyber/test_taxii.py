@@ -1,0 +1,252 @@
+"""TAXII 2.1 with a real client (taxii2-client) over HTTP, TLP rules, STIX validity, bad input."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+import stix2
+import uvicorn
+from fastapi import FastAPI
+from sqlalchemy import func, select
+from stix2validator import ValidationOptions, validate_instance
+from taxii2client.v21 import Server, as_pages
+
+from tests.factories import PASSWORD, make_user
+from tocsin.core.db import session_scope
+from tocsin.cyber.models import CyberIndicator, CyberStixObject
+
+TAXII = "application/taxii+json;version=2.1"
+OWN = "3d6c7a58-5d8f-4b0a-9a51-5f1f4f7e2a01"
+EXCHANGE = "8b1e0c3d-2f6a-4d7e-b5c9-0a4e6f3d9b12"
+
+
+@contextlib.contextmanager
+def serve(app: FastAPI) -> Iterator[str]:
+    """Run ``app`` under uvicorn on a free port in a thread; yield its base URL."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
+                                           log_level="warning", timeout_graceful_shutdown=2))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "server did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
+
+
+@pytest.fixture
+def desk(make_app: Callable[..., FastAPI]) -> Iterator[tuple[FastAPI, str]]:
+    app = make_app()
+    with serve(app) as base:
+        with session_scope(app.state.runtime.sessions) as session:
+            for name, role in (("cert-be", "partner"), ("cert-de", "partner"),
+                               ("analyste.a", "analyst"), ("analyste.b", "analyst")):
+                make_user(session, role=role, username=name)
+        yield app, base
+
+
+def _token(base: str, name: str) -> dict[str, str]:
+    r = httpx.post(f"{base}/api/v1/auth/token", data={"username": name, "password": PASSWORD})
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def _indicator(base: str, analyst: dict[str, str], value: str, tlp: str,
+               share: list[str] | None = None) -> None:
+    r = httpx.post(f"{base}/api/v1/cyber/indicators", headers=analyst,
+                   json={"value": value, "tlp": tlp, "share_with": share or []})
+    assert r.status_code == 201, r.text
+    r = httpx.patch(f"{base}/api/v1/cyber/indicators/{r.json()['id']}", headers=analyst,
+                    json={"status": "confirmed"})
+    assert r.status_code == 200, r.text
+
+
+def _values(objects: list[dict[str, Any]]) -> set[str]:
+    return {str(o.get("pattern")) for o in objects if o["type"] == "indicator"}
+
+
+def _bundle(n: int) -> dict[str, Any]:
+    indicators = [stix2.Indicator(
+        name=f"C2 {i}", description="partner feed", indicator_types=["malicious-activity"],
+        pattern=f"[ipv4-addr:value = '198.51.100.{i}']", pattern_type="stix",
+        valid_from="2026-11-13T20:00:00Z", object_marking_refs=[stix2.TLP_GREEN])
+        for i in range(1, n + 1)]
+    return json.loads(stix2.Bundle(*indicators, stix2.TLP_GREEN).serialize())
+
+
+def test_taxii_client_discovers_adds_and_pages(desk: tuple[FastAPI, str]) -> None:
+    app, base = desk
+    server = Server(f"{base}/taxii2/", user="cert-be", password=PASSWORD)
+    assert server.title == "Tocsin TAXII 2.1"
+    root = server.api_roots[0]
+    assert root.versions == [TAXII]
+    collections = {c.id: c for c in root.collections}
+    assert set(collections) == {OWN, EXCHANGE}
+    exchange = collections[EXCHANGE]
+    assert exchange.can_write and not collections[OWN].can_write
+
+    status = exchange.add_objects(_bundle(5))
+    assert status.status == "complete" and status.success_count == 6
+    pages = list(as_pages(exchange.get_objects, per_request=2))
+    assert len(pages) == 3 and [p["more"] for p in pages] == [True, True, False]
+    ids = [o["id"] for p in pages for o in p["objects"]]
+    assert len(ids) == len(set(ids)) == 6
+    one = exchange.get_object(ids[0])
+    assert one["objects"][0]["id"] == ids[0]
+
+    # The headers and added_after of §5.3, checked on the raw answer.
+    auth = ("cert-be", PASSWORD)
+    url = f"{base}/taxii2/tocsin/collections/{EXCHANGE}/objects/"
+    first = httpx.get(url, params={"limit": 2}, auth=auth, headers={"Accept": TAXII})
+    assert first.headers["content-type"] == TAXII
+    assert first.headers["X-TAXII-Date-Added-First"].endswith("Z")
+    last = first.headers["X-TAXII-Date-Added-Last"]
+    later = httpx.get(url, params={"added_after": last}, auth=auth, headers={"Accept": TAXII})
+    assert later.json() == {"more": False}
+    # The partner's green indicators joined the desk's list, unreviewed.
+    with session_scope(app.state.runtime.sessions) as session:
+        rows = session.scalars(select(CyberIndicator)).all()
+        assert {(r.value, r.status, r.tlp) for r in rows} == {
+            (f"198.51.100.{i}", "new", "green") for i in range(1, 6)}
+
+
+def test_tlp_red_never_leaves_and_amber_only_for_its_partner(desk: tuple[FastAPI, str]) -> None:
+    _, base = desk
+    analyst = _token(base, "analyste.a")
+    _indicator(base, analyst, "red-only[.]example", "red")
+    _indicator(base, analyst, "amber-be[.]example", "amber", ["cert-be"])
+    _indicator(base, analyst, "green[.]example", "green")
+    _indicator(base, analyst, "hxxp://clear[.]example/x", "clear")
+    # A green indicator turned red later is withdrawn from every answer.
+    _indicator(base, analyst, "later-red[.]example", "green")
+    rows = httpx.get(f"{base}/api/v1/cyber/indicators?q=later-red", headers=analyst).json()
+    httpx.patch(f"{base}/api/v1/cyber/indicators/{rows[0]['id']}", headers=analyst,
+                json={"tlp": "red"})
+    assert httpx.post(f"{base}/api/v1/cyber/indicators", headers=analyst, json={
+        "value": "x[.]example", "tlp": "amber", "share_with": ["nobody"]}).status_code == 422
+
+    def seen(user: str) -> str:
+        server = Server(f"{base}/taxii2/", user=user, password=PASSWORD)
+        own = next(c for c in server.api_roots[0].collections if c.id == OWN)
+        objects = [o for p in as_pages(own.get_objects, per_request=3) for o in p["objects"]]
+        return json.dumps(objects)
+
+    be, de = seen("cert-be"), seen("cert-de")
+    staff = seen("analyste.b")
+    export = httpx.get(f"{base}/api/v1/cyber/stix/export", headers=analyst)
+    export_be = httpx.get(f"{base}/api/v1/cyber/stix/export?partner=cert-be", headers=analyst)
+    for text in (be, de, staff, export.text, export_be.text):
+        assert "red-only.example" not in text and "later-red.example" not in text
+        assert stix2.TLP_RED.id not in text
+        assert "green.example" in text and "clear.example" in text
+    assert "amber-be.example" in be and "amber-be.example" in export_be.text
+    assert "amber-be.example" not in de and "amber-be.example" not in export.text
+
+
+def test_every_exported_object_is_valid_stix(desk: tuple[FastAPI, str]) -> None:
+    _, base = desk
+    analyst, second = _token(base, "analyste.a"), _token(base, "analyste.b")
+    for value in ("hxxp://evil[.]com/a.js", "evil[.]com", "203.0.113[.]7", "2001:db8::7",
+                  "phish[@]evil[.]com", "d41d8cd98f00b204e9800998ecf8427e",
+                  "da39a3ee5e6b4b0d3255bfef95601890afd80709",
+                  "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"):
+        _indicator(base, analyst, value, "green")
+    ids = [i["id"] for i in httpx.get(f"{base}/api/v1/cyber/indicators",
+                                       headers=analyst).json()]
+    advisory = httpx.post(f"{base}/api/v1/cyber/advisories", headers=analyst, json={
+        "title": "Campagne evil.com", "summary": "Hameçonnage ciblé.", "exposed": "Tous.",
+        "actions": "Bloquer les indicateurs.", "indicator_ids": ids}).json()
+    httpx.post(f"{base}/api/v1/cyber/advisories/{advisory['id']}/submit", headers=analyst)
+    approved = httpx.post(f"{base}/api/v1/cyber/advisories/{advisory['id']}/approve",
+                          headers=second, json={})
+    assert approved.status_code == 200
+    bundle = httpx.get(f"{base}/api/v1/cyber/stix/export", headers=analyst).json()
+    types = {o["type"] for o in bundle["objects"]}
+    assert {"indicator", "observed-data", "report", "identity", "marking-definition"} <= types
+    options = ValidationOptions(version="2.1")
+    for obj in bundle["objects"]:
+        result = validate_instance(obj, options)
+        assert result.is_valid, (obj["id"], [str(e) for e in result.errors])
+    assert validate_instance(bundle, options).is_valid
+    report = next(o for o in bundle["objects"] if o["type"] == "report")
+    assert len(report["object_refs"]) == 8
+
+
+def test_bad_taxii_requests_get_taxii_errors_and_store_nothing(
+        desk: tuple[FastAPI, str]) -> None:
+    app, base = desk
+    auth = ("cert-be", PASSWORD)
+    objects = f"{base}/taxii2/tocsin/collections/{EXCHANGE}/objects/"
+    post_headers = {"Accept": TAXII, "Content-Type": TAXII}
+
+    def error(response: httpx.Response, status: int) -> dict[str, Any]:
+        assert response.status_code == status, response.text
+        assert response.headers["content-type"] == TAXII
+        body = response.json()
+        assert body["http_status"] == str(status) and body["title"]
+        return dict(body)
+
+    assert "Basic" in error(httpx.get(f"{base}/taxii2/", headers={"Accept": TAXII}),
+                            401)["description"] or True
+    anonymous = httpx.get(f"{base}/taxii2/", headers={"Accept": TAXII})
+    assert anonymous.headers["www-authenticate"].startswith("Basic")
+    error(httpx.get(f"{base}/taxii2/", auth=("cert-be", "wrong-password-1"),
+                    headers={"Accept": TAXII}), 401)
+    error(httpx.get(f"{base}/taxii2/", auth=auth, headers={"Accept": "application/json"}), 406)
+    error(httpx.get(f"{base}/taxii2/tocsin/collections/nope/objects/", auth=auth,
+                    headers={"Accept": TAXII}), 404)
+    error(httpx.get(objects, params={"next": "abc"}, auth=auth, headers={"Accept": TAXII}), 400)
+    error(httpx.get(objects, params={"limit": 0}, auth=auth, headers={"Accept": TAXII}), 400)
+    error(httpx.post(objects, auth=auth, content=json.dumps(_bundle(1)),
+                     headers={"Accept": TAXII, "Content-Type": "application/json"}), 415)
+    error(httpx.post(f"{base}/taxii2/tocsin/collections/{OWN}/objects/", auth=auth,
+                     content=json.dumps(_bundle(1)), headers=post_headers), 403)
+    bad = _bundle(2)
+    bad["objects"][0]["pattern"] = "[ipv4-addr:value = "  # not a pattern
+    refused = error(httpx.post(objects, auth=auth, content=json.dumps(bad),
+                               headers=post_headers), 400)
+    assert "STIX error" in refused["description"]
+    no_type = {"objects": [{"id": "indicator--x"}]}
+    error(httpx.post(objects, auth=auth, content=json.dumps(no_type), headers=post_headers), 400)
+    error(httpx.post(objects, auth=auth, content=b"{not json", headers=post_headers), 400)
+    error(httpx.post(objects, auth=auth, content=json.dumps(_bundle(501)),
+                     headers=post_headers), 413)
+    error(httpx.get(f"{base}/taxii2/tocsin/status/nope/", auth=auth,
+                    headers={"Accept": TAXII}), 404)
+    with session_scope(app.state.runtime.sessions) as session:
+        assert session.scalar(select(func.count()).select_from(CyberStixObject)) == 0
+        assert session.scalar(select(func.count()).select_from(CyberIndicator)) == 0
+    # A dispatcher's valid account is still refused.
+    with session_scope(app.state.runtime.sessions) as session:
+        make_user(session, role="dispatcher", username="operateur.1")
+    error(httpx.get(f"{base}/taxii2/", auth=("operateur.1", PASSWORD),
+                    headers={"Accept": TAXII}), 403)
+
+
+def test_analyst_import_refuses_invalid_stix(desk: tuple[FastAPI, str]) -> None:
+    _, base = desk
+    analyst = _token(base, "analyste.a")
+    url = f"{base}/api/v1/cyber/stix/import?source=cert-fr"
+    good = httpx.post(url, headers={**analyst, "Content-Type": "application/stix+json"},
+                      content=json.dumps(_bundle(2)))
+    assert good.status_code == 200, good.text
+    assert good.json() == {"stored": 3, "indicators": 2, "skipped": []}
+    bad = _bundle(1)
+    del bad["objects"][0]["pattern"]
+    refused = httpx.post(url, headers={**analyst, "Content-Type": "application/stix+json"},
+                         content=json.dumps(bad))
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == "invalid_stix"

@@ -1,0 +1,171 @@
+"""Advisories reach subscribed organisations: an e-mail outbox table and Web Push.
+
+Planning runs after commit, from the ``cyber.advisory_published`` event (``lifecycle``), and is
+idempotent (unique rows per subscription and version). Mails wait in ``cyber_mail_outbox`` for the
+deployment's mail relay, which sends and marks them (``tocsin`` holds no SMTP password). Pushes are
+sent with the alerts domain's VAPID key and sender, to the push hosts the operator allows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tocsin.alerts import senders
+from tocsin.alerts.config import AlertSettings, url_problem
+from tocsin.core import audit
+from tocsin.core.auth import Principal
+from tocsin.core.db import utcnow
+from tocsin.core.errors import Invalid, NotFound
+from tocsin.cyber.models import (
+    CyberAdvisory,
+    CyberAdvisoryVersion,
+    CyberMailOutbox,
+    CyberPushDelivery,
+    CyberSubscription,
+)
+from tocsin.cyber.schemas import SubscriptionIn, SubscriptionOut
+
+log = logging.getLogger("tocsin.cyber.delivery")
+SUBSCRIPTION_DAYS = 365
+MAX_PUSH_ATTEMPTS = 3
+
+
+def subscribe(session: Session, *, who: Principal, data: SubscriptionIn,
+              now: dt.datetime | None = None) -> CyberSubscription:
+    """Record an organisation's subscription (push endpoint checked against allowed hosts)."""
+    now = now or utcnow()
+    if data.push is not None:
+        problem = url_problem(data.push.endpoint, AlertSettings().push_hosts)
+        if problem is not None:
+            raise Invalid(f"push.endpoint: {problem}",
+                          details=[{"location": "body.push.endpoint", "message": problem}])
+    row = CyberSubscription(
+        id=uuid.uuid4().hex, owner=who.username, sectors=sorted(set(data.sectors)),
+        regions=sorted(set(data.regions)), email=data.email,
+        push_endpoint=data.push.endpoint if data.push else None,
+        push_keys=data.push.keys.model_dump() if data.push else None, created_at=now,
+        expires_at=now + dt.timedelta(days=SUBSCRIPTION_DAYS))
+    session.add(row)
+    session.flush()
+    audit.record(session, actor=who, action="cyber.subscribe", object_type="cyber_subscription",
+                 object_id=row.id)
+    return row
+
+
+def mine(session: Session, owner: str) -> list[CyberSubscription]:
+    return list(session.scalars(select(CyberSubscription).where(CyberSubscription.owner == owner)
+                                .order_by(CyberSubscription.created_at)))
+
+
+def unsubscribe(session: Session, *, who: Principal, subscription_id: str) -> None:
+    row = session.get(CyberSubscription, subscription_id)
+    if row is None or row.owner != who.username:
+        raise NotFound(f"no subscription {subscription_id} of yours")
+    session.delete(row)
+    session.flush()
+
+
+def out(row: CyberSubscription) -> SubscriptionOut:
+    return SubscriptionOut(id=row.id, sectors=row.sectors, regions=row.regions,
+                           email=row.email is not None, push=row.push_endpoint is not None,
+                           created_at=row.created_at, expires_at=row.expires_at)
+
+
+def _matches(sub: CyberSubscription, version: CyberAdvisoryVersion) -> bool:
+    # An empty list means "all", on either side.
+    def meet(mine: list[str], theirs: list[str]) -> bool:
+        return not mine or not theirs or bool(set(mine) & set(theirs))
+
+    return meet(sub.sectors, version.sectors) and meet(sub.regions, version.regions)
+
+
+def plan(session: Session, *, advisory_id: str, version_no: int, base_url: str,
+         now: dt.datetime | None = None) -> tuple[int, int]:
+    """Queue a mail and a push for every matching live subscription; return (mails, pushes)."""
+    now = now or utcnow()
+    advisory = session.get(CyberAdvisory, advisory_id)
+    version = session.scalar(select(CyberAdvisoryVersion).where(
+        CyberAdvisoryVersion.advisory_id == advisory_id,
+        CyberAdvisoryVersion.version == version_no))
+    if advisory is None or version is None or version.published_at is None:
+        return 0, 0
+    mails = pushes = 0
+    subs = session.scalars(select(CyberSubscription)
+                           .where(CyberSubscription.expires_at > now)).all()
+    link = f"{base_url.rstrip('/')}/cyber/advisories#advisory-{advisory_id}"
+    for sub in subs:
+        if not _matches(sub, version):
+            continue
+        key = (CyberMailOutbox.subscription_id == sub.id, CyberMailOutbox.advisory_id ==
+               advisory_id, CyberMailOutbox.version == version_no)
+        if sub.email and session.scalar(select(CyberMailOutbox.id).where(*key)) is None:
+            revised = " (mise à jour)" if version_no > 1 else ""
+            session.add(CyberMailOutbox(
+                subscription_id=sub.id, advisory_id=advisory_id, version=version_no,
+                recipient=sub.email, subject=f"[Tocsin] Avis de sécurité{revised} : "
+                                             f"{version.title}"[:250],
+                body=f"{version.summary}\n\nQui est exposé : {version.exposed}\n\n"
+                     f"Que faire : {version.actions}\n\n{link}\n",
+                created_at=now))
+            mails += 1
+        pkey = (CyberPushDelivery.subscription_id == sub.id,
+                CyberPushDelivery.advisory_id == advisory_id,
+                CyberPushDelivery.version == version_no)
+        if sub.push_endpoint and session.scalar(select(CyberPushDelivery.id).where(*pkey)) is None:
+            session.add(CyberPushDelivery(subscription_id=sub.id, advisory_id=advisory_id,
+                                          version=version_no, status="pending", attempts=0,
+                                          created_at=now))
+            pushes += 1
+    session.flush()
+    return mails, pushes
+
+
+def pending_pushes(session: Session) -> list[dict[str, Any]]:
+    """Return the pushes to attempt, with what sending them needs."""
+    rows = session.execute(
+        select(CyberPushDelivery, CyberSubscription, CyberAdvisoryVersion)
+        .join(CyberSubscription, CyberSubscription.id == CyberPushDelivery.subscription_id)
+        .join(CyberAdvisoryVersion,
+              (CyberAdvisoryVersion.advisory_id == CyberPushDelivery.advisory_id)
+              & (CyberAdvisoryVersion.version == CyberPushDelivery.version))
+        .where(CyberPushDelivery.status == "pending").limit(200)).all()
+    return [{"id": d.id, "endpoint": s.push_endpoint, "keys": dict(s.push_keys or {}),
+             "payload": {"advisory_id": d.advisory_id, "version": d.version, "title": v.title,
+                         "severity": v.severity, "url": f"/cyber/advisories#advisory-"
+                                                        f"{d.advisory_id}"}}
+            for d, s, v in rows]
+
+
+def send_pushes(session: Session, *, vapid: senders.VapidKey | None, config: AlertSettings,
+                jobs: list[dict[str, Any]]) -> int:
+    """Send the given pushes (blocking) and record each outcome; return how many were sent."""
+    sent = 0
+    for job in jobs:
+        row = session.get(CyberPushDelivery, job["id"])
+        if row is None or row.status != "pending":
+            continue
+        row.attempts += 1
+        try:
+            if vapid is None:
+                raise senders.DeliveryError("no VAPID key in this worker")
+            problem = url_problem(job["endpoint"], config.push_hosts)
+            if problem is not None:
+                raise senders.DeliveryError(f"refused: {problem}", permanent=True)
+            senders.send_push(key=vapid, subject=config.vapid_subject, endpoint=job["endpoint"],
+                              keys={k: str(v) for k, v in job["keys"].items()},
+                              payload=job["payload"], timeout=config.timeout_seconds)
+        except senders.DeliveryError as exc:
+            row.last_error = str(exc)[:300]
+            if exc.permanent or row.attempts >= MAX_PUSH_ATTEMPTS:
+                row.status = "dead"
+            continue
+        row.status, row.sent_at, row.last_error = "sent", utcnow(), None
+        sent += 1
+    session.flush()
+    return sent
