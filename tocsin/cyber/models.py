@@ -18,33 +18,30 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
     String,
     Text,
     UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column
-from sqlalchemy.types import TypeDecorator
 
 from tocsin.core.db import Base, UTCDateTime
 from tocsin.core.seal import SealedJSON, SealedText, active_sealer
 
 
-class SealedBytes(TypeDecorator[bytes]):
-    """Raw bytes (an evidence file) sealed at rest, bound to the column name."""
+class SealedBytes(SealedText):
+    """Raw bytes (an evidence file) sealed at rest, bound to the column name.
 
-    impl = LargeBinary
+    A ``SealedText`` subclass so that ``tocsin keys rotate`` (which re-seals at the byte level
+    every ``SealedText``/``SealedJSON`` column) finds and rotates it too.
+    """
+
     cache_ok = True
 
-    def __init__(self, context: str) -> None:
-        super().__init__()
-        self.context = context
+    def process_bind_param(self, value: Any, dialect: Dialect) -> bytes | None:
+        return None if value is None else active_sealer().seal(bytes(value), self.context)
 
-    def process_bind_param(self, value: bytes | None, dialect: Dialect) -> bytes | None:
-        return None if value is None else active_sealer().seal(value, self.context)
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> bytes | None:
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
         return None if value is None else active_sealer().open(bytes(value), self.context)
 
 
