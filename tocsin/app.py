@@ -34,6 +34,7 @@ from tocsin.web import (
     admin,
     alerts_pages,
     apidocs,
+    cyber_pages,
     dispatch_pages,
     mount_static,
     pages,
@@ -162,6 +163,7 @@ def _mount_web(app: FastAPI) -> None:
     app.include_router(watch_pages.router)
     app.include_router(persons_pages.router)
     app.include_router(stats_pages.router)
+    app.include_router(cyber_pages.router)
     mount_static(app)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -21,6 +21,12 @@ Impact = Literal["none", "low", "moderate", "high", "critical"]
 Tlp = Literal["clear", "green", "amber", "red"]
 IndicatorKind = Literal["url", "domain", "ipv4", "ipv6", "email", "md5", "sha1", "sha256"]
 Severity = Literal["low", "medium", "high", "critical"]
+TYPES: tuple[str, ...] = get_args(IncidentType)
+SECTORS: tuple[str, ...] = get_args(Sector)
+SIZES: tuple[str, ...] = get_args(Size)
+REGIONS: tuple[str, ...] = get_args(Region)
+IMPACTS: tuple[str, ...] = get_args(Impact)
+SEVERITIES: tuple[str, ...] = get_args(Severity)
 
 _Text = Field(default=None, max_length=5000)
 

@@ -56,12 +56,13 @@ ROLE_PAGES: tuple[RolePage, ...] = (
     RolePage("/shelter", _C, "role.citizen", available=True),
     RolePage("/alerts", _C, "role.citizen", available=True),
     RolePage("/report", _C, "role.citizen", available=True),
+    RolePage("/cyber/advisories", _C, "role.citizen", available=True),
     RolePage("/dispatch", _S, "role.dispatcher", available=True),
     RolePage("/unit", _S, "role.unit", available=True),
     RolePage("/authority", _S, "role.authority", available=True),
     RolePage("/watch", _S, "role.moderator_analyst", available=True),
     RolePage("/stats", _S, "role.analyst", available=True),
-    RolePage("/cyber", _S, "role.cyber"),
+    RolePage("/cyber", _S, "role.cyber", available=True),
     RolePage("/admin", _S, "role.admin", available=True),
 )
 

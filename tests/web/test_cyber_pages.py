@@ -1,0 +1,152 @@
+"""The cyber desk's pages in Chromium: an organisation reports, analysts work the desk and
+publish an advisory (two people), the public reads it. Screenshots go to docs/screenshots/."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from playwright.sync_api import Browser, Page, expect
+
+from tests.web.conftest import live_account
+
+pytestmark = pytest.mark.browser
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+class Problems(Protocol):
+    def all(self) -> list[str]: ...
+
+
+def _sign_in(page: Page, form_selector: str, username: str, password: str) -> None:
+    form = page.locator(form_selector)
+    form.get_by_label("Identifiant").fill(username)
+    form.get_by_label("Mot de passe").fill(password)
+    form.get_by_role("button", name="Se connecter").click()
+
+
+def test_organisation_reports_an_incident(
+    browser: Browser, live_app: FastAPI, live_server: str,
+    watch_page: Callable[[Page], Problems], screenshot_dir: Path,
+) -> None:
+    org, password = live_account(live_app, "organisation", "mairie.exemple")
+    context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    problems = watch_page(page)
+    page.goto(live_server + "/cyber/report")
+    expect(page.get_by_role("heading", name="Signaler un incident cyber")).to_be_visible()
+    page.locator("summary").click()
+    _sign_in(page, '[data-form="login"]', org, password)
+    expect(page.locator("[data-whoami]")).to_contain_text(org)
+    expect(page.locator('[data-view="contact"]')).to_be_hidden()
+    form = page.locator('[data-form="report"]')
+    form.get_by_label("Nature de l'incident").select_option("defacement")
+    form.get_by_label("Date et heure de début").fill("2026-01-10T21:20")
+    form.get_by_label("Conséquences").select_option("high")
+    form.get_by_label("Secteur d'activité").select_option("local_authority")
+    form.get_by_label("Taille").select_option("small")
+    form.get_by_label("Ce qui s'est passé").fill(
+        "Page d'accueil remplacée par une revendication ; script chargé depuis "
+        "hxxp://defacer[.]example/x.js")
+    form.get_by_label(re.compile("^Indicateurs")).fill("203.0.113[.]7\nevil[.]example")
+    form.get_by_label(re.compile("^Pièces jointes")).set_input_files(
+        [{"name": "capture.png", "mimeType": "image/png", "buffer": PNG}])
+    page.screenshot(path=screenshot_dir / "cyber-report.png", full_page=True)
+    form.get_by_role("button", name="Envoyer le signalement").click()
+    expect(page.locator('[data-message="report"]')).to_contain_text("votre signalement est "
+                                                                   "enregistré")
+    # A file that lies about its type is refused with the reason.
+    form.get_by_label("Date et heure de début").fill("2026-01-10T21:20")
+    form.get_by_label(re.compile("^Pièces jointes")).set_input_files(
+        [{"name": "facture.pdf", "mimeType": "application/pdf", "buffer": b"MZ\x90\x00" * 8}])
+    form.get_by_role("button", name="Envoyer le signalement").click()
+    expect(page.locator('[data-message="report"]')).to_contain_text("programs are not accepted")
+    assert [p for p in problems.all() if "422" not in p] == []
+
+    # The organisation's page: its reports and a subscription to advisories.
+    page.goto(live_server + "/cyber")
+    expect(page.locator('[data-table="mine"] tr')).to_have_count(1)
+    sub = page.locator('[data-form="subscribe"]')
+    sub.get_by_label("Secteurs (aucun : tous)").select_option("local_authority")
+    sub.get_by_label("Courriel").fill("rssi@mairie.example.fr")
+    sub.get_by_role("button", name="S'abonner").click()
+    expect(page.locator('[data-list="subscriptions"] li')).to_have_count(1)
+    page.screenshot(path=screenshot_dir / "cyber-organisation.png", full_page=True)
+    context.close()
+
+
+def test_analysts_review_indicators_and_publish_an_advisory(
+    browser: Browser, live_app: FastAPI, live_server: str,
+    watch_page: Callable[[Page], Problems], screenshot_dir: Path,
+) -> None:
+    first, password = live_account(live_app, "analyst", "analyste.une")
+    second, _ = live_account(live_app, "analyst", "analyste.deux")
+    r = httpx.post(f"{live_server}/api/v1/cyber/incidents", json={
+        "incident_type": "phishing", "sector": "health", "size": "large", "region": "FR-ARA",
+        "occurred_at": "2026-01-11T08:00:00+01:00", "impact": "moderate",
+        "description": "Courriels piégés envoyés depuis rh[@]chu-paie[.]example",
+        "contact": {"email": "rssi@chu.example.fr"}})
+    assert r.status_code == 201, r.text
+    context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 1200})
+    page = context.new_page()
+    problems = watch_page(page)
+    page.goto(live_server + "/cyber")
+    _sign_in(page, '[data-form="login"]', first, password)
+    incident = page.locator(f'[data-incident="{r.json()["id"]}"]')
+    expect(incident).to_contain_text("Hameçonnage")
+    incident.get_by_label("Motif de la consultation").fill("qualification")
+    incident.get_by_role("button", name="Ouvrir (journalisé)").click()
+    expect(page.locator('[data-detail="incident"]')).to_contain_text("rssi@chu.example.fr")
+
+    indicators = page.locator('[data-form="indicator"]')
+    indicators.get_by_label("Valeur").fill("hxxps://chu-paie[.]example/login")
+    indicators.get_by_label("TLP", exact=True).select_option("green")
+    indicators.get_by_role("button", name="Ajouter").click()
+    added = page.locator('[data-indicator="https://chu-paie.example/login"]')
+    expect(added).to_contain_text("TLP:GREEN")
+    added.get_by_role("button", name="Confirmer").click()
+    expect(added).to_contain_text("confirmé")
+    indicators.get_by_label("Valeur").fill("pas un indicateur")
+    indicators.get_by_role("button", name="Ajouter").click()
+    expect(page.locator('[data-message="console"]')).to_contain_text("is not a URL")
+
+    advisory = page.locator('[data-form="advisory"]')
+    advisory.get_by_label("Titre").fill("Hameçonnage visant les services de paie hospitaliers")
+    advisory.get_by_label("Ce qui se passe").fill("De faux courriels de la paie demandent de "
+                                                  "se reconnecter sur un site imitant l'intranet.")
+    advisory.get_by_label("Qui est exposé").fill("Personnels des établissements de santé.")
+    advisory.get_by_label("Que faire").fill("Bloquer chu-paie.example, prévenir les agents.")
+    advisory.get_by_label("Gravité").select_option("high")
+    advisory.get_by_role("button", name="Enregistrer le brouillon").click()
+    card = page.locator("[data-advisory]").first
+    expect(card).to_contain_text("brouillon")
+    card.get_by_role("button", name="Soumettre à relecture").click()
+    expect(card).to_contain_text("en relecture")
+    card.get_by_role("button", name="Approuver et publier").click()
+    expect(page.locator('[data-message="console"]')).to_contain_text("second analyst")
+    page.screenshot(path=screenshot_dir / "cyber.png", full_page=True)
+    assert [p for p in problems.all() if "403" not in p and "422" not in p] == []
+    page.get_by_role("button", name="Se déconnecter").click()
+
+    # The second analyst approves.
+    _sign_in(page, '[data-form="login"]', second, password)
+    card = page.locator("[data-advisory]").first
+    card.get_by_role("button", name="Approuver et publier").click()
+    expect(card).to_contain_text("publié")
+
+    # The public page and its feed.
+    public = context.new_page()
+    public_problems = watch_page(public)
+    public.goto(live_server + "/cyber/advisories")
+    expect(public.locator(".cyber-advisory")).to_contain_text("services de paie hospitaliers")
+    expect(public.locator(".cyber-advisory")).to_contain_text("élevée")
+    public.screenshot(path=screenshot_dir / "cyber-advisories.png", full_page=True)
+    assert public_problems.all() == []
+    english = httpx.get(f"{live_server}/cyber/advisories?lang=en").text
+    assert "Security advisories" in english and "Atom feed of advisories" in english
+    context.close()
