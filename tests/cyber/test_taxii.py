@@ -250,3 +250,31 @@ def test_analyst_import_refuses_invalid_stix(desk: tuple[FastAPI, str]) -> None:
     refused = httpx.post(url, headers={**analyst, "Content-Type": "application/stix+json"},
                          content=json.dumps(bad))
     assert refused.status_code == 400 and refused.json()["error"]["code"] == "invalid_stix"
+
+
+def test_partner_submissions_keep_their_tlp(desk: tuple[FastAPI, str]) -> None:
+    _, base = desk
+    red = stix2.Indicator(name="red", pattern="[domain-name:value = 'red-partner.example']",
+                          pattern_type="stix", valid_from="2026-11-13T20:00:00Z",
+                          object_marking_refs=[stix2.TLP_RED])
+    amber = stix2.Indicator(name="amber", pattern="[domain-name:value = 'amber-de.example']",
+                            pattern_type="stix", valid_from="2026-11-13T20:00:00Z",
+                            object_marking_refs=[stix2.TLP_AMBER])
+    unmarked = stix2.Indicator(name="unmarked", pattern="[domain-name:value = 'plain.example']",
+                               pattern_type="stix", valid_from="2026-11-13T20:00:00Z")
+    de = Server(f"{base}/taxii2/", user="cert-de", password=PASSWORD)
+    exchange = next(c for c in de.api_roots[0].collections if c.id == EXCHANGE)
+    bundle = json.loads(stix2.Bundle(red, amber, unmarked, stix2.TLP_RED, stix2.TLP_AMBER)
+                        .serialize())
+    assert exchange.add_objects(bundle).success_count == 5
+
+    def seen(user: str) -> str:
+        server = Server(f"{base}/taxii2/", user=user, password=PASSWORD)
+        collection = next(c for c in server.api_roots[0].collections if c.id == EXCHANGE)
+        return json.dumps(collection.get_objects().get("objects", []))
+
+    by_de, by_be, by_staff = seen("cert-de"), seen("cert-be"), seen("analyste.a")
+    for text in (by_de, by_be, by_staff):
+        assert "red-partner.example" not in text
+    assert "amber-de.example" in by_de and "plain.example" in by_de
+    assert "amber-de.example" not in by_be and "plain.example" not in by_be
