@@ -225,6 +225,10 @@ def test_bad_taxii_requests_get_taxii_errors_and_store_nothing(
     error(httpx.post(objects, auth=auth, content=b"{not json", headers=post_headers), 400)
     error(httpx.post(objects, auth=auth, content=json.dumps(_bundle(501)),
                      headers=post_headers), 413)
+    # Refused by the body-limit middleware, before any route: still TAXII error objects.
+    error(httpx.post(objects, auth=auth, content=b"x" * 1_000_001, headers=post_headers), 413)
+    error(httpx.post(objects, auth=auth, content=b"<html>",
+                     headers={"Accept": TAXII, "Content-Type": "text/html"}), 415)
     error(httpx.get(f"{base}/taxii2/tocsin/status/nope/", auth=auth,
                     headers={"Accept": TAXII}), 404)
     with session_scope(app.state.runtime.sessions) as session:

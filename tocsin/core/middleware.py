@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -33,14 +34,29 @@ ALLOWED_BODY_TYPES = frozenset(
 )
 
 
-async def _send_error(send: Send, status: int, code: str, message: str) -> None:
-    body = json.dumps(error_body(code, message)).encode()
+# A protocol with its own error shape (TAXII 2.1 §3.6.1 error objects) registers it for its
+# path prefix, so a refusal made here, before any route runs, still speaks that protocol.
+ErrorShape = Callable[[int, str, str], tuple[bytes, bytes]]  # -> (body, content type)
+_ERROR_SHAPES: dict[str, ErrorShape] = {}
+
+
+def register_error_shape(prefix: str, shape: ErrorShape) -> None:
+    """Answer the refusals of this middleware under ``prefix`` with ``shape``."""
+    _ERROR_SHAPES[prefix] = shape
+
+
+async def _send_error(send: Send, status: int, code: str, message: str, path: str = "") -> None:
+    body, ctype = json.dumps(error_body(code, message)).encode(), b"application/json"
+    for prefix, shape in _ERROR_SHAPES.items():
+        if path.startswith(prefix):
+            body, ctype = shape(status, code, message)
+            break
     await send(
         {
             "type": "http.response.start",
             "status": status,
             "headers": [
-                (b"content-type", b"application/json"),
+                (b"content-type", ctype),
                 (b"content-length", str(len(body)).encode()),
                 (b"connection", b"close"),
             ],
@@ -65,16 +81,17 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
+        path = str(scope.get("path", ""))
         length = headers.get(b"content-length")
         if length is not None:
             try:
                 announced = int(length)
             except ValueError:
-                await _send_error(send, 400, "bad_request", "Content-Length is not a number")
+                await _send_error(send, 400, "bad_request", "Content-Length is not a number", path)
                 return
             if announced > self.max_bytes:
                 await _send_error(
-                    send, 413, "payload_too_large", f"body over {self.max_bytes} bytes"
+                    send, 413, "payload_too_large", f"body over {self.max_bytes} bytes", path
                 )
                 return
         has_body = (length is not None and length != b"0") or b"transfer-encoding" in headers
@@ -85,6 +102,7 @@ class BodyLimit:
                 415,
                 "unsupported_media_type",
                 f"content type {ctype or '(none)'!r} is not accepted",
+                path,
             )
             return
 
@@ -111,7 +129,7 @@ class BodyLimit:
         except _TooLarge:
             if not response_started:
                 await _send_error(
-                    send, 413, "payload_too_large", f"body over {self.max_bytes} bytes"
+                    send, 413, "payload_too_large", f"body over {self.max_bytes} bytes", path
                 )
 
 

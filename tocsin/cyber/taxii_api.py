@@ -13,6 +13,7 @@ import base64
 import binascii
 import datetime as dt
 import hashlib
+import json
 import secrets
 import threading
 import time
@@ -29,6 +30,7 @@ from tocsin.core.auth import service as auth_service
 from tocsin.core.auth.models import UserAccount
 from tocsin.core.auth.permissions import Allow, oauth2_scheme
 from tocsin.core.errors import DomainError
+from tocsin.core.middleware import register_error_shape
 from tocsin.core.runtime import DbSession
 from tocsin.cyber import exchange, stix
 
@@ -52,6 +54,15 @@ def taxii_error(status: int, title: str, description: str = "",
     """Return a TAXII 2.1 error message (§3.6.1)."""
     body = {"title": title, "description": description, "http_status": str(status)}
     return JSONResponse(body, status_code=status, media_type=TAXII, headers=headers)
+
+
+def _middleware_error(status: int, code: str, message: str) -> tuple[bytes, bytes]:
+    body = {"title": code.replace("_", " "), "description": message, "http_status": str(status)}
+    return json.dumps(body).encode(), TAXII.encode()
+
+
+# Refusals made before a route runs (body over the global limit, unknown content type).
+register_error_shape("/taxii2/", _middleware_error)
 
 
 class TaxiiRoute(APIRoute):
