@@ -1,9 +1,10 @@
 """``/cyber`` (analysts and organisations), ``/cyber/report`` (the report form, anyone) and
 ``/cyber/advisories`` (public advisories): the cyber desk's pages.
 
-The pages are public HTML shells: ``/cyber`` logs in with the shared staff session
-(``frontend/src/lib/staff.ts``) and calls role-protected APIs with the bearer token; the report
-form works without an account (a contact is then required) or with an organisation's login.
+The pages are public HTML shells. ``/cyber`` uses the shared staff sign-in
+(``templates/_staff_login.html`` and ``frontend/src/lib/staff.ts``, 2FA included) and calls
+role-protected APIs with the bearer token; the report form works without an account (a contact
+is then required) or with an organisation's login.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from fastapi.responses import HTMLResponse
 from starlette.responses import Response
 
 from tocsin.core.auth import public
+from tocsin.web import staff_login as _staff_login  # noqa: F401  (registers the sign-in texts)
 from tocsin.web.cyber_text import (
     IMPACTS,
     REGIONS,

@@ -8,7 +8,7 @@ import "../styles/staff.css";
 import "../styles/cyber.css";
 import { el, say, selected } from "../lib/cyber";
 import { messagesFrom, pageLang } from "../lib/i18n";
-import { ApiFailure, api, currentRole, login, logout } from "../lib/staff";
+import { ApiFailure, api, currentRole, currentUser, mountStaffLogin } from "../lib/staff";
 
 interface Incident {
   id: string; incident_type: string; sector: string; region: string; impact: string;
@@ -58,9 +58,7 @@ function row(body: HTMLTableSectionElement, cells: (string | Node)[]): HTMLTable
   return tr;
 }
 
-function show(view: "login" | "analyst" | "organisation"): void {
-  $<HTMLElement>('[data-view="login"]').hidden = view !== "login";
-  $<HTMLElement>('[data-view="bar"]').hidden = view === "login";
+function show(view: "analyst" | "organisation"): void {
   $<HTMLElement>('[data-view="analyst"]').hidden = view !== "analyst";
   $<HTMLElement>('[data-view="organisation"]').hidden = view !== "organisation";
 }
@@ -173,34 +171,10 @@ async function refresh(): Promise<void> {
   } else if (role === "organisation") {
     show("organisation");
     await loadOrganisation();
-  } else {
-    show("login");
   }
-  $<HTMLElement>("[data-whoami]").textContent = sessionStorage.getItem("tocsin.user") ?? "";
+  $<HTMLElement>("[data-whoami]").textContent = currentUser() ?? "";
 }
 
-$<HTMLFormElement>('[data-form="login"]').addEventListener("submit", (event) => {
-  event.preventDefault();
-  const data = new FormData(event.target as HTMLFormElement);
-  const username = String(data.get("username") ?? "");
-  void login(username, String(data.get("password") ?? "")).then((role) => {
-    if (role !== "analyst" && role !== "organisation") {
-      logout();
-      say($('[data-message="login"]'), t("cyber.wrong_role_desk"), false);
-      return;
-    }
-    sessionStorage.setItem("tocsin.user", username);
-    return refresh();
-  }).catch((error: unknown) => say($('[data-message="login"]'),
-    `${t("cyber.login_failed")}: ${error instanceof ApiFailure ? error.message : String(error)}`, false));
-});
-
-$<HTMLButtonElement>('[data-action="logout"]').addEventListener("click", () => {
-  void api("/api/v1/auth/logout", { method: "POST" }).catch(() => undefined).finally(() => {
-    logout();
-    show("login");
-  });
-});
 $<HTMLButtonElement>('[data-action="refresh"]').addEventListener("click", () => { void refresh().catch(fail); });
 
 $<HTMLFormElement>('[data-form="indicator"]').addEventListener("submit", (event) => {
@@ -240,4 +214,8 @@ $<HTMLFormElement>('[data-form="subscribe"]').addEventListener("submit", (event)
   }, fail);
 });
 
-void refresh().catch(fail);
+const staff = mountStaffLogin({
+  root, roles: ["analyst", "organisation"],
+  onSignedIn: () => refresh().catch((error: unknown) => staff.showLogin(
+    error instanceof ApiFailure ? error.message : String(error))),
+});

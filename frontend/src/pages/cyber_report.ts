@@ -8,7 +8,7 @@ import "../styles/staff.css";
 import "../styles/cyber.css";
 import { say } from "../lib/cyber";
 import { messagesFrom } from "../lib/i18n";
-import { ApiFailure, currentRole, currentToken, login, logout } from "../lib/staff";
+import { ApiFailure, currentRole, currentToken, currentUser, login, logout } from "../lib/staff";
 
 const root = document.getElementById("cyber-report-app") as HTMLElement;
 const t = messagesFrom(root);
@@ -29,7 +29,7 @@ function showSession(): void {
   const who = $<HTMLElement>("[data-whoami]");
   const org = signedIn();
   who.hidden = !org;
-  who.textContent = org ? `${t("cyber.logged_as")} ${sessionStorage.getItem("tocsin.user") ?? ""}` : "";
+  who.textContent = org ? `${t("cyber.logged_as")} ${currentUser() ?? ""}` : "";
   $<HTMLElement>('[data-view="contact"]').hidden = org;
   $<HTMLElement>('[data-view="org-login"]').hidden = org;
 }
@@ -44,7 +44,6 @@ $<HTMLFormElement>('[data-form="login"]').addEventListener("submit", (event) => 
       say($('[data-message="login"]'), t("cyber.wrong_role_org"), false);
       return;
     }
-    sessionStorage.setItem("tocsin.user", username);
     showSession();
   }, (error: unknown) => say($('[data-message="login"]'),
     `${t("cyber.login_failed")}: ${error instanceof ApiFailure ? error.message : String(error)}`,
