@@ -37,6 +37,10 @@ SECTIONS: dict[str, tuple[str, str]] = {
 }
 
 
+DETAIL_FR = {"platform": "plateforme", "sector": "secteur", "source": "source",
+             "CAP status": "statut CAP", "region": "région", "type": "type"}
+
+
 @dataclass
 class Cell:
     """One published number: a value, or suppressed, or not recorded."""
@@ -95,7 +99,8 @@ def _kind_lines(session: Session, kind: Kind, p: Period) -> list[Line]:
                   if kind.categories else {})]
     if kind.details:
         per = {d: n for d, (n, _t) in totals(session, kind, p, by="detail").items()}
-        lines.append(Line(f"{kind.name}.by_{kind.details}", f"{kind.fr} — par {kind.details}",
+        word_fr = DETAIL_FR.get(kind.details, kind.details)
+        lines.append(Line(f"{kind.name}.by_{kind.details}", f"{kind.fr} — par {word_fr}",
                           f"{kind.en} — by {kind.details}", total, section=section,
                           breakdown={d or "?": float(n) for d, n in per.items()}))
     if kind.unit == "seconds":
@@ -137,9 +142,10 @@ def _suppress_count(value: float | None, k: int) -> Cell:
 
 def protect(line: Line, k: int) -> ReportLine:
     """Apply k-suppression to one line (counts, breakdown cells, and what ratios rest on)."""
-    if line.unit in ("seconds", "ratio"):
-        hidden = line.value is not None and (line.basis or 0) < k
-        total = Cell("", line.value, suppressed=hidden)
+    if line.unit in ("seconds", "ratio") and line.basis is not None:
+        # A median or a ratio over fewer than k events (none at all included) is suppressed.
+        hidden = line.basis < k
+        total = Cell("", line.value if line.value is not None else 0.0, suppressed=hidden)
     else:
         total = _suppress_count(line.value, k)
     cells = [Cell(key, value, suppressed=value < k)
