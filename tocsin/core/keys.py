@@ -165,12 +165,17 @@ def rotate_column(
                 continue
             new = sealer.seal(plain, sealed.context)
             params.append({**{f"pk_{i}": v for i, v in enumerate(key)}, "old": blob, "new": new})
-        with engine.begin() as conn:
-            for one in params:  # one by one: rowcount of executemany is not portable
-                if conn.execute(statement, one).rowcount:
-                    report.resealed += 1
-                else:
-                    report.changed_meanwhile += 1
+        if params:
+            with engine.begin() as conn:
+                result = conn.execute(statement, params)
+                # Where the driver sums rowcounts over executemany (SQLite, psycopg) we know how
+                # many compare-and-set updates missed; the final count of what is left under
+                # other keys is exact either way.
+                done = result.rowcount
+                if not engine.dialect.supports_sane_multi_rowcount or done < 0:
+                    done = len(params)
+                report.resealed += done
+                report.changed_meanwhile += len(params) - done
         advance(len(rows))
     report.left = count_left(engine, sealed, target)
     return report
