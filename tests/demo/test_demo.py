@@ -8,7 +8,12 @@ database directly.
 from __future__ import annotations
 
 import io
+import os
+import socket
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
@@ -99,3 +104,33 @@ def test_the_evening_is_replayed_and_every_sos_dispatched(
         engine.dispose()
     assert total == outcome.sos_sent and undispatched == 0
     assert sent == 1 and approver == 1 and pending > 0
+
+
+def test_tocsin_demo_serves_replays_and_prints_the_banner(tmp_path: Path) -> None:
+    """The command behind `make run`: its own fresh database, the banner, the accounts file."""
+    port = _free_port()
+    env = {**os.environ, "TOCSIN_VAR_DIR": str(tmp_path), "TOCSIN_STATS_SWEEP_SECONDS": "0.5",
+           "COLUMNS": "200"}
+    for name in ("TOCSIN_DATABASE_URL", "TOCSIN_BUS_URL", "TOCSIN_SEAL_KEY"):
+        env.pop(name, None)
+    done = subprocess.run(
+        [sys.executable, "-m", "tocsin", "demo", "--speed", "0", "--scale", "0.05",
+         "--then-exit", "--port", str(port)],
+        env=env, capture_output=True, text=True, timeout=240, check=False)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    assert f"http://127.0.0.1:{port}/dispatch" in output and "demo-dispatcher" in output
+    assert "Evening replayed" in output and "problem" not in output
+    accounts = tmp_path / "demo-accounts.txt"
+    assert accounts.stat().st_mode & 0o777 == 0o600
+    lines = accounts.read_text().splitlines()
+    dispatcher = next(line for line in lines if " demo-dispatcher " in line)
+    password = dispatcher.split()[-1]
+    assert password in output  # the banner shows the password generated at this run
+    assert (tmp_path / "demo.db").exists() and not (tmp_path / "tocsin.db").exists()
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
