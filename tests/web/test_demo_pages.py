@@ -80,6 +80,7 @@ STAFF_PAGES = [
     ("/authority", "authority", "Fin de l'assaut au Bataclan"),
     ("/watch", "moderator", "reseau-demo"),
     ("/stats", "analyst", "SOS reçus"),
+    ("/cyber", "analyst", "Hameçonnage : faux appels aux dons"),
     ("/admin", "admin", "demo-dispatcher"),
 ]
 

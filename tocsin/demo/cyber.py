@@ -8,13 +8,10 @@ RFC 5737 documentation ranges, so no indicator points at anything real.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from tocsin.demo.client import new_device
-from tocsin.demo.stage import Stage
-
-NIGHT = dt.datetime(2015, 11, 14, 0, 5, tzinfo=dt.UTC).isoformat()
+from tocsin.demo.stage import Stage, later
 
 REPORTS: tuple[tuple[str | None, dict[str, Any]], ...] = (
     ("organisation", {
@@ -50,7 +47,7 @@ class CyberScenes(Stage):
             token = self.cast.token(key) if key else None
             created = self.api.call("POST", "/api/v1/cyber/incidents", token=token,
                                     device=None if token else new_device(),
-                                    json={**body, "occurred_at": NIGHT})
+                                    json={**body, "occurred_at": later(-0.5)})
             self.sent.cyber_incidents.append(created["id"])
         return len(REPORTS)
 
