@@ -8,7 +8,7 @@ import "../styles/staff.css";
 import "../styles/cyber.css";
 import { say } from "../lib/cyber";
 import { messagesFrom } from "../lib/i18n";
-import { ApiFailure, currentRole, currentToken, currentUser, login, logout } from "../lib/staff";
+import { currentRole, currentToken, currentUser, mountStaffLogin } from "../lib/staff";
 
 const root = document.getElementById("cyber-report-app") as HTMLElement;
 const t = messagesFrom(root);
@@ -31,24 +31,11 @@ function showSession(): void {
   who.hidden = !org;
   who.textContent = org ? `${t("cyber.logged_as")} ${currentUser() ?? ""}` : "";
   $<HTMLElement>('[data-view="contact"]').hidden = org;
-  $<HTMLElement>('[data-view="org-login"]').hidden = org;
 }
 
-$<HTMLFormElement>('[data-form="login"]').addEventListener("submit", (event) => {
-  event.preventDefault();
-  const data = new FormData(event.target as HTMLFormElement);
-  const username = String(data.get("username") ?? "");
-  void login(username, String(data.get("password") ?? "")).then((role) => {
-    if (role !== "organisation") {
-      logout();
-      say($('[data-message="login"]'), t("cyber.wrong_role_org"), false);
-      return;
-    }
-    showSession();
-  }, (error: unknown) => say($('[data-message="login"]'),
-    `${t("cyber.login_failed")}: ${error instanceof ApiFailure ? error.message : String(error)}`,
-    false));
-});
+// The optional sign-in is the shared staff partial (collapsible): an organisation's report then
+// carries its account instead of a contact.
+mountStaffLogin({ root, roles: ["organisation"], onSignedIn: showSession });
 
 function report(): Record<string, unknown> {
   const when = field("occurred_at");
