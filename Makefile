@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 STATIC := tocsin/web/static/.vite/manifest.json
 FRONT_SRC := $(shell find frontend/src frontend/public -type f 2>/dev/null) frontend/package-lock.json frontend/vite.config.ts
 
-.PHONY: run install frontend test test-embedded test-cluster test-long lint bench clean demo serve
+.PHONY: run install frontend test test-embedded test-cluster test-long lint bench clean demo serve lock audit
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -49,8 +49,24 @@ test-embedded: install frontend
 test-cluster: install frontend
 	TOCSIN_TEST_MODES=cluster $(BIN)/python -m pytest -m "not long"
 
+# Fault tests (private PostgreSQL + NATS + 3 workers, SIGKILL / restarts under load) and the soak;
+# -s shows the figures each prints (RELIABILITY.md records them).
 test-long: install frontend
-	$(BIN)/python -m pytest -m long
+	$(BIN)/python -m pytest -m long -s -p no:cacheprovider
+
+# The pinned set of every installed distribution, audited by `make audit`.
+lock: install
+	{ echo '# Every installed distribution, pinned (the venv of the last `make lock`): what `make audit` checks.'; \
+	  echo '# Regenerate from a fresh `make install` with `make lock` after changing pyproject.toml.'; \
+	  $(BIN)/pip freeze --exclude-editable; } > constraints.txt
+
+# Known vulnerabilities in the pinned dependencies (pip-audit, PyPI advisory data). --strict: a
+# package that could not be checked fails the audit rather than passing silently. Ignored
+# advisories, each with its reason, are listed in RELIABILITY.md; add their ids here.
+AUDIT_IGNORE :=
+audit: install
+	$(BIN)/pip-audit --strict --no-deps --disable-pip --progress-spinner off -r constraints.txt \
+	  $(foreach id,$(AUDIT_IGNORE),--ignore-vuln $(id))
 
 lint: install
 	$(BIN)/ruff check tocsin tests bench

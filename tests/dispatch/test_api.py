@@ -175,9 +175,12 @@ def test_crash_recovery_dispatches_every_acknowledged_sos(
         dispatcher = login(client, Role.dispatcher)
         for n in range(4):
             api_unit(client, dispatcher, f"R-{n}", spots[n][0] + 0.001, spots[n][1])
-        with runtime.sessions() as session:
-            attached = session.scalar(select(func.count()).select_from(DispatchIncidentSos))
-        assert attached == 40
+        def attached() -> bool:  # recovery runs beside serving, in the background
+            with runtime.sessions() as session:
+                return session.scalar(
+                    select(func.count()).select_from(DispatchIncidentSos)) == 40
+
+        wait_for(attached)
         queue = client.get(f"{U}/incidents", headers=dispatcher).json()
         assert len(queue) == 4 and sorted(i["sos_count"] for i in queue) == [10, 10, 10, 10]
 

@@ -8,9 +8,10 @@ the end) or one circle, shared by every language's ``<info>``.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+import re
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 Status = Literal["Actual", "Exercise", "Test"]
 Category = Literal[
@@ -28,8 +29,20 @@ Lon = Annotated[float, Field(ge=-180, le=180)]
 Text = Annotated[str, Field(min_length=1, max_length=4000)]
 
 
+# Characters XML 1.0 cannot carry (§2.2): an alert holding one could never be written as CAP.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*")
+    @classmethod
+    def _xml_characters(cls, value: Any) -> Any:
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(t, str) and _NOT_XML.search(t) for t in texts):
+            raise ValueError("contains control characters that XML (and so CAP) cannot carry")
+        return value
 
 
 class InfoIn(_In):

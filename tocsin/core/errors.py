@@ -15,7 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -124,6 +124,13 @@ def install_error_handlers(app: FastAPI) -> None:
             "the database is unavailable; nothing was recorded, retry shortly",
             headers={"Retry-After": "2"},
         )
+
+    @app.exception_handler(DataError)
+    async def _unstorable(_: Request, exc: DataError) -> JSONResponse:
+        # A value the schema let through but the database cannot hold (a number past its
+        # integer range, a NUL character in PostgreSQL text): the input's fault, nothing stored.
+        reason = str(exc.orig).splitlines()[0][:200] if exc.orig is not None else "bad value"
+        return error_response(422, "invalid_input", f"invalid input: {reason}")
 
     @app.exception_handler(DBAPIError)
     async def _db_error(_: Request, exc: DBAPIError) -> JSONResponse:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -127,11 +128,12 @@ class DispatchEngine:
             return assign.escalate_due(session, index=self.index, config=self.config,
                                        now=self.clock())
 
-    def recover(self) -> int:
+    def recover(self, halt: threading.Event | None = None) -> int:
         """Send every open, acknowledged SOS that no incident holds back to dispatch.
 
         Run at worker start: an SOS committed while no consumer ran (crash, restart, a bus
-        that lost the event) is found in the sos table itself, so it is never lost.
+        that lost the event) is found in the sos table itself, so it is never lost. ``halt``
+        stops it between two SOS (the worker is shutting down).
         """
         from tocsin.sos import service as sos_service
 
@@ -144,6 +146,8 @@ class DispatchEngine:
                 for s in open_sos if s.id not in attached
             ]
         for data in pending:
+            if halt is not None and halt.is_set():
+                break
             self.intake(data)
         if pending:
             log.info("dispatch recovery: %d SOS sent back to dispatch", len(pending))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 
 from starlette.concurrency import run_in_threadpool
 
@@ -26,6 +27,7 @@ log = logging.getLogger("tocsin.dispatch")
 SUBS_KEY = "dispatch.subscriptions"
 INFLIGHT_KEY = "dispatch.inflight"
 LOOP_KEY = "dispatch.loop"
+RECOVERY_KEY = "dispatch.recovery"
 
 
 async def start(runtime: Runtime) -> None:
@@ -56,10 +58,21 @@ async def start(runtime: Runtime) -> None:
         await runtime.bus.subscribe(events.UNIT_POSITION, on_unit),
     ]
     runtime.extras[SUBS_KEY] = subs
-    await run_in_threadpool(engine.recover)
+    # Recovery runs beside serving, not before it: a worker restarted under load may find
+    # thousands of SOS not yet clustered (the consumers' backlog), and must take new SOS at once.
+    halt = threading.Event()
+    recovery = asyncio.ensure_future(run_in_threadpool(_recover, engine, halt))
+    runtime.extras[RECOVERY_KEY] = (halt, recovery)
     stop = asyncio.Event()
     task = asyncio.create_task(_escalation_loop(engine, stop), name="dispatch-escalation")
     runtime.extras[LOOP_KEY] = (stop, task)
+
+
+def _recover(engine: DispatchEngine, halt: threading.Event) -> None:
+    try:
+        engine.recover(halt=halt)
+    except Exception as exc:  # database down: the next start (or the consumers) catch up
+        log.warning("dispatch recovery stopped: %s", exc)
 
 
 async def _escalation_loop(engine: DispatchEngine, stop: asyncio.Event) -> None:
@@ -76,6 +89,11 @@ async def _escalation_loop(engine: DispatchEngine, stop: asyncio.Event) -> None:
 
 async def stop(runtime: Runtime) -> None:
     """Stop escalating (the tick in progress finishes) and unsubscribe."""
+    recovery = runtime.extras.pop(RECOVERY_KEY, None)
+    if recovery is not None:
+        halt, job = recovery
+        halt.set()
+        await asyncio.wait({job}, timeout=10)
     loop = runtime.extras.pop(LOOP_KEY, None)
     if loop is not None:
         stop_event, task = loop

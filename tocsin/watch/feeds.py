@@ -31,6 +31,7 @@ from tocsin.watch.service import Intake, record_item, require_platform
 
 MAX_FEED_BYTES = 5_000_000
 TIMEOUT_S = 10.0
+MAX_LINK = 2000
 
 
 class FeedUnavailable(DomainError):
@@ -83,6 +84,43 @@ def _matches(text: str, keywords: list[str]) -> bool:
     return any(re.search(r"\b" + re.escape(normalise(k)) + r"\b", norm) for k in keywords)
 
 
+@dataclass(frozen=True)
+class FeedEntry:
+    """What an entry of a feed can become: a link, its text (tags removed), an author."""
+
+    link: str
+    text: str
+    author: str | None
+
+
+def read_entries(body: bytes, *, url: str,
+                 content_type: str = "") -> tuple[int, list[FeedEntry]]:
+    """Parse a feed's bytes: how many entries it has, and the first 500 usable ones.
+
+    Usable: an http(s) link and some text. Pure (no I/O, no session), so the property tests
+    can throw any bytes at it.
+    """
+    parsed = feedparser.parse(io.BytesIO(body), response_headers={
+        "content-location": url, "content-type": content_type})
+    if parsed.get("bozo") and not parsed.entries:
+        raise FeedUnavailable(f"feed {url} is not a readable Atom/RSS document")
+    entries = []
+    for entry in parsed.entries[:500]:
+        link = str(entry.get("link") or "")
+        text = " ".join(str(entry.get(k) or "") for k in ("title", "summary")).strip()
+        text = re.sub(r"<[^>]+>", " ", text)[:2000].strip()
+        if not link or not text:
+            continue
+        try:
+            link = check_url(link)
+        except ValueError:
+            continue
+        if len(link) > MAX_LINK:
+            continue
+        entries.append(FeedEntry(link, text, str(entry.get("author") or "")[:100] or None))
+    return len(parsed.entries), entries
+
+
 def poll(session: Session, *, feed_id: int, model: Model,
          now: dt.datetime | None = None) -> PollResult:
     """Fetch one feed and turn the entries matching its keywords into items."""
@@ -95,31 +133,20 @@ def poll(session: Session, *, feed_id: int, model: Model,
     if status == 304:
         session.flush()
         return PollResult(0, 0, 0)
-    parsed = feedparser.parse(io.BytesIO(body), response_headers={
-        "content-location": feed.url, "content-type": headers.get("Content-Type", "")})
-    if parsed.get("bozo") and not parsed.entries:
-        raise FeedUnavailable(f"feed {feed.url} is not a readable Atom/RSS document")
+    total, entries = read_entries(body, url=feed.url, content_type=headers.get("Content-Type", ""))
     feed.etag = (headers.get("ETag") or "")[:200] or None
     feed.modified = (headers.get("Last-Modified") or "")[:100] or None
     matched = new = 0
-    for entry in parsed.entries[:500]:
-        link = str(entry.get("link") or "")
-        text = " ".join(str(entry.get(k) or "") for k in ("title", "summary")).strip()
-        text = re.sub(r"<[^>]+>", " ", text)[:2000]
-        if not link or not text or not _matches(text, list(feed.keywords)):
-            continue
-        try:
-            check_url(link)
-        except ValueError:
+    for entry in entries:
+        if not _matches(entry.text, list(feed.keywords)):
             continue
         matched += 1
         _, grouped = record_item(session, model=model, now=now, intake=Intake(
-            url=link, platform=feed.platform, source="feed", category="other", excerpt=text,
-            author_handle=str(entry.get("author") or "")[:100] or None,
-            counts_as_report=False))
+            url=entry.link, platform=feed.platform, source="feed", category="other",
+            excerpt=entry.text, author_handle=entry.author, counts_as_report=False))
         new += int(not grouped)
     session.flush()
-    return PollResult(len(parsed.entries), matched, new)
+    return PollResult(total, matched, new)
 
 
 def all_feeds(session: Session) -> list[WatchFeed]:

@@ -67,7 +67,15 @@ def validate_signal(signal_type: str, signal: str, where: str = "signal") -> str
 
 def parse_list(text: str, *, default_source: str) -> list[Signal]:
     """Parse a CSV hash list; refuse the whole list on the first bad row (nothing stored)."""
-    reader = csv.reader(io.StringIO(text))
+    try:
+        return _parse_rows(text, default_source)
+    except csv.Error as exc:  # a stray quote or line break inside a field, a NUL...
+        raise Invalid(f"hash list is not readable CSV: {exc}") from None
+
+
+def _parse_rows(text: str, default_source: str) -> list[Signal]:
+    # newline="": the csv module handles \r, \n and \r\n itself (and within quoted fields).
+    reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None)
     if header is None or [h.strip() for h in header[:2]] != HEADER[:2]:
         raise Invalid("hash list must start with the header signal_type,signal[,category,source]")
