@@ -186,3 +186,22 @@ def test_disable_needs_a_code_and_admin_reset_revokes_sessions(client: TestClien
         assert session.scalars(select(MfaRecoveryCode)).all() == []
     actions = {e["action"] for e in client.get("/api/v1/audit", headers=admin).json()["entries"]}
     assert {"mfa_enabled", "mfa_disabled", "mfa_reset", "mfa_enrol_start"} <= actions
+
+
+def test_password_only_paths_honour_the_requirement(client: TestClient) -> None:
+    """HTTP Basic (TAXII) cannot carry a code: a role that requires 2FA cannot use it, and an
+    enrolment-only bearer token opens nothing there either."""
+    admin = login(client, Role.admin)
+    partner = create_account(client, Role.partner, username="cert.mfa")
+    taxii = {"Accept": "application/taxii+json;version=2.1"}
+    assert client.get("/taxii2/", auth=(partner, PASSWORD), headers=taxii).status_code == 200
+    client.put("/api/v1/auth/mfa/policy/partner", json={"required": True}, headers=admin)
+    client.app.state.runtime.extras.pop("cyber.basic_cache", None)  # type: ignore[attr-defined]
+    assert client.get("/taxii2/", auth=(partner, PASSWORD), headers=taxii).status_code == 401
+    limited = client.post(TOKEN, data={"username": partner, "password": PASSWORD}).json()
+    assert limited["scope"] == "mfa_enrolment"
+    bearer = {**taxii, "Authorization": f"Bearer {limited['access_token']}"}
+    assert client.get("/taxii2/", headers=bearer).status_code == 401
+    # Once enrolled, Basic still cannot carry the code: the account uses the web with its code.
+    enrol(client, {"Authorization": f"Bearer {limited['access_token']}"})
+    assert client.get("/taxii2/", auth=(partner, PASSWORD), headers=taxii).status_code == 401

@@ -41,7 +41,8 @@ def login(
     opens the enrolment routes.
     """
     try:
-        user = service.authenticate(db, username=username, password=password, otp=otp or None)
+        user = service.authenticate(db, username=username, password=password, otp=otp or None,
+                                    allow_enrolment=True)
     except service.AuthFailed:
         db.commit()  # keep the failure count: it drives the lockout
         raise

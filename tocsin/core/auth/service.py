@@ -112,8 +112,14 @@ def authenticate(
     password: str,
     otp: str | None = None,
     now: dt.datetime | None = None,
+    allow_enrolment: bool = False,
 ) -> UserAccount:
     """Return the account if the password (and, when it has 2FA, the code) is right.
+
+    An account whose role requires 2FA but has none is refused (``MfaRequired``) unless
+    ``allow_enrolment``: only the login route, which then issues a token that can do nothing but
+    enrol, passes it. Other password checks (HTTP Basic for TAXII) thus never let such an
+    account in on its password alone.
 
     Wrong passwords and wrong codes count alike toward the lockout (30 s after the 5th failure,
     doubling, at most an hour). A right password without a code raises ``MfaRequired`` and
@@ -138,6 +144,11 @@ def authenticate(
         if totp.check(session, user.id, otp, now) is None:
             register_failure(user, now)
             raise AuthFailed("wrong or already used two-factor code")
+    elif not allow_enrolment and totp.role_requires_mfa(session, user.role):
+        raise MfaRequired(
+            f"two-factor authentication is required for role {user.role!r}: enrol it on a "
+            "staff page first; this way of signing in cannot carry a code"
+        )
     user.failed_logins = 0
     user.locked_until = None
     if _hasher.check_needs_rehash(user.password_hash):
@@ -242,9 +253,12 @@ def resolve_session(
 def resolve_token(
     session: Session, token: str, *, now: dt.datetime | None = None
 ) -> UserAccount | None:
-    """Return the active account behind an unexpired, unrevoked token, else None."""
+    """Return the active account behind a live token with full access, else None.
+
+    A token limited to 2FA enrolment gives None: it opens nothing but the enrolment routes.
+    """
     resolved = resolve_session(session, token, now=now)
-    return resolved.user if resolved else None
+    return resolved.user if resolved and not resolved.limited else None
 
 
 def revoke_token(session: Session, token: str) -> bool:
