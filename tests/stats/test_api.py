@@ -146,3 +146,19 @@ def test_public_report_is_suppressed_under_k(client: TestClient) -> None:
     assert html.status_code == 200 and "Transparency report" in html.text
     csv = client.get("/api/v1/stats/report", params={**Q, "format": "csv"})
     assert ",suppressed," in csv.text
+
+
+def test_weekly_series_and_too_many_buckets(client: TestClient) -> None:
+    _seeded(client)
+    h = login(client, Role.analyst)
+    weeks = client.get("/api/v1/stats/series", headers=h, params={
+        "figure": "sos.created", "grain": "w", "from": (T0 - dt.timedelta(days=20)).isoformat(),
+        "to": (T0 + dt.timedelta(days=10)).isoformat()}).json()
+    assert weeks["grain"] == "w" and len(weeks["buckets"]) == 6  # Mondays 19 Oct to 23 Nov
+    assert sum(sum(v) for v in weeks["counts"].values()) == 40
+    monday = dt.datetime.fromtimestamp(weeks["buckets"][0], dt.UTC)
+    assert monday.weekday() == 0 and monday.hour == 0
+    too_many = client.get("/api/v1/stats/series", headers=h, params={
+        "figure": "sos.created", "grain": "m", "from": (T0 - dt.timedelta(days=20)).isoformat(),
+        "to": T0.isoformat()})
+    assert too_many.status_code == 422 and "buckets" in too_many.text

@@ -71,12 +71,16 @@ def list_figures(who: Analyst) -> list[KindOut]:
 @router.get("/series", response_model=SeriesOut)
 def series(who: Analyst, db: DbSession, runtime: AppRuntime, figure: Figure, start: From,
            end: To, category: Category = None, area: Area = None,
+           grain: Literal["m", "h", "d", "w"] | None = None,
            format: Format = "json") -> Any:
-    """Return a figure per minute, hour or day over the period (one line per category)."""
+    """Return a figure per minute, hour, day or week over the period (one line per category).
+
+    Without ``grain``: minutes up to 6 hours, hours up to 8 days, days beyond.
+    """
     kind = registry().kind(figure)
     p = _period(settings_of(runtime), start, end)
     cat = queries.check_category(kind, category)
-    data = queries.series(db, kind, p, category=cat, cells=queries.area_cells(area))
+    data = queries.series(db, kind, p, category=cat, cells=queries.area_cells(area), grain=grain)
     if format == "csv":
         keys = sorted(data.counts)
         rows = [[b.isoformat(), *(data.counts[k][i] for k in keys),

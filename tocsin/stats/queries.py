@@ -22,6 +22,8 @@ from tocsin.core.figures import Kind
 from tocsin.stats.ingest import CELL_RESOLUTION, GRAIN_SECONDS, bucket
 from tocsin.stats.models import StatsRollup
 
+# The most points one chart may hold (a month of minutes is 43,200: ask for hours instead).
+MAX_BUCKETS = 5000
 # An area filter is an H3 cell from resolution 4 (about 1,770 km²: a département) to 7.
 MIN_AREA_RESOLUTION = 4
 
@@ -107,24 +109,37 @@ class Series:
 
 def series(session: Session, kind: Kind, p: Period, *, category: str | None = None,
            cells: list[str] | None = None, grain: str | None = None) -> Series:
-    """Return the figure's counts per bucket over ``p``, one line per category."""
+    """Return the figure's counts per bucket over ``p``, one line per category.
+
+    ``grain`` ``w`` (ISO weeks, from Monday) folds the daily rollups into weeks.
+    """
     grain = grain or grain_for(p)
-    first = bucket(p.start, grain)
-    step = dt.timedelta(seconds=GRAIN_SECONDS[grain])
+    stored = "d" if grain == "w" else grain
+    first = bucket(p.start, stored)
+    if grain == "w":
+        first -= dt.timedelta(days=first.weekday())
+    step = dt.timedelta(days=7) if grain == "w" else dt.timedelta(seconds=GRAIN_SECONDS[grain])
     buckets: list[dt.datetime] = []
     at = first
     while at < p.end:
         buckets.append(at)
-        at = at + step if grain != "d" else (at + dt.timedelta(days=1))
+        at += step
+    if len(buckets) > MAX_BUCKETS:
+        raise Invalid(f"{len(buckets)} buckets of grain {grain!r} over this period: at most "
+                      f"{MAX_BUCKETS} (choose a coarser grain or a shorter period)")
     index = {b: i for i, b in enumerate(buckets)}
     query = _where(select(StatsRollup.bucket, StatsRollup.category, func.sum(StatsRollup.n),
                           func.sum(StatsRollup.total)),
-                   kind.name, grain, cells, category)
+                   kind.name, stored, cells, category)
+    # Whole buckets: the first one may start before ``p`` (the chart shows whole minutes, hours,
+    # days or weeks); ``totals`` is the exact count of the period.
     query = query.where(StatsRollup.bucket >= first, StatsRollup.bucket < p.end).group_by(
         StatsRollup.bucket, StatsRollup.category)
     out = Series(grain, buckets)
     sums: dict[str, list[float]] = {}
     for at_bucket, cat, n, total in session.execute(query):
+        if grain == "w":
+            at_bucket -= dt.timedelta(days=at_bucket.weekday())
         slot = index.get(at_bucket)
         if slot is None:
             continue
@@ -175,10 +190,13 @@ def totals(session: Session, kind: Kind, p: Period, *, by: str, category: str | 
     result: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
     for grain, start, end in pieces(p):
         if by == "cell":
+            # No ``cell <> ''`` test: it would steer PostgreSQL to the primary key (every cell
+            # of the grain) instead of the (kind, grain, bucket) index; the all-areas rows
+            # (cell '') are dropped below.
             query = select(column, func.sum(StatsRollup.n), func.sum(StatsRollup.total)).where(
                 StatsRollup.kind == kind.name, StatsRollup.grain == grain)
-            query = query.where(StatsRollup.cell.in_(cells)) if cells else query.where(
-                StatsRollup.cell != "")
+            if cells:
+                query = query.where(StatsRollup.cell.in_(cells))
             if category:
                 query = query.where(StatsRollup.category == category)
         else:
@@ -187,6 +205,8 @@ def totals(session: Session, kind: Kind, p: Period, *, by: str, category: str | 
         query = query.where(StatsRollup.bucket >= start, StatsRollup.bucket < end).group_by(
             column)
         for key, n, total in session.execute(query):
+            if by == "cell" and not key:
+                continue
             slot = result[key or ""]
             slot[0] += int(n)
             slot[1] += float(total or 0)
