@@ -91,6 +91,8 @@ function filters(): URLSearchParams {
 function query(figure: string, extra: Record<string, string> = {}): URLSearchParams {
   const params = filters();
   params.set("figure", figure);
+  const grain = $<HTMLSelectElement>("#f-grain").value;
+  if (grain && !("by" in extra)) params.set("grain", grain);
   const area = ($<HTMLInputElement>("#f-area").value || "").trim();
   if (area && figures[figure]?.mapped) params.set("area", area);
   for (const [key, value] of Object.entries(extra)) if (value) params.set(key, value);
@@ -121,7 +123,10 @@ function timeLabel(seconds: number, grain: string): string {
 }
 
 function grainWord(grain: string): string {
-  return t(grain === "m" ? "stats.per_minute" : grain === "h" ? "stats.per_hour" : "stats.per_day");
+  const words: Record<string, string> = {
+    m: "stats.per_minute", h: "stats.per_hour", d: "stats.per_day", w: "stats.per_week",
+  };
+  return t(words[grain] ?? "stats.per_day");
 }
 
 /** Draw one chart from several series responses (same buckets: same period and grain). */
