@@ -83,6 +83,7 @@ def test_the_evening_is_replayed_and_every_sos_dispatched(
     if replay.has_cyber:  # the cyber desk, once its API is served
         assert outcome.cyber_incidents == 3 and outcome.advisory_state == "published"
         assert figures["cyber.incident"] == 3
+        assert outcome.partner_indicators >= 2  # the confirmed phishing domain and address
 
     engine = make_engine(settings.resolved_database_url, pool_size=1)
     try:

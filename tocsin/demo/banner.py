@@ -40,6 +40,10 @@ def banner_lines(base_url: str, cast: Cast) -> list[tuple[str, str, str, str]]:
     platform = cast.accounts.get("platform")
     if platform is not None:
         rows.append((f"{base}/docs", "platform", platform.username, platform.password))
+    partner = cast.accounts.get("partner")
+    cyber = any(p.path == "/cyber" and p.available for p in ROLE_PAGES)
+    if partner is not None and cyber:  # TAXII 2.1, HTTP Basic: no page
+        rows.append((f"{base}/taxii2/", "partner", partner.username, partner.password))
     return rows
 
 

@@ -27,6 +27,7 @@ STAFF: tuple[tuple[str, str, str], ...] = (
     ("platform", "platform", "platform"),
     ("organisation", "mairie", "organisation"),
     ("organisation2", "association", "organisation"),
+    ("partner", "cert-partenaire", "partner"),
 )
 
 # Where patrols wait when the evening starts: police stations and crossroads of Paris and

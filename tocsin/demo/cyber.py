@@ -13,6 +13,8 @@ from typing import Any
 from tocsin.demo.client import new_device
 from tocsin.demo.stage import Stage, later
 
+TAXII = "application/taxii+json;version=2.1"
+
 REPORTS: tuple[tuple[str | None, dict[str, Any]], ...] = (
     ("organisation", {
         "incident_type": "defacement", "sector": "local_authority", "size": "medium",
@@ -79,3 +81,16 @@ class CyberScenes(Stage):
                                   json={"note": "Relu : indicateurs confirmés."})
         self.sent.advisory_id = published["id"]
         return str(published["state"])
+
+    def partner_fetch(self) -> int:
+        """A partner CERT reads the confirmed indicators over TAXII 2.1 (HTTP Basic)."""
+        account = self.cast.accounts["partner"]
+        options: dict[str, Any] = {"headers": {"Accept": TAXII},
+                                   "auth": (account.username, account.password)}
+        found = self.api.call("GET", "/taxii2/tocsin/collections/", **options)
+        own = next(c for c in found["collections"] if not c["can_write"])
+        page = self.api.call("GET", f"/taxii2/tocsin/collections/{own['id']}/objects/",
+                             **options)
+        objects = page.get("objects", []) if page else []
+        self.sent.partner_indicators = sum(o.get("type") == "indicator" for o in objects)
+        return self.sent.partner_indicators

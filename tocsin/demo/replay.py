@@ -78,6 +78,7 @@ class Outcome:
     orders: int = 0
     confirmed: int = 0
     cyber_incidents: int = 0
+    partner_indicators: int = 0
     advisory_state: str = ""
     observatory: dict[str, int] = field(default_factory=dict)
     api_calls: int = 0
@@ -197,6 +198,8 @@ class Replay:
                      lambda: f"{s.cyber_reports()} incident reports"),
                 Step(t(0, 15), "cyber desk: indicators confirmed, advisory reviewed by a second "
                                "analyst", lambda: f"advisory {s.cyber_advisory()}"),
+                Step(t(0, 28), "a partner CERT reads the confirmed indicators over TAXII",
+                     lambda: f"{s.partner_fetch()} indicators"),
             ]
         return sorted(steps, key=lambda step: step.at)
 
@@ -309,6 +312,7 @@ class Replay:
         out.queue_pending = len(pending["items"])
         if s.sent.advisory_id:
             out.cyber_incidents = len(s.sent.cyber_incidents)
+            out.partner_indicators = s.sent.partner_indicators
             published = api.call("GET", "/api/v1/cyber/public/advisories")
             out.advisory_state = next(
                 (a["state"] for a in published if a["id"] == s.sent.advisory_id), "not public")

@@ -161,7 +161,8 @@ def report(console: Console, outcome: Outcome, base_url: str, *, serving: bool =
     ]
     if o.advisory_state:
         lines.append(f"  cyber desk: {o.cyber_incidents} incident reports, "
-                     f"advisory {o.advisory_state}")
+                     f"advisory {o.advisory_state}, {o.partner_indicators} indicators read "
+                     "by a partner over TAXII")
     lines.append("  observatory: " + ", ".join(f"{k} {v}" for k, v in o.observatory.items()))
     lines.append(f"Open {base_url}/" + (" — Ctrl-C stops the server." if serving else ""))
     console.print("\n".join(lines), highlight=False)

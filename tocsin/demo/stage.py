@@ -52,6 +52,7 @@ class Sent:
     messages: int = 0
     cyber_incidents: list[str] = field(default_factory=list)
     advisory_id: str = ""
+    partner_indicators: int = 0
 
 
 class Stage:
