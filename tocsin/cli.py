@@ -12,6 +12,7 @@ from rich.console import Console
 from tocsin import __version__
 from tocsin.alerts.cli import app as cap_app
 from tocsin.core.settings import get_settings
+from tocsin.cyber.cli import app as cyber_app
 from tocsin.demo.cli import demo as demo_command
 from tocsin.keys_cli import app as keys_app
 from tocsin.persons.cli import app as pfif_app
@@ -33,6 +34,7 @@ app.add_typer(persons_app, name="persons")
 app.add_typer(cap_app, name="cap")
 app.add_typer(watch_app, name="watch")
 app.add_typer(keys_app, name="keys")
+app.add_typer(cyber_app, name="cyber")
 app.command("demo")(demo_command)
 app.add_typer(stats_app, name="stats")
 
