@@ -35,6 +35,7 @@ from tocsin.cyber.schemas import (
     IndicatorIn,
     IndicatorOut,
     IndicatorPatch,
+    PublicAdvisoryOut,
     ReviewIn,
     SubscriptionIn,
     SubscriptionOut,
@@ -251,12 +252,15 @@ def advisory_versions(advisory_id: str, db: DbSession, who: Analyst) -> list[Adv
     return [advisories.version_out(v) for v in advisories.versions(db, advisory_id[:32])]
 
 
-@desk.get("/public/advisories", response_model=list[AdvisoryOut],
+@desk.get("/public/advisories", response_model=list[PublicAdvisoryOut],
           dependencies=[Depends(public())])
-def public_advisories(db: DbSession) -> list[AdvisoryOut]:
-    """Published TLP:CLEAR advisories, latest version of each."""
-    return [advisories.out(db, a, with_draft=False)
-            for a, _ in advisories.listing(db, published_only=True, public_only=True)]
+def public_advisories(db: DbSession) -> list[PublicAdvisoryOut]:
+    """Published TLP:CLEAR advisories, latest version of each (no staff names)."""
+    return [PublicAdvisoryOut(
+        id=a.id, version=v.version, title=v.title, summary=v.summary, exposed=v.exposed,
+        actions=v.actions, severity=v.severity, sectors=v.sectors, regions=v.regions,
+        published_at=v.published_at, first_published_at=a.first_published_at)
+        for a, v in advisories.listing(db, published_only=True, public_only=True)]
 
 
 @desk.post("/subscriptions", status_code=201, response_model=SubscriptionOut)

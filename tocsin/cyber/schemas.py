@@ -187,6 +187,22 @@ class AdvisoryOut(BaseModel):
     draft: AdvisoryVersionOut | None = None
 
 
+class PublicAdvisoryOut(BaseModel):
+    """What the public sees of an advisory: its text, never who wrote or reviewed it."""
+
+    id: str
+    version: int
+    title: str
+    summary: str
+    exposed: str
+    actions: str
+    severity: str
+    sectors: list[str]
+    regions: list[str]
+    published_at: dt.datetime | None
+    first_published_at: dt.datetime | None
+
+
 class PushKeys(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -7,11 +7,10 @@ import "../styles/cyber.css";
 import { el } from "../lib/cyber";
 import { messagesFrom, pageLang } from "../lib/i18n";
 
-interface Version {
-  version: number; title: string; summary: string; exposed: string; actions: string;
+interface Advisory {
+  id: string; version: number; title: string; summary: string; exposed: string; actions: string;
   severity: string; published_at: string | null;
 }
-interface Advisory { id: string; current: Version }
 
 const root = document.getElementById("cyber-advisories-app") as HTMLElement;
 const t = messagesFrom(root);
@@ -21,7 +20,7 @@ const dateFormat = new Intl.DateTimeFormat(pageLang() === "en" ? "en-GB" : "fr-F
 });
 
 function card(advisory: Advisory): HTMLElement {
-  const v = advisory.current;
+  const v = advisory;
   const article = el("article", `panel cyber-advisory severity-${v.severity}`);
   article.id = `advisory-${advisory.id}`;
   article.append(el("h2", "", v.title));
