@@ -257,9 +257,9 @@ def advisory_versions(advisory_id: str, db: DbSession, who: Analyst) -> list[Adv
 def public_advisories(db: DbSession) -> list[PublicAdvisoryOut]:
     """Published TLP:CLEAR advisories, latest version of each (no staff names)."""
     return [PublicAdvisoryOut(
-        id=a.id, version=v.version, title=v.title, summary=v.summary, exposed=v.exposed,
-        actions=v.actions, severity=v.severity, sectors=v.sectors, regions=v.regions,
-        published_at=v.published_at, first_published_at=a.first_published_at)
+        id=a.id, state=a.state, version=v.version, title=v.title, summary=v.summary,
+        exposed=v.exposed, actions=v.actions, severity=v.severity, sectors=v.sectors,
+        regions=v.regions, published_at=v.published_at, first_published_at=a.first_published_at)
         for a, v in advisories.listing(db, published_only=True, public_only=True)]
 
 

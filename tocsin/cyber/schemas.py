@@ -191,6 +191,7 @@ class PublicAdvisoryOut(BaseModel):
     """What the public sees of an advisory: its text, never who wrote or reviewed it."""
 
     id: str
+    state: str
     version: int
     title: str
     summary: str
