@@ -151,7 +151,7 @@ function drawChart(holder: HTMLElement, title: string, parts: Series[], split: b
     return;
   }
   const data: (number | null)[][] = [first.buckets];
-  const series: uPlot.Series[] = [{}];
+  const series: uPlot.Series[] = [{ label: lang === "en" ? "Time" : "Heure" }];
   for (const part of parts) {
     const seconds = part.unit === "seconds";
     const source: Record<string, (number | null)[]> = seconds ? part.means : part.counts;
