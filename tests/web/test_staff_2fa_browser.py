@@ -45,7 +45,12 @@ def _secret(page: Page) -> str:
 
 @pytest.fixture
 def policy_restored(live_app: FastAPI) -> Iterator[None]:
-    """The live server is shared by the session's browser tests: leave no role requiring 2FA."""
+    """The live server is shared by the session's browser tests: leave no role requiring 2FA.
+
+    Its login rate limit (10 a minute per client, per worker) is shared too; this test signs in
+    seven times, so it starts with a fresh bucket rather than inherit the others' sign-ins.
+    """
+    live_app.state.runtime.extras.pop("ratelimit:login", None)
     yield
     with session_scope(live_app.state.runtime.sessions) as session:
         session.execute(delete(MfaRolePolicy))
@@ -97,7 +102,7 @@ def test_required_2fa_enrolment_then_login_with_a_code(
     expect(page.locator('[data-view="console"]')).to_be_hidden()
     qr = page.locator("[data-enrol-qr]")
     expect(qr).to_have_attribute("src", re.compile(r"^data:image/svg\+xml"))
-    assert page.evaluate("document.querySelector('[data-enrol-qr]').naturalWidth") > 0
+    page.wait_for_function("document.querySelector('[data-enrol-qr]').naturalWidth > 0")
     secret = _secret(page)
     assert page.locator("[data-enrol-uri]").get_attribute("href", timeout=2000).startswith(
         "otpauth://totp/Tocsin:analyste.2fa")
@@ -119,7 +124,8 @@ def test_required_2fa_enrolment_then_login_with_a_code(
         "Ce compte a la double authentification : saisissez le code.")
     code_field = page.get_by_label("Code à 6 chiffres (double authentification)")
     expect(code_field).to_be_focused()
-    code_field.fill(totp.at(time.time() + 30))
+    used = totp.at(time.time() + 30)
+    code_field.fill(used)
     page.screenshot(path=screenshot_dir / "staff-2fa-login.png", full_page=True)
     page.locator('[data-form="login"]').get_by_role("button", name="Se connecter").click()
     expect(page.locator('[data-view="console"]')).to_be_visible()
@@ -138,8 +144,7 @@ def test_required_2fa_enrolment_then_login_with_a_code(
     # The same code again is a replay: refused.
     page.get_by_role("button", name="Se déconnecter").click()
     _sign_in(page, analyst, password)
-    page.get_by_label("Code à 6 chiffres (double authentification)").fill(
-        totp.at(time.time() + 30))
+    page.get_by_label("Code à 6 chiffres (double authentification)").fill(used)
     page.locator('[data-form="login"]').get_by_role("button", name="Se connecter").click()
     expect(page.locator('[data-message="login"]')).to_contain_text("already used")
     # mfa_required, the refused replay and the refused admin rule are answers the page handled.
