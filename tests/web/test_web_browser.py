@@ -55,7 +55,10 @@ def test_home_in_french_with_live_status(
     expect(page.get_by_role("heading", level=1)).to_contain_text("Tocsin")
     expect(page.get_by_role("heading", name="Pour les citoyens")).to_be_visible()
     expect(page.get_by_role("heading", name="SOS silencieux")).to_be_visible()
-    expect(page.locator(".badge-soon").first).to_have_text("Bientôt")
+    # Every domain's page has landed: none is announced as coming soon, each is a link.
+    expect(page.locator(".badge-soon")).to_have_count(0)
+    expect(page.locator('a[href="/stats"]').first).to_be_visible()
+    expect(page.locator('a[href="/cyber"]').first).to_be_visible()
 
     for field in ("status", "database", "bus"):
         expect(page.locator(f'[data-health="{field}"]')).to_have_text("✓ ok")
