@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from tocsin.dispatch import units
 
 
 @pytest.fixture
-def rig(tmp_path: Path) -> Iterator[Cluster]:
+def rig(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Cluster]:
     """The cluster, with two units on duty at each site (every incident can be offered)."""
 
     def seed(made: Cluster) -> None:
@@ -28,4 +29,10 @@ def rig(tmp_path: Path) -> Iterator[Cluster]:
         engine.dispose()
 
     with cluster(tmp_path, workers=3, before_workers=seed) as made:
-        yield made
+        try:
+            yield made
+        finally:  # keep the workers' logs where a failed run can be read (pytest rotates tmp)
+            keep = Path("/tmp/tocsin-fault-logs") / request.node.name
+            keep.mkdir(parents=True, exist_ok=True)
+            for log in tmp_path.glob("worker*.log"):
+                shutil.copy(log, keep / log.name)

@@ -37,6 +37,7 @@ class Answer:
     worker: int
     sos_id: str | None = None
     retry_after: str | None = None
+    error: str | None = None  # why there was no HTTP answer
 
 
 @dataclass
@@ -115,24 +116,34 @@ class Load:
             f"Content-Length: {len(body)}\r\n\r\n"
         ).encode() + body
         answer = Answer(at=at, latency=0.0, status=0, worker=worker)
-        conn = None
-        try:
-            conn = idle.pop() if idle else await asyncio.wait_for(
-                asyncio.open_connection("127.0.0.1", port), timeout=2)
-            status, headers, payload = await asyncio.wait_for(self._call(conn, request),
-                                                              timeout=TIMEOUT_S)
-            answer.status = status
-            answer.retry_after = headers.get("retry-after")
-            if status == 201:
-                answer.sos_id = json.loads(payload)["id"]
-            if headers.get("connection", "").lower() == "close":
-                conn[1].close()
-            else:
-                idle.append(conn)
-        except (OSError, asyncio.IncompleteReadError, TimeoutError, ValueError):
-            self._down_until[worker] = time.perf_counter() + 0.3
-            if conn is not None:
-                conn[1].close()
+        # Like any HTTP client: a kept-alive connection the server closed while idle fails
+        # before an answer; the request is then sent again on a fresh connection (the same
+        # body, so the same client_id: an SOS retry is idempotent).
+        for attempt in range(2):
+            reused = bool(idle) and attempt == 0
+            conn = None
+            try:
+                conn = idle.pop() if reused else await asyncio.wait_for(
+                    asyncio.open_connection("127.0.0.1", port), timeout=2)
+                status, headers, payload = await asyncio.wait_for(self._call(conn, request),
+                                                                  timeout=TIMEOUT_S)
+                answer.status, answer.error = status, None
+                answer.retry_after = headers.get("retry-after")
+                if status == 201:
+                    answer.sos_id = json.loads(payload)["id"]
+                if headers.get("connection", "").lower() == "close":
+                    conn[1].close()
+                else:
+                    idle.append(conn)
+                break
+            except (OSError, asyncio.IncompleteReadError, TimeoutError, ValueError) as exc:
+                answer.error = type(exc).__name__
+                if conn is not None:
+                    conn[1].close()
+                stale = reused and isinstance(exc, asyncio.IncompleteReadError | ConnectionError)
+                if not stale:
+                    self._down_until[worker] = time.perf_counter() + 0.3
+                    break
         answer.latency = time.perf_counter() - self.started_at - at
         with self._lock:
             self.answers.append(answer)
@@ -165,8 +176,9 @@ def pct(values: list[float], q: float) -> float:
 def summary(answers: list[Answer], seconds: float) -> str:
     """One line: acked rate, latency quantiles, statuses."""
     ok = [a.latency for a in answers if a.status == 201]
-    statuses: dict[int, int] = {}
+    statuses: dict[int | str, int] = {}
     for a in answers:
-        statuses[a.status] = statuses.get(a.status, 0) + 1
+        key: int | str = a.status or f"no answer ({a.error})"
+        statuses[key] = statuses.get(key, 0) + 1
     return (f"{len(ok) / seconds if seconds else 0:.0f} SOS/s acked over {seconds:.0f} s, "
             f"p50 {pct(ok, 0.5):.0f} ms, p99 {pct(ok, 0.99):.0f} ms, statuses {statuses}")

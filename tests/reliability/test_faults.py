@@ -87,6 +87,10 @@ class Tail:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+        self.thread.join(timeout=5)
+        for pipe in (self.proc.stdout, self.proc.stderr):
+            if pipe is not None:
+                pipe.close()
 
 
 def test_nats_restart_under_load_outbox_holds_every_event(rig: Cluster) -> None:
@@ -110,7 +114,8 @@ def test_nats_restart_under_load_outbox_holds_every_event(rig: Cluster) -> None:
         acked = load.acked()
         during = [a for a in answers if down_at <= a.at < up_at]
         assert len(acked) >= 300, summary(answers, seconds)
-        assert during and all(a.status == 201 for a in during), "SOS intake needs no bus"
+        assert during and all(a.status == 201 for a in during), (
+            f"SOS intake needs no bus; during the outage: {summary(during, up_at - down_at)}")
         assert most_pending > 0, "events must have waited in the outbox"
         assert stored(rig, acked) == acked
         took = wait_dispatched(rig, acked)
