@@ -29,7 +29,8 @@ from tests.reliability.verify import pending, report, stored, wait_dispatched
 from tocsin.core.db import make_engine
 from tocsin.sos.models import Sos
 
-pytestmark = pytest.mark.long
+# Each test runs a cluster for about a minute, then waits for dispatch (up to 600 s).
+pytestmark = [pytest.mark.long, pytest.mark.timeout(1200)]
 
 RATE = float(os.environ.get("TOCSIN_FAULT_RATE", "150"))
 
