@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,14 +16,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from tests.reliability.harness import NATS_SERVER, PrivateNats
 from tocsin.core.bus import BusUnavailable, Event
 from tocsin.core.bus.jetstream import JetStreamBus
 from tocsin.core.bus.memory import MemoryBus
 from tocsin.core.db import make_engine, make_sessionmaker, session_scope
 from tocsin.core.outbox import OutboxEvent, OutboxRelay, add_event, pending_count
 from tocsin.core.settings import Settings
-
-NATS_SERVER = shutil.which("nats-server") or "/usr/sbin/nats-server"
 
 
 def _wait(predicate, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
@@ -95,58 +91,17 @@ def test_events_left_by_a_dead_worker_are_published_by_the_next(settings: Settin
     engine.dispose()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class NatsServer:
-    """A private nats-server with JetStream on a free loopback port, which a test may kill."""
-
-    def __init__(self, store: Path) -> None:
-        self.port = _free_port()
-        self.store = store
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"nats://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [NATS_SERVER, "-a", "127.0.0.1", "-p", str(self.port), "-js", "-sd", str(self.store)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-
-    def kill(self) -> None:
-        if self.proc is not None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait()
-            self.proc = None
-
-
 @pytest.fixture
-def nats_server(tmp_path: Path) -> Iterator[NatsServer]:
+def nats_server(tmp_path: Path) -> Iterator[PrivateNats]:
     if not os.path.exists(NATS_SERVER):
         pytest.fail("nats-server binary not found (install Debian's nats-server)")
-    server = NatsServer(tmp_path / "js")
+    server = PrivateNats(tmp_path / "js")
     server.start()
     yield server
     server.kill()
 
 
-def test_outbox_survives_the_bus_going_down(settings: Settings, nats_server: NatsServer) -> None:
+def test_outbox_survives_the_bus_going_down(settings: Settings, nats_server: PrivateNats) -> None:
     """Kill NATS, commit records' events, restart NATS: every event arrives, duplicates dropped."""
     engine = make_engine(settings.resolved_database_url, pool_size=2)
     sessions = make_sessionmaker(engine)
