@@ -71,6 +71,13 @@ class Invalid(DomainError):
     code = "invalid_input"
 
 
+class TooLarge(DomainError):
+    """An upload or document over its own limit (below the request-wide body limit)."""
+
+    status = 413
+    code = "payload_too_large"
+
+
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     """Build the error shape every response uses."""
     return {"error": {"code": code, "message": message, "details": details}}

@@ -12,7 +12,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from tocsin.core.errors import DomainError
+from tocsin.core.errors import DomainError, TooLarge
 
 MAX_FILE_BYTES = 400_000
 MAX_FILES = 4
@@ -56,9 +56,8 @@ class EvidenceRefused(DomainError):
     code = "invalid_evidence"
 
 
-class EvidenceTooLarge(DomainError):
-    status = 413
-    code = "payload_too_large"
+class EvidenceTooLarge(TooLarge):
+    pass
 
 
 @dataclass(frozen=True)

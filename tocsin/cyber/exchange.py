@@ -20,7 +20,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from tocsin.core.db import utcnow
-from tocsin.core.errors import DomainError
+from tocsin.core.errors import DomainError, TooLarge
 from tocsin.cyber import indicators as ioc
 from tocsin.cyber import intel, stix, tlp
 from tocsin.cyber.models import CyberStixObject, CyberTaxiiStatus
@@ -38,9 +38,8 @@ class BundleRefused(DomainError):
     code = "invalid_stix"
 
 
-class BundleTooLarge(DomainError):
-    status = 413
-    code = "payload_too_large"
+class BundleTooLarge(TooLarge):
+    pass
 
 
 def parse(raw: bytes) -> list[dict[str, Any]]:

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tocsin.core.db import utcnow
-from tocsin.core.errors import DomainError, Invalid, NotFound
+from tocsin.core.errors import Invalid, NotFound, TooLarge
 from tocsin.persons.models import PersonPhoto
 from tocsin.persons.service import DEFAULT_RETENTION
 
@@ -30,9 +30,8 @@ FORMATS = frozenset({"JPEG", "PNG", "WEBP", "GIF"})
 PATH = "/api/v1/persons/photos/"
 
 
-class PhotoTooLarge(DomainError):
-    status = 413
-    code = "payload_too_large"
+class PhotoTooLarge(TooLarge):
+    pass
 
 
 def reencode(data: bytes) -> tuple[bytes, int, int]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from PIL import Image, UnidentifiedImageError
 
-from tocsin.core.errors import DomainError
+from tocsin.core.errors import DomainError, TooLarge
 
 MAX_IMAGE_BYTES = 900_000  # below the 1 MB request limit, with room for the form
 MAX_PIXELS = 20_000_000  # a 5000 x 4000 screenshot; more is refused, not decoded
@@ -30,9 +30,8 @@ class ImageRefused(DomainError):
     code = "invalid_image"
 
 
-class ImageTooLarge(DomainError):
-    status = 413
-    code = "payload_too_large"
+class ImageTooLarge(TooLarge):
+    pass
 
 
 @dataclass(frozen=True)
