@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 STATIC := tocsin/web/static/.vite/manifest.json
 FRONT_SRC := $(shell find frontend/src frontend/public -type f 2>/dev/null) frontend/package-lock.json frontend/vite.config.ts
 
-.PHONY: run install frontend test test-embedded test-cluster test-long lint bench clean demo serve lock audit
+.PHONY: run install frontend test test-embedded test-cluster test-long lint bench clean demo serve lock audit audit-offline
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -68,8 +68,14 @@ audit: install
 	$(BIN)/pip-audit --strict --no-deps --disable-pip --progress-spinner off -r constraints.txt \
 	  $(foreach id,$(AUDIT_IGNORE),--ignore-vuln $(id))
 
+# The same question without network: constraints.txt against the committed PyPA advisory
+# snapshot (tools/advisories/pypi.json; refresh: python -m tools.advisories_refresh REPO). It
+# prints the snapshot's age: a pass means "nothing known on that date", not a live check.
+audit-offline: install
+	$(BIN)/python -m tools.audit_offline $(foreach id,$(AUDIT_IGNORE),--ignore $(id))
+
 lint: install
-	$(BIN)/ruff check tocsin tests bench
+	$(BIN)/ruff check tocsin tests bench tools
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

@@ -1,0 +1,1 @@
+"""Maintenance tools that run without the ``tocsin`` package (dependency audit)."""
