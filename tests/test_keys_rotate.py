@@ -3,11 +3,14 @@ with the old key alone; resumable, idempotent, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import datetime as dt
+import time
 from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, LargeBinary, select, type_coerce
+from sqlalchemy import Engine, LargeBinary, func, select, type_coerce, update
+from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from tests.conftest import SEAL_KEY
@@ -17,6 +20,8 @@ from tests.shelter.helpers import make_offer, make_request
 from tests.sos.factories import post_sos
 from tocsin.cli import app
 from tocsin.core import keys, seal
+from tocsin.core.db import session_scope, utcnow
+from tocsin.core.outbox import OutboxEvent, add_event
 from tocsin.core.settings import Settings, get_settings
 from tocsin.models import metadata
 
@@ -40,7 +45,8 @@ def rotation_env(
 
 
 def _populate(client: TestClient) -> None:
-    """Sealed values in several domains and the core: SOS, shelter, persons, 2FA secret."""
+    """Sealed values in several domains and the core: SOS, shelter, persons, 2FA secret, and
+    outbox events (published ones, kept an hour, and one still pending)."""
     for _ in range(3):
         post_sos(client)
     make_offer(client)
@@ -50,6 +56,31 @@ def _populate(client: TestClient) -> None:
                            headers={**authority, "Content-Type": "application/xml"})
     assert imported.status_code == 200, imported.text
     assert client.post("/api/v1/auth/mfa/totp", headers=authority).status_code == 200
+    runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    with session_scope(runtime.sessions) as session:
+        # Pending, held by a worker's lease that has not run out: no relay takes it meanwhile.
+        add_event(session, "probe.pending", {"secret": "pending during the rotation"})
+        session.flush()
+        session.execute(update(OutboxEvent).where(OutboxEvent.subject == "probe.pending")
+                        .values(claimed_by="gone", claimed_until=utcnow() + dt.timedelta(hours=1)))
+    _settle(runtime.engine)
+
+
+def _settle(engine: Engine, parked: int = 1) -> None:
+    """Wait until consumers stop adding events (dispatch reacts to the SOS with its own)."""
+    last, stable_since = -1, time.monotonic()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        with engine.connect() as conn:
+            rows = conn.scalar(select(func.count()).select_from(OutboxEvent))
+            pending = conn.scalar(select(func.count()).select_from(OutboxEvent)
+                                  .where(OutboxEvent.published_at.is_(None)))
+        if rows != last:
+            last, stable_since = rows, time.monotonic()
+        elif pending == parked and time.monotonic() - stable_since > 1.0:
+            return
+        time.sleep(0.1)
+    raise AssertionError("the outbox did not settle")
 
 
 def _raw_values(engine: Engine) -> Snapshot:
@@ -73,7 +104,7 @@ def _opened(values: Snapshot, sealer: seal.Sealer) -> dict[tuple[str, tuple[obje
 def test_sealed_columns_are_discovered_from_the_metadata() -> None:
     names = {c.name for c in keys.sealed_columns(metadata)}
     assert {"sos.text", "shelter_offer.address", "person.author_email", "mfa_totp.secret",
-            "safety_mark.position", "alert_subscription.keys"} <= names
+            "safety_mark.position", "alert_subscription.keys", "outbox_event.payload"} <= names
 
 
 def test_rotation_reseals_everything_and_the_old_key_opens_nothing(
@@ -83,7 +114,8 @@ def test_rotation_reseals_everything_and_the_old_key_opens_nothing(
     engine = client.app.state.runtime.engine  # type: ignore[attr-defined]
     before = _raw_values(engine)
     tables = {name.split(".")[0] for name, _ in before}
-    assert {"sos", "shelter_offer", "shelter_request", "person", "mfa_totp"} <= tables
+    assert {"sos", "shelter_offer", "shelter_request", "person", "mfa_totp",
+            "outbox_event"} <= tables
     plain = _opened(before, seal.Sealer(SEAL_KEY))
 
     refused = runner.invoke(app, ["keys", "rotate", "--new-key", NEW_KEY], input="n\n")
@@ -108,6 +140,10 @@ def test_rotation_reseals_everything_and_the_old_key_opens_nothing(
     seal.configure(seal.Sealer(NEW_KEY))
     authority = login(client, "authority")
     assert client.get("/api/v1/auth/mfa", headers=authority).status_code == 200
+    with Session(engine) as session:
+        pending = session.scalars(select(OutboxEvent).where(
+            OutboxEvent.subject == "probe.pending")).one()
+        assert pending.payload["data"] == {"secret": "pending during the rotation"}
 
 
 def test_rotation_resumes_and_a_second_run_changes_nothing(
@@ -140,6 +176,7 @@ def test_values_under_an_unknown_key_are_reported_not_lost(
     client: TestClient, rotation_env: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     post_sos(client)
+    _settle(client.app.state.runtime.engine, parked=0)  # type: ignore[attr-defined]
     # Rotate from a key the command is not given: it cannot open the values, says so, exits 1.
     monkeypatch.setenv("TOCSIN_SEAL_KEY", seal.generate_key())
     get_settings.cache_clear()

@@ -8,25 +8,22 @@ at-least-once; the event id lets consumers drop duplicates.
 
 Payloads are sealed at rest: events carry what their records seal (an SOS trail point, a safety
 mark's position), and published rows are kept a while, so a plain JSON column would hold in clear
-what the domain tables seal. The column stays JSON (``{"sealed": "<base64>"}``): no migration, and
-rows written before sealing are still read as they are.
+what the domain tables seal. The column is the project's ``SealedJSON``, like every other sealed
+column, so ``tocsin keys rotate`` re-seals pending and kept rows too (migration
+``20261124_core_outbox`` converted the earlier JSON envelope).
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import datetime as dt
-import json
 import logging
 import uuid
 from typing import Any
 
-from sqlalchemy import JSON, Index, Integer, String, delete, event, func, or_, select, update
-from sqlalchemy.engine import Dialect
+from sqlalchemy import Index, Integer, String, delete, event, func, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
-from sqlalchemy.types import TypeDecorator
 from starlette.concurrency import run_in_threadpool
 
 from tocsin.core import seal
@@ -36,29 +33,6 @@ from tocsin.core.db import Base, UTCDateTime, utcnow
 log = logging.getLogger("tocsin.outbox")
 
 
-class SealedPayload(TypeDecorator[dict[str, Any]]):
-    """A JSON column whose value is sealed inside a ``{"sealed": base64}`` envelope."""
-
-    impl = JSON
-    cache_ok = True
-    context = "outbox_event.payload"
-
-    def process_bind_param(
-        self, value: dict[str, Any] | None, dialect: Dialect
-    ) -> dict[str, Any] | None:
-        if value is None:
-            return None
-        data = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-        return {"sealed": base64.b64encode(seal.active_sealer().seal(data, self.context)).decode()}
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> dict[str, Any] | None:
-        if isinstance(value, dict) and set(value) == {"sealed"}:
-            raw = base64.b64decode(value["sealed"])
-            opened: dict[str, Any] = json.loads(seal.active_sealer().open(raw, self.context))
-            return opened
-        return value  # type: ignore[no-any-return]
-
-
 class OutboxEvent(Base):
     """An event waiting to be (or already) published to the bus."""
 
@@ -66,7 +40,7 @@ class OutboxEvent(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     subject: Mapped[str] = mapped_column(String(120))
-    payload: Mapped[dict[str, Any]] = mapped_column(SealedPayload)
+    payload: Mapped[dict[str, Any]] = mapped_column(seal.SealedJSON("outbox_event.payload"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
