@@ -178,6 +178,11 @@ def bus_tail(
     settings = get_settings()
     if settings.bus_url.startswith("memory"):
         raise fail("the in-process bus (memory://) cannot be tailed from another process")
+    from tocsin.core import seal
+
+    # Event payloads travel sealed (tocsin.core.bus.wire): the tail opens them with the key.
+    seal.configure(seal.load_sealer(key=settings.seal_key, old_keys=settings.seal_old_keys,
+                                    var_dir=settings.var_dir, allow_generate=False))
 
     async def run() -> int:
         bus = make_bus(settings.bus_url, stream=settings.bus_stream, prefix=settings.bus_prefix)

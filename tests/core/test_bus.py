@@ -8,12 +8,15 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from tests.conftest import SEAL_KEY
+from tocsin.core import seal
 from tocsin.core.bus import Bus, Event, make_bus, subject_matches
 from tocsin.core.settings import Settings
 
 
 @pytest.fixture
 async def bus(base_settings: Settings) -> AsyncIterator[Bus]:
+    seal.configure(seal.Sealer(SEAL_KEY))  # JetStream payloads are sealed on the wire
     instance = make_bus(
         base_settings.bus_url, stream=base_settings.bus_stream, prefix=base_settings.bus_prefix
     )

@@ -177,6 +177,7 @@ def test_event_written_in_one_worker_reaches_another_process(client: TestClient,
         "TOCSIN_BUS_STREAM": settings.bus_stream,
         "TOCSIN_BUS_PREFIX": settings.bus_prefix,
         "TOCSIN_DATABASE_URL": settings.resolved_database_url,
+        "TOCSIN_SEAL_KEY": settings.seal_key,  # payloads travel sealed: the tail opens them
     }
     durable = f"tail_{uuid.uuid4().hex[:8]}"
     listener = subprocess.Popen(

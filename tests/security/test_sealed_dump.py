@@ -9,23 +9,34 @@ columns appear in hex, so the hex form of each marker is looked for as well). No
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import contextlib
 import datetime as dt
 import secrets
+import signal
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import nats
 import psycopg
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from pydantic_core import to_json
+from sqlalchemy import func, select, text
 
 from tests.factories import create_account, login
+from tests.reliability.harness import PrivateNats
 from tests.shelter.helpers import device, follow, offer_body, request_body
 from tests.sos.factories import sos_body
 from tocsin.core.auth.roles import Role
+from tocsin.core.bus import wire
 from tocsin.core.db import Base, utcnow
+from tocsin.core.outbox import pending_count
+from tocsin.dispatch.models import DispatchIncident
 
 POLYGON = [[2.360, 48.855], [2.385, 48.855], [2.385, 48.872], [2.360, 48.872], [2.360, 48.855]]
 
@@ -171,3 +182,84 @@ def _where(engine: Any, leaked: list[str]) -> dict[str, list[str]]:
                     if marker in repr(tuple(row)):
                         found.setdefault(marker, []).append(table.name)
     return found
+
+
+@pytest.fixture
+def private_nats(tmp_path: Path) -> Iterator[PrivateNats]:
+    """A nats-server of this test's own, so its JetStream store directory can be read."""
+    server = PrivateNats(tmp_path / "js")
+    server.start()
+    yield server
+    server.kill()
+
+
+def _stored_messages(url: str, stream: str) -> list[tuple[bytes, bytes]]:
+    """Every message the stream holds, as stored: (headers as bytes, data)."""
+
+    async def read() -> list[tuple[bytes, bytes]]:
+        nc = await nats.connect(url)
+        try:
+            js = nc.jetstream()
+            state = (await js.stream_info(stream)).state
+            out = []
+            for seq in range(state.first_seq, state.last_seq + 1):
+                msg = await js.get_msg(stream, seq)
+                out.append((repr(msg.headers).encode(), msg.data or b""))
+            return out
+        finally:
+            await nc.close()
+
+    return asyncio.run(read())
+
+
+def _forms(marker: str) -> set[bytes]:
+    forms = {marker.encode(), marker.encode().hex().encode(), marker.encode("unicode_escape")}
+    # A coordinate travels as a JSON number: 48.861180830 is written 48.86118083.
+    with contextlib.suppress(ValueError):
+        forms.add(repr(float(marker)).encode())
+    return forms
+
+
+def _found(markers: list[str], blob: bytes) -> list[str]:
+    return [m for m in markers if any(f in blob for f in _forms(m))]
+
+
+def test_bus_store_holds_no_sensitive_plaintext(
+    make_app: Callable[..., FastAPI], private_nats: PrivateNats
+) -> None:
+    """The same markers through a worker on NATS: JetStream's stored messages and its store
+    directory on disk hold none of them; the consumers (dispatch, safety, ...) still work."""
+    stream = "SEALDUMP"
+    app = make_app(bus_url=private_nats.url, bus_stream=stream, bus_prefix="sealdump")
+    tag = secrets.token_hex(8).upper()
+    with TestClient(app) as client:
+        markers = write_sensitive_everywhere(client, tag)
+        runtime = client.app.state.runtime  # type: ignore[attr-defined]
+        deadline = time.monotonic() + 30
+        while True:  # every event relayed, and the dispatch consumer did its work
+            with runtime.sessions() as session:
+                pending = pending_count(session)
+                offered = session.scalar(select(func.count()).select_from(DispatchIncident))
+            if pending == 0 and offered:
+                break
+            assert time.monotonic() < deadline, f"{pending} events still in the outbox"
+            time.sleep(0.1)
+        stored = _stored_messages(private_nats.url, stream)
+    assert len(stored) >= 10
+    events = [wire.decode(data) for _, data in stored]
+    # Control: the events do carry sensitive values (positions), which the key opens.
+    opened = b"".join(to_json(e.data) for e in events)
+    carried = _found(markers, opened)
+    assert carried, "no marker travels on the bus: the test would prove nothing"
+    assert {"sos.created", "sos.position", "safety.help_requested"} <= {e.subject for e in events}
+    raw = b"".join(h + d for h, d in stored)
+    assert _found(markers, raw) == []
+    assert all(e.id.encode() in raw and e.subject.encode() in raw for e in events)
+
+    private_nats.proc.send_signal(signal.SIGTERM)  # a clean stop flushes the file store
+    private_nats.proc.wait(timeout=30)
+    private_nats.proc = None
+    files = [p for p in (private_nats.store).rglob("*") if p.is_file()]
+    disk = b"".join(p.read_bytes() for p in files)
+    assert all(e.id.encode() in disk for e in events), "the store directory was not the stream's"
+    assert _found(markers, disk) == [], f"in clear in {private_nats.store}: {carried}"

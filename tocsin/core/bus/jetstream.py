@@ -5,7 +5,8 @@ One durable stream holds ``<prefix>.>``; a logical subject ``sos.created`` trave
 duplicate published within its window (a relay that crashed between publish and mark). Durable
 subscriptions are pull consumers: several workers share one durable name and split the work, and
 an event not acknowledged is redelivered. Subscriptions without a durable name are plain core
-subscriptions: every worker sees every event (live pages).
+subscriptions: every worker sees every event (live pages). Payloads travel and rest sealed
+(``tocsin.core.bus.wire``): the stream's file store holds no event data in clear.
 """
 
 from __future__ import annotations
@@ -23,13 +24,17 @@ from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 
+from tocsin.core.bus import wire
 from tocsin.core.bus.base import BusUnavailable, Event, Handler
 from tocsin.core.bus.dedupe import SeenIds
+from tocsin.core.seal import SealError
 
 log = logging.getLogger("tocsin.bus.jetstream")
 
 DUPLICATE_WINDOW_S = 120.0
 ACK_WAIT_S = 30.0
+# A message whose payload this worker cannot open waits this long before it is offered again.
+UNOPENED_RETRY_S = 30.0
 
 
 class _PullSubscription:
@@ -85,7 +90,14 @@ class _PullSubscription:
 
     async def _handle(self, msg: Any) -> None:
         try:
-            event = Event.model_validate_json(msg.data)
+            event = wire.decode(msg.data)
+        except SealError as exc:
+            # Most likely a key missing from TOCSIN_SEAL_OLD_KEYS after a rotation: keep the
+            # message (redelivered later) rather than lose an event; the log says why.
+            log.error("cannot open the payload of a message on %s: %s", msg.subject, exc)
+            with contextlib.suppress(NatsError):
+                await msg.nak(delay=UNOPENED_RETRY_S)
+            return
         except ValueError:
             log.error("dropping malformed message on %s", msg.subject)
             await msg.term()
@@ -217,7 +229,7 @@ class JetStreamBus:
         try:
             await js.publish(
                 self._wire(event.subject),
-                event.model_dump_json().encode(),
+                wire.encode(event),
                 stream=self.stream,
                 headers={"Nats-Msg-Id": event.id},
                 timeout=3,
@@ -238,8 +250,9 @@ class JetStreamBus:
 
         async def on_message(msg: Any) -> None:
             try:
-                event = Event.model_validate_json(msg.data)
-            except ValueError:
+                event = wire.decode(msg.data)
+            except (ValueError, SealError) as exc:
+                log.error("live message on %s not read: %s", msg.subject, exc)
                 return
             if seen.first_time(event.id):
                 try:
