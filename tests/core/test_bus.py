@@ -128,6 +128,44 @@ async def test_live_subscribers_each_receive_every_event(bus: Bus) -> None:
         await sub.stop()
 
 
+async def test_batch_consumer_takes_what_waits_and_acks_only_after_returning(bus: Bus) -> None:
+    """Events published before the consumer starts come in batches (not one by one); a batch
+    whose handler raises comes back whole, and every event is handled exactly once in the end."""
+    topic = f"probe{uuid.uuid4().hex[:6]}.batch"
+    durable = f"batch_{uuid.uuid4().hex[:8]}"
+    batches: list[list[str]] = []
+    failed: list[int] = []
+
+    async def handler(events: list[Event]) -> None:
+        if not failed:
+            failed.append(len(events))
+            raise RuntimeError("first batch fails: the database is down")
+        batches.append([event.id for event in events])
+
+    # Create the durable consumer first (JetStream keeps events for it), then stop it.
+    first = await bus.subscribe_batch(topic, handler, durable=durable, max_batch=50)
+    await asyncio.sleep(0.3)
+    await first.stop()
+    events = [Event(subject=topic, data={"n": n}) for n in range(120)]
+    for event in events:
+        await bus.publish(event)
+    await bus.publish(events[0])  # a duplicate: dropped by id
+    if bus.name == "memory":
+        # The in-process bus keeps no events for a stopped consumer: subscribe, then publish.
+        sub = await bus.subscribe_batch(topic, handler, durable=durable, max_batch=50)
+        for event in events:
+            await bus.publish(event)
+    else:
+        sub = await bus.subscribe_batch(topic, handler, durable=durable, max_batch=50)
+    await _wait_for(lambda: sum(map(len, batches)) >= 120, timeout=15)
+    await asyncio.sleep(0.3)
+    await sub.stop()
+    handled = [event_id for batch in batches for event_id in batch]
+    assert sorted(handled) == sorted(e.id for e in events)  # each once, none lost
+    assert max(len(batch) for batch in batches) > 1 and all(len(b) <= 50 for b in batches)
+    assert failed and failed[0] > 1  # the failed call was a batch, and it came back
+
+
 def test_unknown_bus_url_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown bus URL"):
         make_bus("kafka://nope")

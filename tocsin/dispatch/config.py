@@ -22,6 +22,7 @@ class _Env(BaseSettings):
     candidates: int = Field(default=5, ge=1, le=50)
     speed_kmh: float = Field(default=40.0, gt=0, le=200)
     escalation_tick_s: float = Field(default=1.0, gt=0, le=60)
+    batch: int = Field(default=256, ge=1, le=5000)
     retention_days: float = Field(default=30, gt=0)
     open_expiry_days: float = Field(default=90, gt=0)
 
@@ -42,6 +43,8 @@ class DispatchConfig:
     speed_kmh: float = 40.0
     # How often each worker looks for offers past their deadline.
     escalation_tick_s: float = 1.0
+    # At most this many waiting ``sos.created`` are clustered in one transaction.
+    batch: int = 256
     # Liberties: incidents (with the SOS positions they copy) are deleted this many days after
     # closing, or after their last SOS if never closed, as the sos domain does with the SOS.
     retention_days: float = 30

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -19,18 +19,22 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tocsin.core.bus import Event
 from tocsin.core.db import utcnow
+from tocsin.core.errors import Invalid
 from tocsin.core.runtime import Runtime
 from tocsin.dispatch import assign, incidents
+from tocsin.dispatch.batch import attach_batch
 from tocsin.dispatch.config import DispatchConfig
 from tocsin.dispatch.index import UnitIndex
 from tocsin.dispatch.locks import decision_lock
-from tocsin.dispatch.models import DispatchIncidentSos, DispatchUnit
+from tocsin.dispatch.models import DispatchAssignment, DispatchIncidentSos, DispatchUnit
 
 log = logging.getLogger("tocsin.dispatch")
 
 EXTRA_KEY = "dispatch"
 CONFIG_KEY = "dispatch_config"
 CLOCK_KEY = "dispatch_clock"
+# SOS per transaction when recovery re-dispatches a backlog (the consumer takes what it fetched).
+RECOVERY_BATCH = 500
 
 Clock = Callable[[], dt.datetime]
 
@@ -115,12 +119,38 @@ class DispatchEngine:
     def intake(self, data: Mapping[str, Any]) -> str | None:
         """Handle one ``sos.created``: cluster it, then offer its incident if nobody has it."""
         sos = incidents.parse_sos(dict(data))
+        return self.intake_many([sos]).get(sos.sos_id)
+
+    def intake_batch(self, payloads: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+        """Handle many ``sos.created`` payloads in one transaction; return {sos id: incident}.
+
+        A malformed payload is logged and left out (redelivering it would never help); a
+        database failure raises and the whole batch is redelivered (idempotent on the SOS id).
+        """
+        batch: list[incidents.SosIn] = []
+        for data in payloads:
+            try:
+                batch.append(incidents.parse_sos(dict(data)))
+            except Invalid as exc:
+                log.error("dropping sos.created: %s", exc.message)
+        return self.intake_many(batch) if batch else {}
+
+    def intake_many(self, batch: list[incidents.SosIn]) -> dict[str, str]:
+        """Cluster parsed SOS in one decision, then offer each changed incident nobody has."""
         with self.decision() as session:
             now = self.clock()
-            incident, _ = incidents.attach_sos(session, sos=sos, config=self.config, now=now)
-            assign.offer_next(session, index=self.index, config=self.config,
-                              incident=incident, now=now)
-            return incident.id
+            attached, touched = attach_batch(session, batch=batch, config=self.config, now=now)
+            busy = set(session.scalars(
+                select(DispatchAssignment.incident_id).where(
+                    DispatchAssignment.incident_id.in_([i.id for i in touched]),
+                    DispatchAssignment.status.in_(assign.LIVE),
+                )
+            )) if touched else set()
+            for incident in sorted(touched, key=lambda i: (i.priority, i.opened_at, i.id)):
+                if incident.id not in busy:
+                    assign.offer_next(session, index=self.index, config=self.config,
+                                      incident=incident, now=now)
+            return attached
 
     def tick(self) -> int:
         """Escalate offers past their deadline; return how many expired."""
@@ -145,10 +175,10 @@ class DispatchEngine:
                  "situation": s.situation, "people": s.people, "received_at": s.received_at}
                 for s in open_sos if s.id not in attached
             ]
-        for data in pending:
+        for start in range(0, len(pending), RECOVERY_BATCH):
             if halt is not None and halt.is_set():
                 break
-            self.intake(data)
+            self.intake_batch(pending[start:start + RECOVERY_BATCH])
         if pending:
             log.info("dispatch recovery: %d SOS sent back to dispatch", len(pending))
         return len(pending)

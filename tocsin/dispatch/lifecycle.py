@@ -2,8 +2,9 @@
 
 Order matters: the index is rebuilt and the consumers subscribed before the outbox relay starts
 (the app guarantees that), then recovery re-dispatches every open SOS no incident holds, then
-the escalation loop starts. ``sos.created`` is consumed with a durable name, so with several
-workers each SOS is clustered once; unit events are consumed by every worker (no durable name)
+the escalation loop starts. ``sos.created`` is consumed in batches with a durable name, so
+with several workers each SOS is clustered once, and a crowd of calls costs one transaction per
+batch rather than one per call; unit events are consumed by every worker (no durable name)
 because each keeps its own index.
 """
 
@@ -17,7 +18,6 @@ import threading
 from starlette.concurrency import run_in_threadpool
 
 from tocsin.core.bus import Event, Subscription
-from tocsin.core.errors import Invalid
 from tocsin.core.runtime import Runtime
 from tocsin.dispatch import events
 from tocsin.dispatch.engine import DispatchEngine, engine_of
@@ -35,25 +35,26 @@ async def start(runtime: Runtime) -> None:
     engine = engine_of(runtime)
     await run_in_threadpool(engine.rebuild)
 
-    inflight: set[asyncio.Future[str | None]] = set()
+    inflight: set[asyncio.Future[dict[str, str]]] = set()
     runtime.extras[INFLIGHT_KEY] = inflight
 
-    async def on_sos(event: Event) -> None:
-        # Shielded and tracked: a subscription stopped mid-event must not leave a thread
-        # writing to the database after the worker has disposed of its engine.
-        job = asyncio.ensure_future(run_in_threadpool(engine.intake, event.data))
+    async def on_sos(batch: list[Event]) -> None:
+        # Everything the bus had waiting, in one transaction (malformed payloads are dropped
+        # inside: redelivering them would never help). Shielded and tracked: a subscription
+        # stopped mid-batch must not leave a thread writing to the database after the worker
+        # has disposed of its engine.
+        payloads = [event.data for event in batch]
+        job = asyncio.ensure_future(run_in_threadpool(engine.intake_batch, payloads))
         inflight.add(job)
         job.add_done_callback(inflight.discard)
-        try:
-            await asyncio.shield(job)
-        except Invalid as exc:  # a malformed event would be redelivered forever: drop it
-            log.error("dropping sos.created %s: %s", event.id, exc.message)
+        await asyncio.shield(job)
 
     async def on_unit(event: Event) -> None:
         engine.apply_unit_event(event)
 
     subs: list[Subscription] = [
-        await runtime.bus.subscribe(events.SOS_CREATED, on_sos, durable="dispatch"),
+        await runtime.bus.subscribe_batch(events.SOS_CREATED, on_sos, durable="dispatch",
+                                          max_batch=engine.config.batch),
         await runtime.bus.subscribe(events.UNIT_STATUS, on_unit),
         await runtime.bus.subscribe(events.UNIT_POSITION, on_unit),
     ]

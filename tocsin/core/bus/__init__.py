@@ -8,10 +8,19 @@ or without one (every worker gets every event: live streams to open browser page
 
 from __future__ import annotations
 
-from tocsin.core.bus.base import Bus, BusUnavailable, Event, Handler, Subscription, subject_matches
+from tocsin.core.bus.base import (
+    BatchHandler,
+    Bus,
+    BusUnavailable,
+    Event,
+    Handler,
+    Subscription,
+    subject_matches,
+)
 from tocsin.core.bus.dedupe import SeenIds
 
 __all__ = [
+    "BatchHandler",
     "Bus",
     "BusUnavailable",
     "Event",

@@ -32,6 +32,9 @@ class BusUnavailable(Exception):
 
 
 Handler = Callable[[Event], Awaitable[None]]
+# Handles several events at once (one transaction for many); returning acknowledges them all,
+# raising leaves them all to be redelivered.
+BatchHandler = Callable[[list[Event]], Awaitable[None]]
 
 
 class Subscription(Protocol):
@@ -52,6 +55,12 @@ class Bus(Protocol):
     async def subscribe(
         self, subject: str, handler: Handler, *, durable: str | None = None
     ) -> Subscription: ...
+
+    async def subscribe_batch(
+        self, subject: str, handler: BatchHandler, *, durable: str, max_batch: int = 256
+    ) -> Subscription:
+        """Subscribe a durable consumer that receives what is waiting, up to ``max_batch``."""
+        ...
 
     async def healthy(self) -> bool: ...
 

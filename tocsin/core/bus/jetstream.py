@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable
 from typing import Any
 
 import nats
@@ -25,7 +26,7 @@ from nats.js.api import ConsumerConfig, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 
 from tocsin.core.bus import wire
-from tocsin.core.bus.base import BusUnavailable, Event, Handler
+from tocsin.core.bus.base import BatchHandler, BusUnavailable, Event, Handler
 from tocsin.core.bus.dedupe import SeenIds
 from tocsin.core.seal import SealError
 
@@ -38,11 +39,18 @@ UNOPENED_RETRY_S = 30.0
 
 
 class _PullSubscription:
-    def __init__(self, bus: JetStreamBus, subject: str, durable: str, handler: Handler) -> None:
+    """A pull consumer: one handler per event, or (``batch``) one call for each fetched batch."""
+
+    def __init__(
+        self, bus: JetStreamBus, subject: str, durable: str, handler: Handler | None = None,
+        *, batch: BatchHandler | None = None, max_batch: int = 64,
+    ) -> None:
         self.bus = bus
         self.subject = subject
         self.durable = durable
         self.handler = handler
+        self.batch = batch
+        self.max_batch = max_batch
         self.seen = SeenIds()
         self._stopping = False
         self._psub: Any = None
@@ -74,7 +82,7 @@ class _PullSubscription:
                         stream=self.bus.stream,
                         config=ConsumerConfig(ack_wait=ACK_WAIT_S, max_ack_pending=2000),
                     )
-                msgs = await psub.fetch(batch=64, timeout=1.0)
+                msgs = await psub.fetch(batch=self.max_batch, timeout=1.0)
             except NatsTimeout:
                 continue
             except asyncio.CancelledError:
@@ -85,38 +93,53 @@ class _PullSubscription:
                 psub = None
                 await asyncio.sleep(0.5)
                 continue
-            for msg in msgs:
-                await self._handle(msg)
+            await self._handle(msgs)
 
-    async def _handle(self, msg: Any) -> None:
+    async def _handle(self, msgs: list[Any]) -> None:
+        fresh: list[tuple[Any, Event]] = []
+        for msg in msgs:
+            try:
+                event = wire.decode(msg.data)
+            except SealError as exc:
+                # Most likely a key missing from TOCSIN_SEAL_OLD_KEYS after a rotation: keep
+                # the message (redelivered later) rather than lose an event; the log says why.
+                log.error("cannot open the payload of a message on %s: %s", msg.subject, exc)
+                with contextlib.suppress(NatsError):
+                    await msg.nak(delay=UNOPENED_RETRY_S)
+                continue
+            except ValueError:
+                log.error("dropping malformed message on %s", msg.subject)
+                await msg.term()
+                continue
+            if not self.seen.first_time(event.id):
+                await msg.ack()
+                continue
+            fresh.append((msg, event))
+        if self.batch is not None:
+            if fresh:
+                await self._deliver(fresh, self.batch([event for _, event in fresh]))
+            return
+        assert self.handler is not None
+        for msg, event in fresh:
+            await self._deliver([(msg, event)], self.handler(event))
+
+    async def _deliver(self, pairs: list[tuple[Any, Event]], call: Awaitable[None]) -> None:
+        """Await the handler's call; ack its events if it returns, nak them if it raises."""
         try:
-            event = wire.decode(msg.data)
-        except SealError as exc:
-            # Most likely a key missing from TOCSIN_SEAL_OLD_KEYS after a rotation: keep the
-            # message (redelivered later) rather than lose an event; the log says why.
-            log.error("cannot open the payload of a message on %s: %s", msg.subject, exc)
-            with contextlib.suppress(NatsError):
-                await msg.nak(delay=UNOPENED_RETRY_S)
-            return
-        except ValueError:
-            log.error("dropping malformed message on %s", msg.subject)
-            await msg.term()
-            return
-        if not self.seen.first_time(event.id):
-            await msg.ack()
-            return
-        try:
-            await self.handler(event)
+            await call
         except asyncio.CancelledError:
             raise
         except Exception:
-            log.exception("handler failed for %s; will be redelivered", event.subject)
-            self.seen.forget(event.id)
-            with contextlib.suppress(NatsError):
-                await msg.nak(delay=1.0)
+            log.exception("handler failed for %d %s; will be redelivered", len(pairs),
+                          pairs[0][1].subject)
+            for msg, event in pairs:
+                self.seen.forget(event.id)
+                with contextlib.suppress(NatsError):
+                    await msg.nak(delay=1.0)
             return
-        with contextlib.suppress(NatsError):
-            await msg.ack()
+        for msg, _ in pairs:
+            with contextlib.suppress(NatsError):
+                await msg.ack()
 
     async def stop(self) -> None:
         self._stopping = True
@@ -262,6 +285,13 @@ class JetStreamBus:
 
         sub = await self._nc.subscribe(self._wire(subject), cb=on_message)
         return _CoreSubscription(sub)
+
+    async def subscribe_batch(
+        self, subject: str, handler: BatchHandler, *, durable: str, max_batch: int = 256
+    ) -> _PullSubscription:
+        pull = _PullSubscription(self, subject, durable, batch=handler, max_batch=max_batch)
+        self._pulls.add(pull)
+        return pull
 
     async def delete_stream(self) -> None:
         """Delete this bus's stream (test clean-up)."""

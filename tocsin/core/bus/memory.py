@@ -14,7 +14,7 @@ import itertools
 import logging
 from collections import defaultdict
 
-from tocsin.core.bus.base import Event, Handler, subject_matches
+from tocsin.core.bus.base import BatchHandler, Event, Handler, subject_matches
 from tocsin.core.bus.dedupe import SeenIds
 
 log = logging.getLogger("tocsin.bus.memory")
@@ -24,36 +24,44 @@ MAX_ATTEMPTS = 5
 
 class _MemorySubscription:
     def __init__(
-        self, bus: MemoryBus, subject: str, handler: Handler, durable: str | None
+        self, bus: MemoryBus, subject: str, handler: BatchHandler, durable: str | None,
+        max_batch: int = 1,
     ) -> None:
         self.bus = bus
         self.subject = subject
         self.handler = handler
         self.durable = durable
+        self.max_batch = max_batch
         self.queue: asyncio.Queue[Event] = asyncio.Queue()
         self.seen = SeenIds()
         self.task = asyncio.create_task(self._run(), name=f"bus-sub-{subject}-{durable}")
 
     async def _run(self) -> None:
         while True:
-            event = await self.queue.get()
+            batch = [await self.queue.get()]
+            # Drain what is already waiting: a batch handler takes it in one go.
+            while len(batch) < self.max_batch and not self.queue.empty():
+                batch.append(self.queue.get_nowait())
             try:
-                if self.seen.first_time(event.id):
-                    await self._deliver(event)
+                fresh = [event for event in batch if self.seen.first_time(event.id)]
+                if fresh:
+                    await self._deliver(fresh)
             finally:
-                self.queue.task_done()
+                for _ in batch:
+                    self.queue.task_done()
 
-    async def _deliver(self, event: Event) -> None:
+    async def _deliver(self, events: list[Event]) -> None:
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
-                await self.handler(event)
+                await self.handler(events)
                 return
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("handler failed for %s (attempt %d)", event.subject, attempt)
+                log.exception("handler failed for %s (attempt %d)", events[0].subject, attempt)
                 await asyncio.sleep(min(0.05 * 2**attempt, 2.0))
-        log.error("giving up on event %s %s after %d attempts", event.subject, event.id, attempt)
+        log.error("giving up on %d event(s) %s %s after %d attempts", len(events),
+                  events[0].subject, events[0].id, attempt)
 
     async def stop(self) -> None:
         self.bus._remove(self)
@@ -96,7 +104,17 @@ class MemoryBus:
     async def subscribe(
         self, subject: str, handler: Handler, *, durable: str | None = None
     ) -> _MemorySubscription:
-        sub = _MemorySubscription(self, subject, handler, durable)
+        async def one(events: list[Event]) -> None:
+            await handler(events[0])
+
+        sub = _MemorySubscription(self, subject, one, durable)
+        self._subs.append(sub)
+        return sub
+
+    async def subscribe_batch(
+        self, subject: str, handler: BatchHandler, *, durable: str, max_batch: int = 256
+    ) -> _MemorySubscription:
+        sub = _MemorySubscription(self, subject, handler, durable, max_batch=max_batch)
         self._subs.append(sub)
         return sub
 
