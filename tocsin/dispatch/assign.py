@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session
 
 from tocsin.core.errors import Conflict, Forbidden, NotFound
@@ -24,6 +24,8 @@ from tocsin.dispatch.index import UnitIndex
 from tocsin.dispatch.models import DispatchAssignment, DispatchIncident, DispatchUnit
 
 LIVE = ("offered", "accepted", "on_scene")
+# Waiting incidents looked at per escalation tick, most urgent and oldest first.
+WAITING_SCAN = 500
 
 
 @dataclass(frozen=True)
@@ -182,16 +184,21 @@ def release_unit(
 
 def offer_next(
     session: Session, *, index: UnitIndex, config: DispatchConfig, incident: DispatchIncident,
-    now: dt.datetime,
+    now: dt.datetime, tried: set[str] | None = None,
 ) -> DispatchAssignment | None:
     """Offer the incident to the nearest available unit not tried yet (caller holds the lock).
 
     Does nothing when an offer or an assignment is already in force, or no unit is free (the
-    escalation tick tries again later).
+    escalation tick tries again later). ``tried`` is for a caller that knows the incident has
+    nothing in force and which units it has had (an incident it just opened: none), which
+    spares two queries per incident in a batch.
     """
-    if incident.status != "open" or live_assignments(session, incident_id=incident.id):
+    if tried is None:
+        if incident.status != "open" or live_assignments(session, incident_id=incident.id):
+            return None
+        tried = _tried(session, incident.id)
+    elif incident.status != "open":
         return None
-    tried = _tried(session, incident.id)
     rank = len(tried) + 1
     candidates = propose(
         session, index=index, config=config, lat=incident.lat, lon=incident.lon,
@@ -211,8 +218,7 @@ def offer_next(
             deadline_at=now + dt.timedelta(seconds=config.offer_timeout_s), answered_at=None,
             by="engine",
         )
-        session.add(assignment)
-        session.flush()
+        session.add(assignment)  # flushed with the rest (a batch inserts all its offers at once)
         announce_assignment(session, assignment, unit)
         return assignment
     return None
@@ -351,17 +357,34 @@ def escalate_due(
         except Conflict:
             continue
         expired += 1
+    free = session.scalar(
+        select(func.count()).select_from(DispatchUnit).where(
+            DispatchUnit.status == "available", DispatchUnit.lat.is_not(None))
+    )
+    if not free:
+        return expired
+    # Incidents that every free unit has already declined (or let expire) stay open for the
+    # dispatcher: they are looked past, so they cannot hold the head of the queue and starve
+    # the incidents behind them.
     waiting = session.scalars(
-        select(DispatchIncident)
+        select(DispatchIncident.id)
         .where(
             DispatchIncident.status == "open",
             ~DispatchIncident.id.in_(
                 select(DispatchAssignment.incident_id).where(DispatchAssignment.status.in_(LIVE))
             ),
         )
-        .order_by(DispatchIncident.priority, DispatchIncident.opened_at)
-        .limit(batch)
+        .order_by(DispatchIncident.priority, DispatchIncident.opened_at, DispatchIncident.id)
+        .limit(WAITING_SCAN)
     ).all()
-    for incident in waiting:
-        offer_next(session, index=index, config=config, incident=incident, now=now)
+    offered = 0
+    for incident_id in waiting:
+        incident = session.get(DispatchIncident, incident_id)
+        if incident is None:
+            continue
+        if offer_next(session, index=index, config=config, incident=incident, now=now):
+            offered += 1
+            free -= 1
+            if offered >= batch or free <= 0:
+                break
     return expired

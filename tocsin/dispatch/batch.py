@@ -65,19 +65,30 @@ class _Grid:
 def _load_open(
     session: Session, grid: _Grid, cells: set[Cell], since: dt.datetime
 ) -> None:
-    """Load the open incidents around each cell (its 3 x 3 block) into the grid."""
-    blocks = {(row // 3, col // 3) for row, col in cells}
-    for b_row, b_col in blocks:
-        # One query per 3 x 3 block of cells, widened by one cell: covers every neighbour.
-        lat0, lat1 = (b_row * 3 - 1) * grid.dlat, (b_row * 3 + 4) * grid.dlat
-        lon0, lon1 = (b_col * 3 - 1) * grid.dlon, (b_col * 3 + 4) * grid.dlon
-        for incident in session.scalars(
-            select(DispatchIncident).where(
+    """Load into the grid the open incidents in the cells around ``cells`` (3 x 3 each).
+
+    Two queries whatever the batch: positions only over the batch's bounding box (cheap rows),
+    then the incidents that fall in a needed cell, by id.
+    """
+    around = {(row + d_row, col + d_col) for row, col in cells
+              for d_row in (-1, 0, 1) for d_col in (-1, 0, 1)}
+    rows = [row for row, _ in around]
+    cols = [col for _, col in around]
+    near = [
+        incident_id
+        for incident_id, lat, lon in session.execute(
+            select(DispatchIncident.id, DispatchIncident.lat, DispatchIncident.lon).where(
                 DispatchIncident.status == "open",
                 DispatchIncident.last_sos_at >= since,
-                DispatchIncident.lat.between(lat0, lat1),
-                DispatchIncident.lon.between(lon0, lon1),
+                DispatchIncident.lat.between(min(rows) * grid.dlat, (max(rows) + 1) * grid.dlat),
+                DispatchIncident.lon.between(min(cols) * grid.dlon, (max(cols) + 1) * grid.dlon),
             )
+        )
+        if grid.cell(lat, lon) in around
+    ]
+    for start in range(0, len(near), 500):
+        for incident in session.scalars(
+            select(DispatchIncident).where(DispatchIncident.id.in_(near[start:start + 500]))
         ):
             grid.put(incident)
 
@@ -95,8 +106,9 @@ def _join(incident: DispatchIncident, sos: SosIn) -> None:
 
 def attach_batch(
     session: Session, *, batch: list[SosIn], config: DispatchConfig, now: dt.datetime
-) -> tuple[dict[str, str], list[DispatchIncident]]:
-    """Attach every SOS of ``batch``; return {sos id: incident id} and the incidents changed.
+) -> tuple[dict[str, str], list[DispatchIncident], set[str]]:
+    """Attach every SOS of ``batch``: return {sos id: incident id}, the incidents changed and
+    the ids of those the batch opened.
 
     Each changed incident is announced once (``incident.updated`` with its final state).
     """
@@ -116,12 +128,13 @@ def attach_batch(
         key=lambda s: (s.received_at, s.sos_id),
     )
     if not fresh:
-        return result, []
+        return result, [], set()
     grid = _Grid(config, max(abs(s.lat) for s in fresh))
     window = dt.timedelta(seconds=config.cluster_window_s)
     _load_open(session, grid, {grid.cell(s.lat, s.lon) for s in fresh},
                fresh[0].received_at - window)
     touched: dict[str, DispatchIncident] = {}
+    opened: set[str] = set()
     links: list[dict[str, object]] = []
     for sos in fresh:
         since = sos.received_at - window
@@ -139,6 +152,7 @@ def attach_batch(
                 last_sos_at=sos.received_at, closed_at=None, merged_into=None,
             )
             session.add(incident)
+            opened.add(incident.id)
         else:
             incident = best[1]
             _join(incident, sos)
@@ -154,4 +168,4 @@ def attach_batch(
     session.execute(insert(DispatchIncidentSos), links)
     for incident in touched.values():
         announce(session, incident)
-    return result, list(touched.values())
+    return result, list(touched.values()), opened

@@ -26,7 +26,12 @@ from tocsin.dispatch.batch import attach_batch
 from tocsin.dispatch.config import DispatchConfig
 from tocsin.dispatch.index import UnitIndex
 from tocsin.dispatch.locks import decision_lock
-from tocsin.dispatch.models import DispatchAssignment, DispatchIncidentSos, DispatchUnit
+from tocsin.dispatch.models import (
+    DispatchAssignment,
+    DispatchIncident,
+    DispatchIncidentSos,
+    DispatchUnit,
+)
 
 log = logging.getLogger("tocsin.dispatch")
 
@@ -139,18 +144,31 @@ class DispatchEngine:
         """Cluster parsed SOS in one decision, then offer each changed incident nobody has."""
         with self.decision() as session:
             now = self.clock()
-            attached, touched = attach_batch(session, batch=batch, config=self.config, now=now)
+            attached, touched, opened = attach_batch(
+                session, batch=batch, config=self.config, now=now)
+            # Incidents this batch opened have had no unit; the others are asked once.
+            known = [i.id for i in touched if i.id not in opened]
             busy = set(session.scalars(
                 select(DispatchAssignment.incident_id).where(
-                    DispatchAssignment.incident_id.in_([i.id for i in touched]),
+                    DispatchAssignment.incident_id.in_(known),
                     DispatchAssignment.status.in_(assign.LIVE),
                 )
-            )) if touched else set()
-            for incident in sorted(touched, key=lambda i: (i.priority, i.opened_at, i.id)):
-                if incident.id not in busy:
-                    assign.offer_next(session, index=self.index, config=self.config,
-                                      incident=incident, now=now)
+            )) if known else set()
+            # No autoflush between offers: the units are taken by UPDATE statements, so each
+            # offer sees the others'; the offers and their events are inserted once at commit.
+            with session.no_autoflush:
+                self._offer_each(session, touched, busy, opened, now)
             return attached
+
+    def _offer_each(
+        self, session: Session, touched: list[DispatchIncident], busy: set[str],
+        opened: set[str], now: dt.datetime,
+    ) -> None:
+        for incident in sorted(touched, key=lambda i: (i.priority, i.opened_at, i.id)):
+            if incident.id not in busy:
+                assign.offer_next(session, index=self.index, config=self.config,
+                                  incident=incident, now=now,
+                                  tried=set() if incident.id in opened else None)
 
     def tick(self) -> int:
         """Escalate offers past their deadline; return how many expired."""
