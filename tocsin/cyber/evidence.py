@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from tocsin.core.errors import DomainError, TooLarge
+from tocsin.core.filetypes import sniff_magic
 
 MAX_FILE_BYTES = 400_000
 MAX_FILES = 4
@@ -24,14 +25,6 @@ EXTENSIONS = {
     "txt": "text/plain", "log": "text/plain", "csv": "text/plain", "eml": "message/rfc822",
     "json": "text/plain",
 }
-_MAGIC: tuple[tuple[bytes, str], ...] = (
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"GIF87a", "image/gif"),
-    (b"GIF89a", "image/gif"),
-    (b"%PDF-", "application/pdf"),
-    (b"PK\x03\x04", "application/zip"),
-)
 # Programs and scripts: refused whatever they claim to be.
 _EXECUTABLE: tuple[tuple[bytes, str], ...] = (
     (b"MZ", "a Windows program (MZ)"),
@@ -70,9 +63,9 @@ class CheckedFile:
 
 def sniff(data: bytes) -> str | None:
     """Return the media type the first bytes show, or None if they show none we accept."""
-    for magic, media_type in _MAGIC:
-        if data.startswith(magic):
-            return media_type
+    binary = sniff_magic(data)
+    if binary is not None:
+        return binary
     if b"\x00" in data:
         return None
     try:

@@ -15,6 +15,7 @@ from tocsin.core import audit
 from tocsin.core.auth import Principal, Role, allow, public
 from tocsin.core.db import utcnow
 from tocsin.core.errors import Invalid
+from tocsin.core.filetypes import sniff_magic
 from tocsin.core.ratelimit import RateLimit
 from tocsin.core.runtime import AppRuntime, DbSession, Runtime
 from tocsin.watch import feeds, hashes, service
@@ -149,7 +150,8 @@ def get_image(
     audit.record_read(db, actor=who, object_type="watch_item_image", object_id=item_id,
                       reason=reason)
     db.commit()
-    media_type = "image/png" if item.image.startswith(b"\x89PNG") else "image/jpeg"
+    # Stored images are re-encoded PNG or JPEG (watch.media); the bytes say which.
+    media_type = sniff_magic(item.image) or "image/jpeg"
     return Response(item.image, media_type=media_type,
                     headers={"Cache-Control": "no-store"})
 
