@@ -168,8 +168,12 @@ def test_postgres_crash_under_load_fails_cleanly_and_recovers(rig: Cluster) -> N
     tail = [a for a in answers if a.at >= seconds - 5]
     assert tail and all(a.status == 201 for a in tail), "still failing 5 s before the end"
     took = wait_dispatched(rig, acked)
-    with make_engine(rig.pg.url, pool_size=1).connect() as conn:
-        total = conn.execute(select(func.count()).select_from(Sos)).scalar_one()
+    engine = make_engine(rig.pg.url, pool_size=1)
+    try:
+        with engine.connect() as conn:
+            total = conn.execute(select(func.count()).select_from(Sos)).scalar_one()
+    finally:
+        engine.dispose()  # a pooled connection left to the GC fails the run (ResourceWarning)
     report("postgres crash", offered=f"{RATE:.0f}/s", load=summary(answers, seconds),
             outage=f"{down_at:.1f}-{up_at:.1f}s", answered_503=len(refused),
             false_201=0, recovered_after=f"{first_ok - up_at:.1f}s", acked=len(acked),
