@@ -30,8 +30,13 @@ def _engine(made: Cluster):  # type: ignore[no-untyped-def]
 def stored(made: Cluster, ids: set[str]) -> set[str]:
     engine = _engine(made)
     try:
+        found: set[str] = set()
+        chunk = sorted(ids)
         with engine.connect() as conn:
-            found = set(conn.execute(select(Sos.id).where(Sos.id.in_(ids))).scalars())
+            # In slices: PostgreSQL takes at most 65,535 parameters (a soak acknowledges more).
+            for start in range(0, len(chunk), 10_000):
+                found.update(conn.execute(
+                    select(Sos.id).where(Sos.id.in_(chunk[start:start + 10_000]))).scalars())
     finally:
         engine.dispose()
     return found
