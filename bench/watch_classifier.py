@@ -3,12 +3,18 @@
 Beside ours, in the same run, the naive baseline the issue names: word TF-IDF + logistic
 regression with default settings. Figures:
 
-1. 5-fold stratified macro-F1 on MLMA-FR reduced to hostile / normal (both trained on the folds
-   of MLMA only, so the comparison is on the corpus alone);
+1. 5-fold stratified macro-F1 on MLMA-FR reduced to hostile / normal (``normal`` = the row's
+   only label is ``normal``; any hostile label makes it hostile), both trained on the same folds
+   of MLMA only, so the comparison is on the corpus alone. Rows whose text is the same after
+   lower-casing and dropping punctuation are kept in one fold (grouped folds): a duplicate on
+   both sides would be a test text seen in training;
 2. accuracy per kind on the project's held-out cases (``tocsin/watch/data/eval.csv``), both
    trained on all of MLMA plus the project's own cases;
-3. texts per second of ``Model.classify`` per CPU-second of one core (BLAS threads pinned to
-   1; process CPU time, so other load on the machine does not lower the figure).
+3. texts per second of ``Model.classify`` with explanations, per CPU-second of one core (BLAS
+   threads pinned to 1; process CPU time) and per wall-clock second (run it under
+   ``taskset -c 0`` on a quiet machine for the one-core wall figure).
+
+``python -m bench.watch_variants`` runs the alternatives tried for the macro-F1 on the same folds.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import platform  # noqa: E402
+import re  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -27,7 +34,7 @@ import numpy as np  # noqa: E402
 from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.metrics import f1_score  # noqa: E402
-from sklearn.model_selection import StratifiedKFold  # noqa: E402
+from sklearn.model_selection import StratifiedGroupKFold  # noqa: E402
 from sklearn.pipeline import Pipeline, make_pipeline  # noqa: E402
 
 from tocsin.watch import classifier as clf  # noqa: E402
@@ -40,12 +47,24 @@ def baseline() -> Pipeline:
     return make_pipeline(TfidfVectorizer(), LogisticRegression(max_iter=1000))
 
 
+def duplicate_groups(texts: list[str]) -> np.ndarray:
+    """Return one group id per text; texts equal once lower-cased and unpunctuated share one."""
+    keys = [re.sub(r"\W+", " ", t.casefold()).strip() for t in texts]
+    ids = {k: i for i, k in enumerate(dict.fromkeys(keys))}
+    return np.asarray([ids[k] for k in keys])
+
+
+def folds(texts: list[str], labels: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The 5 stratified folds every model of the bench is scored on (duplicates grouped)."""
+    split = StratifiedGroupKFold(n_splits=5, shuffle=True, random_state=13)
+    return list(split.split(texts, labels, duplicate_groups(texts)))
+
+
 def cross_validate(texts: list[str], labels: np.ndarray) -> dict[str, float]:
     """Return the mean 5-fold macro-F1 of ours and the baseline (binary hostile/normal)."""
-    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=13)
     scores: dict[str, list[float]] = {"baseline": [], "ours": []}
     arr = np.asarray(texts, dtype=object)
-    for train_idx, test_idx in folds.split(arr, labels):
+    for train_idx, test_idx in folds(texts, labels):
         for name, model in (("baseline", baseline()), ("ours", clf.build_pipeline())):
             model.fit(list(arr[train_idx]), labels[train_idx])
             pred = model.predict(list(arr[test_idx]))
@@ -62,6 +81,10 @@ def main() -> None:
     labels = np.asarray(["normal" if e.label == "none" else "hostile" for e in mlma])
     print(f"machine: {platform.node()} {platform.processor() or platform.machine()}, "
           f"{os.cpu_count()} cores, python {platform.python_version()}")
+    groups = duplicate_groups(texts)
+    print(f"MLMA-FR: {len(texts)} tweets, {int((labels == 'hostile').sum())} hostile, "
+          f"{int((labels == 'normal').sum())} normal; {len(texts) - len(set(groups))} rows "
+          f"duplicate another (kept in the same fold)")
     cv = cross_validate(texts, labels)
     print(f"MLMA-FR 5-fold macro-F1 (hostile/normal): baseline {cv['baseline']:.3f}  "
           f"ours {cv['ours']:.3f}")
@@ -86,20 +109,20 @@ def main() -> None:
 
     sample = [e.text for e in mlma] * 2
     # CPU time of this process, not wall time: the figure is per core even on a busy machine.
-    rates = {}
-    for name, run in (("baseline", base.predict_proba), ("ours", ours.classify)):
-        start = time.process_time()
+    ours.classify(sample[:256])  # first call builds the feature-name table
+    runs = (("baseline", base.predict_proba), ("ours, explained", ours.classify),
+            ("ours, scores only", lambda b: ours.classify(b, explain=0)))
+    affinity = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    print(f"throughput, MLMA tweets in batches of 256, CPUs allowed {affinity}:")
+    for name, run in runs:
+        cpu, wall = time.process_time(), time.perf_counter()
         for i in range(0, len(sample), 256):
             run(sample[i:i + 256])
-        rates[name] = len(sample) / (time.process_time() - start)
-    start = time.process_time()
-    for i in range(0, len(sample), 256):
-        ours.classify(sample[i:i + 256], explain=0)
-    bare = len(sample) / (time.process_time() - start)
-    print(f"throughput, one core (CPU time), MLMA tweets in batches of 256: "
-          f"baseline {rates['baseline']:,.0f} texts/s, ours {rates['ours']:,.0f} texts/s "
-          f"with explanations, {bare:,.0f} texts/s without")
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        print(f"  {name:<18} {len(sample) / cpu:>8,.0f} texts per CPU-second, "
+              f"{len(sample) / wall:>8,.0f} texts per wall second")
     print(f"load average during the run: {os.getloadavg()[0]:.1f}")
+
 
 if __name__ == "__main__":
     main()

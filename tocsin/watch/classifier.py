@@ -146,7 +146,7 @@ class Model:
         directions = {c: lr.coef_[i] - lr.coef_[none_at] for i, c in enumerate(classes)}
         results = []
         for row, text in enumerate(texts):
-            if not any(ch.isalnum() for ch in text):
+            if _ALNUM.search(text) is None:
                 # Nothing to read (an empty line, punctuation): never a flag.
                 results.append(_empty_result(classes, explain))
                 continue
@@ -200,12 +200,26 @@ def _ranked(indices: np.ndarray, data: np.ndarray, direction: np.ndarray, names:
         order = top[np.argsort(key[top])]
     else:
         order = np.argsort(key)
-    return [(names[indices[j]], float(contrib[j])) for j in order]
+    # Plain lists: indexing numpy scalars one by one costs more than the ranking itself.
+    return list(zip([names[i] for i in indices[order].tolist()], contrib[order].tolist(),
+                    strict=True))
 
 
-@functools.lru_cache(maxsize=4096)
-def _norm_char(ch: str) -> str:
-    return (normalise(ch) or " ")[:1]
+class _CharTable(dict[int, str]):
+    """``str.translate`` table mapping each character to its one normalised character.
+
+    Filled lazily (``__missing__``) so one C-level ``translate`` call replaces a Python loop
+    over the text's characters: offsets in the result are offsets in the original.
+    """
+
+    def __missing__(self, code: int) -> str:
+        value = (normalise(chr(code)) or " ")[:1]
+        self[code] = value
+        return value
+
+
+_CHAR_TABLE = _CharTable()
+_ALNUM = re.compile(r"[^\W_]")
 
 
 @functools.lru_cache(maxsize=8192)
@@ -217,13 +231,16 @@ def _spans(text: str, ranked: list[tuple[str, float]], k: int,
            flagged: bool) -> list[dict[str, Any]]:
     """Map the strongest word n-grams back to character spans of the original text."""
     # One normalised char per original char, so offsets in norm_text are offsets in text.
-    norm_text = "".join(_norm_char(ch) for ch in text)
+    norm_text = ""
     spans: list[dict[str, Any]] = []
     for name, weight in ranked:
         if (weight <= 0) if flagged else (weight >= 0):
             break
         if not name.startswith("word:"):
             continue
+        if not norm_text:
+            # ASCII casefolds one char to one char; other texts go through the table.
+            norm_text = text.lower() if text.isascii() else text.translate(_CHAR_TABLE)
         match = _term_pattern(name.removeprefix("word:")).search(norm_text)
         if match:
             spans.append({"start": match.start(), "end": match.end(),
