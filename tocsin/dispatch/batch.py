@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -26,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from tocsin.dispatch.config import DispatchConfig
 from tocsin.dispatch.geo import M_PER_DEG_LAT, haversine_m
-from tocsin.dispatch.incidents import SosIn, announce, priority_of
+from tocsin.dispatch.incidents import SosIn, announce, join_incident, open_incident
 from tocsin.dispatch.models import DispatchIncident, DispatchIncidentSos
 
 Cell = tuple[int, int]
@@ -93,17 +92,6 @@ def _load_open(
             grid.put(incident)
 
 
-def _join(incident: DispatchIncident, sos: SosIn) -> None:
-    n = incident.sos_count
-    incident.lat = (incident.lat * n + sos.lat) / (n + 1)
-    incident.lon = (incident.lon * n + sos.lon) / (n + 1)
-    incident.sos_count = n + 1
-    incident.last_sos_at = max(incident.last_sos_at, sos.received_at)
-    if priority_of(sos.situation) < incident.priority:
-        incident.priority = priority_of(sos.situation)
-        incident.situation = sos.situation
-
-
 def attach_batch(
     session: Session, *, batch: list[SosIn], config: DispatchConfig, now: dt.datetime
 ) -> tuple[dict[str, str], list[DispatchIncident], set[str]]:
@@ -146,16 +134,12 @@ def attach_batch(
             if distance <= config.cluster_radius_m and (best is None or distance < best[0]):
                 best = (distance, incident)
         if best is None:
-            incident = DispatchIncident(
-                id=uuid.uuid4().hex, status="open", priority=priority_of(sos.situation),
-                situation=sos.situation, sos_count=1, lat=sos.lat, lon=sos.lon, opened_at=now,
-                last_sos_at=sos.received_at, closed_at=None, merged_into=None,
-            )
+            incident = open_incident(sos, now=now)
             session.add(incident)
             opened.add(incident.id)
         else:
             incident = best[1]
-            _join(incident, sos)
+            join_incident(incident, sos)
         grid.put(incident)
         touched[incident.id] = incident
         result[sos.sos_id] = incident.id

@@ -138,6 +138,35 @@ def _nearby_open(
     return None if best is None else best[1]
 
 
+def open_incident(sos: SosIn, *, now: dt.datetime) -> DispatchIncident:
+    """A new open incident made of ``sos`` alone (the caller adds it to the session)."""
+    return DispatchIncident(
+        id=uuid.uuid4().hex,
+        status="open",
+        priority=priority_of(sos.situation),
+        situation=sos.situation,
+        sos_count=1,
+        lat=sos.lat,
+        lon=sos.lon,
+        opened_at=now,
+        last_sos_at=sos.received_at,
+        closed_at=None,
+        merged_into=None,
+    )
+
+
+def join_incident(incident: DispatchIncident, sos: SosIn) -> None:
+    """Count ``sos`` into ``incident``: running centroid, latest time, most urgent situation."""
+    n = incident.sos_count
+    incident.lat = (incident.lat * n + sos.lat) / (n + 1)
+    incident.lon = (incident.lon * n + sos.lon) / (n + 1)
+    incident.sos_count = n + 1
+    incident.last_sos_at = max(incident.last_sos_at, sos.received_at)
+    if priority_of(sos.situation) < incident.priority:
+        incident.priority = priority_of(sos.situation)
+        incident.situation = sos.situation
+
+
 def attach_sos(
     session: Session, *, sos: SosIn, config: DispatchConfig, now: dt.datetime
 ) -> tuple[DispatchIncident, bool]:
@@ -152,29 +181,10 @@ def attach_sos(
     incident = _nearby_open(session, sos, config)
     created = incident is None
     if incident is None:
-        incident = DispatchIncident(
-            id=uuid.uuid4().hex,
-            status="open",
-            priority=priority_of(sos.situation),
-            situation=sos.situation,
-            sos_count=1,
-            lat=sos.lat,
-            lon=sos.lon,
-            opened_at=now,
-            last_sos_at=sos.received_at,
-            closed_at=None,
-            merged_into=None,
-        )
+        incident = open_incident(sos, now=now)
         session.add(incident)
     else:
-        n = incident.sos_count
-        incident.lat = (incident.lat * n + sos.lat) / (n + 1)
-        incident.lon = (incident.lon * n + sos.lon) / (n + 1)
-        incident.sos_count = n + 1
-        incident.last_sos_at = max(incident.last_sos_at, sos.received_at)
-        if priority_of(sos.situation) < incident.priority:
-            incident.priority = priority_of(sos.situation)
-            incident.situation = sos.situation
+        join_incident(incident, sos)
     session.add(
         DispatchIncidentSos(
             sos_id=sos.sos_id,
