@@ -18,7 +18,13 @@ from fastapi import HTTPException, Request
 
 
 class TokenBucket:
-    """``rate_per_minute`` tokens per minute, bursts up to ``burst``; bounded number of keys."""
+    """``rate_per_minute`` tokens per minute, bursts up to ``burst``; bounded number of keys.
+
+    A key idle long enough to have refilled to ``burst`` is forgotten (a fresh bucket is full:
+    the answer is the same), so the memory follows the keys active in the last
+    ``burst / rate`` seconds rather than growing to ``max_keys`` under a steady stream of new
+    clients. Keys are kept in the order of their last hit, so the idle ones are at the front.
+    """
 
     def __init__(
         self,
@@ -34,6 +40,11 @@ class TokenBucket:
         self.clock = clock
         self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
         self._lock = threading.Lock()
+        # Seconds after which an untouched bucket is full again (and can be dropped).
+        self.refill_s = self.burst / self.rate if self.rate > 0 else float("inf")
+
+    def __len__(self) -> int:
+        return len(self._buckets)
 
     def hit(self, key: str) -> float:
         """Take one token for ``key``; return 0 if allowed, else seconds to wait."""
@@ -49,7 +60,16 @@ class TokenBucket:
                 wait = (1.0 - tokens) / self.rate
             if len(self._buckets) > self.max_keys:
                 self._buckets.popitem(last=False)
+            self._drop_refilled(now)
         return wait
+
+    def _drop_refilled(self, now: float) -> None:
+        # At most a few per hit: each key is dropped once, after it was added once.
+        for _ in range(4):
+            key = next(iter(self._buckets), None)
+            if key is None or now - self._buckets[key][1] < self.refill_s:
+                return
+            del self._buckets[key]
 
 
 def client_key(request: Request) -> str:

@@ -35,5 +35,8 @@ class SosSettings(BaseSettings):
     device_burst: int = Field(default=10, ge=1)
     address_new_per_minute: int = Field(default=3000, ge=1)
     address_new_burst: int = Field(default=1000, ge=1)
+    # How long a device counts as "already seen" (it then skips the new-device budget); at most
+    # twice this. Bounded by time so the worker's memory follows the recent devices, not all.
+    device_memory_s: float = Field(default=300.0, gt=0)
     follow_up_per_minute: int = Field(default=120, ge=1)
     follow_up_burst: int = Field(default=30, ge=1)

@@ -6,7 +6,9 @@ bucket, and a device never seen only draws on a per-address budget of *new devic
 generous (default burst 1,000, then 3,000 a minute): a concert hall of hundreds of phones behind
 one NAT all get through. The honest limit: an attacker minting a fresh identity per request from
 one address is held to that budget, and a real newcomer behind the very same address would
-share it once it is spent.
+share it once it is spent. A device counts as seen for ``device_memory_s`` (5 minutes by
+default, at most twice that): one silent for longer draws one new-device token again, so the
+worker's memory holds the devices of the last minutes, not every device ever seen.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ class SosLimiter:
         self.follow_up = TokenBucket(
             cfg.follow_up_per_minute, burst=cfg.follow_up_burst, clock=clock
         )
-        self._seen = SeenIds(capacity=200_000)
+        self._seen = SeenIds(capacity=200_000, ttl_s=cfg.device_memory_s, clock=clock)
 
     def check_intake(self, *, address: str, device_token: str | None, client_id: str) -> None:
         """Raise 429 if this SOS request exceeds its device's or its address's budget."""
