@@ -11,7 +11,7 @@ from tocsin.core.figures import Fact
 from tocsin.sos import figures as sos_figures
 from tocsin.sos.models import Sos
 from tocsin.stats import ingest
-from tocsin.stats.models import StatsFact, StatsRollup
+from tocsin.stats.models import StatsCursor, StatsFact, StatsRollup
 from tocsin.stats.registry import build, registry
 
 T0 = dt.datetime(2026, 11, 13, 21, 17, 30, tzinfo=dt.UTC)
@@ -71,6 +71,27 @@ def test_sweep_reads_the_sos_table_and_moves_its_cursor(db: Session) -> None:
     assert ingest.sweep(db, reg, now=now) == 3
     assert ingest.sweep(db, reg, now=now + dt.timedelta(minutes=1)) == 0  # overlap, no double
     assert _rollup(db, kind="sos.created", grain="d", cell="") == 3
+
+
+def test_a_sweep_soon_after_another_workers_is_skipped(db: Session) -> None:
+    db.add(Sos(id="sos0", client_hash="h0", token_hash="t", lat=BATACLAN[0], lon=BATACLAN[1],
+               accuracy_m=10, situation="hidden", people=None, text=None, status="open",
+               received_at=T0))
+    db.flush()
+    reg = build([sos_figures])
+    gap = dt.timedelta(seconds=24)
+    assert ingest.sweep(db, reg, now=T0 + dt.timedelta(seconds=5), min_gap=gap) == 1
+    db.add(Sos(id="sos1", client_hash="h1", token_hash="t", lat=BATACLAN[0], lon=BATACLAN[1],
+               accuracy_m=10, situation="hidden", people=None, text=None, status="open",
+               received_at=T0 + dt.timedelta(seconds=6)))
+    db.flush()
+    cursor = select(StatsCursor.until).where(StatsCursor.name == "sweep:tocsin.sos.figures")
+    # 10 s later: the cluster swept 10 s ago, so this worker does not re-read the table.
+    assert ingest.sweep(db, reg, now=T0 + dt.timedelta(seconds=15), min_gap=gap) == 0
+    assert db.scalar(cursor) == T0 + dt.timedelta(seconds=5)
+    # An interval later it sweeps, and finds the SOS committed meanwhile.
+    assert ingest.sweep(db, reg, now=T0 + dt.timedelta(seconds=35), min_gap=gap) == 1
+    assert db.scalar(cursor) == T0 + dt.timedelta(seconds=35)
 
 
 def test_registry_finds_the_domains_figures() -> None:

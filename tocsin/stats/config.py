@@ -17,8 +17,12 @@ class StatsSettings(BaseSettings):
     # Periodic sweep of the domains' tables (figures no event announces) and anomaly check.
     sweep_seconds: float = Field(default=30.0, gt=0)
     # The sweep re-reads this far behind its cursor: rows committed late by a long transaction
-    # are still counted (facts are keyed, so re-reading costs nothing but the query).
-    sweep_overlap_seconds: float = Field(default=300.0, ge=0)
+    # are still counted (facts are keyed, so a row read twice counts once). Not free: every row
+    # of the overlap is read and offered again at each sweep; at 250 SOS/s a 300 s overlap was
+    # 75,000 rows per sweep per worker, seconds of a worker's CPU and a memory peak that grew
+    # for five minutes (the soak's latency and memory growth). `tocsin stats rebuild` re-reads
+    # any older period.
+    sweep_overlap_seconds: float = Field(default=60.0, ge=0)
     # Anomaly detection (see ``tocsin.stats.anomaly``).
     anomaly_window: int = Field(default=24, ge=6, le=500)
     anomaly_threshold: float = Field(default=5.0, gt=0)

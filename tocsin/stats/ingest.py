@@ -148,10 +148,20 @@ def facts_of_event(session: Session, registry: Registry, event: Event) -> list[F
 
 
 def sweep_module(session: Session, module: ModuleType, *, now: dt.datetime,
-                 overlap: dt.timedelta, first: dt.timedelta = dt.timedelta(days=1)) -> int:
-    """Read one domain's recent rows into facts and move its cursor to ``now``."""
+                 overlap: dt.timedelta, first: dt.timedelta = dt.timedelta(days=1),
+                 min_gap: dt.timedelta = dt.timedelta(0)) -> int:
+    """Read one domain's recent rows into facts and move its cursor to ``now``.
+
+    Skipped when the cursor was moved less than ``min_gap`` ago: with several workers, one
+    sweep per interval for the whole cluster, not one per worker (each re-reads ``overlap`` of
+    rows, which at a few hundred SOS a second is tens of thousands of rows). The cursor row is
+    locked for the sweep (PostgreSQL), so a worker arriving meanwhile waits, then sees it moved.
+    """
     name = f"sweep:{module.__name__}"
-    cursor = session.get(StatsCursor, name)
+    cursor = session.scalar(select(StatsCursor).where(StatsCursor.name == name)
+                            .with_for_update())
+    if cursor is not None and now - cursor.until < min_gap:
+        return 0
     start = (cursor.until - overlap) if cursor is not None else now - first
     stored = store(session, module.from_tables(session, start, now))
     if cursor is None:
@@ -163,10 +173,11 @@ def sweep_module(session: Session, module: ModuleType, *, now: dt.datetime,
 
 
 def sweep(session: Session, registry: Registry, *, now: dt.datetime | None = None,
-          overlap: dt.timedelta = dt.timedelta(minutes=5)) -> int:
+          overlap: dt.timedelta = dt.timedelta(minutes=5),
+          min_gap: dt.timedelta = dt.timedelta(0)) -> int:
     """Sweep every domain's tables once; return the number of new facts."""
     now = now or utcnow()
-    return sum(sweep_module(session, module, now=now, overlap=overlap)
+    return sum(sweep_module(session, module, now=now, overlap=overlap, min_gap=min_gap)
                for module in registry.modules if hasattr(module, "from_tables"))
 
 
