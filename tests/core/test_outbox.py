@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -20,7 +21,7 @@ from tests.reliability.harness import NATS_SERVER, PrivateNats
 from tocsin.core.bus import BusUnavailable, Event
 from tocsin.core.bus.jetstream import JetStreamBus
 from tocsin.core.bus.memory import MemoryBus
-from tocsin.core.db import make_engine, make_sessionmaker, session_scope
+from tocsin.core.db import make_engine, make_sessionmaker, session_scope, utcnow
 from tocsin.core.outbox import OutboxEvent, OutboxRelay, add_event, pending_count
 from tocsin.core.settings import Settings
 
@@ -197,3 +198,34 @@ def test_event_written_in_one_worker_reaches_another_process(client: TestClient,
     assert listener.returncode == 0, err
     received = Event.model_validate_json(out.strip().splitlines()[-1])
     assert received.id == sent.id and received.data == {"hello": "other process"}
+
+
+def test_published_rows_are_deleted_after_a_minute_pending_ones_never(
+    settings: Settings,
+) -> None:
+    engine = make_engine(settings.resolved_database_url, pool_size=2)
+    sessions = make_sessionmaker(engine)
+    with session_scope(sessions) as session:
+        old, recent, waiting, fresh = (add_event(session, "probe.kept", {"n": n}).id
+                                       for n in range(4))
+    now = utcnow()
+    with session_scope(sessions) as session:
+        for row_id, published in ((old, now - dt.timedelta(seconds=90)),
+                                  (recent, now - dt.timedelta(seconds=20))):
+            session.execute(update(OutboxEvent).where(OutboxEvent.id == row_id)
+                            .values(published_at=published))
+        # An old row never published (the bus was down): it waits, whatever its age.
+        session.execute(update(OutboxEvent).where(OutboxEvent.id == waiting).values(
+            created_at=now - dt.timedelta(hours=2), claimed_until=now + dt.timedelta(hours=1)))
+
+    async def relay() -> int:
+        bus = MemoryBus()
+        sent = await OutboxRelay(sessions, bus).relay_once()  # publishes ``fresh``, then cleans
+        await bus.close()
+        return sent
+
+    assert asyncio.run(relay()) == 1
+    with sessions() as session:
+        left = set(session.scalars(select(OutboxEvent.id)))
+    engine.dispose()
+    assert left == {recent, waiting, fresh}
