@@ -126,7 +126,7 @@ def serve(
         f"Tocsin {__version__} ({settings.mode}) on http://{host}:{port}  ·  API docs /docs"
     )
     uvicorn.run(
-        "tocsin.app:create_app",
+        "tocsin.app:serve_app",
         factory=True,
         host=host,
         port=port,

@@ -229,3 +229,46 @@ def test_published_rows_are_deleted_after_a_minute_pending_ones_never(
         left = set(session.scalars(select(OutboxEvent.id)))
     engine.dispose()
     assert left == {recent, waiting, fresh}
+
+
+def test_relay_marks_commit_without_fsync_but_records_with_it(settings: Settings) -> None:
+    """Embedded: the relay's own engine is NORMAL (no fsync), the worker's stays FULL."""
+    from sqlalchemy import text
+
+    from tocsin.app import build_runtime
+
+    runtime = build_runtime(settings)
+    relay_engine = runtime.relay._own_engine
+    if not settings.is_sqlite:
+        assert relay_engine is None  # PostgreSQL: the relay shares the worker's engine
+        runtime.engine.dispose()
+        return
+    assert relay_engine is not None and relay_engine is not runtime.engine
+    full, normal = 2, 1  # PRAGMA synchronous values
+    with runtime.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA synchronous")).scalar_one() == full
+    with relay_engine.connect() as conn:
+        assert conn.execute(text("PRAGMA synchronous")).scalar_one() == normal
+    with session_scope(runtime.sessions) as session:
+        ids = [add_event(session, "probe.relaxed", {"n": n}).id for n in range(3)]
+
+    async def relay_and_stop() -> list[str]:
+        got: list[str] = []
+
+        async def handler(event: Event) -> None:
+            got.append(event.id)
+
+        await runtime.bus.connect()
+        await runtime.bus.subscribe("probe.*", handler, durable="relaxed")
+        while await runtime.relay.relay_once():
+            pass
+        await runtime.bus.drain()  # type: ignore[attr-defined]
+        await runtime.relay.stop()
+        await runtime.bus.close()
+        return got
+
+    assert asyncio.run(relay_and_stop()) == ids
+    with runtime.sessions() as session:
+        assert pending_count(session) == 0  # the marks, made through the relay's engine
+    assert relay_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    runtime.engine.dispose()

@@ -64,19 +64,31 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # WAL lets readers run beside the writer; synchronous=FULL makes every commit durable
-    # (NORMAL in WAL mode may lose the last commits on power loss: an acknowledged SOS must not).
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any, *, durable: bool = True) -> None:
+    # WAL lets readers run beside the writer; synchronous=FULL makes every commit durable: the
+    # WAL is fsynced before COMMIT returns (NORMAL in WAL mode may lose the last commits on
+    # power loss: an acknowledged SOS must not).
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA synchronous=FULL" if durable else "PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> Engine:
-    """Create the engine for ``url``: SQLite in WAL mode, or a pooled PostgreSQL engine."""
+def _sqlite_pragmas_relaxed(dbapi_connection: Any, record: Any) -> None:
+    _sqlite_pragmas(dbapi_connection, record, durable=False)
+
+
+def make_engine(url: str, *, pool_size: int = 10, durable: bool = True) -> Engine:
+    """Create the engine for ``url``: SQLite in WAL mode, or a pooled PostgreSQL engine.
+
+    ``durable=False`` (SQLite only; ignored for PostgreSQL) commits without fsync
+    (``synchronous=NORMAL``): a commit may be lost on power loss, never the database's
+    integrity, and never a commit made through a durable engine (its fsync covers the WAL up to
+    it). Only for bookkeeping whose loss is harmless, such as the outbox relay's
+    claimed/published marks (the event is published again; consumers drop duplicates).
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -84,7 +96,7 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 10}, pool_size=pool_size
         )
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_pragmas if durable else _sqlite_pragmas_relaxed)
         return engine
     return create_engine(
         url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_timeout=10

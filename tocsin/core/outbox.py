@@ -22,7 +22,19 @@ import logging
 import uuid
 from typing import Any
 
-from sqlalchemy import Index, Integer, String, delete, event, func, or_, select, text, update
+from sqlalchemy import (
+    Engine,
+    Index,
+    Integer,
+    String,
+    delete,
+    event,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
@@ -82,7 +94,15 @@ KEEP_PUBLISHED = dt.timedelta(minutes=1)
 
 
 class OutboxRelay:
-    """Publish committed outbox rows to the bus, in creation order, with retries."""
+    """Publish committed outbox rows to the bus, in creation order, with retries.
+
+    ``bookkeeping``: an engine of its own for the relay's claim/published/release updates, which
+    the relay disposes of when it stops. Embedded mode passes a SQLite engine that commits
+    without fsync: those marks are not worth a disk flush each (lost on power loss, the events
+    are published again, and consumers drop duplicates by event id), and each fsync'd one held
+    SQLite's single write lock for a flush that the SOS group commit then queued behind. The
+    events themselves are written by their producers' durable transactions, as before.
+    """
 
     def __init__(
         self,
@@ -92,8 +112,15 @@ class OutboxRelay:
         poll_seconds: float = 0.5,
         batch: int = 200,
         keep_published: dt.timedelta = KEEP_PUBLISHED,
+        bookkeeping: Engine | None = None,
     ) -> None:
         self.factory = factory
+        self._own_engine = bookkeeping
+        self._work = (
+            sessionmaker(bind=bookkeeping, expire_on_commit=False)
+            if bookkeeping is not None
+            else factory
+        )
         self.bus = bus
         self.poll_seconds = poll_seconds
         self.batch = batch
@@ -120,16 +147,20 @@ class OutboxRelay:
         """
         if event.contains(self.factory, "after_commit", self._after_commit):
             event.remove(self.factory, "after_commit", self._after_commit)
-        if self._task is None:
-            return
-        self._stopping = True
-        self._wake.set()
         try:
-            await asyncio.wait_for(asyncio.shield(self._task), timeout=10)
-        except TimeoutError:
-            self._task.cancel()
-        except asyncio.CancelledError:
-            pass
+            if self._task is None:
+                return
+            self._stopping = True
+            self._wake.set()
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), timeout=10)
+            except TimeoutError:
+                self._task.cancel()
+            except asyncio.CancelledError:
+                pass
+        finally:
+            if self._own_engine is not None:
+                self._own_engine.dispose()
 
     def _after_commit(self, session: Session) -> None:
         if session.info.pop("outbox_dirty", False) and self._loop is not None:
@@ -179,7 +210,7 @@ class OutboxRelay:
         return len(done)
 
     def _claim(self) -> list[tuple[str, dict[str, Any]]]:
-        with self.factory() as session:
+        with self._work() as session:
             now = utcnow()
             free = (
                 select(OutboxEvent.id)
@@ -210,7 +241,7 @@ class OutboxRelay:
             return [(row.id, row.payload) for row in rows]
 
     def _mark(self, ids: list[str]) -> None:
-        with self.factory() as session:
+        with self._work() as session:
             now = utcnow()
             session.execute(
                 update(OutboxEvent).where(OutboxEvent.id.in_(ids)).values(published_at=now)
@@ -224,7 +255,7 @@ class OutboxRelay:
             session.commit()
 
     def _release(self, ids: list[str]) -> None:
-        with self.factory() as session:
+        with self._work() as session:
             session.execute(
                 update(OutboxEvent)
                 .where(OutboxEvent.id.in_(ids))
