@@ -92,6 +92,14 @@ def error_response(
     )
 
 
+def http_error_response(exc: StarletteHTTPException) -> JSONResponse:
+    """Return the shared-shape answer to an ``HTTPException`` (also used outside the router)."""
+    code = _STATUS_CODES.get(exc.status_code, "error")
+    message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
+    details = None if isinstance(exc.detail, str) else exc.detail
+    return error_response(exc.status_code, code, message, details, dict(exc.headers or {}))
+
+
 def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
     details = []
     for err in exc.errors():
@@ -109,10 +117,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = _STATUS_CODES.get(exc.status_code, "error")
-        message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
-        details = None if isinstance(exc.detail, str) else exc.detail
-        return error_response(exc.status_code, code, message, details, dict(exc.headers or {}))
+        return http_error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -89,11 +89,25 @@ async def post_sos(
     device_token: Annotated[str | None, Header(alias="X-Device-Token", max_length=128)] = None,
 ) -> SosAck:
     """Record a silent SOS; answer only once it is durably committed (idempotent on client_id)."""
-    runtime: Runtime = request.app.state.runtime
     address = request.client.host if request.client else "unknown"
-    _limiter(request).check_intake(
-        address=address, device_token=device_token, client_id=body.client_id
+    ack, created = await accept(
+        request.app.state.runtime, body, address=address, device_token=device_token
     )
+    if not created:
+        response.status_code = 200
+    return ack
+
+
+async def accept(
+    runtime: Runtime, body: SosIn, *, address: str, device_token: str | None
+) -> tuple[SosAck, bool]:
+    """Limits, then the durable commit: the intake of ``post_sos`` and of ``tocsin.sos.fastpath``.
+
+    Returns the acknowledgement and whether this request created the SOS (False: a retry);
+    raises ``HTTPException`` 429 (limits) or 503 (not recorded).
+    """
+    limiter: SosLimiter = runtime.extras[lifecycle.LIMITER]
+    limiter.check_intake(address=address, device_token=device_token, client_id=body.client_id)
     batcher = runtime.extras.get(lifecycle.BATCHER)
     try:
         if isinstance(batcher, SosBatcher):
@@ -102,9 +116,8 @@ async def post_sos(
             ack = await run_in_threadpool(_create_one, runtime.sessions, body)
     except Exception as exc:
         raise _unavailable() from exc
-    if not ack.created:
-        response.status_code = 200
-    return SosAck(id=ack.id, follow_up_token=ack.follow_up_token, received_at=ack.received_at)
+    out = SosAck(id=ack.id, follow_up_token=ack.follow_up_token, received_at=ack.received_at)
+    return out, ack.created
 
 
 def _follow_up(request: Request, db: Session, sos_id: str, token: str | None) -> Any:
