@@ -46,7 +46,7 @@ def make_app() -> Any:
     domains = os.environ.get("TOCSIN_BENCH_DOMAINS", "sos")
     if domains != "all":
         tocsin.app.DOMAINS = tuple(d for d in domains.split(",") if d)
-    return tocsin.app.create_app()
+    return tocsin.app.create_app(freeze_gc=True)  # as ``tocsin serve`` (``serve_app``)
 
 
 @dataclass
@@ -187,6 +187,68 @@ async def closed_loop(name: str, port: int, seconds: float, conns: int) -> Resul
     return result
 
 
+CANNED = (b"HTTP/1.1 201 Created\r\ncontent-type: application/json\r\ncontent-length: 2\r\n"
+          b"\r\n{}")
+
+
+def canned_server(port: int) -> None:
+    """A server that answers every request at once with a fixed 201 (``--generator-ceiling``).
+
+    It parses just enough (headers, then Content-Length bytes) to answer each request once,
+    so what limits the closed loop against it is the load generator itself.
+    """
+    with contextlib.suppress(ImportError):
+        import uvloop
+
+        uvloop.install()
+
+    class Canned(asyncio.Protocol):
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            self.transport = transport
+            self.buffer = b""
+
+        def data_received(self, data: bytes) -> None:
+            self.buffer += data
+            while True:
+                end = self.buffer.find(b"\r\n\r\n")
+                if end < 0:
+                    return
+                head = self.buffer[:end].lower()
+                at = head.find(b"content-length:")
+                length = int(head[at + 15:].split(b"\r\n", 1)[0]) if at >= 0 else 0
+                if len(self.buffer) < end + 4 + length:
+                    return
+                self.buffer = self.buffer[end + 4 + length:]
+                self.transport.write(CANNED)  # type: ignore[attr-defined]
+
+    async def serve() -> None:
+        server = await asyncio.get_running_loop().create_server(Canned, "127.0.0.1", port)
+        await server.serve_forever()
+
+    asyncio.run(serve())
+
+
+def generator_ceiling(args: argparse.Namespace) -> Result:
+    """The load generator's own top rate: its closed loop against ``canned_server``."""
+    port = _free_port()
+    code = f"import bench.sos_ack as b; b.canned_server({port})"
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise SystemExit("the canned server did not start") from None
+                time.sleep(0.05)
+        return asyncio.run(closed_loop("generator", port, args.seconds, args.conns))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -198,7 +260,8 @@ def server(env: dict[str, str], port: int, workers: int):  # type: ignore[no-unt
     """Run uvicorn (no access log: it would dominate the measure) until it answers."""
     import httpx
 
-    cmd = [sys.executable, "-m", "uvicorn", "bench.sos_ack:make_app", "--factory",
+    app = os.environ.get("BENCH_APP", "bench.sos_ack:make_app")  # scratch profiling hook
+    cmd = [sys.executable, "-m", "uvicorn", app, "--factory",
            "--port", str(port), "--log-level", "warning", "--no-access-log",
            "--workers", str(workers)]
     proc = subprocess.Popen(cmd, env=env, cwd=ROOT)
@@ -347,6 +410,8 @@ def main() -> None:
     )
     parser.add_argument("--nats", default=os.environ.get("TOCSIN_BENCH_NATS", "nats://127.0.0.1:4222"))
     parser.add_argument("--domains", default="sos", help="domains to mount, or 'all'")
+    parser.add_argument("--generator-ceiling", action=argparse.BooleanOptionalAction, default=True,
+                        help="first measure the load generator alone against a canned server")
     parser.add_argument("--commit-path", type=int, default=5000, metavar="N",
                         help="also time N SOS through the write path alone (0: skip)")
     args = parser.parse_args()
@@ -365,6 +430,10 @@ def main() -> None:
           f"{'p99 ms':>8} {'errors':>6}")
     if args.commit_path and not args.cluster:
         commit_path(args.commit_path)
+    if args.generator_ceiling:
+        ceiling = generator_ceiling(args)
+        print(f"load generator alone (closed loop against a canned-201 server): "
+              f"{ceiling.throughput:.0f} requests/s, p99 {ceiling.pct(0.99):.1f} ms", flush=True)
     group = run_mode("group-commit", True, args)
     naive = run_mode("naive", False, args)
     print()
