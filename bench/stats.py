@@ -8,8 +8,11 @@ builds the rollups, then times each dashboard query the way the dashboard runs i
 answer by ``GROUP BY`` over the raw ``stats_fact`` table (which has its ``(kind, at)`` index, so
 the baseline is a fair one). Every answer of ours is checked equal to the naive one.
 
-The bulk path (indexes built after the load, rollups by one ``INSERT ... SELECT ... GROUP BY``
-per grain) is for generating data fast; in service the rollups grow incrementally, fact by fact.
+The bulk path (``bench.stats_load``: indexes built after the load, rollups by one ``INSERT ...
+SELECT ... GROUP BY`` per grain) is for generating data fast; in service the rollups grow
+incrementally, fact by fact. At 10 million facts the load takes minutes: ``--keep PATH`` keeps
+the databases, so the load can run once (``--phases facts,rollups``, under ``cpu-shared``) and
+the timed queries alone after it (``--phases query``, under ``cpu-exclusive``).
 """
 
 from __future__ import annotations
@@ -27,75 +30,26 @@ from pathlib import Path
 from typing import Any
 
 import h3
-import numpy as np
 import psycopg
 from rich.console import Console
 from rich.progress import Progress
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
+from bench import stats_load
+from bench.stats_load import DAYS, END
 from tocsin.core.db import make_engine, make_sessionmaker
 from tocsin.core.migrate import upgrade
 from tocsin.stats import queries
 from tocsin.stats.registry import registry
 
 console = Console()
-END = dt.datetime(2026, 11, 14, 0, 0, tzinfo=dt.UTC)
-DAYS = 30
-BOX = (48.70, 2.08, 49.02, 2.62)
-KINDS = {  # kind: (share, categories, details, mapped)
-    "sos.created": (0.4, ("attack", "hidden", "injured", "armed_person", "hostage", "fire",
-                          "other"), (), True),
-    "watch.report": (0.3, ("terrorism_apology", "call_to_violence", "hate", "other"),
-                     ("bigsocial", "tinyvideo", "microblog", "forum", "chat"), False),
-    "safety.mark": (0.15, ("safe", "need_help"), (), True),
-    "alerts.delivered": (0.15, ("push", "webhook"), (), False),
-}
-COLUMNS = ("kind", "key", "at", "category", "detail", "cell", "value")
 
 
-def _chunks(n: int, size: int) -> list[tuple[int, int]]:
-    return [(i, min(n, i + size)) for i in range(0, n, size)]
+# --- the queries ---------------------------------------------------------------------------
 
-
-def generate(start: int, stop: int, seed: int, cells: np.ndarray) -> list[tuple[Any, ...]]:
-    """Return facts ``start..stop`` (deterministic for a seed) as row tuples."""
-    rng = np.random.default_rng(seed + start)
-    n = stop - start
-    names = list(KINDS)
-    kind_ix = rng.choice(len(names), n, p=[KINDS[k][0] for k in names])
-    offsets = rng.integers(0, DAYS * 86400, n)
-    # A few bursts: some hours get ten times the traffic (what an attack evening looks like).
-    burst = rng.random(n) < 0.05
-    offsets[burst] = (DAYS - 1) * 86400 + 21 * 3600 + rng.integers(0, 3 * 3600, int(burst.sum()))
-    base = np.datetime64(END.replace(tzinfo=None) - dt.timedelta(days=DAYS), "s")
-    stamps = np.datetime_as_string(base + offsets.astype("timedelta64[s]"), unit="us")
-    cell_ix = rng.integers(0, len(cells), n)
-    pick = rng.random(n)
-    values = rng.gamma(2.0, 3.0, n).round(1)
-    rows = []
-    for i in range(n):
-        kind = names[kind_ix[i]]
-        _share, cats, details, mapped = KINDS[kind]
-        rows.append((
-            kind, str(start + i), stamps[i].replace("T", " "),
-            cats[int(pick[i] * len(cats))], details[int(pick[i] * 7919) % len(details)]
-            if details else "", cells[cell_ix[i]] if mapped else "",
-            float(values[i]) if kind == "alerts.delivered" else None,
-        ))
-    return rows
-
-
-def _cells(seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    lat = rng.normal(48.86, 0.06, 3000).clip(BOX[0], BOX[2])
-    lon = rng.normal(2.35, 0.09, 3000).clip(BOX[1], BOX[3])
-    return np.array([h3.latlng_to_cell(a, b, 7) for a, b in zip(lat, lon, strict=True)])
-
-
-# --- loading -------------------------------------------------------------------------------
-
-ROLLUP_SQL = {
+# What the naive series groups by: the plain way to write a bucket in each engine's SQL.
+NAIVE_TRUNC = {
     "sqlite": {"m": "strftime('%Y-%m-%d %H:%M:00.000000', at)",
                "h": "strftime('%Y-%m-%d %H:00:00.000000', at)",
                "d": "strftime('%Y-%m-%d 00:00:00.000000', at)"},
@@ -104,74 +58,10 @@ ROLLUP_SQL = {
 }
 
 
-def load(engine: Engine, n: int, seed: int, cells: np.ndarray, progress: Progress) -> float:
-    """Bulk-load n facts and build the rollups; return the seconds it took."""
-    dialect = engine.dialect.name
-    started = time.perf_counter()
-    with engine.begin() as conn:
-        conn.execute(text("DROP INDEX IF EXISTS ix_stats_fact_kind_at"))
-        if dialect == "sqlite":
-            conn.execute(text("DROP INDEX IF EXISTS uq_stats_fact_kind_key"))
-        else:
-            conn.execute(text("ALTER TABLE stats_fact DROP CONSTRAINT uq_stats_fact_kind_key"))
-    task = progress.add_task(f"{dialect}: facts", total=n)
-    raw = engine.raw_connection()
-    try:
-        cur = raw.cursor()
-        if dialect == "sqlite":
-            cur.execute("PRAGMA synchronous=OFF")
-        for start, stop in _chunks(n, 200_000):
-            rows = generate(start, stop, seed, cells)
-            if dialect == "sqlite":
-                cur.executemany("INSERT INTO stats_fact (kind, key, at, category, detail, cell, "
-                                "value) VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
-            else:
-                with cur.copy("COPY stats_fact (kind, key, at, category, detail, cell, value) "
-                              "FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row((*row[:2], row[2] + "+00", *row[3:]))
-            raw.commit()
-            progress.advance(task, stop - start)
-        if dialect == "sqlite":
-            cur.execute("PRAGMA synchronous=FULL")
-    finally:
-        raw.close()
-    task = progress.add_task(f"{dialect}: indexes and rollups", total=7)
-    with engine.begin() as conn:
-        if dialect == "postgresql":
-            conn.execute(text("SET TIME ZONE 'UTC'"))
-            conn.execute(text("SET maintenance_work_mem = '512MB'"))
-            conn.execute(text("SET work_mem = '256MB'"))
-        conn.execute(text("CREATE INDEX ix_stats_fact_kind_at ON stats_fact (kind, at)"))
-        progress.advance(task)
-        conn.execute(text("CREATE UNIQUE INDEX uq_stats_fact_kind_key ON stats_fact (kind, key)"))
-        progress.advance(task)
-        for grain, trunc in ROLLUP_SQL[dialect].items():
-            conn.execute(text(
-                f"INSERT INTO stats_rollup (kind, grain, cell, bucket, category, detail, n, total) "
-                f"SELECT kind, '{grain}', '', {trunc}, category, detail, count(*), "
-                f"coalesce(sum(value), 0) FROM stats_fact "
-                f"GROUP BY kind, {trunc}, category, detail"))
-            progress.advance(task)
-            conn.execute(text(
-                f"INSERT INTO stats_rollup (kind, grain, cell, bucket, category, detail, n, total) "
-                f"SELECT kind, '{grain}', cell, {trunc}, category, '', count(*), "
-                f"coalesce(sum(value), 0) FROM stats_fact WHERE cell <> '' "
-                f"GROUP BY kind, cell, {trunc}, category"))
-            progress.advance(task)
-    with engine.begin() as conn:
-        conn.execute(text("ANALYZE"))
-    progress.advance(task)
-    return time.perf_counter() - started
-
-
-# --- the queries ---------------------------------------------------------------------------
-
-
 def _naive_series(session: Session, kind: str, p: queries.Period, grain: str,
                   cells: list[str] | None) -> dict[str, int]:
     dialect = session.get_bind().dialect.name
-    trunc = ROLLUP_SQL[dialect][grain]
+    trunc = NAIVE_TRUNC[dialect][grain]
     where = "kind = :kind AND at >= :start AND at < :end"
     params: dict[str, Any] = {"kind": kind, "start": _bind(dialect, p.start),
                               "end": _bind(dialect, p.end)}
@@ -245,10 +135,13 @@ def run_queries(engine: Engine, repeat: int) -> list[tuple[str, float, float]]:
     return results
 
 
-def _pg_engine(admin_dsn: str) -> tuple[Engine, Callable[[], None]]:
-    name = f"tocsin_bench_{uuid.uuid4().hex[:8]}"
+def _pg_engine(admin_dsn: str, name: str | None) -> tuple[Engine, Callable[[], None]]:
+    """Open the PostgreSQL database ``name`` (created if missing), or a fresh throwaway one."""
+    keep = name is not None
+    name = name or f"tocsin_bench_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
     base = admin_dsn.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
     url = f"{base}/{name}"
     upgrade(url)
@@ -256,10 +149,55 @@ def _pg_engine(admin_dsn: str) -> tuple[Engine, Callable[[], None]]:
 
     def drop() -> None:
         engine.dispose()
-        with psycopg.connect(admin_dsn, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not keep:
+            with psycopg.connect(admin_dsn, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     return engine, drop
+
+
+def _open(engine_name: str, keep: str | None, tmp: str) -> tuple[Engine, Callable[[], None]]:
+    if engine_name == "sqlite":
+        path = Path(keep).with_suffix(".sqlite") if keep else Path(tmp) / "stats.db"
+        url = f"sqlite:///{path}"
+        upgrade(url)
+        engine = make_engine(url, pool_size=2)
+        return engine, engine.dispose
+    dsn = os.environ.get("TOCSIN_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+    return _pg_engine(dsn, f"tocsin_bench_{Path(keep).stem}" if keep else None)
+
+
+def _run_engine(engine_name: str, engine: Engine, args: argparse.Namespace,
+                cells: Any) -> float:
+    """Run the asked phases on one engine; return its slowest query (0 if none ran)."""
+    phases = set(args.phases.split(","))
+    if "facts" in phases:
+        with engine.connect() as conn:
+            if conn.execute(text("SELECT 1 FROM stats_fact LIMIT 1")).first():
+                raise SystemExit(f"{engine_name}: the kept database already holds facts: run "
+                                 f"without the facts phase, or drop it first")
+    with Progress(console=console, transient=True) as progress:
+        if "facts" in phases:
+            load_s = stats_load.load_facts(engine, args.events, args.seed, cells, progress)
+            print(f"{engine_name}: loaded {args.events:,} facts in {load_s:.0f} s; "
+                  f"load average {os.getloadavg()[0]:.1f}")
+        if "rollups" in phases:
+            roll_s = stats_load.build_rollups(engine, progress)
+            print(f"{engine_name}: counted the rollups in {roll_s:.0f} s; "
+                  f"load average {os.getloadavg()[0]:.1f}")
+    with engine.connect() as conn:
+        facts = conn.execute(text("SELECT count(*) FROM stats_fact")).scalar()
+        rollups = conn.execute(text("SELECT count(*) FROM stats_rollup")).scalar()
+    print(f"\n{engine_name}: {facts:,} facts, {rollups:,} rollup rows")
+    if "query" not in phases:
+        return 0.0
+    worst = 0.0
+    print(f"  {'query':52} {'ours ms':>9} {'naive ms':>10} {'ratio':>8}")
+    for name, ours, naive in run_queries(engine, args.repeat):
+        worst = max(worst, ours)
+        print(f"  {name:52} {ours * 1000:9.1f} {naive * 1000:10.1f} {naive / ours:7.0f}x")
+    print(f"  load average {os.getloadavg()}")
+    return worst
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -268,41 +206,35 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=5, help="best of N for our queries")
     parser.add_argument("--engines", default="sqlite,postgresql")
     parser.add_argument("--seed", type=int, default=13_11_2015)
+    parser.add_argument("--keep", metavar="PATH",
+                        help="keep the databases: SQLite in PATH.sqlite, PostgreSQL in the "
+                             "database tocsin_bench_<name of PATH> (created if missing)")
+    parser.add_argument("--phases", default="facts,rollups,query",
+                        help="what to run, comma-separated: facts (load), rollups (count them "
+                             "afresh from the facts), query (time); e.g. load once with "
+                             "--keep X --phases facts,rollups, then --keep X --phases query")
     args = parser.parse_args(argv)
+    if set(args.phases.split(",")) - {"facts", "rollups", "query"}:
+        parser.error(f"unknown phase in {args.phases!r}")
+    if "facts" not in args.phases and not args.keep:
+        parser.error("without the facts phase, --keep must name a database loaded before")
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
           f"{platform.python_version()}; load average {os.getloadavg()}")
-    print(f"{args.events:,} facts over {DAYS} days; ours best of {args.repeat}, naive once")
-    cells = _cells(args.seed)
+    print(f"{args.events:,} facts over {DAYS} days; ours best of {args.repeat}, naive once; "
+          f"phases {args.phases}")
+    cells = stats_load.cells_for(args.seed)
     registry()  # every domain's figures import now, not after a long load
     worst = 0.0
     for engine_name in args.engines.split(","):
-        drop: Callable[[], None] = lambda: None  # noqa: E731
         with tempfile.TemporaryDirectory(prefix="tocsin-bench-stats-") as tmp:
-            if engine_name == "sqlite":
-                url = f"sqlite:///{Path(tmp) / 'stats.db'}"
-                upgrade(url)
-                engine = make_engine(url, pool_size=2)
-                drop = engine.dispose
-            else:
-                dsn = os.environ.get("TOCSIN_BENCH_PG",
-                                     "postgresql://postgres@127.0.0.1:5432/postgres")
-                engine, drop = _pg_engine(dsn)
+            engine, close = _open(engine_name, args.keep, tmp)
             try:
-                with Progress(console=console, transient=True) as progress:
-                    load_s = load(engine, args.events, args.seed, cells, progress)
-                with engine.connect() as conn:
-                    rollups = conn.execute(text("SELECT count(*) FROM stats_rollup")).scalar()
-                print(f"\n{engine_name}: loaded {args.events:,} facts and {rollups:,} rollup "
-                      f"rows in {load_s:.0f} s; load average {os.getloadavg()[0]:.1f}")
-                print(f"  {'query':52} {'ours ms':>9} {'naive ms':>10} {'ratio':>8}")
-                for name, ours, naive in run_queries(engine, args.repeat):
-                    worst = max(worst, ours)
-                    print(f"  {name:52} {ours * 1000:9.1f} {naive * 1000:10.1f} "
-                          f"{naive / ours:7.0f}x")
+                worst = max(worst, _run_engine(engine_name, engine, args, cells))
             finally:
-                drop()
-    print(f"\nslowest dashboard query: {worst * 1000:.1f} ms; target < 200 ms: "
-          f"{'met' if worst < 0.2 else 'NOT met'}; load average {os.getloadavg()}")
+                close()
+    if "query" in args.phases:
+        print(f"\nslowest dashboard query: {worst * 1000:.1f} ms; target < 200 ms: "
+              f"{'met' if worst < 0.2 else 'NOT met'}; load average {os.getloadavg()}")
     return 0
 
 

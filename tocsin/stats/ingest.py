@@ -23,15 +23,18 @@ from sqlalchemy.orm import Session
 from tocsin.core.bus import Event, subject_matches
 from tocsin.core.db import utcnow
 from tocsin.core.figures import Fact
-from tocsin.stats.models import StatsCursor, StatsFact, StatsRollup
+from tocsin.stats.models import StatsCell, StatsCursor, StatsFact, StatsRollup
 from tocsin.stats.registry import Registry
 
 log = logging.getLogger("tocsin.stats")
 
 # Coarse on purpose (H3 resolution 7: hexagons of about 5 km²): enough to see where, never who.
 CELL_RESOLUTION = 7
-GRAINS = ("m", "h", "d")
-GRAIN_SECONDS = {"m": 60, "h": 3600, "d": 86400}
+# Minutes, ten minutes, hours, days. The ten-minute grain is only read by ``queries.totals``: the
+# edges of a period cut at odd minutes read at most nine minute buckets on each side, not 59 (in
+# a burst a minute holds nearly one rollup row per fact, per cell and category).
+GRAINS = ("m", "t", "h", "d")
+GRAIN_SECONDS = {"m": 60, "t": 600, "h": 3600, "d": 86400}
 _CHUNK = 500
 
 
@@ -40,6 +43,8 @@ def bucket(at: dt.datetime, grain: str) -> dt.datetime:
     at = at.astimezone(dt.UTC)
     if grain == "m":
         return at.replace(second=0, microsecond=0)
+    if grain == "t":
+        return at.replace(minute=at.minute - at.minute % 10, second=0, microsecond=0)
     if grain == "h":
         return at.replace(minute=0, second=0, microsecond=0)
     return at.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -102,19 +107,37 @@ def rollup_rows(facts: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def add_to_rollups(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Add counted rows to ``stats_rollup`` (insert, or increase what is there)."""
-    if not rows:
-        return
+def cell_rows(rollups: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Sum the per-cell rollup rows over their categories: the rows of ``stats_cell``."""
+    counts: dict[tuple[str, str, dt.datetime, str], list[float]] = {}
+    for row in rollups:
+        if row["cell"]:
+            slot = counts.setdefault((row["kind"], row["grain"], row["bucket"], row["cell"]),
+                                     [0, 0.0])
+            slot[0] += row["n"]
+            slot[1] += row["total"]
+    return [{"kind": k[0], "grain": k[1], "bucket": k[2], "cell": k[3], "n": int(v[0]),
+             "total": v[1]} for k, v in sorted(counts.items())]
+
+
+def _add(session: Session, model: type[StatsRollup] | type[StatsCell], keys: list[str],
+         rows: list[dict[str, Any]]) -> None:
     insert = _insert(session)
     for start in range(0, len(rows), _CHUNK):
-        stmt = insert(StatsRollup)
+        stmt = insert(model)
         stmt = stmt.on_conflict_do_update(
-            index_elements=["kind", "grain", "cell", "bucket", "category", "detail"],
-            set_={"n": StatsRollup.n + stmt.excluded.n,
-                  "total": StatsRollup.total + stmt.excluded.total},
+            index_elements=keys,
+            set_={"n": model.n + stmt.excluded.n, "total": model.total + stmt.excluded.total},
         )
         session.execute(stmt, rows[start:start + _CHUNK])
+
+
+def add_to_rollups(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Add counted rows to ``stats_rollup`` and ``stats_cell`` (insert, or increase)."""
+    if not rows:
+        return
+    _add(session, StatsRollup, ["kind", "grain", "cell", "bucket", "category", "detail"], rows)
+    _add(session, StatsCell, ["kind", "grain", "bucket", "cell"], cell_rows(rows))
 
 
 def store(session: Session, facts: Iterable[Fact]) -> int:

@@ -4,7 +4,9 @@
 personal data, only the id of what was counted, so a fact arriving twice counts once.
 ``stats_rollup`` holds the same facts pre-counted per minute, hour and day bucket, per category
 and detail (cell ``""``) or per category and cell (detail ``""``), maintained incrementally: the
-dashboard reads these few rows instead of grouping millions of facts.
+dashboard reads these few rows instead of grouping millions of facts. ``stats_cell`` holds the
+per-cell counts again, over all categories: the map without a category filter reads one row per
+cell and bucket instead of one per cell, category and bucket.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ class StatsFact(Base):
 
 
 class StatsRollup(Base):
-    """Facts counted per bucket (grain ``m``/``h``/``d``), kind, category, detail and cell."""
+    """Facts counted per bucket (grain ``m``/``t``/``h``/``d``), kind, category, detail, cell."""
 
     __tablename__ = "stats_rollup"
 
@@ -55,6 +57,23 @@ class StatsRollup(Base):
     total: Mapped[float] = mapped_column(Float, default=0.0)
 
     __table_args__ = (Index("ix_stats_rollup_map", "kind", "grain", "bucket"),)
+
+
+class StatsCell(Base):
+    """Facts counted per bucket (grain ``m``/``t``/``h``/``d``), kind and cell, all categories.
+
+    The primary key runs (kind, grain, bucket, cell): a map over a period reads one contiguous
+    range per piece of the period.
+    """
+
+    __tablename__ = "stats_cell"
+
+    kind: Mapped[str] = mapped_column(String(48), primary_key=True)
+    grain: Mapped[str] = mapped_column(String(1), primary_key=True)
+    bucket: Mapped[dt.datetime] = mapped_column(UTCDateTime, primary_key=True)
+    cell: Mapped[str] = mapped_column(String(16), primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger, default=0)
+    total: Mapped[float] = mapped_column(Float, default=0.0)
 
 
 class StatsCursor(Base):

@@ -3,7 +3,7 @@
 Every query reads ``stats_rollup`` through its primary key (kind, grain, cell, bucket), so its
 cost follows the number of buckets asked for, not the number of facts stored. Series use one
 grain chosen from the period's length; totals (map, breakdowns) cover the period exactly by
-splitting it into whole days, then whole hours, then minutes at its edges.
+splitting it into whole days, then whole hours, then ten minutes, then minutes at its edges.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from tocsin.core.errors import Invalid
 from tocsin.core.figures import Kind
 from tocsin.stats.ingest import CELL_RESOLUTION, GRAIN_SECONDS, bucket
-from tocsin.stats.models import StatsRollup
+from tocsin.stats.models import StatsCell, StatsRollup
 
 # The most points one chart may hold (a month of minutes is 43,200: ask for hours instead).
 MAX_BUCKETS = 5000
@@ -154,7 +154,7 @@ def series(session: Session, kind: Kind, p: Period, *, category: str | None = No
 
 
 def pieces(p: Period) -> list[tuple[str, dt.datetime, dt.datetime]]:
-    """Split ``p`` into (grain, start, end) pieces: whole days, whole hours, minutes."""
+    """Split ``p`` into (grain, start, end) pieces: whole days, hours, ten minutes, minutes."""
     out: list[tuple[str, dt.datetime, dt.datetime]] = []
 
     def split(start: dt.datetime, end: dt.datetime, grains: tuple[str, ...]) -> None:
@@ -176,7 +176,7 @@ def pieces(p: Period) -> list[tuple[str, dt.datetime, dt.datetime]]:
         split(start, inner_start, rest)
         split(inner_end, end, rest)
 
-    split(p.start, p.end, ("d", "h", "m"))
+    split(p.start, p.end, ("d", "h", "t", "m"))
     return out
 
 
@@ -185,32 +185,44 @@ def totals(session: Session, kind: Kind, p: Period, *, by: str, category: str | 
     """Return (count, sum of values) over ``p`` per ``by`` (``category``, ``detail``, ``cell``).
 
     Minute pieces start at the minute holding ``p.start``: the period is exact to the minute.
+    A map of every category reads ``stats_cell`` (one row per cell and bucket).
     """
-    column = getattr(StatsRollup, by)
     result: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
     for grain, start, end in pieces(p):
-        if by == "cell":
-            # No ``cell <> ''`` test: it would steer PostgreSQL to the primary key (every cell
-            # of the grain) instead of the (kind, grain, bucket) index; the all-areas rows
-            # (cell '') are dropped below.
-            query = select(column, func.sum(StatsRollup.n), func.sum(StatsRollup.total)).where(
-                StatsRollup.kind == kind.name, StatsRollup.grain == grain)
-            if cells:
-                query = query.where(StatsRollup.cell.in_(cells))
-            if category:
-                query = query.where(StatsRollup.category == category)
-        else:
-            query = _where(select(column, func.sum(StatsRollup.n), func.sum(StatsRollup.total)),
-                           kind.name, grain, cells, category)
-        query = query.where(StatsRollup.bucket >= start, StatsRollup.bucket < end).group_by(
-            column)
-        for key, n, total in session.execute(query):
+        for key, n, total in session.execute(_totals_query(kind.name, grain, start, end, by,
+                                                           category, cells)):
             if by == "cell" and not key:
                 continue
             slot = result[key or ""]
             slot[0] += int(n)
             slot[1] += float(total or 0)
     return {k: (int(v[0]), v[1]) for k, v in result.items()}
+
+
+def _totals_query(kind: str, grain: str, start: dt.datetime, end: dt.datetime, by: str,
+                  category: str | None, cells: list[str] | None) -> Any:
+    if by == "cell" and not category:
+        query = select(StatsCell.cell, func.sum(StatsCell.n), func.sum(StatsCell.total)).where(
+            StatsCell.kind == kind, StatsCell.grain == grain, StatsCell.bucket >= start,
+            StatsCell.bucket < end)
+        if cells:
+            query = query.where(StatsCell.cell.in_(cells))
+        return query.group_by(StatsCell.cell)
+    column = getattr(StatsRollup, by)
+    if by == "cell":
+        # No ``cell <> ''`` test: it would steer PostgreSQL to the primary key (every cell
+        # of the grain) instead of the (kind, grain, bucket) index; the all-areas rows
+        # (cell '') are dropped by the caller.
+        query = select(column, func.sum(StatsRollup.n), func.sum(StatsRollup.total)).where(
+            StatsRollup.kind == kind, StatsRollup.grain == grain)
+        if cells:
+            query = query.where(StatsRollup.cell.in_(cells))
+        if category:
+            query = query.where(StatsRollup.category == category)
+    else:
+        query = _where(select(column, func.sum(StatsRollup.n), func.sum(StatsRollup.total)),
+                       kind, grain, cells, category)
+    return query.where(StatsRollup.bucket >= start, StatsRollup.bucket < end).group_by(column)
 
 
 def geojson(cells: dict[str, tuple[int, float]]) -> dict[str, Any]:
