@@ -102,3 +102,22 @@ def test_the_map_with_and_without_a_category_agrees_with_the_facts(db: Session) 
     assert {k: v[0] for k, v in queries.totals(db, sos, p, by="cell",
                                                category="hidden").items()} == \
         dict(Counter(ingest.cell_of(f) for f in inside if f.category == "hidden"))
+
+
+def test_area_series_and_totals_equal_raw_counts(db: Session) -> None:
+    facts = _facts(6, 300, 6)
+    ingest.store(db, facts)
+    sos = registry().kind("sos.created")
+    some = [ingest.cell_of(Fact("x", "1", T0, lat=a, lon=b)) for a, b in PLACES[1:3]]
+    p = queries.Period(T0 + dt.timedelta(minutes=37), T0 + dt.timedelta(hours=5, minutes=11))
+    inside = [f for f in facts if p.start <= f.at < p.end and ingest.cell_of(f) in some]
+    by_category = queries.totals(db, sos, p, by="category", cells=some)
+    assert {k: v[0] for k, v in by_category.items()} == dict(Counter(f.category for f in inside))
+    by_cell = queries.totals(db, sos, p, by="cell", category="attack", cells=some)
+    assert {k: v[0] for k, v in by_cell.items()} == dict(
+        Counter(ingest.cell_of(f) for f in inside if f.category == "attack"))
+    hours = queries.Period(T0, T0 + dt.timedelta(hours=6))
+    series = queries.series(db, sos, hours, cells=some, grain="h")
+    assert {k: sum(v) for k, v in series.counts.items()} == dict(
+        Counter(f.category for f in facts if ingest.cell_of(f) in some))
+    assert series.counts  # the area holds facts: the comparison above is not of two empties

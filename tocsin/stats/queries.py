@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import h3
-from sqlalchemy import func, select
+from sqlalchemy import String, column, func, select, values
 from sqlalchemy.orm import Session
 
 from tocsin.core.errors import Invalid
@@ -87,11 +87,24 @@ def grain_for(p: Period) -> str:
     return "d"
 
 
+def _in_cells(query: Any, cells: list[str], dialect: str) -> Any:
+    """Keep the rollup rows of ``cells``, looked up cell by cell through the primary key.
+
+    Given ``cell IN (...)`` and a bucket range, SQLite's planner takes the (kind, grain, bucket)
+    index: every cell of those buckets, then the filter (83 ms for one res-5 area, 49 cells, over
+    a week of hours at 10 million facts). Joined to the cells as a ``VALUES`` list, it looks
+    each one up by (kind, grain, cell, bucket): 36 ms. PostgreSQL already does that for ``IN``.
+    """
+    if dialect != "sqlite":
+        return query.where(StatsRollup.cell.in_(cells))
+    area = values(column("cell", String), name="area").data([(c,) for c in cells]).cte("area")
+    return query.join(area, StatsRollup.cell == area.c.cell)
+
+
 def _where(query: Any, kind: str, grain: str, cells: list[str] | None,
-           category: str | None) -> Any:
+           category: str | None, dialect: str) -> Any:
     query = query.where(StatsRollup.kind == kind, StatsRollup.grain == grain)
-    query = query.where(StatsRollup.cell.in_(cells)) if cells else query.where(
-        StatsRollup.cell == "")
+    query = _in_cells(query, cells, dialect) if cells else query.where(StatsRollup.cell == "")
     if category:
         query = query.where(StatsRollup.category == category)
     return query
@@ -130,7 +143,7 @@ def series(session: Session, kind: Kind, p: Period, *, category: str | None = No
     index = {b: i for i, b in enumerate(buckets)}
     query = _where(select(StatsRollup.bucket, StatsRollup.category, func.sum(StatsRollup.n),
                           func.sum(StatsRollup.total)),
-                   kind.name, stored, cells, category)
+                   kind.name, stored, cells, category, session.get_bind().dialect.name)
     # Whole buckets: the first one may start before ``p`` (the chart shows whole minutes, hours,
     # days or weeks); ``totals`` is the exact count of the period.
     query = query.where(StatsRollup.bucket >= first, StatsRollup.bucket < p.end).group_by(
@@ -189,8 +202,9 @@ def totals(session: Session, kind: Kind, p: Period, *, by: str, category: str | 
     """
     result: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
     for grain, start, end in pieces(p):
-        for key, n, total in session.execute(_totals_query(kind.name, grain, start, end, by,
-                                                           category, cells)):
+        query = _totals_query(kind.name, grain, start, end, by, category, cells,
+                              session.get_bind().dialect.name)
+        for key, n, total in session.execute(query):
             if by == "cell" and not key:
                 continue
             slot = result[key or ""]
@@ -200,7 +214,7 @@ def totals(session: Session, kind: Kind, p: Period, *, by: str, category: str | 
 
 
 def _totals_query(kind: str, grain: str, start: dt.datetime, end: dt.datetime, by: str,
-                  category: str | None, cells: list[str] | None) -> Any:
+                  category: str | None, cells: list[str] | None, dialect: str) -> Any:
     if by == "cell" and not category:
         query = select(StatsCell.cell, func.sum(StatsCell.n), func.sum(StatsCell.total)).where(
             StatsCell.kind == kind, StatsCell.grain == grain, StatsCell.bucket >= start,
@@ -208,21 +222,21 @@ def _totals_query(kind: str, grain: str, start: dt.datetime, end: dt.datetime, b
         if cells:
             query = query.where(StatsCell.cell.in_(cells))
         return query.group_by(StatsCell.cell)
-    column = getattr(StatsRollup, by)
+    group = getattr(StatsRollup, by)
     if by == "cell":
         # No ``cell <> ''`` test: it would steer PostgreSQL to the primary key (every cell
         # of the grain) instead of the (kind, grain, bucket) index; the all-areas rows
         # (cell '') are dropped by the caller.
-        query = select(column, func.sum(StatsRollup.n), func.sum(StatsRollup.total)).where(
+        query = select(group, func.sum(StatsRollup.n), func.sum(StatsRollup.total)).where(
             StatsRollup.kind == kind, StatsRollup.grain == grain)
         if cells:
-            query = query.where(StatsRollup.cell.in_(cells))
+            query = _in_cells(query, cells, dialect)
         if category:
             query = query.where(StatsRollup.category == category)
     else:
-        query = _where(select(column, func.sum(StatsRollup.n), func.sum(StatsRollup.total)),
-                       kind, grain, cells, category)
-    return query.where(StatsRollup.bucket >= start, StatsRollup.bucket < end).group_by(column)
+        query = _where(select(group, func.sum(StatsRollup.n), func.sum(StatsRollup.total)),
+                       kind, grain, cells, category, dialect)
+    return query.where(StatsRollup.bucket >= start, StatsRollup.bucket < end).group_by(group)
 
 
 def geojson(cells: dict[str, tuple[int, float]]) -> dict[str, Any]:
