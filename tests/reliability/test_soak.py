@@ -13,11 +13,13 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from tests.reliability.harness import Cluster
 from tests.reliability.load import Load, pct
+from tests.reliability.probe import Probe
 from tests.reliability.verify import report, stored, wait_dispatched
 
 SECONDS = float(os.environ.get("TOCSIN_SOAK_SECONDS", "600"))
@@ -28,16 +30,23 @@ WINDOW = 30.0
 pytestmark = [pytest.mark.long, pytest.mark.timeout(SECONDS + 900)]
 
 
-def _windows(load: Load, made: Cluster) -> Iterator[dict[str, float]]:
+def _windows(load: Load, made: Cluster) -> Iterator[dict[str, Any]]:
     start = time.perf_counter()
+    probe = Probe(made)
     while time.perf_counter() - start < SECONDS:
         time.sleep(WINDOW)
         now = time.perf_counter() - load.started_at
         recent = [a for a in load.snapshot() if now - WINDOW <= a.at < now - 2]
         ok = [a.latency for a in recent if a.status == 201]
+        cpu = probe.cpu(now)
+        rows, unpublished = probe.outbox()
         yield {"t": now, "rate": len(ok) / (WINDOW - 2), "p50": pct(ok, 0.5),
                "p99": pct(ok, 0.99), "errors": float(len(recent) - len(ok)),
-               "rss": max(w.rss_mb() for w in made.workers)}
+               "rss": max(w.rss_mb() for w in made.workers),
+               "rss_all": " ".join(f"{w.rss_mb():.0f}" for w in made.workers),
+               "cpu_workers": cpu["workers"], "cpu_pg": cpu["postgres"],
+               "cpu_nats": cpu["nats"], "cpu_gen": cpu["generator"],
+               "outbox": rows, "unpublished": unpublished, "load1": os.getloadavg()[0]}
 
 
 def test_soak_memory_and_latency_stay_flat(rig: Cluster) -> None:
@@ -48,8 +57,11 @@ def test_soak_memory_and_latency_stay_flat(rig: Cluster) -> None:
         for window in _windows(load, rig):
             windows.append(window)
             print(f"  t={window['t']:.0f}s {window['rate']:.0f} SOS/s p50 {window['p50']:.0f} ms"
-                  f" p99 {window['p99']:.0f} ms, largest worker RSS {window['rss']:.0f} MB",
-                  flush=True)
+                  f" p99 {window['p99']:.0f} ms, worker RSS {window['rss_all']} MB; CPU %"
+                  f" workers {window['cpu_workers']:.0f} postgres {window['cpu_pg']:.0f}"
+                  f" nats {window['cpu_nats']:.0f} generator {window['cpu_gen']:.0f};"
+                  f" outbox {window['outbox']:.0f} rows ({window['unpublished']:.0f}"
+                  f" unpublished); load {window['load1']:.1f}", flush=True)
     finally:
         load.stop()
     answers = load.snapshot()
