@@ -60,7 +60,8 @@ def pg_bin() -> Path | None:
 class PrivatePostgres:
     """A throw-away PostgreSQL cluster: ``initdb`` in ``root``, listening on its own port."""
 
-    def __init__(self) -> None:
+    def __init__(self, extra_conf: str = "") -> None:
+        self.extra_conf = extra_conf  # appended to postgresql.conf (diagnosis: preload modules)
         binary = pg_bin()
         if binary is None:
             raise RuntimeError("PostgreSQL binaries not found under /usr/lib/postgresql")
@@ -98,7 +99,7 @@ class PrivatePostgres:
                 f"\nport = {self.port}\nlisten_addresses = '127.0.0.1'\n"
                 f"unix_socket_directories = '{self.root}'\nmax_connections = 200\n"
                 "shared_buffers = 64MB\nfsync = on\nsynchronous_commit = on\n"
-                "logging_collector = off\n"
+                "logging_collector = off\n" + self.extra_conf
             )
         self.start()
         with psycopg.connect(self.dsn.replace("/tocsin", "/postgres"), autocommit=True) as conn:
@@ -210,11 +211,12 @@ class Cluster:
 
 @contextlib.contextmanager
 def cluster(root: Path, workers: int = 3,
-            before_workers: Callable[[Cluster], None] | None = None) -> Iterator[Cluster]:
+            before_workers: Callable[[Cluster], None] | None = None,
+            pg_conf: str = "") -> Iterator[Cluster]:
     """Start PostgreSQL, NATS, migrate, then ``workers`` workers; tear all down at the end."""
     if not os.path.exists(NATS_SERVER):
         raise RuntimeError("nats-server binary not found (install Debian's nats-server)")
-    pg = PrivatePostgres()
+    pg = PrivatePostgres(pg_conf)
     nats = PrivateNats(root / "js")
     pg.init()
     nats.start()
