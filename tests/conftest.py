@@ -42,6 +42,22 @@ def _pg_url(dbname: str) -> str:
     return f"postgresql+psycopg://postgres@127.0.0.1:5432/{dbname}"
 
 
+@pytest.fixture
+def fresh_url(mode: str, tmp_path: Path) -> Iterator[str]:
+    """An empty database of this mode, for a migration test to upgrade and downgrade itself."""
+    if mode == "embedded":
+        yield f"sqlite:///{tmp_path / 'migrate.db'}"
+        return
+    name = f"tocsin_migrate_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield _pg_url(name)
+    finally:
+        with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture(scope="session")
 def base_settings(mode: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     """Settings of a freshly migrated database and bus for this mode, cleaned up afterwards."""

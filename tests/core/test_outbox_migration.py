@@ -12,17 +12,14 @@ import base64
 import datetime as dt
 import json
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 import sqlalchemy as sa
 from alembic import command
 from sqlalchemy.orm import Session
 
-from tests.conftest import PG_ADMIN_DSN, SEAL_KEY, _pg_url
+from tests.conftest import SEAL_KEY
 from tocsin.core import seal
 from tocsin.core.bus import Event
 from tocsin.core.bus.memory import MemoryBus
@@ -34,21 +31,10 @@ BEFORE, AFTER = "20261123_core_mfa", "20261124_core_outbox"
 CONTEXT = "outbox_event.payload"
 
 
-@pytest.fixture
-def fresh_url(mode: str, tmp_path: Path) -> Iterator[str]:
-    """An empty database of this mode, migrated by the test itself."""
+@pytest.fixture(autouse=True)
+def _sealer() -> None:
+    """The migration seals and opens payloads with the suite's key."""
     seal.configure(seal.Sealer(SEAL_KEY))
-    if mode == "embedded":
-        yield f"sqlite:///{tmp_path / 'migrate.db'}"
-        return
-    name = f"tocsin_migrate_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield _pg_url(name)
-    finally:
-        with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _payload(marker: str) -> dict[str, Any]:

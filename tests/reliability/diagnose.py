@@ -28,12 +28,9 @@ from typing import Any
 
 import psycopg
 
-from tests.reliability.harness import Cluster, cluster
-from tests.reliability.load import SITES, Load, pct
+from tests.reliability.harness import Cluster, cluster, seed_units_on_duty
+from tests.reliability.load import Load, pct
 from tests.reliability.probe import Probe
-from tocsin.core import seal
-from tocsin.core.db import make_engine, make_sessionmaker, session_scope, utcnow
-from tocsin.dispatch import units
 
 TABLES = ("sos", "outbox_event", "stats_fact", "stats_rollup", "dispatch_incident",
           "dispatch_incident_sos", "dispatch_assignment", "dispatch_unit")
@@ -41,16 +38,10 @@ PG_CONF = "shared_preload_libraries = 'pg_stat_statements'\npg_stat_statements.t
 WINDOW = 30.0
 
 
-def _seed(made: Cluster) -> None:
-    seal.configure(seal.Sealer(made.seal_key))
+def _seed_with_statements(made: Cluster) -> None:
     with psycopg.connect(made.pg.dsn, autocommit=True) as conn:
         conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
-    engine = make_engine(made.pg.url, pool_size=1)
-    with session_scope(make_sessionmaker(engine)) as session:
-        for n, (lat, lon) in enumerate(SITES * 2):
-            units.create_unit(session, callsign=f"PS-{n:02d}", username=None, lat=lat,
-                              lon=lon, off_duty=False, now=utcnow())
-    engine.dispose()
+    seed_units_on_duty(made)
 
 
 def _pg(conn: psycopg.Connection[Any]) -> dict[str, Any]:
@@ -93,7 +84,7 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     py_spy = shutil.which("py-spy", path=str(Path(sys.executable).parent))
     root = Path(tempfile.mkdtemp(prefix="tocsin-diagnose-"))
-    with cluster(root, workers=3, before_workers=_seed, pg_conf=PG_CONF) as made:
+    with cluster(root, workers=3, before_workers=_seed_with_statements, pg_conf=PG_CONF) as made:
         conn = psycopg.connect(made.pg.dsn, autocommit=True)
         conn.execute("SELECT pg_stat_statements_reset()")
         load = Load([w.port for w in made.workers], rate)

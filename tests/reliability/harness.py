@@ -27,7 +27,10 @@ from pathlib import Path
 import httpx
 import psycopg
 
+from tests.reliability.load import SITES
 from tocsin.core import seal
+from tocsin.core.db import make_engine, make_sessionmaker, session_scope, utcnow
+from tocsin.dispatch import units
 
 NATS_SERVER = shutil.which("nats-server") or "/usr/sbin/nats-server"
 
@@ -236,3 +239,14 @@ def cluster(root: Path, workers: int = 3,
             worker.kill()
         nats.kill()
         pg.stop()
+
+
+def seed_units_on_duty(made: Cluster) -> None:
+    """Two units on duty at each site of the evening, so every incident can be offered."""
+    seal.configure(seal.Sealer(made.seal_key))
+    engine = make_engine(made.pg.url, pool_size=1)
+    with session_scope(make_sessionmaker(engine)) as session:
+        for n, (lat, lon) in enumerate(SITES * 2):
+            units.create_unit(session, callsign=f"PS-{n:02d}", username=None, lat=lat,
+                              lon=lon, off_duty=False, now=utcnow())
+    engine.dispose()

@@ -6,17 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-import uuid
 from collections import Counter
-from collections.abc import Iterator
-from pathlib import Path
 
-import psycopg
-import pytest
 import sqlalchemy as sa
 from alembic import command
 
-from tests.conftest import PG_ADMIN_DSN, _pg_url
 from tocsin.core.db import UTCDateTime, make_engine
 from tocsin.core.migrate import alembic_config, upgrade
 
@@ -28,20 +22,6 @@ ROLLUP = sa.table("stats_rollup", sa.column("kind", sa.String()), sa.column("gra
                   sa.column("n", sa.BigInteger()), sa.column("total", sa.Float()))
 
 
-@pytest.fixture
-def fresh_url(mode: str, tmp_path: Path) -> Iterator[str]:
-    """An empty database of this mode, migrated by the test itself."""
-    if mode == "embedded":
-        yield f"sqlite:///{tmp_path / 'migrate.db'}"
-        return
-    name = f"tocsin_migrate_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield _pg_url(name)
-    finally:
-        with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_ten_minute_rows_and_cells_come_from_the_minute_rollups(fresh_url: str) -> None:
