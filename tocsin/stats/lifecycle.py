@@ -46,11 +46,6 @@ def durable_name(subject: str) -> str:
     return "stats_" + re.sub(r"[^A-Za-z0-9_-]", "_", readable)
 
 
-def handle_event(runtime: Runtime, event: Event) -> int:
-    """Turn one event into facts and store them (blocking: run in a thread)."""
-    return handle_events(runtime, [event])
-
-
 def handle_events(runtime: Runtime, events: list[Event]) -> int:
     """Turn a batch of events into facts and store them in one transaction (blocking).
 
