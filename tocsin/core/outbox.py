@@ -16,7 +16,6 @@ sealed column, so ``tocsin keys rotate`` re-seals pending and kept rows too (mig
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import logging
 import uuid
@@ -35,12 +34,12 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import Mapped, Session, SessionTransaction, mapped_column, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from tocsin.core import seal
 from tocsin.core.bus import Bus, Event
-from tocsin.core.db import Base, UTCDateTime, utcnow
+from tocsin.core.db import Base, UTCDateTime, utcnow, write_lock
 
 log = logging.getLogger("tocsin.outbox")
 
@@ -87,6 +86,53 @@ def add_event(session: Session, subject: str, data: dict[str, Any]) -> Event:
     return evt
 
 
+# ``Session.info`` keys: the running relay's id (set on its sessions) and the events a
+# transaction hands over to it (see ``hand_over``).
+RELAY_ID = "outbox_relay_id"
+HANDED_OVER = "outbox_handed_over"
+
+
+def hand_over(session: Session, events: list[Event]) -> list[dict[str, Any]]:
+    """The outbox rows of ``events`` for one bulk INSERT, handed to this worker's relay.
+
+    Why: on the SOS path the relay's claim (select the pending rows, lease them, read and unseal
+    their payloads back) cost about as much CPU as writing them. Here the rows are written
+    already leased to the worker's running relay, which publishes the ``Event`` objects it is
+    handed from memory once the transaction commits, then marks them published. If that worker
+    dies first, the lease runs out and any relay publishes the rows from the database, as
+    before. Without a running relay the rows are written unleased and simply claimed.
+
+    For a transaction without savepoints: a rolled-back transaction hands nothing over (what it
+    left in ``Session.info`` is dropped when it ends), a rolled-back savepoint would.
+    """
+    relay_id = session.info.get(RELAY_ID)
+    now = utcnow()
+    lease = now + HANDOVER_LEASE if relay_id else None
+    if relay_id:
+        session.info.setdefault(HANDED_OVER, []).extend(events)
+    session.info["outbox_dirty"] = True
+    return [
+        {
+            "id": evt.id,
+            "subject": evt.subject,
+            "payload": evt.model_dump(mode="json"),
+            "created_at": evt.occurred_at,
+            "published_at": None,
+            "attempts": 0,
+            "claimed_by": relay_id,
+            "claimed_until": lease,
+        }
+        for evt in events
+    ]
+
+
+# Under load, published events are marked at most this often (see ``OutboxRelay._flush_marks``).
+MARK_EVERY = 0.1
+
+# How long a relay may take to publish what it was handed before others may.
+HANDOVER_LEASE = dt.timedelta(seconds=30)
+
+
 # Published rows are deleted this long after publication. Nothing reads them (the bus's stream
 # keeps the events); they are kept only to look at what was just published. An hour kept
 # 1.6 million rows at 250 SOS/s, so the table and its indexes grew through a whole soak.
@@ -122,6 +168,7 @@ class OutboxRelay:
             else factory
         )
         self.bus = bus
+        self._write_lock = write_lock(bookkeeping or factory.kw.get("bind"))
         self.poll_seconds = poll_seconds
         self.batch = batch
         self.keep_published = keep_published
@@ -132,11 +179,20 @@ class OutboxRelay:
         self._stopping = False
         self.worker_id = uuid.uuid4().hex
         self.lease = dt.timedelta(seconds=30)
+        self._handed: list[Event] = []
+        self._unmarked: list[str] = []
+        self._marked_at = 0.0
+        self._claim_asked = False
 
     def start(self) -> None:
         """Start relaying in the running event loop and wake up on every outbox commit."""
         self._loop = asyncio.get_running_loop()
         event.listen(self.factory, "after_commit", self._after_commit)
+        event.listen(self.factory, "after_transaction_end", _forget_handed_over)
+        # Sessions opened from now on lease what they hand over to this relay (``hand_over``).
+        info = dict(self.factory.kw.get("info") or {})
+        info[RELAY_ID] = self.worker_id
+        self.factory.configure(info=info)
         self._task = asyncio.create_task(self._run(), name="outbox-relay")
 
     async def stop(self) -> None:
@@ -147,6 +203,11 @@ class OutboxRelay:
         """
         if event.contains(self.factory, "after_commit", self._after_commit):
             event.remove(self.factory, "after_commit", self._after_commit)
+        if event.contains(self.factory, "after_transaction_end", _forget_handed_over):
+            event.remove(self.factory, "after_transaction_end", _forget_handed_over)
+        info = dict(self.factory.kw.get("info") or {})
+        if info.pop(RELAY_ID, None) == self.worker_id:
+            self.factory.configure(info=info)
         try:
             if self._task is None:
                 return
@@ -158,59 +219,127 @@ class OutboxRelay:
                 self._task.cancel()
             except asyncio.CancelledError:
                 pass
+            if self._handed:  # leased to this relay, not published: free them for the next
+                left, self._handed = [evt.id for evt in self._handed], []
+                await run_in_threadpool(self._release, left)
         finally:
             if self._own_engine is not None:
                 self._own_engine.dispose()
 
     def _after_commit(self, session: Session) -> None:
+        handed = session.info.pop(HANDED_OVER, None)
         if session.info.pop("outbox_dirty", False) and self._loop is not None:
             # Commits happen in worker threads; wake the relay in its own loop.
-            self._loop.call_soon_threadsafe(self._wake.set)
+            if handed and session.info.get(RELAY_ID) == self.worker_id:
+                self._loop.call_soon_threadsafe(self._receive, handed)
+            else:
+                self._loop.call_soon_threadsafe(self._ask_claim)
+
+    def _receive(self, events: list[Event]) -> None:
+        self._handed.extend(events)
+        self._wake.set()
+
+    def _ask_claim(self) -> None:
+        self._claim_asked = True
+        self._wake.set()
 
     def wake(self) -> None:
         """Ask the relay to look at the outbox now."""
-        self._wake.set()
+        self._ask_claim()
 
     async def _run(self) -> None:
         backoff = self.poll_seconds
+        claim_due = True
         while not self._stopping:
+            # Cleared before looking at the work, so a commit during the work wakes the wait.
+            self._wake.clear()
             try:
-                sent = await self.relay_once()
-                backoff = self.poll_seconds
-                if sent:
+                if self._handed:
+                    await self._relay_step()
+                    if self._loop_time() - self._marked_at >= MARK_EVERY:
+                        await self._flush_marks()
                     continue
+                await self._flush_marks()
+                if claim_due or self._claim_asked:
+                    self._claim_asked = False
+                    sent = await self._relay_step()
+                    await self._flush_marks()
+                    backoff = self.poll_seconds
+                    claim_due = sent > 0  # a full table: look again at once
+                    if sent:
+                        continue
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the bus or the database is down: wait and retry
                 log.warning("outbox relay paused: %s", exc)
                 backoff = min(backoff * 2, 5.0)
+                claim_due = True
             if self._stopping:
-                return
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
+                break
+            try:
                 await asyncio.wait_for(self._wake.wait(), timeout=backoff)
+            except TimeoutError:
+                claim_due = True
+        try:
+            await self._flush_marks()
+        except Exception as exc:  # the rows stay leased; the lease runs out, they go again
+            log.warning("outbox relay stopped without marking %d event(s): %s",
+                        len(self._unmarked), exc)
+
+    def _loop_time(self) -> float:
+        return asyncio.get_running_loop().time()
 
     async def relay_once(self) -> int:
-        """Publish one batch of pending events; return how many were published."""
+        """Publish one batch of pending events and mark them; return how many were published.
+
+        What commits handed over comes first (from memory); then rows claimed from the table.
+        """
+        sent = await self._relay_step()
+        await self._flush_marks()
+        return sent
+
+    async def _relay_step(self) -> int:
+        if self._handed:
+            handed = self._handed[: self.batch * 5]
+            del self._handed[: len(handed)]
+            return await self._publish([(evt.id, evt) for evt in handed])
         claimed = await run_in_threadpool(self._claim)
+        return await self._publish(
+            [(row_id, Event.model_validate(payload)) for row_id, payload in claimed]
+        )
+
+    async def _publish(self, claimed: list[tuple[str, Event]]) -> int:
         if not claimed:
             return 0
         done: list[str] = []
         try:
-            for row_id, payload in claimed:
-                await self.bus.publish(Event.model_validate(payload))
+            for row_id, evt in claimed:
+                await self.bus.publish(evt)
                 done.append(row_id)
         finally:
-            if done:
-                await run_in_threadpool(self._mark, done)
-                self.published += len(done)
+            self._unmarked.extend(done)
+            self.published += len(done)
             if len(done) < len(claimed):
                 left = [row_id for row_id, _ in claimed[len(done) :]]
                 await run_in_threadpool(self._release, left)
         return len(done)
 
+    async def _flush_marks(self) -> None:
+        """Mark what was published. Under load the relay marks every ``MARK_EVERY`` seconds,
+        not after each commit's events: each mark is a write transaction, and SQLite has one
+        writer at a time, which the SOS group commit then waited for."""
+        if not self._unmarked:
+            return
+        ids, self._unmarked = self._unmarked, []
+        self._marked_at = self._loop_time()
+        try:
+            await run_in_threadpool(self._mark, ids)
+        except BaseException:
+            self._unmarked[:0] = ids  # kept for the next try
+            raise
+
     def _claim(self) -> list[tuple[str, dict[str, Any]]]:
-        with self._work() as session:
+        with self._write_lock, self._work() as session:
             now = utcnow()
             free = (
                 select(OutboxEvent.id)
@@ -241,7 +370,7 @@ class OutboxRelay:
             return [(row.id, row.payload) for row in rows]
 
     def _mark(self, ids: list[str]) -> None:
-        with self._work() as session:
+        with self._write_lock, self._work() as session:
             now = utcnow()
             session.execute(
                 update(OutboxEvent).where(OutboxEvent.id.in_(ids)).values(published_at=now)
@@ -255,13 +384,19 @@ class OutboxRelay:
             session.commit()
 
     def _release(self, ids: list[str]) -> None:
-        with self._work() as session:
+        with self._write_lock, self._work() as session:
             session.execute(
                 update(OutboxEvent)
                 .where(OutboxEvent.id.in_(ids))
                 .values(attempts=OutboxEvent.attempts + 1, claimed_until=None)
             )
             session.commit()
+
+
+def _forget_handed_over(session: Session, transaction: SessionTransaction) -> None:
+    # After the commit hook took them, or after a rollback: nothing stays for a later commit.
+    if transaction.parent is None:
+        session.info.pop(HANDED_OVER, None)
 
 
 def pending_count(session: Session) -> int:

@@ -22,6 +22,8 @@ from sqlalchemy import LargeBinary
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
+from tocsin.core.entropy import random_bytes
+
 _VERSION = b"\x01"
 _NONCE_BYTES = 12
 _KEY_ID_BYTES = 4
@@ -82,7 +84,7 @@ class Sealer:
 
     def seal(self, plaintext: bytes, context: str) -> bytes:
         """Encrypt ``plaintext`` bound to ``context`` (the column it belongs to)."""
-        nonce = os.urandom(_NONCE_BYTES)
+        nonce = random_bytes(_NONCE_BYTES)
         sealed = self._aeads[self._current_id].encrypt(nonce, plaintext, context.encode())
         return _VERSION + self._current_id + nonce + sealed
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from tocsin.core.db import write_lock
 from tocsin.sos import service
 from tocsin.sos.service import Ack, NewSos
 
@@ -68,6 +69,7 @@ class SosBatcher:
         self._queue: queue.SimpleQueue[_Job | object] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="sos-group-commit", daemon=True)
         self._running = False
+        self._write_lock = write_lock(factory.kw.get("bind"))
 
     def start(self) -> None:
         """Start the writer thread."""
@@ -136,7 +138,7 @@ class SosBatcher:
         items = [job.item for job in batch]
         for attempt in (1, 2):
             try:
-                with self.factory() as session:
+                with self._write_lock, self.factory() as session:
                     acks = service.insert_batch(session, items)
                     session.commit()
                 break

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
+
+from tocsin.core.entropy import uuid4_hex
 
 
 def _now() -> dt.datetime:
@@ -21,7 +22,7 @@ class Event(BaseModel):
     so consumers drop events whose ``id`` they have already handled.
     """
 
-    id: str = Field(default_factory=lambda: uuid.uuid4().hex)
+    id: str = Field(default_factory=uuid4_hex)
     subject: str
     occurred_at: dt.datetime = Field(default_factory=_now)
     data: dict[str, Any] = Field(default_factory=dict)
