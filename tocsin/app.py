@@ -2,8 +2,8 @@
 
 A domain plugs in by adding its name to ``DOMAINS``; the app then mounts ``tocsin.<name>.api``
 (its ``router``) and, if the domain has one, runs ``tocsin.<name>.lifecycle`` (``start`` and
-``stop`` coroutines taking the runtime) with the worker, and wraps the app in
-``tocsin.<name>.fastpath.FastPath`` (an ASGI middleware taking the runtime).
+``stop`` coroutines taking the runtime) with the worker, and puts
+``tocsin.<name>.fastpath.FastPath`` in front of the whole app (``TocsinApp.add_front``).
 """
 
 from __future__ import annotations
@@ -13,13 +13,15 @@ import gc
 import importlib
 import importlib.util
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from types import ModuleType
+from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tocsin import __version__
 from tocsin.core import live, logredact, seal
@@ -30,7 +32,7 @@ from tocsin.core.bus import make_bus
 from tocsin.core.db import make_engine, make_sessionmaker
 from tocsin.core.errors import install_error_handlers
 from tocsin.core.health import router as health_router
-from tocsin.core.middleware import BodyLimit, SecurityHeaders
+from tocsin.core.middleware import BodyLimit, SecurityHeaders, security_headers
 from tocsin.core.outbox import OutboxRelay
 from tocsin.core.runtime import Runtime
 from tocsin.core.settings import Settings, get_settings
@@ -87,6 +89,29 @@ async def _connections_returned(runtime: Runtime, timeout: float = 5.0) -> None:
     deadline = loop.time() + timeout
     while checked_out() and loop.time() < deadline:
         await asyncio.sleep(0.02)
+
+
+class TocsinApp(FastAPI):
+    """FastAPI, with room in front of its whole middleware stack for a domain's fast path.
+
+    ``add_front(factory, **options)`` puts ``factory(app, **options)`` before everything else:
+    it answers its own route and hands every other request to what stood there before (in the
+    end, FastAPI with its middlewares). See ``tocsin.sos.fastpath`` for why one route needs it.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._front: ASGIApp = self._stack
+
+    async def _stack(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await super().__call__(scope, receive, send)
+
+    def add_front(self, factory: Callable[..., ASGIApp], **options: Any) -> None:
+        """Put ``factory(current front, **options)`` in front of the application."""
+        self._front = factory(self._front, **options)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._front(scope, receive, send)
 
 
 def build_runtime(settings: Settings) -> Runtime:
@@ -165,7 +190,7 @@ def create_app(settings: Settings | None = None, *, freeze_gc: bool = False) -> 
             await _connections_returned(runtime)
             runtime.engine.dispose()
 
-    app = FastAPI(
+    app = TocsinApp(
         title="Tocsin",
         version=__version__,
         description="Silent SOS, dispatch, official alerts, missing persons, shelter, "
@@ -183,12 +208,15 @@ def create_app(settings: Settings | None = None, *, freeze_gc: bool = False) -> 
     for module in domain_modules("api"):
         app.include_router(module.router)
     _mount_web(app)
-    # A domain's ``fastpath.FastPath`` (an ASGI middleware) answers its hottest route itself,
-    # inside the body limit and the security headers (see ``tocsin.sos.fastpath``).
-    for module in domain_modules("fastpath"):
-        app.add_middleware(module.FastPath, runtime=runtime)
+    headers = security_headers(_tile_origin(settings.map_tiles_url))
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(SecurityHeaders, img_sources=_tile_origin(settings.map_tiles_url))
+    app.add_middleware(SecurityHeaders, headers=headers)
+    # A domain's ``fastpath.FastPath`` answers its hottest route in front of all of that, with
+    # the same body limit and headers (see ``tocsin.sos.fastpath``).
+    for module in domain_modules("fastpath"):
+        app.add_front(
+            module.FastPath, runtime=runtime, max_bytes=settings.max_body_bytes, headers=headers
+        )
     return app
 
 

@@ -84,3 +84,42 @@ def test_a_limit_refusal_on_the_fast_path_has_the_shared_shape(
     assert int(refused.headers["Retry-After"]) >= 1
     assert refused.json()["error"]["code"] == "rate_limited", refused.text
     assert count_rows(client) == 1
+
+
+def _limit(client: TestClient) -> int:
+    return int(client.app.state.runtime.settings.max_body_bytes)  # type: ignore[attr-defined]
+
+
+def test_a_body_over_the_limit_gets_the_stacks_413(client: TestClient, handled: list[str]) -> None:
+    padded = sos_body(text="x" * 100)
+    content = json.dumps(padded).encode() + b" " * _limit(client)  # valid JSON, too long
+    announced = client.post(
+        "/api/v1/sos", content=content, headers={"Content-Type": "application/json"}
+    )
+
+    def chunks():  # type: ignore[no-untyped-def]  # no Content-Length: streamed
+        yield content[:1000]
+        yield content[1000:]
+
+    streamed = client.post(
+        "/api/v1/sos", content=chunks(), headers={"Content-Type": "application/json"}
+    )
+    for response in (announced, streamed):
+        assert response.status_code == 413, response.text
+        assert response.json()["error"]["code"] == "payload_too_large"
+    assert handled == [] and count_rows(client) == 0
+
+
+def test_an_unexpected_failure_is_a_503_to_retry_never_a_500(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(fastpath, "accept", broken)
+    response = _post(client, sos_body())
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "unavailable"
+    assert response.headers["retry-after"] == "1"
+    assert response.headers["x-content-type-options"] == "nosniff"  # the stack's headers too
+    assert count_rows(client) == 0

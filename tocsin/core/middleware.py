@@ -45,7 +45,8 @@ def register_error_shape(prefix: str, shape: ErrorShape) -> None:
     _ERROR_SHAPES[prefix] = shape
 
 
-async def _send_error(send: Send, status: int, code: str, message: str, path: str = "") -> None:
+async def send_error(send: Send, status: int, code: str, message: str, path: str = "") -> None:
+    """Answer a refusal made before any route runs, in the shared (or the path's) error shape."""
     body, ctype = json.dumps(error_body(code, message)).encode(), b"application/json"
     for prefix, shape in _ERROR_SHAPES.items():
         if path.startswith(prefix):
@@ -87,17 +88,17 @@ class BodyLimit:
             try:
                 announced = int(length)
             except ValueError:
-                await _send_error(send, 400, "bad_request", "Content-Length is not a number", path)
+                await send_error(send, 400, "bad_request", "Content-Length is not a number", path)
                 return
             if announced > self.max_bytes:
-                await _send_error(
+                await send_error(
                     send, 413, "payload_too_large", f"body over {self.max_bytes} bytes", path
                 )
                 return
         has_body = (length is not None and length != b"0") or b"transfer-encoding" in headers
         ctype = headers.get(b"content-type", b"").split(b";")[0].strip().decode("latin-1").lower()
         if has_body and ctype not in ALLOWED_BODY_TYPES:
-            await _send_error(
+            await send_error(
                 send,
                 415,
                 "unsupported_media_type",
@@ -128,31 +129,43 @@ class BodyLimit:
             await self.app(scope, limited_receive, tracking_send)
         except _TooLarge:
             if not response_started:
-                await _send_error(
+                await send_error(
                     send, 413, "payload_too_large", f"body over {self.max_bytes} bytes", path
                 )
 
 
-class SecurityHeaders:
-    """Add the security headers every page and API answer carries."""
-
-    def __init__(self, app: ASGIApp, *, img_sources: str = "") -> None:
-        self.app = app
-        img = f"img-src 'self' data: blob: {img_sources}".strip()
-        self.headers: list[tuple[bytes, bytes]] = [
+def security_headers(img_sources: str = "") -> list[tuple[bytes, bytes]]:
+    """The headers every page and API answer carries (``img_sources``: extra image origins)."""
+    img = f"img-src 'self' data: blob: {img_sources}".strip()
+    return [
+        (
+            b"content-security-policy",
             (
-                b"content-security-policy",
-                (
-                    "default-src 'self'; script-src 'self'; style-src 'self'; "
-                    f"{img}; connect-src 'self'; object-src 'none'; base-uri 'none'; "
-                    "form-action 'self'; frame-ancestors 'none'"
-                ).encode(),
-            ),
-            (b"referrer-policy", b"no-referrer"),
-            (b"x-content-type-options", b"nosniff"),
-            (b"x-frame-options", b"DENY"),
-            (b"permissions-policy", b"camera=(), microphone=(), geolocation=(self)"),
-        ]
+                "default-src 'self'; script-src 'self'; style-src 'self'; "
+                f"{img}; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+                "form-action 'self'; frame-ancestors 'none'"
+            ).encode(),
+        ),
+        (b"referrer-policy", b"no-referrer"),
+        (b"x-content-type-options", b"nosniff"),
+        (b"x-frame-options", b"DENY"),
+        (b"permissions-policy", b"camera=(), microphone=(), geolocation=(self)"),
+    ]
+
+
+def add_headers(message: Message, headers: list[tuple[bytes, bytes]]) -> None:
+    """Add ``headers`` to a response start message, except those it already has."""
+    existing = {k.lower() for k, _ in message.get("headers", [])}
+    extra: list[Any] = [(k, v) for k, v in headers if k not in existing]
+    message["headers"] = list(message.get("headers", [])) + extra
+
+
+class SecurityHeaders:
+    """Add ``security_headers`` to every response."""
+
+    def __init__(self, app: ASGIApp, *, headers: list[tuple[bytes, bytes]]) -> None:
+        self.app = app
+        self.headers = headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -161,9 +174,7 @@ class SecurityHeaders:
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                existing = {k.lower() for k, _ in message.get("headers", [])}
-                extra: list[Any] = [(k, v) for k, v in self.headers if k not in existing]
-                message["headers"] = list(message.get("headers", [])) + extra
+                add_headers(message, self.headers)
             await send(message)
 
         await self.app(scope, receive, with_headers)

@@ -16,8 +16,11 @@ sealed column, so ``tocsin keys rotate`` re-seals pending and kept rows too (mig
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
+import threading
+import time
 import uuid
 from typing import Any
 
@@ -89,7 +92,9 @@ def add_event(session: Session, subject: str, data: dict[str, Any]) -> Event:
 # ``Session.info`` keys: the running relay's id (set on its sessions) and the events a
 # transaction hands over to it (see ``hand_over``).
 RELAY_ID = "outbox_relay_id"
+RELAY = "outbox_relay"
 HANDED_OVER = "outbox_handed_over"
+MARKS = "outbox_marks"
 
 
 def hand_over(session: Session, events: list[Event]) -> list[dict[str, Any]]:
@@ -102,10 +107,16 @@ def hand_over(session: Session, events: list[Event]) -> list[dict[str, Any]]:
     dies first, the lease runs out and any relay publishes the rows from the database, as
     before. Without a running relay the rows are written unleased and simply claimed.
 
+    The same transaction also marks published what the relay published since (``mark_in``), so
+    under load the relay needs no write transaction of its own.
+
     For a transaction without savepoints: a rolled-back transaction hands nothing over (what it
     left in ``Session.info`` is dropped when it ends), a rolled-back savepoint would.
     """
     relay_id = session.info.get(RELAY_ID)
+    relay = session.info.get(RELAY)
+    if isinstance(relay, OutboxRelay):
+        relay.mark_in(session)
     now = utcnow()
     lease = now + HANDOVER_LEASE if relay_id else None
     if relay_id:
@@ -126,8 +137,10 @@ def hand_over(session: Session, events: list[Event]) -> list[dict[str, Any]]:
     ]
 
 
-# Under load, published events are marked at most this often (see ``OutboxRelay._flush_marks``).
+# Published events nobody marked for this long are marked by the relay itself
+# (``OutboxRelay._flush_marks``); rows published over ``keep_published`` ago are deleted this often.
 MARK_EVERY = 0.1
+CLEAN_EVERY = 5.0
 
 # How long a relay may take to publish what it was handed before others may.
 HANDOVER_LEASE = dt.timedelta(seconds=30)
@@ -181,7 +194,9 @@ class OutboxRelay:
         self.lease = dt.timedelta(seconds=30)
         self._handed: list[Event] = []
         self._unmarked: list[str] = []
+        self._unmarked_lock = threading.Lock()  # the writer thread takes marks too (``mark_in``)
         self._marked_at = 0.0
+        self._cleaned_at = float("-inf")
         self._claim_asked = False
 
     def start(self) -> None:
@@ -192,6 +207,7 @@ class OutboxRelay:
         # Sessions opened from now on lease what they hand over to this relay (``hand_over``).
         info = dict(self.factory.kw.get("info") or {})
         info[RELAY_ID] = self.worker_id
+        info[RELAY] = self
         self.factory.configure(info=info)
         self._task = asyncio.create_task(self._run(), name="outbox-relay")
 
@@ -206,7 +222,9 @@ class OutboxRelay:
         if event.contains(self.factory, "after_transaction_end", _forget_handed_over):
             event.remove(self.factory, "after_transaction_end", _forget_handed_over)
         info = dict(self.factory.kw.get("info") or {})
-        if info.pop(RELAY_ID, None) == self.worker_id:
+        if info.get(RELAY) is self:
+            info.pop(RELAY)
+            info.pop(RELAY_ID, None)
             self.factory.configure(info=info)
         try:
             if self._task is None:
@@ -227,6 +245,7 @@ class OutboxRelay:
                 self._own_engine.dispose()
 
     def _after_commit(self, session: Session) -> None:
+        session.info.pop(MARKS, None)  # committed with the transaction
         handed = session.info.pop(HANDED_OVER, None)
         if session.info.pop("outbox_dirty", False) and self._loop is not None:
             # Commits happen in worker threads; wake the relay in its own loop.
@@ -249,23 +268,23 @@ class OutboxRelay:
 
     async def _run(self) -> None:
         backoff = self.poll_seconds
-        claim_due = True
+        next_claim = 0.0  # time.monotonic() of the next look at the table
         while not self._stopping:
             # Cleared before looking at the work, so a commit during the work wakes the wait.
             self._wake.clear()
             try:
                 if self._handed:
                     await self._relay_step()
-                    if self._loop_time() - self._marked_at >= MARK_EVERY:
-                        await self._flush_marks()
                     continue
-                await self._flush_marks()
-                if claim_due or self._claim_asked:
+                if self._marks_due():
+                    await self._flush_marks()
+                if self._claim_asked or time.monotonic() >= next_claim:
                     self._claim_asked = False
                     sent = await self._relay_step()
                     await self._flush_marks()
                     backoff = self.poll_seconds
-                    claim_due = sent > 0  # a full table: look again at once
+                    # A batch came from the table: more may wait there, look again at once.
+                    next_claim = time.monotonic() + (0.0 if sent else backoff)
                     if sent:
                         continue
             except asyncio.CancelledError:
@@ -273,21 +292,24 @@ class OutboxRelay:
             except Exception as exc:  # the bus or the database is down: wait and retry
                 log.warning("outbox relay paused: %s", exc)
                 backoff = min(backoff * 2, 5.0)
-                claim_due = True
+                next_claim = time.monotonic() + backoff
             if self._stopping:
                 break
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=backoff)
-            except TimeoutError:
-                claim_due = True
+            timeout = max(0.0, next_claim - time.monotonic())
+            if self._unmarked:
+                timeout = min(timeout, MARK_EVERY)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=timeout)
         try:
             await self._flush_marks()
         except Exception as exc:  # the rows stay leased; the lease runs out, they go again
             log.warning("outbox relay stopped without marking %d event(s): %s",
                         len(self._unmarked), exc)
 
-    def _loop_time(self) -> float:
-        return asyncio.get_running_loop().time()
+    def _marks_due(self) -> bool:
+        now = time.monotonic()
+        marks_waited = bool(self._unmarked) and now - self._marked_at >= MARK_EVERY
+        return marks_waited or now - self._cleaned_at >= CLEAN_EVERY
 
     async def relay_once(self) -> int:
         """Publish one batch of pending events and mark them; return how many were published.
@@ -317,7 +339,8 @@ class OutboxRelay:
                 await self.bus.publish(evt)
                 done.append(row_id)
         finally:
-            self._unmarked.extend(done)
+            with self._unmarked_lock:
+                self._unmarked.extend(done)
             self.published += len(done)
             if len(done) < len(claimed):
                 left = [row_id for row_id, _ in claimed[len(done) :]]
@@ -325,18 +348,46 @@ class OutboxRelay:
         return len(done)
 
     async def _flush_marks(self) -> None:
-        """Mark what was published. Under load the relay marks every ``MARK_EVERY`` seconds,
-        not after each commit's events: each mark is a write transaction, and SQLite has one
-        writer at a time, which the SOS group commit then waited for."""
-        if not self._unmarked:
+        """Mark what was published, and every ``CLEAN_EVERY`` s delete what was kept long enough.
+
+        Under load the SOS writer carries the marks in its own transactions (``mark_in``); the
+        relay marks only what nobody took for ``MARK_EVERY`` seconds: each mark of the relay's is
+        a write transaction, SQLite has one writer at a time, and the SOS group commit waited
+        for them.
+        """
+        ids = self._take_unmarked()
+        now = time.monotonic()
+        if not ids and now - self._cleaned_at < CLEAN_EVERY:
             return
-        ids, self._unmarked = self._unmarked, []
-        self._marked_at = self._loop_time()
         try:
             await run_in_threadpool(self._mark, ids)
         except BaseException:
-            self._unmarked[:0] = ids  # kept for the next try
+            self._give_back_unmarked(ids)  # kept for the next try
             raise
+        self._cleaned_at = now
+
+    def mark_in(self, session: Session) -> None:
+        """Mark published, in ``session``'s transaction, what this relay published since.
+
+        If that transaction does not commit, the marks come back to the relay.
+        """
+        ids = self._take_unmarked()
+        if not ids:
+            return
+        session.info.setdefault(MARKS, []).extend(ids)
+        session.execute(
+            update(OutboxEvent).where(OutboxEvent.id.in_(ids)).values(published_at=utcnow())
+        )
+
+    def _take_unmarked(self) -> list[str]:
+        with self._unmarked_lock:
+            ids, self._unmarked = self._unmarked, []
+            self._marked_at = time.monotonic()
+        return ids
+
+    def _give_back_unmarked(self, ids: list[str]) -> None:
+        with self._unmarked_lock:
+            self._unmarked[:0] = ids
 
     def _claim(self) -> list[tuple[str, dict[str, Any]]]:
         with self._write_lock, self._work() as session:
@@ -372,9 +423,10 @@ class OutboxRelay:
     def _mark(self, ids: list[str]) -> None:
         with self._write_lock, self._work() as session:
             now = utcnow()
-            session.execute(
-                update(OutboxEvent).where(OutboxEvent.id.in_(ids)).values(published_at=now)
-            )
+            if ids:
+                session.execute(
+                    update(OutboxEvent).where(OutboxEvent.id.in_(ids)).values(published_at=now)
+                )
             session.execute(
                 delete(OutboxEvent).where(
                     OutboxEvent.published_at.is_not(None),
@@ -394,9 +446,14 @@ class OutboxRelay:
 
 
 def _forget_handed_over(session: Session, transaction: SessionTransaction) -> None:
-    # After the commit hook took them, or after a rollback: nothing stays for a later commit.
+    # After the commit hook took them, or after a rollback: nothing stays for a later commit,
+    # and marks that did not commit go back to the relay.
     if transaction.parent is None:
         session.info.pop(HANDED_OVER, None)
+        marks = session.info.pop(MARKS, None)
+        relay = session.info.get(RELAY)
+        if marks and isinstance(relay, OutboxRelay):
+            relay._give_back_unmarked(marks)
 
 
 def pending_count(session: Session) -> int:

@@ -51,7 +51,8 @@ def _limiter(request: Request) -> SosLimiter:
     return limiter
 
 
-def _unavailable() -> HTTPException:
+def unavailable() -> HTTPException:
+    """The 503 of an SOS not recorded: the phone retries with the same ``client_id``."""
     return HTTPException(
         503, "the SOS could not be recorded; retry now", headers={"Retry-After": "1"}
     )
@@ -115,7 +116,7 @@ async def accept(
         else:
             ack = await run_in_threadpool(_create_one, runtime.sessions, body)
     except Exception as exc:
-        raise _unavailable() from exc
+        raise unavailable() from exc
     out = SosAck(id=ack.id, follow_up_token=ack.follow_up_token, received_at=ack.received_at)
     return out, ack.created
 

@@ -3,30 +3,39 @@
 Why: on the project's 2-core machine the acknowledgement path is bound by the event loop's CPU,
 and a py-spy profile of the server at saturation put about a third of that loop in FastAPI's
 machinery for this one route (matching every route in turn, solving dependencies, parsing query
-and header parameters, the per-request exit stack), more than the SOS intake itself
-(BENCHMARKS.md, "SOS acknowledgement").
+and header parameters, the per-request exit stack), more than the SOS intake itself; once that
+was gone, a third of what was left went to the middleware stack in front of it (FastAPI's
+telemetry and body-limit layers, the server-error layer, our body limit and security headers,
+each wrapping every message sent). BENCHMARKS.md, "SOS acknowledgement", has the figures.
 
-Only a request the route would accept is answered here, with the same steps in the same order
-(``tocsin.sos.api.accept``: rate limits, then the group commit, 201 only after the commit) and
-the same body. Anything else — not a JSON body, JSON that ``SosIn`` refuses, an over-long device
-token — is handed to the FastAPI route with its body, so every refusal keeps the route's error
-shape; the route also stays the one OpenAPI describes. The 429 and 503 raised by ``accept`` are
+So the fast path sits in front of the whole application (``tocsin.app.TocsinApp.add_front``)
+and does itself the two things the stack would do for this request: it reads at most the body
+limit, and it adds the security headers. Only a request the route would accept is answered
+here, with the same steps in the same order (``tocsin.sos.api.accept``: rate limits, then the
+group commit, 201 only after the commit) and the same body. Anything else — not a JSON body,
+JSON that ``SosIn`` refuses, an over-long device token, an announced length over the limit —
+is handed to the application with its body, so every refusal keeps the stack's and the route's
+error shape (a streamed body found over the limit gets the body limit's 413 here);
+the route also stays the one OpenAPI describes. The 429 and 503 raised by ``accept`` are
 answered with the application's error shape (``tocsin.core.errors.http_error_response``).
-The outer middlewares (body limit, content types, security headers) run as for any request.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tocsin.core.errors import http_error_response
+from tocsin.core.middleware import add_headers, send_error
 from tocsin.core.runtime import Runtime
-from tocsin.sos.api import accept
+from tocsin.sos.api import accept, unavailable
 from tocsin.sos.schemas import SosIn
+
+log = logging.getLogger("tocsin.sos.fastpath")
 
 PATH = "/api/v1/sos"
 _JSON = frozenset({b"application/json", b"application/json; charset=utf-8"})
@@ -34,11 +43,20 @@ _MAX_DEVICE_TOKEN = 128  # the route's Header(max_length=128)
 
 
 class FastPath:
-    """ASGI middleware answering ``POST /api/v1/sos`` itself when the route would accept it."""
+    """Answer ``POST /api/v1/sos`` in front of ``app`` when the route would accept it."""
 
-    def __init__(self, app: ASGIApp, *, runtime: Runtime) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        runtime: Runtime,
+        max_bytes: int,
+        headers: list[tuple[bytes, bytes]],
+    ) -> None:
         self.app = app
         self.runtime = runtime
+        self.max_bytes = max_bytes
+        self.headers = headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != PATH:
@@ -54,9 +72,20 @@ class FastPath:
                     ctype = None
                     break
                 device = value
-        body, receive = await _read_body(receive)
-        body_in = _parse(body) if ctype in _JSON else None
-        if body_in is None or (device is not None and len(device) > _MAX_DEVICE_TOKEN):
+            elif name == b"content-length" and (
+                not value.isdigit() or int(value) > self.max_bytes
+            ):
+                ctype = None  # the body limit's 400 or 413
+        if ctype not in _JSON or (device is not None and len(device) > _MAX_DEVICE_TOKEN):
+            await self.app(scope, receive, send)
+            return
+        body, receive = await _read_body(receive, self.max_bytes)
+        if body is _TOO_LARGE:  # what the body limit would answer, had it read the stream
+            await send_error(self._with_headers(send), 413, "payload_too_large",
+                             f"body over {self.max_bytes} bytes", PATH)
+            return
+        body_in = _parse(body) if body is not None else None
+        if body_in is None:
             await self.app(scope, receive, send)
             return
         client = scope.get("client")
@@ -68,7 +97,11 @@ class FastPath:
                 device_token=device.decode("latin-1") if device is not None else None,
             )
         except HTTPException as exc:
-            await http_error_response(exc)(scope, receive, send)
+            await http_error_response(exc)(scope, receive, self._with_headers(send))
+            return
+        except Exception:  # not recorded: the phone retries with the same client_id
+            log.exception("SOS intake failed on the fast path")
+            await http_error_response(unavailable())(scope, receive, self._with_headers(send))
             return
         payload = ack.model_dump_json().encode()
         await send(
@@ -78,10 +111,19 @@ class FastPath:
                 "headers": [
                     (b"content-type", b"application/json"),
                     (b"content-length", str(len(payload)).encode()),
+                    *self.headers,
                 ],
             }
         )
         await send({"type": "http.response.body", "body": payload})
+
+    def _with_headers(self, send: Send) -> Send:
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                add_headers(message, self.headers)
+            await send(message)
+
+        return with_headers
 
 
 def _parse(body: bytes) -> SosIn | None:
@@ -98,24 +140,39 @@ def _parse(body: bytes) -> SosIn | None:
         return None
 
 
-async def _read_body(receive: Receive) -> tuple[bytes, Receive]:
-    """Read the whole body; return it with a ``receive`` that hands it over again."""
+async def _read_body(receive: Receive, limit: int) -> tuple[bytes | None, Receive]:
+    """Read the body, up to ``limit`` bytes, and return it with a ``receive`` that hands over
+    again what was read (then the rest of the stream), for the application.
+
+    The body is ``_TOO_LARGE`` past the limit, None if the client left before the end.
+    """
     chunks: list[bytes] = []
+    size = 0
     first: list[Message] = []
-    while True:
+    complete = False
+    while size <= limit:
         message = await receive()
         if message["type"] != "http.request":  # the client left: pass that on as it came
             first.append(message)
             break
-        chunks.append(message.get("body", b""))
+        chunk = message.get("body", b"")
+        chunks.append(chunk)
+        size += len(chunk)
         if not message.get("more_body", False):
+            complete = True
             break
     body = b"".join(chunks)
-    first.insert(0, {"type": "http.request", "body": body, "more_body": bool(first)})
+    more = bool(first) or not complete
+    first.insert(0, {"type": "http.request", "body": body, "more_body": more})
 
     async def again() -> Message:
         if first:
             return first.pop(0)
         return await receive()
 
-    return body, again
+    if size > limit:
+        return _TOO_LARGE, again
+    return (body if complete else None), again
+
+
+_TOO_LARGE = b"(over the limit)"  # a sentinel, compared by identity
