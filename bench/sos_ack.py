@@ -8,8 +8,9 @@ fixed times whatever the server's speed, and a latency runs from the scheduled s
 complete answer (no coordinated omission). A closed-loop burst measures the top throughput.
 Every SOS counted was answered 201, and the rows are counted in the database afterwards.
 
-``--cluster`` runs the same against PostgreSQL + NATS (``TOCSIN_BENCH_PG`` / ``TOCSIN_BENCH_NATS``)
-with ``--workers`` uvicorn worker processes.
+``--modes embedded cluster`` runs the same against PostgreSQL + NATS (``TOCSIN_BENCH_PG`` /
+``TOCSIN_BENCH_NATS``) with ``--workers`` uvicorn worker processes too, in the same run, and
+prints both side by side (``--cluster`` alone: the cluster only).
 """
 
 from __future__ import annotations
@@ -310,14 +311,16 @@ def _count(url: str) -> int:
     return count
 
 
-def run_mode(label: str, group: bool, args: argparse.Namespace) -> list[Result]:
+def run_mode(
+    label: str, group: bool, args: argparse.Namespace, *, cluster: bool, workers: int
+) -> list[Result]:
     from tocsin.core.migrate import upgrade
 
     results = []
     with tempfile.TemporaryDirectory(prefix="tocsin-bench-") as tmp:
         var = Path(tmp)
         extra: dict[str, str] = {}
-        if args.cluster:
+        if cluster:
             dbname = f"tocsin_bench_{uuid.uuid4().hex[:8]}"
             admin = create_engine(args.pg + "/postgres", isolation_level="AUTOCOMMIT")
             with admin.connect() as conn:
@@ -331,7 +334,7 @@ def run_mode(label: str, group: bool, args: argparse.Namespace) -> list[Result]:
         upgrade(url)
         port = _free_port()
         try:
-            with server(_env(url, var, group, extra), port, args.workers):
+            with server(_env(url, var, group, extra), port, workers):
                 for rate in args.rates:
                     result = asyncio.run(open_loop(label, port, rate, args.seconds, args.conns))
                     print(result.row(), flush=True)
@@ -345,7 +348,7 @@ def run_mode(label: str, group: bool, args: argparse.Namespace) -> list[Result]:
             if stored < acked:
                 raise SystemExit("an acknowledged SOS is missing from the database")
         finally:
-            if args.cluster:
+            if cluster:
                 with admin.connect() as conn:
                     conn.execute(text(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)'))
                 admin.dispose()
@@ -403,8 +406,10 @@ def main() -> None:
     parser.add_argument("--rates", type=float, nargs="+", default=[500, 1000, 2000])
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--conns", type=int, default=64)
-    parser.add_argument("--cluster", action="store_true")
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--modes", nargs="+", choices=["embedded", "cluster"],
+                        default=["embedded"], help="embedded, cluster, or both in one run")
+    parser.add_argument("--cluster", action="store_true", help="the cluster alone")
+    parser.add_argument("--workers", type=int, default=3, help="cluster worker processes")
     parser.add_argument(
         "--pg", default=os.environ.get("TOCSIN_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
     )
@@ -421,27 +426,43 @@ def main() -> None:
         import uvloop
 
         uvloop.install()
-    mode = f"cluster, {args.workers} worker(s)" if args.cluster else "embedded"
-    mode += f", domains: {args.domains}"
-    print(f"SOS ack benchmark ({mode}) on {platform.node()}: {os.cpu_count()} CPUs, "
+    modes = ["cluster"] if args.cluster else args.modes
+    print(f"SOS ack benchmark ({', '.join(modes)}; cluster: {args.workers} worker(s); domains: "
+          f"{args.domains}) on {platform.node()}: {os.cpu_count()} CPUs, "
           f"Python {platform.python_version()}; {args.seconds:.0f} s per step, "
           f"{args.conns} connections")
     print(f"{'mode':<13} {'offered':>8} {'acked':>11} {'p50 ms':>8} {'p95 ms':>8} "
           f"{'p99 ms':>8} {'errors':>6}")
-    if args.commit_path and not args.cluster:
+    if args.commit_path and "embedded" in modes:
         commit_path(args.commit_path)
     if args.generator_ceiling:
         ceiling = generator_ceiling(args)
         print(f"load generator alone (closed loop against a canned-201 server): "
               f"{ceiling.throughput:.0f} requests/s, p99 {ceiling.pct(0.99):.1f} ms", flush=True)
-    group = run_mode("group-commit", True, args)
-    naive = run_mode("naive", False, args)
+    runs: dict[str, tuple[list[Result], list[Result]]] = {}
+    for mode in modes:
+        cluster = mode == "cluster"
+        workers = args.workers if cluster else 1
+        if len(modes) > 1:
+            print(f"-- {mode}" + (f", {workers} workers" if cluster else ""), flush=True)
+        group = run_mode("group-commit", True, args, cluster=cluster, workers=workers)
+        naive = run_mode("naive", False, args, cluster=cluster, workers=workers)
+        runs[mode] = (group, naive)
     print()
-    for g, n in zip(group, naive, strict=True):
-        label = f"{g.rate:.0f}/s" if g.rate else "max"
-        ratio = g.throughput / n.throughput if n.throughput else float("inf")
-        print(f"at {label:>7}: throughput x{ratio:.1f}, p99 {g.pct(0.99):.1f} ms vs "
-              f"{n.pct(0.99):.1f} ms")
+    head = f"{'step':>8}"
+    for mode in runs:
+        head += f" | {mode + ': acked/s':>17} {'p99 ms':>8} {'naive p99':>10} {'x naive':>7}"
+    print(head)
+    steps = len(next(iter(runs.values()))[0])
+    for index in range(steps):
+        rate = next(iter(runs.values()))[0][index].rate
+        line = f"{(f'{rate:.0f}/s' if rate else 'max'):>8}"
+        for group, naive in runs.values():
+            g, n = group[index], naive[index]
+            ratio = g.throughput / n.throughput if n.throughput else float("inf")
+            line += (f" | {g.throughput:>17.0f} {g.pct(0.99):>8.1f} {n.pct(0.99):>10.1f}"
+                     f" {ratio:>7.1f}")
+        print(line)
 
 
 if __name__ == "__main__":

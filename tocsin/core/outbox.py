@@ -22,13 +22,14 @@ import logging
 import threading
 import time
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     Engine,
     Index,
     Integer,
     String,
+    Table,
     delete,
     event,
     func,
@@ -375,8 +376,10 @@ class OutboxRelay:
         if not ids:
             return
         session.info.setdefault(MARKS, []).extend(ids)
-        session.execute(
-            update(OutboxEvent).where(OutboxEvent.id.in_(ids)).values(published_at=utcnow())
+        table = cast(Table, OutboxEvent.__table__)
+        # Core, on the session's connection: the ORM's bulk-update path cost more than the update.
+        session.connection().execute(
+            update(table).where(table.c.id.in_(ids)).values(published_at=utcnow())
         )
 
     def _take_unmarked(self) -> list[str]:
