@@ -33,7 +33,7 @@ from tocsin.core.db import make_engine, make_sessionmaker
 from tocsin.core.errors import install_error_handlers
 from tocsin.core.health import router as health_router
 from tocsin.core.middleware import BodyLimit, SecurityHeaders, security_headers
-from tocsin.core.outbox import OutboxRelay
+from tocsin.core.relay import OutboxRelay
 from tocsin.core.runtime import Runtime
 from tocsin.core.settings import Settings, get_settings
 from tocsin.web import (

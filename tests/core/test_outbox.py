@@ -22,7 +22,8 @@ from tocsin.core.bus import BusUnavailable, Event
 from tocsin.core.bus.jetstream import JetStreamBus
 from tocsin.core.bus.memory import MemoryBus
 from tocsin.core.db import make_engine, make_sessionmaker, session_scope, utcnow
-from tocsin.core.outbox import OutboxEvent, OutboxRelay, add_event, pending_count
+from tocsin.core.outbox import OutboxEvent, add_event, pending_count
+from tocsin.core.relay import OutboxRelay
 from tocsin.core.settings import Settings
 
 

@@ -10,7 +10,8 @@ from sqlalchemy import select, update
 from tocsin.core.bus import BusUnavailable, Event
 from tocsin.core.bus.memory import MemoryBus
 from tocsin.core.db import insert_rows, make_engine, make_sessionmaker, session_scope, utcnow
-from tocsin.core.outbox import OutboxEvent, OutboxRelay, hand_over, pending_count
+from tocsin.core.outbox import OutboxEvent, hand_over, pending_count
+from tocsin.core.relay import OutboxRelay
 from tocsin.core.settings import Settings
 
 OUTBOX = OutboxEvent.__table__

@@ -25,7 +25,8 @@ from tocsin.core.bus import Event
 from tocsin.core.bus.memory import MemoryBus
 from tocsin.core.db import UTCDateTime, make_engine, make_sessionmaker
 from tocsin.core.migrate import alembic_config, upgrade
-from tocsin.core.outbox import OutboxEvent, OutboxRelay
+from tocsin.core.outbox import OutboxEvent
+from tocsin.core.relay import OutboxRelay
 
 BEFORE, AFTER = "20261123_core_mfa", "20261124_core_outbox"
 CONTEXT = "outbox_event.payload"

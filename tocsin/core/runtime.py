@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from tocsin.core.bus import Bus
-from tocsin.core.outbox import OutboxRelay
+from tocsin.core.relay import OutboxRelay
 from tocsin.core.settings import Settings
 
 
