@@ -153,11 +153,17 @@ def security_headers(img_sources: str = "") -> list[tuple[bytes, bytes]]:
     ]
 
 
-def add_headers(message: Message, headers: list[tuple[bytes, bytes]]) -> None:
-    """Add ``headers`` to a response start message, except those it already has."""
-    existing = {k.lower() for k, _ in message.get("headers", [])}
-    extra: list[Any] = [(k, v) for k, v in headers if k not in existing]
-    message["headers"] = list(message.get("headers", [])) + extra
+def with_headers(send: Send, headers: list[tuple[bytes, bytes]]) -> Send:
+    """``send``, adding ``headers`` to the response start (except those it already has)."""
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            existing = {k.lower() for k, _ in message.get("headers", [])}
+            extra: list[Any] = [(k, v) for k, v in headers if k not in existing]
+            message["headers"] = list(message.get("headers", [])) + extra
+        await send(message)
+
+    return sending
 
 
 class SecurityHeaders:
@@ -172,9 +178,4 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
-        async def with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                add_headers(message, self.headers)
-            await send(message)
-
-        await self.app(scope, receive, with_headers)
+        await self.app(scope, receive, with_headers(send, self.headers))

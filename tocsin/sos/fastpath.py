@@ -30,7 +30,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tocsin.core.errors import http_error_response
-from tocsin.core.middleware import add_headers, send_error
+from tocsin.core.middleware import send_error, with_headers
 from tocsin.core.runtime import Runtime
 from tocsin.sos.api import accept, unavailable
 from tocsin.sos.schemas import SosIn
@@ -81,7 +81,7 @@ class FastPath:
             return
         body, receive = await _read_body(receive, self.max_bytes)
         if body is _TOO_LARGE:  # what the body limit would answer, had it read the stream
-            await send_error(self._with_headers(send), 413, "payload_too_large",
+            await send_error(with_headers(send, self.headers), 413, "payload_too_large",
                              f"body over {self.max_bytes} bytes", PATH)
             return
         body_in = _parse(body) if body is not None else None
@@ -96,12 +96,11 @@ class FastPath:
                 address=client[0] if client else "unknown",
                 device_token=device.decode("latin-1") if device is not None else None,
             )
-        except HTTPException as exc:
-            await http_error_response(exc)(scope, receive, self._with_headers(send))
-            return
-        except Exception:  # not recorded: the phone retries with the same client_id
-            log.exception("SOS intake failed on the fast path")
-            await http_error_response(unavailable())(scope, receive, self._with_headers(send))
+        except Exception as exc:
+            if not isinstance(exc, HTTPException):  # not recorded: the phone retries
+                log.exception("SOS intake failed on the fast path")
+                exc = unavailable()
+            await http_error_response(exc)(scope, receive, with_headers(send, self.headers))
             return
         payload = ack.model_dump_json().encode()
         await send(
@@ -116,14 +115,6 @@ class FastPath:
             }
         )
         await send({"type": "http.response.body", "body": payload})
-
-    def _with_headers(self, send: Send) -> Send:
-        async def with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                add_headers(message, self.headers)
-            await send(message)
-
-        return with_headers
 
 
 def _parse(body: bytes) -> SosIn | None:
