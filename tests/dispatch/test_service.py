@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from tests.dispatch.factories import BATACLAN, T0, FakeClock, add_unit, sos_data, unit_row
 from tocsin.core.auth import Principal, Role
 from tocsin.core.db import session_scope
-from tocsin.core.errors import Conflict, Forbidden
+from tocsin.core.errors import Conflict, Forbidden, NotFound
 from tocsin.dispatch import assign, incidents, manage
 from tocsin.dispatch.engine import DispatchEngine
 from tocsin.dispatch.models import DispatchAssignment, DispatchIncident, DispatchIncidentSos
@@ -249,3 +249,30 @@ def test_two_workers_escalating_at_once_expire_each_offer_once(
         busy = session.scalars(select(DispatchAssignment.unit_id).where(
             DispatchAssignment.status == "offered")).all()
         assert len(busy) == len(set(busy)) == 3
+
+
+def test_unit_view_shows_the_offer_in_force_with_its_incident(
+    engine: DispatchEngine, clock: FakeClock
+) -> None:
+    unit_id, user_id = add_unit(engine, "VIEW-1", 48.8640, 2.3710)
+    add_unit(engine, "NO-ACCOUNT", 48.95, 2.45, account=False)
+    with engine.sessions() as session:
+        unit, current, incident = assign.unit_view(session, user_id=user_id)
+        assert (unit.id, unit.status, current, incident) == (unit_id, "available", None, None)
+    first = engine.intake(sos_data())
+    with session_scope(engine.sessions) as session:
+        [offer] = assign.live_assignments(session, incident_id=first)
+        assign.accept(session, assignment_id=offer.id, user_id=user_id, now=clock())
+        assign.finish(session, assignment_id=offer.id, user_id=user_id, now=clock())
+    with engine.sessions() as session:
+        engine.sync_touched_ids(session, {unit_id})
+    clock.advance(3600)  # past the clustering window: a new incident, not the closed one
+    second = engine.intake(sos_data(received_at=clock()))
+    assert second not in (None, first)
+    with engine.sessions() as session:
+        unit, current, incident = assign.unit_view(session, user_id=user_id)
+        assert unit.status == "offered"
+        assert current is not None and current.status == "offered"
+        assert incident is not None and incident.id == current.incident_id == second
+        with pytest.raises(NotFound):
+            assign.unit_view(session, user_id=None)

@@ -82,11 +82,7 @@ def list_units(db: DbSession, who: Registrar) -> list[UnitOut]:
 @router.get("/units/me", response_model=UnitMe)
 def my_unit(db: DbSession, who: Unit) -> UnitMe:
     """Return the caller's unit, its current offer or assignment, and that incident (unit)."""
-    unit = units.unit_of_account(db, user_id=who.user_id)
-    current = assign.current_for_unit(db, unit_id=unit.id)
-    incident = (
-        incidents.get_incident(db, incident_id=current.incident_id) if current else None
-    )
+    unit, current, incident = assign.unit_view(db, user_id=who.user_id)
     return UnitMe(
         unit=UnitOut.model_validate(unit),
         assignment=AssignmentOut.model_validate(current) if current else None,

@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import CursorResult, and_, func, select, update
 from sqlalchemy.orm import Session
 
 from tocsin.core.errors import Conflict, Forbidden, NotFound
@@ -323,14 +323,29 @@ def finish(
     return assignment
 
 
-def current_for_unit(session: Session, *, unit_id: str) -> DispatchAssignment | None:
-    """Return the unit's offer or assignment in force, if any."""
-    return session.scalar(
-        select(DispatchAssignment)
-        .where(DispatchAssignment.unit_id == unit_id, DispatchAssignment.status.in_(LIVE))
+def unit_view(
+    session: Session, *, user_id: int | None
+) -> tuple[DispatchUnit, DispatchAssignment | None, DispatchIncident | None]:
+    """Return an account's unit, its offer or assignment in force and that incident.
+
+    One statement, so one snapshot: under PostgreSQL's READ COMMITTED, separate reads could
+    show the offer of a commit that landed between them beside the unit as it was before it
+    (an offered assignment on an "available" unit). Raises ``NotFound`` without a unit.
+    """
+    if user_id is None:  # ``user_id == None`` would be IS NULL: any unit without an account
+        raise NotFound("no unit is linked to this account")
+    row = session.execute(
+        select(DispatchUnit, DispatchAssignment, DispatchIncident)
+        .outerjoin(DispatchAssignment, and_(DispatchAssignment.unit_id == DispatchUnit.id,
+                                            DispatchAssignment.status.in_(LIVE)))
+        .outerjoin(DispatchIncident, DispatchIncident.id == DispatchAssignment.incident_id)
+        .where(DispatchUnit.user_id == user_id)
         .order_by(DispatchAssignment.offered_at.desc())
         .limit(1)
-    )
+    ).first()
+    if row is None:
+        raise NotFound("no unit is linked to this account")
+    return row[0], row[1], row[2]
 
 
 def escalate_due(

@@ -104,14 +104,6 @@ def get_unit(session: Session, *, unit_id: str) -> DispatchUnit:
     return unit
 
 
-def unit_of_account(session: Session, *, user_id: int | None) -> DispatchUnit:
-    """Return the unit linked to an account, or raise ``NotFound``."""
-    unit = session.scalar(select(DispatchUnit).where(DispatchUnit.user_id == user_id))
-    if unit is None:
-        raise NotFound("no unit is linked to this account")
-    return unit
-
-
 def own_unit(session: Session, *, unit_id: str, user_id: int | None) -> DispatchUnit:
     """Return ``unit_id`` if the account reports for it; another unit's id is ``Forbidden``."""
     unit = get_unit(session, unit_id=unit_id)
