@@ -33,6 +33,7 @@ from tocsin.core.db import make_engine, make_sessionmaker
 from tocsin.core.errors import install_error_handlers
 from tocsin.core.health import router as health_router
 from tocsin.core.middleware import BodyLimit, SecurityHeaders, security_headers
+from tocsin.core.offload import Offload
 from tocsin.core.relay import OutboxRelay
 from tocsin.core.runtime import Runtime
 from tocsin.core.settings import Settings, get_settings
@@ -134,7 +135,8 @@ def build_runtime(settings: Settings) -> Runtime:
         poll_seconds=settings.outbox_poll_seconds,
         bookkeeping=_relay_engine(url),
     )
-    return Runtime(settings=settings, engine=engine, sessions=sessions, bus=bus, relay=relay)
+    return Runtime(settings=settings, engine=engine, sessions=sessions, bus=bus, relay=relay,
+                   offload=Offload(settings.offload_processes))
 
 
 def _relay_engine(url: str) -> Engine | None:
@@ -186,6 +188,7 @@ def create_app(settings: Settings | None = None, *, freeze_gc: bool = False) -> 
                 await module.stop(runtime)
             await live.hub(runtime).close()
             await runtime.relay.stop()
+            runtime.offload.close()
             await runtime.bus.close()
             await _connections_returned(runtime)
             runtime.engine.dispose()

@@ -50,6 +50,16 @@ class DomainError(Exception):
         self.details = details
         self.headers = headers
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keep details and headers when raised in a worker process (``tocsin.core.offload``).
+        return (_rebuild, (type(self), self.message, self.details, self.headers))
+
+
+def _rebuild(
+    cls: type[DomainError], message: str, details: Any, headers: dict[str, str] | None
+) -> DomainError:
+    return cls(message, details=details, headers=headers)
+
 
 class NotFound(DomainError):
     status = 404

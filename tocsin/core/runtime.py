@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from tocsin.core.bus import Bus
+from tocsin.core.offload import Offload
 from tocsin.core.relay import OutboxRelay
 from tocsin.core.settings import Settings
 
@@ -28,6 +29,8 @@ class Runtime:
     sessions: sessionmaker[Session]
     bus: Bus
     relay: OutboxRelay
+    # CPU-heavy request work (images, XML, STIX, PFIF...) runs here, off the event loop.
+    offload: Offload = field(default_factory=Offload)
     # Domains keep their per-worker state here (spatial indexes, live streams) by name.
     extras: dict[str, Any] = field(default_factory=dict)
 

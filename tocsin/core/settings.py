@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     login_rate_per_minute: int = Field(default=10, ge=1)
     outbox_poll_seconds: float = Field(default=0.5, gt=0)
     db_pool_size: int = Field(default=10, ge=1)
+    # Processes for CPU-heavy request work (tocsin.core.offload); 0: one per core but one.
+    offload_processes: int = Field(default=0, ge=0, le=64)
 
     @field_validator("bus_prefix")
     @classmethod

@@ -1,0 +1,158 @@
+"""CPU-heavy request work off the event loop: a small niced process pool, a bounded lane per kind.
+
+Why a process pool and not threads: the event loop also serves the silent SOS, and on a 2-core
+machine a thread decoding a 36-megapixel PNG or walking 60,000 XML attributes in pure Python
+holds the GIL, so every SOS waits behind it (measured: SOS answers held 2-4 s by 8 uploads or
+8 CAP validations). A separate process has its own interpreter; it is started with a lower
+scheduling priority (``nice``), so when both cores are busy the kernel gives the SOS server the
+CPU first. The event loop only pickles the bytes in and the small result out.
+
+Why lanes: each kind of work (``Lane``: photos, XML, STIX, PFIF, classifier...) admits at most
+``concurrency`` jobs at once and ``waiting`` more in line; past that the request is refused at
+once with 503 and ``Retry-After`` (``Busy``) instead of piling up. One kind flooding its lane
+leaves the others, and the SOS route, which never goes through here, untouched.
+
+A job that runs past ``timeout_s`` (a pathological document) is answered 503 and the pool is
+replaced (its processes killed): a stuck worker must not hold the lane for ever. A worker that
+died (out of memory on a decompression bomb) is answered the same way.
+
+Functions sent here must be plain module-level functions with picklable arguments and results;
+a ``DomainError`` they raise comes back as itself (``tocsin.core.errors.DomainError`` pickles
+its details), so validation in the worker answers the same 4xx as in the request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import multiprocessing
+import os
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from tocsin.core.errors import DomainError
+
+log = logging.getLogger("tocsin.offload")
+
+T = TypeVar("T")
+
+#: Scheduling priority of the pool's processes (``nice`` increment): below the SOS server.
+WORKER_NICENESS = 10
+
+
+class Busy(DomainError):
+    """A lane is full (or its worker failed): nothing was done, retry later."""
+
+    status = 503
+    code = "busy"
+
+
+@dataclass(frozen=True)
+class Lane:
+    """One kind of heavy work: ``concurrency`` jobs at once, ``waiting`` more queued."""
+
+    name: str
+    concurrency: int = 1
+    waiting: int = 4
+    timeout_s: float = 30.0
+    retry_after_s: int = 5
+
+
+@dataclass
+class _LaneState:
+    semaphore: asyncio.Semaphore
+    admitted: int = 0
+
+
+def _lower_priority() -> None:
+    with contextlib.suppress(OSError):
+        os.nice(WORKER_NICENESS)
+
+
+def default_processes() -> int:
+    """One process per core but one (the SOS server keeps a core), at least one."""
+    return max(1, (os.cpu_count() or 2) - 1)
+
+
+class Offload:
+    """The worker's pool of heavy-work processes, started on first use (see module docstring)."""
+
+    def __init__(self, processes: int = 0) -> None:
+        self.processes = processes or default_processes()
+        self._pool: ProcessPoolExecutor | None = None
+        self._lanes: dict[str, _LaneState] = {}
+        self.refused = 0
+
+    def _executor(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            # forkserver: a clean child, not a fork of a process with threads and open sockets.
+            context = multiprocessing.get_context("forkserver")
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.processes, mp_context=context, initializer=_lower_priority
+            )
+        return self._pool
+
+    def _state(self, lane: Lane) -> _LaneState:
+        state = self._lanes.get(lane.name)
+        if state is None:
+            state = self._lanes[lane.name] = _LaneState(asyncio.Semaphore(lane.concurrency))
+        return state
+
+    def _busy(self, lane: Lane, why: str) -> Busy:
+        self.refused += 1
+        return Busy(
+            f"{why}; retry in {lane.retry_after_s} s",
+            details={"lane": lane.name},
+            headers={"Retry-After": str(lane.retry_after_s)},
+        )
+
+    async def run(self, lane: Lane, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(*args)`` in the pool under ``lane``'s bounds; ``Busy`` when it is full."""
+        state = self._state(lane)
+        if state.admitted >= lane.concurrency + lane.waiting:
+            raise self._busy(lane, f"too many {lane.name} jobs in progress")
+        state.admitted += 1
+        try:
+            async with state.semaphore:
+                return await self._submit(lane, fn, args)
+        finally:
+            state.admitted -= 1
+
+    async def _submit(self, lane: Lane, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+        pool = self._executor()
+        loop = asyncio.get_running_loop()
+        try:
+            future = loop.run_in_executor(pool, fn, *args)
+            return await asyncio.wait_for(future, lane.timeout_s)
+        except TimeoutError:
+            log.warning("%s job ran past %.0f s: replacing the pool", lane.name, lane.timeout_s)
+            self._discard(pool)
+            raise self._busy(lane, f"the {lane.name} job took too long") from None
+        except BrokenProcessPool:
+            log.warning("%s job: a pool process died; replacing the pool", lane.name)
+            self._discard(pool)
+            raise self._busy(lane, f"the {lane.name} job failed") from None
+
+    def _discard(self, pool: ProcessPoolExecutor) -> None:
+        if self._pool is pool:
+            self._pool = None
+        _kill(pool)
+
+    def close(self) -> None:
+        """Stop the pool's processes (at the worker's shutdown)."""
+        if self._pool is not None:
+            _kill(self._pool)
+            self._pool = None
+
+
+def _kill(pool: ProcessPoolExecutor) -> None:
+    # ``shutdown`` would wait for a stuck job; its processes are killed first.
+    processes = getattr(pool, "_processes", None) or {}
+    for process in list(processes.values()):
+        with contextlib.suppress(Exception):
+            process.kill()
+    pool.shutdown(wait=False, cancel_futures=True)
