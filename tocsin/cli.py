@@ -132,6 +132,8 @@ def serve(
         port=port,
         workers=workers,
         log_level="info",
+        # Off unless the operator asks for the redacted one (tocsin.core.logredact).
+        access_log=settings.access_log == "redacted",
         proxy_headers=True,
     )
 

@@ -5,11 +5,9 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -96,15 +94,3 @@ def test_failed_commit_is_a_503_and_stores_nothing(
     retry = client.post("/api/v1/sos", json=body)
     assert retry.status_code == 201
     assert count_rows(client) == 1
-
-
-def test_naive_baseline_commits_one_per_transaction(
-    make_app: Callable[..., FastAPI], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("TOCSIN_SOS_GROUP_COMMIT", "0")
-    with TestClient(make_app()) as client:
-        assert lifecycle.BATCHER not in client.app.state.runtime.extras  # type: ignore[attr-defined]
-        body = sos_body()
-        assert client.post("/api/v1/sos", json=body).status_code == 201
-        assert client.post("/api/v1/sos", json=body).status_code == 200
-        assert count_rows(client) == 1

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -39,6 +40,9 @@ class Settings(BaseSettings):
     outbox_poll_seconds: float = Field(default=0.5, gt=0)
     db_pool_size: int = Field(default=10, ge=1)
     # Processes for CPU-heavy request work (tocsin.core.offload); 0: one per core but one.
+    # Access log of ``tocsin serve``: off (liberties, and the SOS path's speed), or redacted
+    # (no client address, no query string; tocsin.core.logredact).
+    access_log: Literal["off", "redacted"] = "off"
     offload_processes: int = Field(default=0, ge=0, le=64)
 
     @field_validator("bus_prefix")

@@ -9,9 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
-from starlette.concurrency import run_in_threadpool
+from sqlalchemy.orm import Session
 
 from tocsin.core.auth import Principal, Public, Role, allow
 from tocsin.core.runtime import DbSession, Runtime
@@ -58,20 +56,6 @@ def unavailable() -> HTTPException:
     )
 
 
-def _create_one(factory: sessionmaker[Session], body: SosIn) -> service.Ack:
-    """Naive baseline: one SOS, one transaction (retried once if a twin won the race)."""
-    for attempt in (1, 2):
-        try:
-            with factory() as session:
-                ack = service.create_sos(session, data=body)
-                session.commit()
-                return ack
-        except IntegrityError:
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
-
-
 @router.post(
     "",
     status_code=201,
@@ -110,11 +94,10 @@ async def accept(
     limiter: SosLimiter = runtime.extras[lifecycle.LIMITER]
     limiter.check_intake(address=address, device_token=device_token, client_id=body.client_id)
     batcher = runtime.extras.get(lifecycle.BATCHER)
+    if not isinstance(batcher, SosBatcher):  # the worker is starting or stopping
+        raise unavailable()
     try:
-        if isinstance(batcher, SosBatcher):
-            ack = await batcher.submit(service.prepare(body))
-        else:
-            ack = await run_in_threadpool(_create_one, runtime.sessions, body)
+        ack = await batcher.submit(service.prepare(body))
     except Exception as exc:
         raise unavailable() from exc
     out = SosAck(id=ack.id, follow_up_token=ack.follow_up_token, received_at=ack.received_at)

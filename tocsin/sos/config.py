@@ -24,8 +24,6 @@ class SosSettings(BaseSettings):
     # ``linger_ms`` waits a little for more (0: take what is queued, the lowest latency).
     batch_max: int = Field(default=500, ge=1, le=10_000)
     linger_ms: float = Field(default=0.0, ge=0, le=50)
-    # Hidden benchmark switch: False commits each SOS in its own transaction (naive baseline).
-    group_commit: bool = True
 
     # Rate limits (per worker). A device (device token, else client_id) already seen may send
     # ``device_per_minute`` (burst ``device_burst``); one address may bring

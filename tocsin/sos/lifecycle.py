@@ -15,14 +15,13 @@ LIMITER = "sos.limiter"
 
 
 async def start(runtime: Runtime) -> None:
-    """Read the SOS settings and start the writer (unless the naive baseline is asked for)."""
+    """Read the SOS settings and start the group-commit writer."""
     cfg = SosSettings()
     runtime.extras[SETTINGS] = cfg
     runtime.extras[LIMITER] = SosLimiter(cfg)
-    if cfg.group_commit:
-        batcher = SosBatcher(runtime.sessions, batch_max=cfg.batch_max, linger_ms=cfg.linger_ms)
-        batcher.start()
-        runtime.extras[BATCHER] = batcher
+    batcher = SosBatcher(runtime.sessions, batch_max=cfg.batch_max, linger_ms=cfg.linger_ms)
+    batcher.start()
+    runtime.extras[BATCHER] = batcher
 
 
 async def stop(runtime: Runtime) -> None:

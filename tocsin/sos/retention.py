@@ -15,9 +15,11 @@ from sqlalchemy.orm import Session
 from tocsin.sos.config import SosSettings
 from tocsin.sos.models import Sos, SosMessage, SosPosition
 
+BATCH = 500  # SOS per call: ``tocsin purge`` commits between calls
+
 
 def purge(session: Session, now: dt.datetime, cfg: SosSettings | None = None) -> dict[str, int]:
-    """Delete SOS past retention with their chat and trail; return counts per table."""
+    """Delete one batch of SOS past retention with their chat and trail; count per table."""
     cfg = cfg or SosSettings()
     closed_before = now - dt.timedelta(days=cfg.retention_days)
     received_before = now - dt.timedelta(days=cfg.open_expiry_days)
@@ -27,7 +29,7 @@ def purge(session: Session, now: dt.datetime, cfg: SosSettings | None = None) ->
             Sos.received_at < received_before,
         )
     )
-    ids = list(session.scalars(expired))
+    ids = list(session.scalars(expired.limit(BATCH)))
     counts = {"sos": 0, "sos_message": 0, "sos_position": 0}
     # Chunks keep the IN lists within SQLite's parameter limit.
     for start in range(0, len(ids), 500):
