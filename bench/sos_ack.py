@@ -1,16 +1,37 @@
-"""Benchmark of SOS acknowledgement: group commit against a naive baseline, in the same run.
+"""Benchmark of SOS acknowledgement: the shipped server against a naive baseline, same run.
 
-``python -m bench.sos_ack`` starts a real uvicorn worker (a subprocess, embedded mode: SQLite in
-WAL with ``synchronous=FULL``) twice, once with group commit and once with the hidden
-``TOCSIN_SOS_GROUP_COMMIT=0`` switch (one transaction per SOS, the rest of the endpoint
-unchanged), and drives each with an open-loop load generator on loopback: requests are sent at
-fixed times whatever the server's speed, and a latency runs from the scheduled send time to the
-complete answer (no coordinated omission). A closed-loop burst measures the top throughput.
-Every SOS counted was answered 201, and the rows are counted in the database afterwards.
+``python -m bench.sos_ack`` measures what a user gets: it starts ``tocsin serve`` itself (a
+subprocess, the command line's own uvicorn settings, every domain mounted, embedded mode: a
+SQLite file under a temporary ``TOCSIN_VAR_DIR``, a fresh ``TOCSIN_SEAL_KEY``). One thing is
+changed, and printed: the load generator is one address minting a new device per SOS, so the
+per-address new-device limit (``TOCSIN_SOS_ADDRESS_NEW_PER_MINUTE`` / ``_BURST``) is lifted.
 
-``--modes embedded cluster`` runs the same against PostgreSQL + NATS (``TOCSIN_BENCH_PG`` /
-``TOCSIN_BENCH_NATS``) with ``--workers`` uvicorn worker processes too, in the same run, and
-prints both side by side (``--cluster`` alone: the cluster only).
+Beside it, in the same run and with the same load:
+
+- **naive**: ``bench.naive_sos:app``, the endpoint a developer would write first (FastAPI, the
+  same JSON validated by a small pydantic model, stdlib ``sqlite3`` in WAL with
+  ``synchronous=FULL``, one commit per request, a plain ``def`` run in the thread pool), served
+  by ``uvicorn bench.naive_sos:app`` with uvicorn's defaults but the access log off;
+- **ceiling**: ``bench.naive_sos:ceiling``, the same endpoint storing nothing.
+
+Access log: off for all three (``--no-access-log`` for the two uvicorn commands; ``tocsin
+serve`` as it ships, whose access log is off by default: the run says so if it finds access
+lines in its log anyway).
+
+Each step is an open loop at a fixed rate (``--rates``, requests sent at fixed times whatever
+the server's speed, latency from the scheduled send time: no coordinated omission), then a
+closed loop with ``--conns`` connections (the top throughput: the issue's "32 connections
+posting distinct SOS, closed loop, 8 s"). After each server, the rows are counted in its
+database: fewer rows than 201 answers fails the run.
+
+Tocsin's dispatch is checked on a fresh server of its own: ``--units`` units on duty are seeded
+over Paris and its suburbs before it starts, SOS are sent at ``--dispatch-rate`` per second for
+``--dispatch-seconds`` from places far enough apart that each opens its own incident (dispatch
+joins SOS within 200 m), and the time from each SOS's 201 to its incident's first offer is read
+from dispatch's tables afterwards: every incident must be offered within 1 s.
+
+``--modes embedded cluster`` also runs Tocsin on PostgreSQL + NATS (``tocsin serve --workers
+3``, ``TOCSIN_BENCH_PG`` / ``TOCSIN_BENCH_NATS``), printed side by side (``--cluster``: alone).
 """
 
 from __future__ import annotations
@@ -18,37 +39,34 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import datetime as dt
 import gc
 import json
 import os
 import platform
+import random
+import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
+import httpx
 from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def make_app() -> Any:
-    """App factory for the benchmark's uvicorn: ``TOCSIN_BENCH_DOMAINS`` picks the domains.
-
-    By default only ``sos`` is mounted, so the figure is the acknowledgement path itself and not
-    the dispatch consumers that share the process (``--domains all`` keeps every domain).
-    """
-    import tocsin.app
-
-    domains = os.environ.get("TOCSIN_BENCH_DOMAINS", "sos")
-    if domains != "all":
-        tocsin.app.DOMAINS = tuple(d for d in domains.split(",") if d)
-    return tocsin.app.create_app(freeze_gc=True)  # as ``tocsin serve`` (``serve_app``)
+# One load generator is one address minting a device per SOS: this per-address limit is lifted.
+LIFTED = {
+    "TOCSIN_SOS_ADDRESS_NEW_PER_MINUTE": "100000000",
+    "TOCSIN_SOS_ADDRESS_NEW_BURST": "100000000",
+}
+OFFER_WITHIN_S = 1.0
 
 
 @dataclass
@@ -66,24 +84,28 @@ class Result:
         return self.ok / self.seconds if self.seconds else 0.0
 
     def pct(self, q: float) -> float:
-        if not self.latencies:
-            return float("nan")
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+        return percentile(self.latencies, q) * 1000
 
     def row(self) -> str:
         rate = f"{self.rate:>6.0f}/s" if self.rate else "   max  "
         return (
-            f"{self.name:<13} {rate} {self.throughput:>9.0f}/s {self.pct(0.5):>8.1f}"
+            f"{self.name:<17} {rate} {self.throughput:>9.0f}/s {self.pct(0.5):>8.1f}"
             f" {self.pct(0.95):>8.1f} {self.pct(0.99):>8.1f} {self.errors:>6}"
         )
 
 
-def _request(port: int) -> bytes:
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def _request(port: int, lat: float = 48.8631, lon: float = 2.3708) -> bytes:
     body = json.dumps(
         {
-            "lat": 48.8631,
-            "lon": 2.3708,
+            "lat": lat,
+            "lon": lon,
             "accuracy_m": 12.5,
             "situation": "hidden",
             "people": 3,
@@ -104,7 +126,7 @@ class Conn:
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader, self.writer = reader, writer
 
-    async def call(self, request: bytes) -> int:
+    async def call(self, request: bytes) -> tuple[int, bytes]:
         self.writer.write(request)
         head = await self.reader.readuntil(b"\r\n\r\n")
         status = int(head[9:12])
@@ -112,8 +134,10 @@ class Conn:
         for line in head.split(b"\r\n"):
             if line[:15].lower() == b"content-length:":
                 length = int(line[15:])
-        await self.reader.readexactly(length)
-        return status
+        return status, await self.reader.readexactly(length)
+
+    def close(self) -> None:
+        self.writer.close()
 
 
 async def _connect(port: int, n: int) -> list[Conn]:
@@ -127,29 +151,36 @@ async def _connect(port: int, n: int) -> list[Conn]:
 def _settle_collector() -> None:
     """Collect once, then freeze what is alive, before a timed step.
 
-    Why: the generator's own full collections (up to 63 ms seen in this process, which holds the
-    write-path run's objects and every latency of earlier steps) stopped its sends and were
-    counted as the server's latency (a p99 of 34 ms at 1,000/s against 7-10 ms without).
+    Why: the generator's own full collections (up to 63 ms seen in this process, which holds
+    every latency of earlier steps) stopped its sends and were counted as the server's latency.
     """
     gc.collect()
     gc.freeze()
 
 
-async def open_loop(name: str, port: int, rate: float, seconds: float, conns: int) -> Result:
-    """Send ``rate`` SOS per second for ``seconds``; latency from the scheduled send time."""
+async def open_loop(
+    name: str, port: int, rate: float, seconds: float, conns: int,
+    requests: list[bytes] | None = None, acks: dict[str, float] | None = None,
+) -> Result:
+    """Send ``rate`` SOS per second for ``seconds``; latency from the scheduled send time.
+
+    ``acks``, when given, receives each acknowledged SOS id with the wall-clock time its 201
+    was read (the dispatch check starts its clock there).
+    """
     result = Result(name, rate)
     idle: asyncio.Queue[Conn] = asyncio.Queue()
-    for conn in await _connect(port, conns):
+    connections = await _connect(port, conns)
+    for conn in connections:
         idle.put_nowait(conn)
-    total = int(rate * seconds)
-    requests = [_request(port) for _ in range(total)]
+    if requests is None:
+        requests = [_request(port) for _ in range(int(rate * seconds))]
     _settle_collector()
     tasks: list[asyncio.Task[None]] = []
 
     async def one(at: float, request: bytes) -> None:
         conn = await idle.get()
         try:
-            status = await conn.call(request)
+            status, body = await conn.call(request)
         except (OSError, asyncio.IncompleteReadError):
             result.errors += 1
             return
@@ -158,6 +189,8 @@ async def open_loop(name: str, port: int, rate: float, seconds: float, conns: in
         if status == 201:
             result.ok += 1
             result.latencies.append(done - at)
+            if acks is not None:
+                acks[json.loads(body)["id"]] = time.time()
         else:
             result.errors += 1
 
@@ -171,6 +204,8 @@ async def open_loop(name: str, port: int, rate: float, seconds: float, conns: in
         result.sent += 1
     await asyncio.gather(*tasks)
     result.seconds = max(seconds, time.perf_counter() - start)
+    for conn in connections:
+        conn.close()
     return result
 
 
@@ -184,7 +219,7 @@ async def closed_loop(name: str, port: int, seconds: float, conns: int) -> Resul
             request = _request(port)
             sent = time.perf_counter()
             try:
-                status = await conn.call(request)
+                status, _ = await conn.call(request)
             except (OSError, asyncio.IncompleteReadError):
                 result.errors += 1
                 return
@@ -200,6 +235,8 @@ async def closed_loop(name: str, port: int, seconds: float, conns: int) -> Resul
     start = time.perf_counter()
     await asyncio.gather(*(worker(c) for c in connections))
     result.seconds = time.perf_counter() - start
+    for conn in connections:
+        conn.close()
     return result
 
 
@@ -244,240 +281,413 @@ def canned_server(port: int) -> None:
     asyncio.run(serve())
 
 
-def generator_ceiling(args: argparse.Namespace) -> Result:
-    """The load generator's own top rate: its closed loop against ``canned_server``."""
-    port = _free_port()
-    code = f"import bench.sos_ack as b; b.canned_server({port})"
-    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT)
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise SystemExit("the canned server did not start") from None
-                time.sleep(0.05)
-        return asyncio.run(closed_loop("generator", port, args.seconds, args.conns))
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
-@contextlib.contextmanager
-def server(env: dict[str, str], port: int, workers: int):  # type: ignore[no-untyped-def]
-    """Run uvicorn (no access log: it would dominate the measure) until it answers."""
-    import httpx
-
-    app = os.environ.get("BENCH_APP", "bench.sos_ack:make_app")  # scratch profiling hook
-    cmd = [sys.executable, "-m", "uvicorn", app, "--factory",
-           "--port", str(port), "--log-level", "warning", "--no-access-log",
-           "--workers", str(workers)]
-    proc = subprocess.Popen(cmd, env=env, cwd=ROOT)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
+def _wait_port(port: int, proc: subprocess.Popen[bytes], seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("the server did not start")
-            time.sleep(0.1)
-        yield proc
+                raise SystemExit("the canned server did not start") from None
+            time.sleep(0.05)
+
+
+def generator_ceiling(args: argparse.Namespace) -> Result:
+    """The load generator's own top rate: its closed loop against ``canned_server``."""
+    port = _free_port()
+    code = f"import bench.sos_ack as b; b.canned_server({port})"
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT)
+    try:
+        _wait_port(port, proc, 20)
+        return asyncio.run(closed_loop("generator", port, args.seconds, args.conns))
     finally:
         proc.terminate()
-        proc.wait(timeout=30)
+        proc.wait(timeout=10)
 
 
-DOMAINS = "sos"
+@contextlib.contextmanager
+def server(cmd: list[str], env: dict[str, str], port: int, log: Path) -> Iterator[None]:
+    """Run ``cmd`` (its output to ``log``) until ``GET /healthz`` answers 200; stop it after.
+
+    The server gets a process group of its own, so its uvicorn workers are stopped with it.
+    """
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                    break
+            if proc.poll() is not None or time.monotonic() > deadline:
+                tail = log.read_text(errors="replace")[-3000:]
+                raise SystemExit(f"the server did not start: {' '.join(cmd)}\n{tail}")
+            time.sleep(0.2)
+        yield
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+        # Workers that outlived their parent (cluster mode) go with the group too.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
 
 
-def _env(url: str, var: Path, group: bool, extra: dict[str, str]) -> dict[str, str]:
+def _clean_env() -> dict[str, str]:
+    """This environment without any ``TOCSIN_*`` setting: the server sees only ours."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("TOCSIN_")}
+
+
+@dataclass
+class Target:
+    """One Tocsin deployment: its environment, its command and how to count its rows."""
+
+    mode: str
+    url: str
+    env: dict[str, str]
+    workers: int
+    drop: list[str] = field(default_factory=list)
+
+    def cmd(self, port: int) -> list[str]:
+        cmd = [sys.executable, "-m", "tocsin", "serve", "--host", "127.0.0.1", "--port",
+               str(port)]
+        return cmd + (["--workers", str(self.workers)] if self.workers > 1 else [])
+
+
+@contextlib.contextmanager
+def tocsin_target(mode: str, args: argparse.Namespace, var: Path) -> Iterator[Target]:
+    """A fresh Tocsin deployment: a SQLite file under ``var``, or a new PostgreSQL database."""
     from tocsin.core.seal import generate_key
 
-    env = dict(os.environ)
-    env.update(
-        TOCSIN_DATABASE_URL=url,
-        TOCSIN_VAR_DIR=str(var),
-        TOCSIN_SEAL_KEY=generate_key(),
-        TOCSIN_SOS_GROUP_COMMIT="1" if group else "0",
-        # One load generator is one address minting a device per SOS: lift the limits.
-        TOCSIN_SOS_ADDRESS_NEW_PER_MINUTE="100000000",
-        TOCSIN_SOS_ADDRESS_NEW_BURST="100000000",
-        TOCSIN_DB_POOL_SIZE="20",
-    )
-    env.update(extra)
-    env["TOCSIN_BENCH_DOMAINS"] = DOMAINS
-    return env
+    env = _clean_env()
+    env.update(TOCSIN_VAR_DIR=str(var), TOCSIN_SEAL_KEY=generate_key(), **LIFTED)
+    if mode == "embedded":
+        yield Target(mode, f"sqlite:///{var / 'tocsin.db'}", env, 1)
+        return
+    dbname = f"tocsin_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(args.pg + "/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{dbname}"'))
+    tag = uuid.uuid4().hex[:8]
+    url = f"{args.pg}/{dbname}"
+    env.update(TOCSIN_DATABASE_URL=url, TOCSIN_BUS_URL=args.nats,
+               TOCSIN_BUS_STREAM=f"BENCH_{tag.upper()}", TOCSIN_BUS_PREFIX=f"bench{tag}")
+    try:
+        yield Target(mode, url, env, args.workers)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)'))
+        admin.dispose()
+        _drop_stream(args.nats, f"BENCH_{tag.upper()}")
 
 
-def _count(url: str) -> int:
-    engine = create_engine(url.replace("postgresql+psycopg", "postgresql+psycopg"))
+def _drop_stream(url: str, stream: str) -> None:
+    """Delete the run's JetStream stream (best effort)."""
+    async def drop() -> None:
+        import nats
+
+        nc = await nats.connect(url)
+        try:
+            with contextlib.suppress(Exception):
+                await nc.jetstream().delete_stream(stream)
+        finally:
+            await nc.close()
+
+    with contextlib.suppress(Exception):
+        asyncio.run(drop())
+
+
+def _count(url: str, table: str = "sos") -> int:
+    if url.startswith("sqlite:///"):
+        db = sqlite3.connect(url.removeprefix("sqlite:///"))
+        try:
+            return int(db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+        finally:
+            db.close()
+    engine = create_engine(url)
     with engine.connect() as conn:
-        count = int(conn.execute(text("SELECT count(*) FROM sos")).scalar_one())
+        count = int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
     engine.dispose()
     return count
 
 
-def run_mode(
-    label: str, group: bool, args: argparse.Namespace, *, cluster: bool, workers: int
-) -> list[Result]:
-    from tocsin.core.migrate import upgrade
-
+def run_steps(label: str, port: int, args: argparse.Namespace) -> list[Result]:
+    """The open-loop steps then the closed loop, against a server on ``port``."""
     results = []
-    with tempfile.TemporaryDirectory(prefix="tocsin-bench-") as tmp:
-        var = Path(tmp)
-        extra: dict[str, str] = {}
-        if cluster:
-            dbname = f"tocsin_bench_{uuid.uuid4().hex[:8]}"
-            admin = create_engine(args.pg + "/postgres", isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.execute(text(f'CREATE DATABASE "{dbname}"'))
-            url = f"{args.pg}/{dbname}"
-            tag = uuid.uuid4().hex[:8]
-            extra = {"TOCSIN_BUS_URL": args.nats, "TOCSIN_BUS_STREAM": f"BENCH_{tag.upper()}",
-                     "TOCSIN_BUS_PREFIX": f"bench{tag}"}
-        else:
-            url = f"sqlite:///{var / 'bench.db'}"
-        upgrade(url)
-        port = _free_port()
-        try:
-            with server(_env(url, var, group, extra), port, workers):
-                for rate in args.rates:
-                    result = asyncio.run(open_loop(label, port, rate, args.seconds, args.conns))
-                    print(result.row(), flush=True)
-                    results.append(result)
-                top = asyncio.run(closed_loop(label, port, args.seconds, args.conns))
-                print(top.row(), flush=True)
-                results.append(top)
-            stored = _count(url)
-            acked = sum(r.ok for r in results)
-            print(f"{label:<13} {acked} acknowledged, {stored} rows in the database", flush=True)
-            if stored < acked:
-                raise SystemExit("an acknowledged SOS is missing from the database")
-        finally:
-            if cluster:
-                with admin.connect() as conn:
-                    conn.execute(text(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)'))
-                admin.dispose()
+    for rate in args.rates:
+        result = asyncio.run(open_loop(label, port, rate, args.seconds, args.open_conns))
+        print(result.row(), flush=True)
+        results.append(result)
+    top = asyncio.run(closed_loop(label, port, args.seconds, args.conns))
+    print(top.row(), flush=True)
+    results.append(top)
     return results
 
 
-def commit_path(n: int) -> None:
-    """The durable-write path alone (no HTTP): group-commit writer vs one transaction per SOS."""
+def check_rows(label: str, results: list[Result], stored: int) -> None:
+    acked = sum(r.ok for r in results)
+    print(f"{label:<17} {acked} acknowledged, {stored} rows in the database", flush=True)
+    if stored < acked:
+        raise SystemExit(f"{label}: an acknowledged SOS is missing from the database")
+
+
+def _access_logged(log: Path) -> bool:
+    return '"POST /api/v1/sos ' in log.read_text(errors="replace")
+
+
+def run_tocsin(mode: str, args: argparse.Namespace) -> list[Result]:
+    label = f"tocsin {mode}"
+    with tempfile.TemporaryDirectory(prefix="tocsin-bench-") as tmp, \
+            tocsin_target(mode, args, Path(tmp)) as target:
+        port = _free_port()
+        log = Path(tmp) / "server.log"
+        with server(target.cmd(port), target.env, port, log):
+            results = run_steps(label, port, args)
+        check_rows(label, results, _count(target.url))
+        if _access_logged(log):
+            print(f"{label:<17} note: this `tocsin serve` wrote an access log line per request",
+                  flush=True)
+    return results
+
+
+def run_naive(kind: str, args: argparse.Namespace) -> list[Result]:
+    """``uvicorn bench.naive_sos:app`` (or ``:ceiling``), uvicorn's defaults, no access log."""
+    with tempfile.TemporaryDirectory(prefix="tocsin-bench-naive-") as tmp:
+        db = Path(tmp) / "naive.db"
+        env = _clean_env()
+        env["NAIVE_SOS_DB"] = str(db)
+        port = _free_port()
+        cmd = [sys.executable, "-m", "uvicorn", f"bench.naive_sos:{kind}", "--host",
+               "127.0.0.1", "--port", str(port), "--no-access-log"]
+        with server(cmd, env, port, Path(tmp) / "server.log"):
+            results = run_steps(kind if kind == "ceiling" else "naive", port, args)
+        if kind == "app":
+            check_rows("naive", results, _count(f"sqlite:///{db}"))
+    return results
+
+
+# Paris and its inner suburbs: the dispatch check's SOS places and its units.
+BOX = (48.70, 2.15, 49.00, 2.55)
+SPACING_M = 450.0  # dispatch joins an SOS to an incident within 200 m of it
+
+
+def _places(n: int, seed: int) -> list[tuple[float, float]]:
+    """``n`` places at least ``SPACING_M`` apart in ``BOX`` (a grid, shuffled)."""
+    dlat = SPACING_M / 111_320
+    dlon = SPACING_M / (111_320 * 0.656)  # cos(49°)
+    grid = [(BOX[0] + i * dlat, BOX[1] + j * dlon)
+            for i in range(int((BOX[2] - BOX[0]) / dlat))
+            for j in range(int((BOX[3] - BOX[1]) / dlon))]
+    if n > len(grid):
+        raise SystemExit(f"at most {len(grid)} SOS far enough apart in the box; ask for fewer")
+    random.Random(seed).shuffle(grid)
+    return grid[:n]
+
+
+def _seed_units(target: Target, count: int, seed: int) -> None:
+    """``count`` units on duty, anywhere in ``BOX``, before the server starts."""
     from tocsin.core import seal
-    from tocsin.core.db import make_engine, make_sessionmaker
+    from tocsin.core.db import make_engine, make_sessionmaker, session_scope, utcnow
     from tocsin.core.migrate import upgrade
-    from tocsin.sos import service
-    from tocsin.sos.intake import SosBatcher
-    from tocsin.sos.schemas import SosIn
+    from tocsin.dispatch import units
 
-    seal.configure(seal.Sealer(seal.generate_key()))
-    with tempfile.TemporaryDirectory(prefix="tocsin-bench-") as tmp:
-        url = f"sqlite:///{Path(tmp) / 'path.db'}"
-        upgrade(url)
-        engine = make_engine(url)
-        factory = make_sessionmaker(engine)
-
-        def item() -> service.NewSos:
-            body = json.loads(_request(0).split(b"\r\n\r\n", 1)[1])
-            return service.prepare(SosIn.model_validate(body))
-
-        batcher = SosBatcher(factory)
-        batcher.start()
-        items = [item() for _ in range(n)]
-
-        async def burst() -> None:
-            await asyncio.gather(*(batcher.submit(i) for i in items))
-
-        start = time.perf_counter()
-        asyncio.run(burst())
-        group = n / (time.perf_counter() - start)
-        batcher.stop()
-        stats = batcher.stats
-        naive_n = max(50, n // 10)
-        items = [item() for _ in range(naive_n)]
-        start = time.perf_counter()
-        for one in items:
-            with factory() as session:
-                service.insert_batch(session, [one])
-                session.commit()
-        naive = naive_n / (time.perf_counter() - start)
+    upgrade(target.url)
+    seal.configure(seal.Sealer(target.env["TOCSIN_SEAL_KEY"]))
+    rng = random.Random(seed)
+    engine = make_engine(target.url, pool_size=1)
+    try:
+        with session_scope(make_sessionmaker(engine)) as session:
+            for n in range(count):
+                units.create_unit(session, callsign=f"BENCH-{n:05d}", username=None,
+                                  lat=rng.uniform(BOX[0], BOX[2]), lon=rng.uniform(BOX[1], BOX[3]),
+                                  off_duty=False, now=utcnow())
+    finally:
         engine.dispose()
-    print(f"commit path only: group commit {group:.0f} SOS/s ({stats.batches} transactions for "
-          f"{stats.items} SOS, largest {stats.largest}); one per transaction {naive:.0f} SOS/s; "
-          f"x{group / naive:.1f}")
+
+
+def _first_offers(url: str, ids: set[str]) -> dict[str, tuple[str, dt.datetime | None]]:
+    """For each SOS of ``ids`` dispatch has clustered: (its incident, the first offer's time)."""
+    from sqlalchemy import func, select
+
+    from tocsin.core.db import make_engine, make_sessionmaker
+    from tocsin.dispatch.models import DispatchAssignment, DispatchIncidentSos
+
+    engine = make_engine(url, pool_size=1)
+    try:
+        with make_sessionmaker(engine)() as session:
+            first = dict(session.execute(
+                select(DispatchAssignment.incident_id, func.min(DispatchAssignment.offered_at))
+                .group_by(DispatchAssignment.incident_id)).all())
+            clustered = session.execute(
+                select(DispatchIncidentSos.sos_id, DispatchIncidentSos.incident_id)).all()
+            return {sos: (incident, first.get(incident)) for sos, incident in clustered
+                    if sos in ids}
+    finally:
+        engine.dispose()
+
+
+@dataclass
+class DispatchCheck:
+    mode: str
+    sent: int = 0
+    acked: int = 0
+    incidents: int = 0
+    offered: int = 0
+    delays: list[float] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return (self.acked == self.sent and self.offered == self.incidents
+                and all(d <= OFFER_WITHIN_S for d in self.delays))
+
+    def line(self) -> str:
+        late = sum(d > OFFER_WITHIN_S for d in self.delays)
+        return (f"dispatch ({self.mode}): {self.sent} SOS, {self.acked} acknowledged, "
+                f"{self.incidents} incidents, {self.offered} offered; 201 -> first offer p50 "
+                f"{percentile(self.delays, 0.5) * 1000:.0f} ms, p99 "
+                f"{percentile(self.delays, 0.99) * 1000:.0f} ms, max "
+                f"{max(self.delays, default=float('nan')) * 1000:.0f} ms; over "
+                f"{OFFER_WITHIN_S:.0f} s: {late} -> {'PASS' if self.passed else 'FAIL'}")
+
+
+def run_dispatch(mode: str, args: argparse.Namespace) -> DispatchCheck:
+    """Units on duty, SOS at distinct places at ``--dispatch-rate``: 201 -> first offer."""
+    check = DispatchCheck(mode)
+    total = int(args.dispatch_rate * args.dispatch_seconds)
+    with tempfile.TemporaryDirectory(prefix="tocsin-bench-dispatch-") as tmp, \
+            tocsin_target(mode, args, Path(tmp)) as target:
+        _seed_units(target, args.units, args.seed)
+        port = _free_port()
+        requests = [_request(port, lat, lon) for lat, lon in _places(total, args.seed)]
+        acks: dict[str, float] = {}
+        with server(target.cmd(port), target.env, port, Path(tmp) / "server.log"):
+            result = asyncio.run(open_loop(f"dispatch {mode}", port, args.dispatch_rate,
+                                           args.dispatch_seconds, args.open_conns,
+                                           requests=requests, acks=acks))
+            # Let dispatch finish (an incident not offered yet is retried every second).
+            deadline = time.monotonic() + 10
+            while True:
+                found = _first_offers(target.url, set(acks))
+                done = len(found) == len(acks) and all(t for _, t in found.values())
+                if done or time.monotonic() > deadline:
+                    break
+                time.sleep(0.5)
+        check.sent, check.acked = result.sent, result.ok
+        check.incidents = len({incident for incident, _ in found.values()})
+        offered = {incident: at for incident, at in found.values() if at is not None}
+        check.offered = len(offered)
+        # Each incident's clock starts at the 201 of its first SOS.
+        first_ack: dict[str, float] = {}
+        for sos, (incident, _) in found.items():
+            first_ack[incident] = min(first_ack.get(incident, acks[sos]), acks[sos])
+        check.delays = [at.timestamp() - first_ack[incident] for incident, at in offered.items()]
+        # An SOS acknowledged but never clustered counts as an incident never offered.
+        missing = len(acks) - len(found)
+        check.incidents += missing
+    print(check.line(), flush=True)
+    return check
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rates", type=float, nargs="+", default=[500, 1000, 2000])
-    parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--conns", type=int, default=64)
+    parser.add_argument("--rates", type=float, nargs="+", default=[500, 1000, 2000],
+                        help="open-loop steps, SOS per second")
+    parser.add_argument("--seconds", type=float, default=8.0, help="length of each step")
+    parser.add_argument("--conns", type=int, default=32, help="closed-loop connections")
+    parser.add_argument("--open-conns", type=int, default=64,
+                        help="connections the open loop sends on (a request waits for one)")
     parser.add_argument("--modes", nargs="+", choices=["embedded", "cluster"],
-                        default=["embedded"], help="embedded, cluster, or both in one run")
-    parser.add_argument("--cluster", action="store_true", help="the cluster alone")
+                        default=["embedded"], help="Tocsin: embedded, cluster, or both")
+    parser.add_argument("--cluster", action="store_true", help="Tocsin's cluster mode alone")
     parser.add_argument("--workers", type=int, default=3, help="cluster worker processes")
-    parser.add_argument(
-        "--pg", default=os.environ.get("TOCSIN_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
-    )
-    parser.add_argument("--nats", default=os.environ.get("TOCSIN_BENCH_NATS", "nats://127.0.0.1:4222"))
-    parser.add_argument("--domains", default="sos", help="domains to mount, or 'all'")
-    parser.add_argument("--generator-ceiling", action=argparse.BooleanOptionalAction, default=True,
+    parser.add_argument("--pg", default=os.environ.get(
+        "TOCSIN_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432"))
+    parser.add_argument("--nats", default=os.environ.get("TOCSIN_BENCH_NATS",
+                                                         "nats://127.0.0.1:4222"))
+    parser.add_argument("--baselines", action=argparse.BooleanOptionalAction, default=True,
+                        help="also run the naive server and the store-nothing ceiling")
+    parser.add_argument("--generator-ceiling", action=argparse.BooleanOptionalAction,
+                        default=True,
                         help="first measure the load generator alone against a canned server")
-    parser.add_argument("--commit-path", type=int, default=5000, metavar="N",
-                        help="also time N SOS through the write path alone (0: skip)")
+    parser.add_argument("--dispatch-rate", type=float, default=500,
+                        help="SOS per second of the dispatch check (0: skip it)")
+    parser.add_argument("--dispatch-seconds", type=float, default=3.0)
+    parser.add_argument("--units", type=int, default=2000, help="units on duty, dispatch check")
+    parser.add_argument("--seed", type=int, default=13_11_2015)
     args = parser.parse_args()
-    global DOMAINS
-    DOMAINS = args.domains
     with contextlib.suppress(ImportError):
         import uvloop
 
         uvloop.install()
     modes = ["cluster"] if args.cluster else args.modes
-    print(f"SOS ack benchmark ({', '.join(modes)}; cluster: {args.workers} worker(s); domains: "
-          f"{args.domains}) on {platform.node()}: {os.cpu_count()} CPUs, "
-          f"Python {platform.python_version()}; {args.seconds:.0f} s per step, "
-          f"{args.conns} connections")
-    print(f"{'mode':<13} {'offered':>8} {'acked':>11} {'p50 ms':>8} {'p95 ms':>8} "
-          f"{'p99 ms':>8} {'errors':>6}")
-    if args.commit_path and "embedded" in modes:
-        commit_path(args.commit_path)
+    print(f"SOS ack benchmark on {platform.node()}: {os.cpu_count()} CPUs, Python "
+          f"{platform.python_version()}, load average "
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}; {args.seconds:g} s per step; open "
+          f"loop on {args.open_conns} connections, closed loop on {args.conns}")
+    print("tocsin: `python -m tocsin serve` as shipped (every domain; "
+          + ", ".join(f"{m}" + (f": {args.workers} workers, PostgreSQL + NATS"
+                                if m == "cluster" else ": SQLite") for m in modes)
+          + "), with " + " and ".join(f"{k}={v}" for k, v in LIFTED.items())
+          + " (one generator address mints a new device per SOS)")
+    if args.baselines:
+        print("naive: `uvicorn bench.naive_sos:app --no-access-log` (sqlite3, WAL, "
+              "synchronous=FULL, a commit per request); ceiling: `uvicorn "
+              "bench.naive_sos:ceiling --no-access-log` (validates, stores nothing)")
+    print(f"{'server':<17} {'offered':>8} {'acked':>11} {'p50 ms':>8} {'p95 ms':>8} "
+          f"{'p99 ms':>8} {'errors':>6}", flush=True)
     if args.generator_ceiling:
-        ceiling = generator_ceiling(args)
+        gen = generator_ceiling(args)
         print(f"load generator alone (closed loop against a canned-201 server): "
-              f"{ceiling.throughput:.0f} requests/s, p99 {ceiling.pct(0.99):.1f} ms", flush=True)
-    runs: dict[str, tuple[list[Result], list[Result]]] = {}
+              f"{gen.throughput:.0f} requests/s, p99 {gen.pct(0.99):.1f} ms", flush=True)
+    runs: dict[str, list[Result]] = {}
     for mode in modes:
-        cluster = mode == "cluster"
-        workers = args.workers if cluster else 1
-        if len(modes) > 1:
-            print(f"-- {mode}" + (f", {workers} workers" if cluster else ""), flush=True)
-        group = run_mode("group-commit", True, args, cluster=cluster, workers=workers)
-        naive = run_mode("naive", False, args, cluster=cluster, workers=workers)
-        runs[mode] = (group, naive)
+        runs[mode] = run_tocsin(mode, args)
+    if args.baselines:
+        naive = run_naive("app", args)
+        ceiling = run_naive("ceiling", args)
+    checks = []
+    if args.dispatch_rate > 0:
+        checks = [run_dispatch(mode, args) for mode in modes]
     print()
     head = f"{'step':>8}"
     for mode in runs:
-        head += f" | {mode + ': acked/s':>17} {'p99 ms':>8} {'naive p99':>10} {'x naive':>7}"
+        name = "tocsin" if len(runs) == 1 else f"tocsin {mode}"
+        head += f" | {name + ' acked/s':>16} {'p50 ms':>7} {'p99 ms':>7}"
+    if args.baselines:
+        head += f" | {'naive acked/s':>13} {'p99 ms':>7} | {'ceiling/s':>9} | "
+        head += " ".join(f"{'tocsin/naive' + ('' if len(runs) == 1 else f' ({m[:3]})'):>13}"
+                         for m in runs)
     print(head)
-    steps = len(next(iter(runs.values()))[0])
-    for index in range(steps):
-        rate = next(iter(runs.values()))[0][index].rate
+    for index in range(len(args.rates) + 1):
+        rate = args.rates[index] if index < len(args.rates) else None
         line = f"{(f'{rate:.0f}/s' if rate else 'max'):>8}"
-        for group, naive in runs.values():
-            g, n = group[index], naive[index]
-            ratio = g.throughput / n.throughput if n.throughput else float("inf")
-            line += (f" | {g.throughput:>17.0f} {g.pct(0.99):>8.1f} {n.pct(0.99):>10.1f}"
-                     f" {ratio:>7.1f}")
+        for results in runs.values():
+            r = results[index]
+            line += f" | {r.throughput:>16.0f} {r.pct(0.5):>7.1f} {r.pct(0.99):>7.1f}"
+        if args.baselines:
+            n, c = naive[index], ceiling[index]
+            line += f" | {n.throughput:>13.0f} {n.pct(0.99):>7.1f} | {c.throughput:>9.0f} | "
+            line += " ".join(
+                f"{(r[index].throughput / n.throughput if n.throughput else float('inf')):>13.2f}"
+                for r in runs.values())
         print(line)
+    for check in checks:
+        print(check.line())
+    if not all(check.passed for check in checks):
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":
