@@ -20,7 +20,6 @@ from typing import Any
 import nats
 from nats.aio.client import Client
 from nats.errors import Error as NatsError
-from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
@@ -34,8 +33,20 @@ log = logging.getLogger("tocsin.bus.jetstream")
 
 DUPLICATE_WINDOW_S = 120.0
 ACK_WAIT_S = 30.0
+# How long one pull request waits on the server. An idle consumer asks again this often; a
+# message that arrives meanwhile is handed over at once (the fetch returns with it).
+FETCH_TIMEOUT_S = 5.0
+# An idle consumer asks the server this often whether it still exists: an idle fetch and a
+# fetch whose consumer was deleted both just time out.
+IDLE_CHECK_S = 30.0
 # A message whose payload this worker cannot open waits this long before it is offered again.
 UNOPENED_RETRY_S = 30.0
+
+
+def _describe(exc: BaseException) -> str:
+    """Name an exception by its class and message (several nats-py errors have no message)."""
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 class _PullSubscription:
@@ -71,7 +82,9 @@ class _PullSubscription:
                 await psub.unsubscribe()
 
     async def _loop(self) -> None:
+        loop = asyncio.get_running_loop()
         psub = None
+        checked = loop.time()
         while not self._stopping and not self.bus._closed:
             try:
                 if psub is None:
@@ -82,13 +95,25 @@ class _PullSubscription:
                         stream=self.bus.stream,
                         config=ConsumerConfig(ack_wait=ACK_WAIT_S, max_ack_pending=2000),
                     )
-                msgs = await psub.fetch(batch=self.max_batch, timeout=1.0)
-            except NatsTimeout:
-                continue
+                    checked = loop.time()
+                try:
+                    msgs = await psub.fetch(batch=self.max_batch, timeout=FETCH_TIMEOUT_S)
+                except TimeoutError:
+                    # Nothing arrived within the timeout: the consumer is idle. nats-py raises
+                    # its own TimeoutError (a subclass), or a bare one with no message when the
+                    # server's "request timeout" status beats its timer (an OSError: caught
+                    # here, before the error branch below); it may also return an empty list.
+                    msgs = []
+                if not msgs:
+                    if loop.time() - checked >= IDLE_CHECK_S:
+                        await psub.consumer_info()  # NotFoundError if the consumer was deleted
+                        checked = loop.time()
+                    continue
+                checked = loop.time()
             except asyncio.CancelledError:
                 raise
             except (NatsError, BusUnavailable, OSError) as exc:
-                log.warning("pull %s: %s; retrying", self.durable, exc)
+                log.warning("pull %s: %s; subscribing again", self.durable, _describe(exc))
                 await self._drop_inbox()
                 psub = None
                 await asyncio.sleep(0.5)
