@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tocsin.core.bus import Bus
 from tocsin.core.offload import Offload
+from tocsin.core.priority import Foreground
 from tocsin.core.relay import OutboxRelay
 from tocsin.core.settings import Settings
 
@@ -31,6 +32,12 @@ class Runtime:
     relay: OutboxRelay
     # CPU-heavy request work (images, XML, STIX, PFIF...) runs here, off the event loop.
     offload: Offload = field(default_factory=Offload)
+    # The SOS acknowledgement marks itself here; consumers give way to it (tocsin.core.priority).
+    foreground: Foreground = field(default_factory=Foreground)
+
+    async def background_turn(self) -> None:
+        """Wait for a consumer's turn: see ``tocsin.core.priority``."""
+        await self.foreground.turn(self.settings.background_max_wait_ms / 1000.0)
     # Domains keep their per-worker state here (spatial indexes, live streams) by name.
     extras: dict[str, Any] = field(default_factory=dict)
 

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     # Access log of ``tocsin serve``: off (liberties, and the SOS path's speed), or redacted
     # (no client address, no query string; tocsin.core.logredact).
     access_log: Literal["off", "redacted"] = "off"
+    # At most this long a bus consumer waits for the SOS acknowledgements in flight to drain
+    # before its next batch (tocsin.core.priority); 0: no waiting.
+    background_max_wait_ms: float = Field(default=200, ge=0, le=2000)
     offload_processes: int = Field(default=0, ge=0, le=64)
 
     @field_validator("bus_prefix")

@@ -43,6 +43,7 @@ async def start(runtime: Runtime) -> None:
         # inside: redelivering them would never help). Shielded and tracked: a subscription
         # stopped mid-batch must not leave a thread writing to the database after the worker
         # has disposed of its engine.
+        await runtime.background_turn()  # SOS acknowledgements first (tocsin.core.priority)
         payloads = [event.data for event in batch]
         job = asyncio.ensure_future(run_in_threadpool(engine.intake_batch, payloads))
         inflight.add(job)

@@ -97,7 +97,8 @@ async def accept(
     if not isinstance(batcher, SosBatcher):  # the worker is starting or stopping
         raise unavailable()
     try:
-        ack = await batcher.submit(service.prepare(body))
+        with runtime.foreground.busy():
+            ack = await batcher.submit(service.prepare(body))
     except Exception as exc:
         raise unavailable() from exc
     out = SosAck(id=ack.id, follow_up_token=ack.follow_up_token, received_at=ack.received_at)

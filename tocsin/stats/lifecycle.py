@@ -78,6 +78,7 @@ async def start(runtime: Runtime) -> None:
     subs: list[Subscription] = []
 
     async def on_events(events: list[Event]) -> None:
+        await runtime.background_turn()  # SOS acknowledgements first (tocsin.core.priority)
         await run_in_threadpool(handle_events, runtime, events)
 
     for subject in registry().subjects():
