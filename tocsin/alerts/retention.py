@@ -6,11 +6,20 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from tocsin.alerts.fanout import purge_dead_subscriptions
+from tocsin.alerts.models import AlertDelivery, AlertSubscription
+
+BATCH = 500  # subscriptions per call: ``tocsin purge`` commits between calls
 
 
 def purge(session: Session, now: dt.datetime) -> dict[str, int]:
-    """Delete expired subscriptions and their deliveries."""
-    return {"alert_subscription": purge_dead_subscriptions(session, now)}
+    """Delete one batch of expired subscriptions and their deliveries."""
+    gone = list(session.scalars(select(AlertSubscription.id)
+                                .where(AlertSubscription.expires_at <= now).limit(BATCH)))
+    if gone:
+        session.execute(delete(AlertDelivery).where(AlertDelivery.subscription_id.in_(gone)))
+        session.execute(delete(AlertSubscription).where(
+            AlertSubscription.id.in_(gone), AlertSubscription.expires_at <= now))
+    return {"alert_subscription": len(gone)}

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import delete, update
+from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.orm import Session
 
+from tocsin.core.db import Base
 from tocsin.cyber.models import (
     CyberEvidence,
     CyberIncident,
@@ -23,25 +24,39 @@ from tocsin.cyber.models import (
 
 SENT_MAIL_KEPT = dt.timedelta(days=7)
 STATUS_KEPT = dt.timedelta(days=30)
+BATCH = 500  # rows per table per call: ``tocsin purge`` commits between calls
 
 
 def _n(result: object) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+def _first(model: type[Base], *where: ColumnElement[bool]) -> ColumnElement[bool]:
+    """The first ``BATCH`` rows of ``model`` matching ``where``."""
+    ident = model.id  # type: ignore[attr-defined]
+    return ident.in_(select(ident).where(*where).limit(BATCH))  # type: ignore[no-any-return]
+
+
 def purge(session: Session, now: dt.datetime) -> dict[str, int]:
-    """Delete or blank what has expired; return counts per table."""
-    evidence = session.execute(delete(CyberEvidence).where(CyberEvidence.expires_at <= now))
+    """Delete or blank one batch of what has expired; return counts per table."""
+    quiet = {"synchronize_session": False}
+    evidence = session.execute(
+        delete(CyberEvidence).where(_first(CyberEvidence, CyberEvidence.expires_at <= now)),
+        execution_options=quiet)
     reports = session.execute(
         update(CyberIncident)
-        .where(CyberIncident.personal_expires_at <= now)
-        .values(description=None, contact=None, personal_expires_at=None))
-    subscriptions = session.execute(
-        delete(CyberSubscription).where(CyberSubscription.expires_at <= now))
-    mails = session.execute(delete(CyberMailOutbox).where(
-        CyberMailOutbox.sent_at.is_not(None), CyberMailOutbox.sent_at <= now - SENT_MAIL_KEPT))
+        .where(_first(CyberIncident, CyberIncident.personal_expires_at <= now))
+        .values(description=None, contact=None, personal_expires_at=None),
+        execution_options=quiet)
+    subscriptions = session.execute(delete(CyberSubscription).where(
+        _first(CyberSubscription, CyberSubscription.expires_at <= now)), execution_options=quiet)
+    mails = session.execute(delete(CyberMailOutbox).where(_first(
+        CyberMailOutbox,
+        CyberMailOutbox.sent_at.is_not(None), CyberMailOutbox.sent_at <= now - SENT_MAIL_KEPT,
+    )), execution_options=quiet)
     statuses = session.execute(delete(CyberTaxiiStatus).where(
-        CyberTaxiiStatus.created_at <= now - STATUS_KEPT))
+        _first(CyberTaxiiStatus, CyberTaxiiStatus.created_at <= now - STATUS_KEPT)),
+        execution_options=quiet)
     return {
         "cyber_evidence": _n(evidence),
         "cyber_incident_personal": _n(reports),

@@ -15,18 +15,21 @@ from sqlalchemy.orm import Session
 from tocsin.dispatch.config import DispatchConfig
 from tocsin.dispatch.models import DispatchAssignment, DispatchIncident, DispatchIncidentSos
 
+BATCH = 500  # incidents per call: ``tocsin purge`` commits between calls
+
 
 def purge(
     session: Session, now: dt.datetime, cfg: DispatchConfig | None = None
 ) -> dict[str, int]:
-    """Delete incidents past retention with their SOS links and assignments; count per table."""
+    """Delete one batch of incidents past retention with their SOS links and assignments;
+    count per table."""
     cfg = cfg or DispatchConfig.from_env()
     closed_before = now - dt.timedelta(days=cfg.retention_days)
     stale_before = now - dt.timedelta(days=cfg.open_expiry_days)
     ids = list(session.scalars(select(DispatchIncident.id).where(or_(
         and_(DispatchIncident.status != "open", DispatchIncident.closed_at < closed_before),
         DispatchIncident.last_sos_at < stale_before,
-    ))))
+    )).limit(BATCH)))
     counts = {"dispatch_incident": 0, "dispatch_incident_sos": 0, "dispatch_assignment": 0}
     for start in range(0, len(ids), 500):  # within SQLite's parameter limit
         chunk = ids[start : start + 500]

@@ -23,19 +23,23 @@ from tocsin.persons.models import (
     PersonSearchTerm,
 )
 
+BATCH = 500  # records, search words, photos per call: ``tocsin purge`` commits between calls
+
 
 def purge(session: Session, now: dt.datetime) -> dict[str, int]:
-    """Delete expired records and everything derived from them; return the counts."""
-    expired = select(Person.id).where(Person.purge_at <= now)
+    """Delete one batch of expired records and everything derived from them; count them."""
+    expired = list(session.scalars(select(Person.id).where(Person.purge_at <= now).limit(BATCH)))
     cited = [
-        *session.scalars(select(Person.photo_url).where(Person.purge_at <= now)),
+        *session.scalars(select(Person.photo_url).where(Person.id.in_(expired))),
         *session.scalars(select(Note.photo_url).where(Note.person_id.in_(expired))),
     ]
     photo_ids = [p for p in (photos.photo_id_of(url) for url in cited) if p]
     removed_photos = session.execute(
         delete(PersonPhoto).where(
-            PersonPhoto.photo_id.in_(photo_ids) | (PersonPhoto.purge_at <= now)
-        )
+            PersonPhoto.photo_id.in_(photo_ids)
+            | PersonPhoto.id.in_(select(PersonPhoto.id).where(PersonPhoto.purge_at <= now)
+                                 .limit(BATCH))
+        ).execution_options(synchronize_session=False)
     )
     notes = session.execute(delete(Note).where(Note.person_id.in_(expired)))
     session.execute(delete(PersonSearchKey).where(PersonSearchKey.person_id.in_(expired)))
@@ -44,9 +48,13 @@ def purge(session: Session, now: dt.datetime) -> dict[str, int]:
             DuplicateProposal.person_id.in_(expired) | DuplicateProposal.other_id.in_(expired)
         )
     )
-    persons = session.execute(delete(Person).where(Person.purge_at <= now))
+    persons = session.execute(delete(Person).where(Person.id.in_(expired)))
     unused = ~exists().where(PersonSearchKey.key == "t:" + PersonSearchTerm.term)
-    terms = session.execute(delete(PersonSearchTerm).where(unused))
+    terms = session.execute(
+        delete(PersonSearchTerm).where(PersonSearchTerm.id.in_(
+            select(PersonSearchTerm.id).where(unused).limit(BATCH)
+        )).execution_options(synchronize_session=False)
+    )
     return {
         "person": int(persons.rowcount),  # type: ignore[attr-defined]
         "person_note": int(notes.rowcount),  # type: ignore[attr-defined]

@@ -4,27 +4,34 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import delete
+from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session
 
 from tocsin.safety.models import SafetyCheck, SafetyMark
 from tocsin.safety.service import CHECK_RETENTION
 
+BATCH = 500  # rows per table per call: ``tocsin purge`` commits between calls
+
 
 def purge(session: Session, now: dt.datetime) -> dict[str, int]:
-    """Delete expired marks, and checks (no personal data) a year after they ended."""
-    marks = session.execute(delete(SafetyMark).where(SafetyMark.expires_at <= now))
+    """Delete one batch of expired marks, and of checks (no personal data) a year after they
+    ended, with their marks first (counted with the marks)."""
+    quiet = {"synchronize_session": False}
+    marks = session.execute(delete(SafetyMark).where(SafetyMark.id.in_(
+        select(SafetyMark.id).where(SafetyMark.expires_at <= now).limit(BATCH)
+    )), execution_options=quiet)
     old = now - CHECK_RETENTION
-    session.execute(
-        delete(SafetyMark).where(
-            SafetyMark.check_id.in_(
-                SafetyCheck.__table__.select().with_only_columns(SafetyCheck.id)
-                .where(SafetyCheck.ends_at <= old)
-            )
-        )
-    )
-    checks = session.execute(delete(SafetyCheck).where(SafetyCheck.ends_at <= old))
-    return {
-        "safety_mark": int(marks.rowcount),  # type: ignore[attr-defined]
-        "safety_check": int(checks.rowcount),  # type: ignore[attr-defined]
-    }
+    old_checks = select(SafetyCheck.id).where(SafetyCheck.ends_at <= old)
+    of_old_checks = session.execute(delete(SafetyMark).where(SafetyMark.id.in_(
+        select(SafetyMark.id).where(SafetyMark.check_id.in_(old_checks)).limit(BATCH)
+    )), execution_options=quiet)
+    # A check goes once its marks are gone (a check with more marks than a batch: a later one).
+    no_marks = ~exists().where(SafetyMark.check_id == SafetyCheck.id)
+    checks = session.execute(delete(SafetyCheck).where(SafetyCheck.id.in_(
+        old_checks.where(no_marks).limit(BATCH)
+    )), execution_options=quiet)
+    return {"safety_mark": _n(marks) + _n(of_old_checks), "safety_check": _n(checks)}
+
+
+def _n(result: object) -> int:
+    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import delete, or_, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from tocsin.shelter.config import ShelterSettings, shelter_settings
 from tocsin.shelter.models import ShelterOffer, ShelterReport, ShelterRequest
+
+BATCH = 500  # rows per table per call: ``tocsin purge`` commits between calls
 
 
 def _count(result: object) -> int:
@@ -24,38 +26,48 @@ def _count(result: object) -> int:
 def purge(
     session: Session, now: dt.datetime, config: ShelterSettings | None = None
 ) -> dict[str, int]:
-    """Close expired offers and requests, then delete what is past the crisis window."""
+    """Close expired offers and requests, then delete what is past the crisis window (one
+    batch of each)."""
     config = config or shelter_settings()
     cutoff = now - dt.timedelta(days=config.retention_days)
     closed = session.execute(
         update(ShelterOffer)
-        .where(ShelterOffer.status.in_(("open", "paused")), ShelterOffer.ends_at <= now)
+        .where(ShelterOffer.id.in_(
+            select(ShelterOffer.id)
+            .where(ShelterOffer.status.in_(("open", "paused")), ShelterOffer.ends_at <= now)
+            .limit(BATCH)))
         .values(status="closed", closed_reason="expired", closed_at=ShelterOffer.ends_at)
         .execution_options(synchronize_session=False)
     )
     expired = session.execute(
         update(ShelterRequest)
-        .where(ShelterRequest.status.in_(("open", "asked", "declined")),
-               ShelterRequest.expires_at <= now)
+        .where(ShelterRequest.id.in_(
+            select(ShelterRequest.id)
+            .where(ShelterRequest.status.in_(("open", "asked", "declined")),
+                   ShelterRequest.expires_at <= now)
+            .limit(BATCH)))
         .values(status="expired", updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    old_offers = (
-        ShelterOffer.__table__.select()
-        .with_only_columns(ShelterOffer.id)
+    old_offers = list(session.scalars(
+        select(ShelterOffer.id)
         .where(ShelterOffer.status == "closed", ShelterOffer.closed_at < cutoff)
-    )
-    old_requests = (
-        ShelterRequest.__table__.select()
-        .with_only_columns(ShelterRequest.id)
+        .limit(BATCH)
+    ))
+    old_requests = list(session.scalars(
+        select(ShelterRequest.id)
         .where(ShelterRequest.updated_at < cutoff, ShelterRequest.expires_at < cutoff)
-    )
+        .limit(BATCH)
+    ))
+    # The reports of this batch's offers and requests (so none goes uncounted by cascade), and
+    # a batch of those decided before the window.
     reports = session.execute(
         delete(ShelterReport)
         .where(or_(
             ShelterReport.offer_id.in_(old_offers),
             ShelterReport.request_id.in_(old_requests),
-            ShelterReport.decided_at < cutoff,
+            ShelterReport.id.in_(select(ShelterReport.id)
+                                 .where(ShelterReport.decided_at < cutoff).limit(BATCH)),
         ))
         .execution_options(synchronize_session=False)
     )
@@ -73,7 +85,7 @@ def purge(
     )
     offers = session.execute(
         delete(ShelterOffer)
-        .where(ShelterOffer.status == "closed", ShelterOffer.closed_at < cutoff)
+        .where(ShelterOffer.id.in_(old_offers))
         .execution_options(synchronize_session=False)
     )
     return {

@@ -9,18 +9,24 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from tocsin.stats.config import StatsSettings
 from tocsin.stats.models import StatsFact, StatsNotice
 
+BATCH = 1000  # rows per table per call: ``tocsin purge`` commits between calls
+
 
 def purge(session: Session, now: dt.datetime) -> dict[str, int]:
-    """Delete facts and notices older than the retention."""
+    """Delete one batch of facts and notices older than the retention."""
     cutoff = now - dt.timedelta(days=StatsSettings().fact_retention_days)
-    facts = session.execute(delete(StatsFact).where(StatsFact.at < cutoff))
-    notices = session.execute(delete(StatsNotice).where(StatsNotice.raised_at < cutoff))
+    facts = session.execute(delete(StatsFact).where(StatsFact.id.in_(
+        select(StatsFact.id).where(StatsFact.at < cutoff).limit(BATCH))),
+        execution_options={"synchronize_session": False})
+    notices = session.execute(delete(StatsNotice).where(StatsNotice.id.in_(
+        select(StatsNotice.id).where(StatsNotice.raised_at < cutoff).limit(BATCH))),
+        execution_options={"synchronize_session": False})
     return {
         "stats_fact": int(facts.rowcount),  # type: ignore[attr-defined]
         "stats_notice": int(notices.rowcount),  # type: ignore[attr-defined]

@@ -23,10 +23,11 @@ REMOVED_PRESERVATION = dt.timedelta(days=183)
 KEPT_RETENTION = dt.timedelta(days=30)
 UNDECIDED_RETENTION = dt.timedelta(days=90)
 PURGED = "(purged)"
+BATCH = 500  # items per call: ``tocsin purge`` commits between calls
 
 
 def purge(session: Session, now: dt.datetime) -> dict[str, int]:
-    """Blank the content of items past retention; return how many were purged."""
+    """Blank the content of one batch of items past retention; return how many were purged."""
     due = select(WatchItem).where(
         WatchItem.excerpt != PURGED,
         or_(
@@ -35,7 +36,7 @@ def purge(session: Session, now: dt.datetime) -> dict[str, int]:
             and_(WatchItem.decided_at.is_(None),
                  WatchItem.first_seen_at < now - UNDECIDED_RETENTION),
         ),
-    )
+    ).limit(BATCH)
     count = 0
     for item in session.scalars(due):
         item.excerpt = PURGED
