@@ -30,6 +30,21 @@ def _utc(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
+def _rebuild(session: Session, start: dt.datetime, end: dt.datetime) -> int:
+    """Rebuild ``[start, end)`` in committed batches, showing progress a day at a time."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from tocsin.stats import ingest
+    from tocsin.stats.registry import registry
+
+    days = sum(1 for _ in ingest.windows(start, end))
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  console=console, transient=False) as progress:
+        task = progress.add_task("facts, by day", total=days)
+        return ingest.rebuild(session, registry(), start=start, end=end,
+                              advance=lambda n: progress.advance(task, n))
+
+
 def _open() -> tuple[Engine, sessionmaker[Session]]:
     # No sealer: figures never read a sealed column, so the report needs no key (and a
     # figures module that tried would fail loudly rather than decrypt personal data).
@@ -53,7 +68,7 @@ def report(
     """Write the public transparency report of a period (cells under k suppressed)."""
     from tocsin.core.db import session_scope
     from tocsin.core.errors import DomainError
-    from tocsin.stats import ingest, queries, render
+    from tocsin.stats import queries, render
     from tocsin.stats import report as report_mod
     from tocsin.stats.config import StatsSettings
     from tocsin.stats.registry import registry
@@ -70,7 +85,7 @@ def report(
     engine, sessions = _open()
     try:
         with session_scope(sessions) as session:
-            ingest.rebuild(session, registry(), start=p.start, end=p.end)
+            _rebuild(session, p.start, p.end)
         with session_scope(sessions) as session:
             built = report_mod.build(session, registry(), p, k=cfg.k, public=True)
             text = render.to_csv(built, lang) if fmt == "csv" else render.to_html(built, lang)
@@ -85,15 +100,14 @@ def report(
 
 @app.command("rebuild")
 def rebuild(start: FromOpt, end: ToOpt) -> None:
-    """Read a period of every domain's rows into facts and rollups (idempotent)."""
+    """Read a period of every domain's rows into facts and rollups (idempotent, committed in
+    batches: an interrupted rebuild is finished by running it again)."""
     from tocsin.core.db import session_scope
-    from tocsin.stats import ingest
-    from tocsin.stats.registry import registry
 
     engine, sessions = _open()
     try:
         with session_scope(sessions) as session:
-            added = ingest.rebuild(session, registry(), start=_utc(start), end=_utc(end))
+            added = _rebuild(session, _utc(start), _utc(end))
     finally:
         engine.dispose()
     console.print(f"{added} new facts")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from types import ModuleType
 from typing import Any
 
@@ -36,6 +36,12 @@ CELL_RESOLUTION = 7
 GRAINS = ("m", "t", "h", "d")
 GRAIN_SECONDS = {"m": 60, "t": 600, "h": 3600, "d": 86400}
 _CHUNK = 500
+# Facts per transaction when a bulk job (rebuild, the sweep on SQLite) commits as it goes: in
+# embedded mode every write shares one SQLite file, and an SOS is acknowledged only once the
+# intake gets its write lock; a batch holds it for tens of milliseconds, not seconds.
+BATCH = 500
+# A rebuild reads the domains' tables a day at a time (memory stays bounded; progress by day).
+REBUILD_WINDOW = dt.timedelta(days=1)
 
 
 def bucket(at: dt.datetime, grain: str) -> dt.datetime:
@@ -170,6 +176,25 @@ def facts_of_event(session: Session, registry: Registry, event: Event) -> list[F
     return facts
 
 
+def store_in_batches(session: Session, facts: Sequence[Fact], *, batch: int = BATCH) -> int:
+    """``store`` ``batch`` facts at a time, committing the session after each batch.
+
+    Interrupted, it leaves whole batches stored (each fact with its rollups): storing again
+    skips what is there and counts the rest, so the figures end the same.
+    """
+    added = 0
+    for start in range(0, len(facts), batch):
+        added += store(session, facts[start:start + batch])
+        session.commit()
+    return added
+
+
+def _commits_as_it_goes(session: Session) -> bool:
+    # SQLite: one writer for the whole file. PostgreSQL keeps the sweep in one transaction,
+    # so the cursor's row lock keeps other workers out of it.
+    return session.get_bind().dialect.name == "sqlite"
+
+
 def sweep_module(session: Session, module: ModuleType, *, now: dt.datetime,
                  overlap: dt.timedelta, first: dt.timedelta = dt.timedelta(days=1),
                  min_gap: dt.timedelta = dt.timedelta(0)) -> int:
@@ -179,6 +204,8 @@ def sweep_module(session: Session, module: ModuleType, *, now: dt.datetime,
     sweep per interval for the whole cluster, not one per worker (each re-reads ``overlap`` of
     rows, which at a few hundred SOS a second is tens of thousands of rows). The cursor row is
     locked for the sweep (PostgreSQL), so a worker arriving meanwhile waits, then sees it moved.
+    On SQLite the facts are stored in batches, each committed (the SQLite write lock is given
+    back between them); the cursor moves after the last, so an interrupted sweep is redone.
     """
     name = f"sweep:{module.__name__}"
     cursor = session.scalar(select(StatsCursor).where(StatsCursor.name == name)
@@ -186,12 +213,18 @@ def sweep_module(session: Session, module: ModuleType, *, now: dt.datetime,
     if cursor is not None and now - cursor.until < min_gap:
         return 0
     start = (cursor.until - overlap) if cursor is not None else now - first
-    stored = store(session, module.from_tables(session, start, now))
+    facts = list(module.from_tables(session, start, now))
+    if _commits_as_it_goes(session):
+        stored = store_in_batches(session, facts)
+    else:
+        stored = store(session, facts)
     if cursor is None:
         session.add(StatsCursor(name=name, until=now))
     else:
         cursor.until = max(cursor.until, now)
     session.flush()
+    if _commits_as_it_goes(session):
+        session.commit()  # the next module's read holds no write lock
     return stored
 
 
@@ -204,11 +237,36 @@ def sweep(session: Session, registry: Registry, *, now: dt.datetime | None = Non
                for module in registry.modules if hasattr(module, "from_tables"))
 
 
-def rebuild(session: Session, registry: Registry, *, start: dt.datetime,
-            end: dt.datetime) -> int:
-    """Read ``[start, end)`` of every domain's tables into facts (idempotent back-fill)."""
-    return sum(store(session, module.from_tables(session, start, end))
-               for module in registry.modules if hasattr(module, "from_tables"))
+def windows(start: dt.datetime, end: dt.datetime,
+            step: dt.timedelta = REBUILD_WINDOW) -> Iterator[tuple[dt.datetime, dt.datetime]]:
+    """Cut ``[start, end)`` into consecutive windows of at most ``step``."""
+    at = start
+    while at < end:
+        upto = min(at + step, end)
+        yield at, upto
+        at = upto
+
+
+def rebuild(session: Session, registry: Registry, *, start: dt.datetime, end: dt.datetime,
+            batch: int = BATCH, window: dt.timedelta = REBUILD_WINDOW,
+            advance: Callable[[int], None] | None = None) -> int:
+    """Read ``[start, end)`` of every domain's tables into facts (idempotent back-fill).
+
+    A window of the period at a time (``advance(1)`` after each, for a progress display), and
+    ``batch`` facts per transaction: the session is committed after every batch, so a rebuild of
+    a year holds the write lock no longer than one batch. Interrupted, running it again
+    finishes it: facts already stored are skipped, the others counted once.
+    """
+    modules = [m for m in registry.modules if hasattr(m, "from_tables")]
+    added = 0
+    for lo, hi in windows(start, end, window):
+        for module in modules:
+            facts = list(module.from_tables(session, lo, hi))
+            added += store_in_batches(session, facts, batch=batch)
+        session.commit()  # ends the read of a window that had nothing to store
+        if advance is not None:
+            advance(1)
+    return added
 
 
 def fact_count(session: Session) -> int:
