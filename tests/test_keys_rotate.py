@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+import uuid
 from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, LargeBinary, func, select, type_coerce, update
+from sqlalchemy import Engine, LargeBinary, func, insert, select, type_coerce, update
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
@@ -20,10 +21,11 @@ from tests.shelter.helpers import make_offer, make_request
 from tests.sos.factories import post_sos
 from tocsin.cli import app
 from tocsin.core import keys, seal
-from tocsin.core.db import session_scope, utcnow
+from tocsin.core.db import make_engine, session_scope, utcnow
 from tocsin.core.outbox import OutboxEvent, add_event
 from tocsin.core.settings import Settings, get_settings
 from tocsin.models import metadata
+from tocsin.sos.models import Sos
 
 runner = CliRunner()
 NEW_KEY = seal.generate_key()
@@ -191,3 +193,38 @@ def test_bad_keys_and_options_exit_2(rotation_env: Settings) -> None:
     assert runner.invoke(app, ["keys", "rotate", "--new-key", "short"]).exit_code == 2
     both = runner.invoke(app, ["keys", "rotate", "--new-key", NEW_KEY, "--generate"])
     assert both.exit_code == 2
+
+
+def test_rotation_commits_batch_by_batch_and_an_interrupted_one_resumes(
+    settings: Settings,
+) -> None:
+    """Issue 18 ("SOS first"): each batch is its own short transaction; killed after three
+    batches, three batches stay re-sealed and the next run re-seals the rest, every row."""
+    engine = make_engine(settings.resolved_database_url, pool_size=1)
+    try:
+        with engine.begin() as conn:
+            conn.execute(insert(Sos), [
+                {"id": uuid.uuid4().hex, "client_hash": uuid.uuid4().hex, "token_hash": "t",
+                 "lat": 48.86, "lon": 2.37, "accuracy_m": 10.0, "situation": "attack",
+                 "text": f"help {i}", "status": "open", "received_at": utcnow()}
+                for i in range(53)])
+        column = next(c for c in keys.sealed_columns(metadata) if c.name == "sos.text")
+        plain = _opened(_raw_values(engine), seal.Sealer(SEAL_KEY))
+        sealer = seal.Sealer(NEW_KEY, [SEAL_KEY])
+        commits: list[int] = []
+
+        def killed_after_three(n: int) -> None:
+            commits.append(keys.count_left(engine, column, sealer.current_key_id))
+            if len(commits) == 3:
+                raise KeyboardInterrupt
+
+        with pytest.raises(KeyboardInterrupt):
+            keys.rotate_column(engine, column, sealer, batch_size=10, advance=killed_after_three)
+        assert commits == [43, 33, 23]  # each batch committed before the next began
+        resumed = keys.rotate_column(engine, column, sealer, batch_size=10)
+        assert (resumed.resealed, resumed.left, resumed.already) == (23, 0, 0)
+        assert _opened(_raw_values(engine), sealer) == plain
+        with pytest.raises(seal.SealError):
+            seal.Sealer(SEAL_KEY).open(next(iter(_raw_values(engine).values())), "sos.text")
+    finally:
+        engine.dispose()
