@@ -136,7 +136,7 @@ def build_runtime(settings: Settings) -> Runtime:
         bookkeeping=_relay_engine(url),
     )
     return Runtime(settings=settings, engine=engine, sessions=sessions, bus=bus, relay=relay,
-                   offload=Offload(settings.offload_processes))
+                   offload=Offload())
 
 
 def _relay_engine(url: str) -> Engine | None:

@@ -39,7 +39,7 @@ def die() -> None:
 
 @pytest.fixture
 def offload() -> object:
-    pool = Offload(processes=1)
+    pool = Offload()
     yield pool
     pool.close()
 

@@ -1,4 +1,4 @@
-"""CPU-heavy request work off the event loop: a small niced process pool, a bounded lane per kind.
+"""CPU-heavy request work off the event loop: niced worker processes, a bounded lane per kind.
 
 Why a process pool and not threads: the event loop also serves the silent SOS, and on a 2-core
 machine a thread decoding a 36-megapixel PNG or walking 60,000 XML attributes in pure Python
@@ -7,13 +7,14 @@ holds the GIL, so every SOS waits behind it (measured: SOS answers held 2-4 s by
 scheduling priority (``nice``), so when both cores are busy the kernel gives the SOS server the
 CPU first. The event loop only pickles the bytes in and the small result out.
 
-Why lanes: each kind of work (``Lane``: photos, XML, STIX, PFIF, classifier...) admits at most
-``concurrency`` jobs at once and ``waiting`` more in line; past that the request is refused at
-once with 503 and ``Retry-After`` (``Busy``) instead of piling up. One kind flooding its lane
-leaves the others, and the SOS route, which never goes through here, untouched.
+Why lanes: each kind of work (``Lane``: photos, XML, STIX, PFIF, classifier...) has its own
+pool of ``concurrency`` processes, admits that many jobs at once and ``waiting`` more in line;
+past that the request is refused at once with 503 and ``Retry-After`` (``Busy``) instead of
+piling up. One kind flooding its lane leaves the others, and the SOS route, which never goes
+through here, untouched. Processes start on a lane's first job and stay for the next.
 
-A job that runs past ``timeout_s`` (a pathological document) is answered 503 and the pool is
-replaced (its processes killed): a stuck worker must not hold the lane for ever. A worker that
+A job that runs past ``timeout_s`` (a pathological document) is answered 503 and its lane's pool
+is replaced (its processes killed): a stuck worker must not hold the lane for ever. A worker that
 died (out of memory on a decompression bomb) is answered the same way.
 
 Functions sent here must be plain module-level functions with picklable arguments and results;
@@ -66,6 +67,7 @@ class Lane:
 class _LaneState:
     semaphore: asyncio.Semaphore
     admitted: int = 0
+    pool: ProcessPoolExecutor | None = None
 
 
 def _lower_priority() -> None:
@@ -73,28 +75,17 @@ def _lower_priority() -> None:
         os.nice(WORKER_NICENESS)
 
 
-def default_processes() -> int:
-    """One process per core but one (the SOS server keeps a core), at least one."""
-    return max(1, (os.cpu_count() or 2) - 1)
-
-
 class Offload:
-    """The worker's pool of heavy-work processes, started on first use (see module docstring)."""
+    """The worker's heavy-work processes: one small pool per lane, started on first use.
 
-    def __init__(self, processes: int = 0) -> None:
-        self.processes = processes or default_processes()
-        self._pool: ProcessPoolExecutor | None = None
+    One pool per lane, sized to the lane's ``concurrency``: a job admitted by its lane starts
+    at once (so ``timeout_s`` times the work, not a wait behind another kind of job), and a
+    pool replaced after a stuck job takes down only its own lane's work.
+    """
+
+    def __init__(self) -> None:
         self._lanes: dict[str, _LaneState] = {}
         self.refused = 0
-
-    def _executor(self) -> ProcessPoolExecutor:
-        if self._pool is None:
-            # forkserver: a clean child, not a fork of a process with threads and open sockets.
-            context = multiprocessing.get_context("forkserver")
-            self._pool = ProcessPoolExecutor(
-                max_workers=self.processes, mp_context=context, initializer=_lower_priority
-            )
-        return self._pool
 
     def _state(self, lane: Lane) -> _LaneState:
         state = self._lanes.get(lane.name)
@@ -111,42 +102,57 @@ class Offload:
         )
 
     async def run(self, lane: Lane, fn: Callable[..., T], *args: Any) -> T:
-        """Run ``fn(*args)`` in the pool under ``lane``'s bounds; ``Busy`` when it is full."""
+        """Run ``fn(*args)`` in the lane's pool under its bounds; ``Busy`` when it is full."""
         state = self._state(lane)
         if state.admitted >= lane.concurrency + lane.waiting:
             raise self._busy(lane, f"too many {lane.name} jobs in progress")
         state.admitted += 1
         try:
             async with state.semaphore:
-                return await self._submit(lane, fn, args)
+                return await self._submit(lane, state, fn, args)
         finally:
             state.admitted -= 1
 
-    async def _submit(self, lane: Lane, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
-        pool = self._executor()
-        loop = asyncio.get_running_loop()
+    async def _submit(
+        self, lane: Lane, state: _LaneState, fn: Callable[..., T], args: tuple[Any, ...]
+    ) -> T:
+        if state.pool is None:
+            # forkserver: a clean child, not a fork of a process with threads and sockets.
+            state.pool = ProcessPoolExecutor(
+                max_workers=lane.concurrency,
+                mp_context=multiprocessing.get_context("forkserver"),
+                initializer=_lower_priority,
+            )
+        pool = state.pool
+        future = asyncio.get_running_loop().run_in_executor(pool, fn, *args)
         try:
-            future = loop.run_in_executor(pool, fn, *args)
             return await asyncio.wait_for(future, lane.timeout_s)
         except TimeoutError:
-            log.warning("%s job ran past %.0f s: replacing the pool", lane.name, lane.timeout_s)
-            self._discard(pool)
+            log.warning("%s job ran past %.0f s: replacing its pool", lane.name, lane.timeout_s)
+            self._discard(state, pool)
             raise self._busy(lane, f"the {lane.name} job took too long") from None
         except BrokenProcessPool:
-            log.warning("%s job: a pool process died; replacing the pool", lane.name)
-            self._discard(pool)
+            log.warning("%s job: a pool process died; replacing its pool", lane.name)
+            self._discard(state, pool)
             raise self._busy(lane, f"the {lane.name} job failed") from None
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise  # the request itself was cancelled (client gone, shutdown)
+            raise self._busy(lane, f"the {lane.name} job was stopped") from None
 
-    def _discard(self, pool: ProcessPoolExecutor) -> None:
-        if self._pool is pool:
-            self._pool = None
+    @staticmethod
+    def _discard(state: _LaneState, pool: ProcessPoolExecutor) -> None:
+        if state.pool is pool:
+            state.pool = None
         _kill(pool)
 
     def close(self) -> None:
-        """Stop the pool's processes (at the worker's shutdown)."""
-        if self._pool is not None:
-            _kill(self._pool)
-            self._pool = None
+        """Stop every lane's processes (at the worker's shutdown)."""
+        for state in self._lanes.values():
+            if state.pool is not None:
+                _kill(state.pool)
+                state.pool = None
 
 
 def _kill(pool: ProcessPoolExecutor) -> None:

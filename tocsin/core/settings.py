@@ -39,14 +39,12 @@ class Settings(BaseSettings):
     login_rate_per_minute: int = Field(default=10, ge=1)
     outbox_poll_seconds: float = Field(default=0.5, gt=0)
     db_pool_size: int = Field(default=10, ge=1)
-    # Processes for CPU-heavy request work (tocsin.core.offload); 0: one per core but one.
     # Access log of ``tocsin serve``: off (liberties, and the SOS path's speed), or redacted
     # (no client address, no query string; tocsin.core.logredact).
     access_log: Literal["off", "redacted"] = "off"
     # At most this long a bus consumer waits for the SOS acknowledgements in flight to drain
     # before its next batch (tocsin.core.priority); 0: no waiting.
     background_max_wait_ms: float = Field(default=200, ge=0, le=2000)
-    offload_processes: int = Field(default=0, ge=0, le=64)
 
     @field_validator("bus_prefix")
     @classmethod
