@@ -26,7 +26,11 @@ in flight has its answer, so each one is measured against the SOS in full.
 
 Self-contained on purpose (only HTTP against the server, ``tocsin`` used through its command
 line): ``--root`` runs the ``tocsin serve`` of another checkout (an older commit in a worktree)
-with this same file, ``--python`` with another interpreter.
+with this same file, ``--python`` with another interpreter::
+
+    git worktree add /tmp/tocsin-old <commit>
+    .venv/bin/python -m bench.sos_mixed --root /tmp/tocsin-old   # the old server
+    .venv/bin/python -m bench.sos_mixed                           # this one
 """
 
 from __future__ import annotations
