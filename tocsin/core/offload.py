@@ -148,11 +148,21 @@ class Offload:
         _kill(pool)
 
     def close(self) -> None:
-        """Stop every lane's processes (at the worker's shutdown)."""
+        """Stop every lane's processes (at the worker's shutdown): asked first, then killed."""
         for state in self._lanes.values():
             if state.pool is not None:
-                _kill(state.pool)
+                _stop(state.pool)
                 state.pool = None
+
+
+def _stop(pool: ProcessPoolExecutor, grace_s: float = 2.0) -> None:
+    # An orderly exit lets each process release its semaphores (a killed one leaks them).
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.join(grace_s)
+        if process.is_alive():
+            process.kill()
 
 
 def _kill(pool: ProcessPoolExecutor) -> None:
