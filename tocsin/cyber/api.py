@@ -12,6 +12,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from tocsin.core import audit
 from tocsin.core.auth import Principal, Role, allow, public
@@ -22,6 +24,7 @@ from tocsin.core.ratelimit import RateLimit
 from tocsin.core.runtime import AppRuntime, DbSession
 from tocsin.cyber import advisories, delivery, exchange, feed, intel, reports, stix, taxii_api
 from tocsin.cyber import evidence as ev
+from tocsin.cyber.models import CyberTaxiiStatus
 from tocsin.cyber.schemas import (
     AdvisoryIn,
     AdvisoryOut,
@@ -299,23 +302,40 @@ def stix_export(
 
 
 async def _raw(request: Request) -> bytes:
-    return await request.body()
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit():
+        exchange.check_size(int(declared))
+    raw = await request.body()
+    exchange.check_size(len(raw))
+    return raw
 
 
 @desk.post("/stix/import", response_model=ImportResult)
-def stix_import(
-    db: DbSession, who: Analyst, raw: Annotated[bytes, Depends(_raw)],
+async def stix_import(
+    db: DbSession, who: Analyst, runtime: AppRuntime, raw: Annotated[bytes, Depends(_raw)],
     source: Annotated[str, Query(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")],
 ) -> ImportResult:
-    """Import a partner's bundle received out of band; invalid STIX is refused whole."""
-    status = exchange.receive(db, raw=raw, source=source)
-    audit.record(db, actor=who, action="cyber.stix_import", object_type="stix_bundle",
-                 object_id=status.id, reason=f"from {source}")
-    db.commit()
-    stored = [s for s in status.successes if s["message"] == "stored"]
+    """Import a partner's bundle received out of band; invalid STIX is refused whole.
+
+    Validation in the process pool, storage in short transactions (as TAXII add-objects)."""
+    requested_at = utcnow()
+    checked = await runtime.offload.run(exchange.STIX_LANE, exchange.check_bundle, raw, source)
+
+    def audited(session: Session, status: CyberTaxiiStatus) -> None:
+        audit.record(session, actor=who, action="cyber.stix_import", object_type="stix_bundle",
+                     object_id=status.id, reason=f"from {source}")
+
+    status = await run_in_threadpool(
+        taxii_api.store_bundle, db, checked, source=source, collection=stix.EXCHANGE,
+        requested_at=requested_at, finish=audited)
+    if status["failures"]:
+        raise exchange.ImportInterrupted(
+            f"{status['failure_count']} of {status['total_count']} objects not stored "
+            f"({status['failures'][0]['message']})", details=status["failures"][:50])
+    stored = [s for s in status["successes"] if s["message"] == "stored"]
     return ImportResult(stored=len(stored), indicators=sum(
         1 for s in stored if str(s["id"]).startswith("indicator--")), skipped=[
-        str(s["id"]) for s in status.successes if s["message"] != "stored"])
+        str(s["id"]) for s in status["successes"] if s["message"] != "stored"])
 
 
 feeds = APIRouter(tags=["cyber"])

@@ -14,6 +14,7 @@ import binascii
 import datetime as dt
 import hashlib
 import json
+import logging
 import secrets
 import threading
 import time
@@ -24,15 +25,22 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from tocsin.core.auth import Principal, Role
 from tocsin.core.auth import service as auth_service
 from tocsin.core.auth.models import UserAccount
 from tocsin.core.auth.permissions import Allow, oauth2_scheme
+from tocsin.core.db import utcnow
 from tocsin.core.errors import DomainError
 from tocsin.core.middleware import register_error_shape
-from tocsin.core.runtime import DbSession
+from tocsin.core.runtime import AppRuntime, DbSession
 from tocsin.cyber import exchange, stix
+from tocsin.cyber.models import CyberTaxiiStatus
+
+log = logging.getLogger("tocsin.cyber.taxii")
 
 TAXII = "application/taxii+json;version=2.1"
 API_ROOT = "tocsin"
@@ -334,20 +342,85 @@ def get_object(
 
 
 async def _body(request: Request) -> bytes:
-    return await request.body()
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit():
+        exchange.check_size(int(declared))  # refused before the body is even read
+    raw = await request.body()
+    exchange.check_size(len(raw))
+    return raw
+
+
+def store_bundle(db: Session, checked: list[exchange.Checked], *, source: str,
+                 collection: str, requested_at: dt.datetime,
+                 finish: Callable[[Session, CyberTaxiiStatus], None] | None = None,
+                 ) -> dict[str, Any]:
+    """Write a checked bundle ``exchange.BATCH`` objects per transaction; return its status.
+
+    Runs in a thread (blocking database work). Each batch commits, giving the write lock back
+    (an SOS waiting on it goes next). A batch that hits a concurrent insert of the same object
+    is tried once more (it then finds it "already present"); a batch that fails otherwise stops
+    the import and the objects not stored are the status's failures (sending the bundle again
+    completes it: storing is idempotent). ``finish`` adds to the status's transaction (audit).
+    """
+    successes: list[dict[str, Any]] = []
+    failures: list[dict[str, Any]] = []
+    now = requested_at
+    parts = exchange.batches(checked)
+    for number, part in enumerate(parts):
+        for attempt in (1, 2):
+            # Each batch its own date_added: a client paging with added_after while the import
+            # runs must not miss later batches stamped with an instant it has already passed.
+            now = max(utcnow(), now)
+            try:
+                done = exchange.store_batch(db, part, source=source, collection=collection,
+                                            now=now)
+                db.commit()
+            except IntegrityError:
+                db.rollback()
+                if attempt == 1:
+                    continue
+                failures = exchange.failed(
+                    [i for p in parts[number:] for i in p], "not stored: concurrent write; "
+                    "send the bundle again")
+            except SQLAlchemyError:
+                db.rollback()
+                log.exception("TAXII import from %s stopped at batch %d", source, number)
+                failures = exchange.failed(
+                    [i for p in parts[number:] for i in p], "not stored: database error; "
+                    "send the bundle again")
+            else:
+                successes.extend(done)
+            break
+        if failures:
+            break
+    status = exchange.record_status(db, source=source, requested_at=requested_at,
+                                    successes=successes, failures=failures)
+    if finish is not None:
+        finish(db, status)
+    body = exchange.status_out(status)
+    db.commit()
+    return body
 
 
 @router.post("/tocsin/collections/{collection_id}/objects/", status_code=202)
-def add_objects(collection_id: str, request: Request, db: DbSession, who: Client,
-                _: Accepts, raw: Annotated[bytes, Depends(_body)]) -> JSONResponse:
-    """Add a bundle or envelope (§5.4): validated whole, then stored; answers a status."""
+async def add_objects(collection_id: str, request: Request, db: DbSession, who: Client,
+                      _: Accepts, runtime: AppRuntime,
+                      raw: Annotated[bytes, Depends(_body)]) -> JSONResponse:
+    """Add a bundle or envelope (§5.4): validated whole, then stored; answers a status.
+
+    Validation runs in the process pool (``exchange.STIX_LANE``: 503 with Retry-After when
+    full), storage in short transactions (``store_bundle``): the event loop that also answers
+    SOS is never held by a bundle.
+    """
     found = _collection(collection_id)
     ctype = request.headers.get("content-type", "").replace(" ", "").lower()
     if ctype not in ("application/taxii+json;version=2.1", "application/taxii+json"):
         raise HTTPException(415, f"Content-Type must be {TAXII} (got {ctype or 'nothing'!r})")
     if not found["can_write"]:
         raise HTTPException(403, "this collection cannot be written to")
-    status = exchange.receive(db, raw=raw, source=who.username, collection=found["alias"])
-    body = exchange.status_out(status)
-    db.commit()
+    requested_at = utcnow()
+    checked = await runtime.offload.run(exchange.STIX_LANE, exchange.check_bundle, raw,
+                                        who.username)
+    body = await run_in_threadpool(store_bundle, db, checked, source=who.username,
+                                   collection=found["alias"], requested_at=requested_at)
     return taxii(body, status=202)
