@@ -8,9 +8,10 @@ names onto 1.4 (PFIF 1.3 renamed ``first_name``/``last_name`` to ``given_name``/
 
 Parsing is done by ``defusedxml`` with DTDs forbidden: no entity expansion (billion laughs), no
 external entity (XXE), no network access, and the document size and record count are capped
-before and after parsing. A malformed *document* raises :class:`PfifError` (nothing imported);
-a malformed *record* is reported in ``ParsedPfif.errors`` with every reason, and the good records
-go on (the import keeps the good and reports the bad, consistently).
+before and right after reading the XML (before any record is converted). A malformed *document*
+raises :class:`PfifError` (nothing imported); a malformed *record* is reported in
+``ParsedPfif.errors`` with every reason, and the good records go on (the import keeps the good
+and reports the bad, consistently).
 
 A parsed record is a ``dict`` of PFIF 1.4 field names to values (``str``, ``datetime`` for the
 three dates, ``bool`` for ``author_made_contact``); :func:`write` turns such dicts back into the
@@ -77,6 +78,10 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff
 
 class PfifError(Exception):
     """The document as a whole cannot be read (not XML, hostile XML, not PFIF, too large)."""
+
+
+class PfifTooLarge(PfifError):
+    """The document is over a size limit (bytes or records): refused before any record work."""
 
 
 @dataclass
@@ -228,12 +233,30 @@ def _note(elem: Any, ns: str, parent_id: str | None) -> tuple[dict[str, Any], li
     return record, reasons
 
 
-def parse(data: bytes | str) -> ParsedPfif:
-    """Parse a PFIF 1.2/1.3/1.4 document; raise :class:`PfifError` if it is not one."""
+def count_records(root: Any, ns: str) -> int:
+    """Return how many person and note records (nested notes included) ``root`` holds."""
+    person, note = f"{{{ns}}}person", f"{{{ns}}}note"
+    count = 0
+    for child in root:
+        if child.tag == person:
+            count += 1 + len(child.findall(note))
+        elif child.tag == note:
+            count += 1
+    return count
+
+
+def parse(
+    data: bytes | str, *, max_bytes: int = MAX_DOCUMENT_BYTES, max_records: int = MAX_RECORDS
+) -> ParsedPfif:
+    """Parse a PFIF 1.2/1.3/1.4 document; raise :class:`PfifError` if it is not one.
+
+    Over ``max_bytes`` (checked first) or ``max_records`` (counted right after the XML is read,
+    before any record is converted): :class:`PfifTooLarge`, naming the limit.
+    """
     if isinstance(data, str):
         data = data.encode("utf-8")
-    if len(data) > MAX_DOCUMENT_BYTES:
-        raise PfifError(f"document larger than {MAX_DOCUMENT_BYTES} bytes")
+    if len(data) > max_bytes:
+        raise PfifTooLarge(f"document larger than {max_bytes:,} bytes")
     if not data.strip():
         raise PfifError("empty document")
     try:
@@ -255,6 +278,10 @@ def parse(data: bytes | str) -> ParsedPfif:
     if version not in VERSIONS:
         raise PfifError(f"PFIF {version} is not supported (1.2, 1.3 and 1.4 are)")
     ns = NS_PREFIX + version
+    records = count_records(root, ns)
+    if records > max_records:
+        raise PfifTooLarge(f"{records:,} records in one document; at most {max_records:,} "
+                           "are taken at once")
     parsed = ParsedPfif(version=version)
     index = 0
 
@@ -268,8 +295,6 @@ def parse(data: bytes | str) -> ParsedPfif:
             parsed.notes.append(note)
 
     for child in root:
-        if index > MAX_RECORDS:
-            raise PfifError(f"more than {MAX_RECORDS} records in one document")
         if child.tag == f"{{{ns}}}person":
             index += 1
             person, reasons = _person(child, ns, version)
