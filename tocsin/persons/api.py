@@ -11,12 +11,13 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from tocsin.core.auth import Principal, Role, allow, public
 from tocsin.core.errors import Invalid
 from tocsin.core.ratelimit import RateLimit
 from tocsin.core.runtime import AppRuntime, DbSession
-from tocsin.persons import interchange, photos, service
+from tocsin.persons import interchange, pfif, photos, service
 from tocsin.persons.schemas import (
     ContactOut,
     CreatedOut,
@@ -76,14 +77,19 @@ def post_note(body: NoteIn, who: Citizen, db: DbSession, domain: Domain) -> Crea
 @router.post("/photos", status_code=201,
              dependencies=[Depends(public()), Depends(RateLimit("persons.photo", 10))])
 async def upload_photo(
-    db: DbSession, runtime: AppRuntime, photo: Annotated[UploadFile, File()]
+    runtime: AppRuntime, photo: Annotated[UploadFile, File()]
 ) -> dict[str, str]:
-    """Upload a photo: re-encoded, metadata (EXIF, GPS) stripped; answers its ``photo_url``."""
+    """Upload a photo: re-encoded, metadata (EXIF, GPS) stripped; answers its ``photo_url``.
+
+    The header's declared size is checked here (cheap, nothing decoded); the decode runs in the
+    process pool, the write in a thread in its own short transaction.
+    """
     data = await photo.read(photos.MAX_PHOTO_BYTES + 1)
-    stored = photos.store(db, data=data)
-    db.commit()
+    photos.check_header(data)
+    clean, width, height = await runtime.offload.run(photos.LANE, photos.reencode, data)
+    photo_id = await run_in_threadpool(photos.save, runtime.sessions, clean, width, height)
     base = runtime.settings.base_url.rstrip("/")
-    return {"photo_url": f"{base}{photos.PATH}{stored.photo_id}"}
+    return {"photo_url": f"{base}{photos.PATH}{photo_id}"}
 
 
 @router.get("/photos/{photo_id}", response_class=Response,
@@ -139,25 +145,35 @@ def get_contacts(
 
 
 @router.post("/import", response_model=ImportOut)
-def import_pfif(
+async def import_pfif(
     who: Exchanger,
-    db: DbSession,
+    runtime: AppRuntime,
     domain: Domain,
     body: Annotated[bytes, Depends(xml_body)],
     source_domain: Annotated[
         str | None, Query(alias="domain", max_length=255, pattern=r"^[A-Za-z0-9.:-]+$")
     ] = None,
 ) -> ImportOut:
-    """Import PFIF 1.2/1.3/1.4 XML: good records kept, each bad one reported with reasons."""
-    report = interchange.import_document(
-        db, data=body, home_domain=domain, source_domain=source_domain, actor=who
+    """Import PFIF 1.2/1.3/1.4 XML: good records kept, each bad one reported with reasons.
+
+    At most ``interchange.API_MAX_RECORDS`` records and ``API_MAX_BYTES`` bytes (413 naming the
+    limit). Read in the process pool, written in batches of ``interchange.BATCH`` records, each
+    its own transaction: a failed batch (503) leaves the earlier ones, re-sending is safe.
+    """
+    interchange.check_size(body, interchange.API_MAX_BYTES)
+    parsed = await runtime.offload.run(
+        interchange.LANE, interchange.parse_document, body, interchange.API_MAX_BYTES,
+        interchange.API_MAX_RECORDS,
+    )
+    report = await run_in_threadpool(
+        interchange.import_parsed, runtime.sessions, parsed, home_domain=domain,
+        source_domain=source_domain, actor=who,
     )
     rejected = [ImportError_(index=e.index, record_type=e.record_type, record_id=e.record_id,
                              reasons=e.reasons) for e in report.rejected]
     if report.stored == 0 and report.unchanged == 0 and rejected:
-        db.rollback()
+        # Nothing was written (every batch refused all its records).
         raise Invalid("no record could be imported", details=[r.model_dump() for r in rejected])
-    db.commit()
     return ImportOut(
         version=report.version, persons_created=report.persons_created,
         persons_updated=report.persons_updated, notes_created=report.notes_created,
@@ -166,10 +182,10 @@ def import_pfif(
 
 
 @router.get("/export", response_class=Response)
-def export_pfif(who: Exchanger, db: DbSession) -> Response:
+async def export_pfif(who: Exchanger, runtime: AppRuntime) -> Response:
     """Export every record and note as PFIF 1.4 (contact details included; audited)."""
-    data = interchange.export_document(db, actor=who)
-    db.commit()
+    persons, notes = await run_in_threadpool(interchange.read_export, runtime.sessions, actor=who)
+    data = await runtime.offload.run(interchange.EXPORT_LANE, pfif.write, persons, notes)
     return Response(data, media_type=PFIF_MEDIA, headers={
         "Content-Disposition": 'attachment; filename="tocsin-persons.pfif.xml"',
     })

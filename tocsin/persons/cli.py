@@ -44,8 +44,12 @@ def import_file(
     domain: Annotated[str | None, typer.Option(
         help="Accept only records of this repository domain (others are reported).")] = None,
 ) -> None:
-    """Import a PFIF file; report every refused record with its reasons."""
-    from tocsin.core.db import session_scope
+    """Import a PFIF file; report every refused record with its reasons.
+
+    Written in short transactions (``interchange.BATCH`` records each, pausing between them on
+    SQLite so a running server's writers get the database); if one fails, the earlier batches
+    stay and running the same import again is safe and completes it.
+    """
     from tocsin.core.errors import DomainError
     from tocsin.persons import interchange, pfif
 
@@ -58,9 +62,9 @@ def import_file(
         raise typer.Exit(2) from None
     engine, sessions, home = _sessions()
     try:
-        with session_scope(sessions) as session:
-            report = interchange.import_document(
-                session, data=data, home_domain=home, source_domain=domain, actor="cli:pfif")
+        parsed = interchange.parse_document(data)
+        report = interchange.import_parsed(
+            sessions, parsed, home_domain=home, source_domain=domain, actor="cli:pfif")
     except DomainError as exc:
         console.print(f"[bold red]error:[/] {exc.message}", highlight=False)
         raise typer.Exit(2) from None

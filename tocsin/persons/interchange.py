@@ -14,26 +14,84 @@ in PFIF, so a note already held is left unchanged. ``entry_date`` is, per PFIF 1
 repository entered the record: it is kept as sent if present (so a round trip is lossless for
 every field) and set to now otherwise. Records without ``expiry_date`` are purged after our
 default retention (``purge_at``) but exported, as received, without one.
+
+Where the work runs, and in what transactions (the server's event loop also answers the silent
+SOS, and on SQLite every writer shares one file lock): the XML is read and checked by
+:func:`parse_document`, bytes in and plain picklable records out, which the API runs in the
+worker's process pool (lane :data:`LANE`); :func:`import_parsed` then writes the records in
+short transactions of :data:`BATCH` records each (persons first, then notes), each its own
+commit, taking the process's SQLite write lock (``tocsin.core.db.write_lock``) around each batch
+and pausing between batches, so the SOS writer and every other writer get the file in between.
+
+Limits: the API takes at most :data:`API_MAX_RECORDS` records and :data:`API_MAX_BYTES` bytes per
+request, refused (413, naming the limit) before any record is converted; the command line
+(``tocsin pfif import``, for big files) takes up to ``pfif.MAX_RECORDS`` and
+``pfif.MAX_DOCUMENT_BYTES``, written in the same batches.
+
+Partial failure and re-runs: a batch that fails (database error) is rolled back, the batches
+before it stay committed, and the import stops with :class:`ImportInterrupted` (503) saying how
+far it got. Re-sending the same document is safe and completes it: records are keyed by their
+PFIF ids (unique in the tables), a person already held is updated in place with the same values
+(counted "updated", and its duplicates searched again), a note already held is left as it is
+("unchanged"), duplicate proposals are made once per pair. Each committed batch writes its own
+audit entry. The duplicate searches of a batch read outside the write lock, after its commit;
+their proposals are written in a second short transaction.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
 
 from tocsin.core import audit
 from tocsin.core.auth.permissions import Principal
-from tocsin.core.db import utcnow
-from tocsin.core.errors import Invalid
+from tocsin.core.db import session_scope, utcnow, write_lock
+from tocsin.core.errors import DomainError, Invalid, TooLarge
+from tocsin.core.offload import Lane
 from tocsin.core.outbox import add_event
 from tocsin.persons import pfif
 from tocsin.persons.models import Note, Person
-from tocsin.persons.service import DEFAULT_RETENTION, index_person, notes_of, propose_duplicates
+from tocsin.persons.service import (
+    DEFAULT_RETENTION,
+    add_duplicate_proposals,
+    find_duplicates,
+    index_persons,
+)
+
+# One API request: 2,000 records is a large batch from another repository (a few MB at most);
+# bigger files go through the command line. The request-wide body limit
+# (TOCSIN_MAX_BODY_BYTES, 1 MB by default) applies first when it is lower.
+API_MAX_RECORDS = 2_000
+API_MAX_BYTES = 2_000_000
+# Records per write transaction: on SQLite a batch holds the write lock for about a tenth of a
+# second on a small machine (the records, their search keys, the duplicate searches).
+BATCH = 200
+# Pause between batches on SQLite: a writer of another process polls the lock every 100 ms at
+# most (SQLite's busy handler), so a longer gap lets it in whatever its phase.
+BATCH_PAUSE_S = 0.11
+LANE = Lane("persons.pfif", concurrency=1, waiting=2, timeout_s=60.0, retry_after_s=10)
+EXPORT_LANE = Lane("persons.pfif_export", concurrency=1, waiting=2, timeout_s=120.0,
+                   retry_after_s=10)
+_LARGER = "split the document; the command line `tocsin pfif import` takes up to"
+
+
+class PfifTooLarge(TooLarge):
+    """A PFIF document over the bytes or records limit of this import (413)."""
+
+
+class ImportInterrupted(DomainError):
+    """A batch failed: the batches before it are committed; re-sending the document is safe."""
+
+    status = 503
+    code = "import_interrupted"
 
 
 @dataclass
@@ -51,6 +109,18 @@ class ImportReport:
     def stored(self) -> int:
         return self.persons_created + self.persons_updated + self.notes_created
 
+    def add(self, other: ImportReport) -> None:
+        self.persons_created += other.persons_created
+        self.persons_updated += other.persons_updated
+        self.notes_created += other.notes_created
+        self.unchanged += other.unchanged
+        self.rejected.extend(other.rejected)
+
+    def counts(self) -> dict[str, int]:
+        return {"persons_created": self.persons_created, "persons_updated": self.persons_updated,
+                "notes_created": self.notes_created, "unchanged": self.unchanged,
+                "rejected": len(self.rejected)}
+
 
 def _domain_reason(record_id: str | None, home: str, declared: str | None) -> str | None:
     if not record_id:
@@ -63,77 +133,176 @@ def _domain_reason(record_id: str | None, home: str, declared: str | None) -> st
     return None
 
 
-def import_document(
-    session: Session,
+def check_size(data: bytes, max_bytes: int) -> None:
+    """Refuse a document over ``max_bytes`` (413 naming the limit): cheap, before any parsing."""
+    if len(data) > max_bytes:
+        raise PfifTooLarge(f"the PFIF document is larger than {max_bytes:,} bytes; "
+                           f"{_LARGER} {pfif.MAX_DOCUMENT_BYTES:,}",
+                           details={"max_bytes": max_bytes})
+
+
+def parse_document(
+    data: bytes, max_bytes: int = pfif.MAX_DOCUMENT_BYTES, max_records: int = pfif.MAX_RECORDS
+) -> pfif.ParsedPfif:
+    """Read and check a PFIF document: plain picklable records out, or a ``DomainError``.
+
+    CPU-heavy (the API runs it in the process pool: ``runtime.offload.run(LANE, ...)``).
+    Over a limit: 413 naming it; not PFIF: 422. Nothing is written.
+    """
+    check_size(data, max_bytes)
+    try:
+        return pfif.parse(data, max_bytes=max_bytes, max_records=max_records)
+    except pfif.PfifTooLarge as exc:
+        raise PfifTooLarge(f"{exc}; this import takes at most {max_records:,} records "
+                           f"({_LARGER} {pfif.MAX_RECORDS:,})",
+                           details={"max_records": max_records}) from None
+    except pfif.PfifError as exc:
+        raise Invalid(f"not a PFIF document: {exc}") from None
+
+
+def _persons_batch(
+    session: Session, chunk: Sequence[dict[str, Any]], now: dt.datetime, version: str
+) -> tuple[ImportReport, list[tuple[int, str]]]:
+    """Write a batch of persons and their index; return the counts and ``(id, name)`` written."""
+    done = ImportReport(version=version)
+    ids = {values["person_record_id"] for values in chunk}
+    held = {p.person_record_id: p
+            for p in session.scalars(select(Person).where(Person.person_record_id.in_(ids)))}
+    touched: dict[str, Person] = {}
+    for values in chunk:
+        record_id = values["person_record_id"]
+        person = held.get(record_id)
+        fields = dict(values)
+        fields["entry_date"] = fields["entry_date"] or now
+        fields["purge_at"] = fields["expiry_date"] or now + DEFAULT_RETENTION
+        if person is None:
+            person = held[record_id] = Person(**fields)
+            session.add(person)
+            done.persons_created += 1
+        elif fields["source_date"] >= person.source_date:
+            for name, value in fields.items():
+                setattr(person, name, value)
+            done.persons_updated += 1
+        else:
+            done.unchanged += 1
+            continue
+        touched[record_id] = person
+    index_persons(session, list(touched.values()))
+    return done, [(p.id, p.full_name) for p in touched.values()]
+
+
+def _notes_batch(
+    session: Session, chunk: Sequence[tuple[int, dict[str, Any], str | None]],
+    now: dt.datetime, version: str,
+) -> ImportReport:
+    done = ImportReport(version=version)
+    person_ids = {values["person_record_id"] for _, values, _ in chunk}
+    persons: dict[str, int] = {
+        record_id: person_id for record_id, person_id in session.execute(
+            select(Person.person_record_id, Person.id)
+            .where(Person.person_record_id.in_(person_ids)))
+    }
+    note_ids = {values["note_record_id"] for _, values, _ in chunk}
+    held = set(session.scalars(select(Note.note_record_id).where(
+        Note.note_record_id.in_(note_ids))))
+    for index, values, reason in chunk:
+        record_id, person_record_id = values["note_record_id"], values["person_record_id"]
+        reasons = [reason] if reason else []
+        person_id = persons.get(person_record_id)
+        if person_id is None:
+            reasons.append(f"note for unknown person {person_record_id!r}")
+        if reasons:
+            done.rejected.append(pfif.RecordError(index, "note", record_id, reasons))
+            continue
+        if record_id in held:
+            done.unchanged += 1
+            continue
+        fields = dict(values)
+        fields["entry_date"] = fields["entry_date"] or now
+        session.add(Note(person_id=person_id, **fields))
+        held.add(record_id)
+        done.notes_created += 1
+    session.flush()
+    return done
+
+
+def import_parsed(
+    sessions: sessionmaker[Session],
+    parsed: pfif.ParsedPfif,
     *,
-    data: bytes,
     home_domain: str,
     source_domain: str | None,
     actor: Principal | str,
+    batch: int | None = None,
+    pause_s: float | None = None,
 ) -> ImportReport:
-    """Import a PFIF document: keep the good records, report each bad one with its reasons."""
-    try:
-        parsed = pfif.parse(data)
-    except pfif.PfifError as exc:
-        raise Invalid(f"not a PFIF document: {exc}") from None
+    """Write parsed records in short transactions of ``batch`` records (blocking: a thread).
+
+    Keeps the good records and reports each bad one with its reasons. A failed batch raises
+    :class:`ImportInterrupted`; the batches before it stay committed (see the module docstring:
+    re-running the same document is safe and completes it).
+    """
+    batch = batch or BATCH
     report = ImportReport(version=parsed.version, rejected=list(parsed.errors))
-    now = utcnow()
-    held: dict[str, Person] = {}
+    persons: list[dict[str, Any]] = []
     for index, values in enumerate(parsed.persons):
         record_id = values["person_record_id"]
         reason = _domain_reason(record_id, home_domain, source_domain)
         if reason:
             report.rejected.append(pfif.RecordError(index, "person", record_id, [reason]))
-            continue
-        person = session.scalar(select(Person).where(Person.person_record_id == record_id))
-        fields = dict(values)
-        fields["entry_date"] = fields["entry_date"] or now
-        fields["purge_at"] = fields["expiry_date"] or now + DEFAULT_RETENTION
-        if person is None:
-            person = Person(**fields)
-            session.add(person)
-            report.persons_created += 1
-        elif fields["source_date"] >= person.source_date:
-            for name, value in fields.items():
-                setattr(person, name, value)
-            report.persons_updated += 1
         else:
-            report.unchanged += 1
-            held[record_id] = person
-            continue
-        index_person(session, person)
-        held[record_id] = person
-    for index, values in enumerate(parsed.notes):
-        record_id = values["note_record_id"]
-        person_id = values["person_record_id"]
-        reason = _domain_reason(record_id, home_domain, source_domain)
-        person = held.get(person_id) or session.scalar(
-            select(Person).where(Person.person_record_id == person_id)
-        )
-        reasons = [reason] if reason else []
-        if person is None:
-            reasons.append(f"note for unknown person {person_id!r}")
-        if reasons:
-            report.rejected.append(pfif.RecordError(index, "note", record_id, reasons))
-            continue
-        assert person is not None
-        if session.scalar(select(Note.id).where(Note.note_record_id == record_id)) is not None:
-            report.unchanged += 1
-            continue
-        fields = dict(values)
-        fields["entry_date"] = fields["entry_date"] or now
-        session.add(Note(person_id=person.id, **fields))
-        session.flush()
-        report.notes_created += 1
-    for person in held.values():
-        propose_duplicates(session, person=person)
-    add_event(session, "persons.imported", {
-        "version": report.version, "stored": report.stored, "rejected": len(report.rejected),
-    })
+            persons.append(values)
+    notes = [(index, values, _domain_reason(values["note_record_id"], home_domain, source_domain))
+             for index, values in enumerate(parsed.notes)]
+    jobs: list[tuple[str, int, int]] = [("persons", i, min(i + batch, len(persons)))
+                                        for i in range(0, len(persons), batch)]
+    jobs += [("notes", i, min(i + batch, len(notes))) for i in range(0, len(notes), batch)]
+    engine = sessions.kw.get("bind")
+    lock = write_lock(engine)
+    if pause_s is None:
+        sqlite = engine is not None and engine.dialect.name == "sqlite"
+        pause_s = BATCH_PAUSE_S if sqlite else 0.0
     actor_name = actor if isinstance(actor, str) else actor.username
-    audit.record(session, actor=actor, action="import", object_type="pfif",
-                 object_id=source_domain or "*",
-                 reason=f"{report.stored} stored, {len(report.rejected)} refused by {actor_name}")
+    now = utcnow()
+    for number, (kind, start, stop) in enumerate(jobs, 1):
+        if number > 1 and pause_s:
+            time.sleep(pause_s)  # the lock is free: let the other writers in
+        written: list[tuple[int, str]] = []
+        try:
+            with lock, session_scope(sessions) as session:
+                if kind == "persons":
+                    done, written = _persons_batch(session, persons[start:stop], now,
+                                                   parsed.version)
+                else:
+                    done = _notes_batch(session, notes[start:stop], now, parsed.version)
+                if done.stored or done.unchanged:
+                    audit.record(session, actor=actor, action="import", object_type="pfif",
+                                 object_id=source_domain or "*", reason=(
+                                     f"batch {number}/{len(jobs)} ({kind} {start + 1}-{stop}): "
+                                     f"{done.stored} stored, {done.unchanged} unchanged, "
+                                     f"{len(done.rejected)} refused by {actor_name}"))
+                if number == len(jobs) and (report.stored + done.stored
+                                            + report.unchanged + done.unchanged):
+                    add_event(session, "persons.imported", {
+                        "version": report.version, "stored": report.stored + done.stored,
+                        "rejected": len(report.rejected) + len(done.rejected),
+                    })
+            report.add(done)
+            if written:
+                # The duplicate searches read outside the write lock; the proposals are then
+                # written in their own short transaction (a re-run proposes them again).
+                with sessions() as reader:
+                    pairs = find_duplicates(reader, written)
+                if pairs:
+                    with lock, session_scope(sessions) as session:
+                        add_duplicate_proposals(session, pairs)
+        except SQLAlchemyError as exc:
+            raise ImportInterrupted(
+                f"the import stopped at batch {number} of {len(jobs)} ({kind} {start + 1}-"
+                f"{stop}: {exc.__class__.__name__}); what is counted in the details is imported "
+                "and kept; sending the same document again is safe and completes it",
+                details=report.counts(), headers={"Retry-After": "10"},
+            ) from exc
     return report
 
 
@@ -147,21 +316,46 @@ def note_fields(note: Note) -> dict[str, Any]:
     return {name: getattr(note, name) for name in pfif.NOTE_FIELDS}
 
 
-def export_document(
+def export_rows(
     session: Session, *, actor: Principal | str, since: dt.datetime | None = None
-) -> bytes:
-    """Return every record (or those changed since ``since``) as PFIF 1.4; audit the export.
+) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
+    """Return every record (or those changed since ``since``) and their notes as PFIF fields.
 
-    The export carries the sealed contact details (PFIF has no other way to pass them on), so it
-    is written to the audit log like any other read of them.
+    The export carries the sealed contact details (PFIF has no other way to pass them on), so
+    this writes an entry to the audit log like any other read of them.
     """
     query = select(Person).order_by(Person.id)
     if since is not None:
         query = query.where(Person.source_date >= since)
     persons = list(session.scalars(query))
     notes: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for person in persons:
-        notes[person.person_record_id] = [note_fields(n) for n in notes_of(session, person)]
+    notes_query = select(Note).order_by(Note.person_id, Note.source_date, Note.id)
+    if since is not None:
+        notes_query = notes_query.join(Person, Person.id == Note.person_id).where(
+            Person.source_date >= since)
+    record_ids = {p.id: p.person_record_id for p in persons}
+    for note in session.scalars(notes_query):
+        if note.person_id in record_ids:
+            notes[record_ids[note.person_id]].append(note_fields(note))
     audit.record_read(session, actor=actor, object_type="pfif_export", object_id="*",
                       reason=f"PFIF 1.4 export of {len(persons)} records")
-    return pfif.write([person_fields(p) for p in persons], notes)
+    return [person_fields(p) for p in persons], dict(notes)
+
+
+def read_export(
+    sessions: sessionmaker[Session], *, actor: Principal | str
+) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
+    """:func:`export_rows` in its own transaction (blocking: a thread); the audit committed."""
+    with session_scope(sessions) as session:
+        return export_rows(session, actor=actor)
+
+
+def export_document(
+    session: Session, *, actor: Principal | str, since: dt.datetime | None = None
+) -> bytes:
+    """Return every record (or those changed since ``since``) as PFIF 1.4; audit the export.
+
+    Writes the XML in this process (the command line); the API writes it in the process pool.
+    """
+    persons, notes = export_rows(session, actor=actor, since=since)
+    return pfif.write(persons, notes)
