@@ -55,3 +55,20 @@ def test_persons_reindex(env: None) -> None:
     result = runner.invoke(app, ["persons", "reindex"])
     assert result.exit_code == 0, result.output
     assert "reindexed 1 person records" in result.output
+
+
+def test_import_writes_in_batches_and_a_rerun_changes_nothing(
+    env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tocsin.persons import interchange
+
+    monkeypatch.setattr(interchange, "BATCH", 1)  # 1 person and 4 notes: five transactions
+    monkeypatch.setattr(interchange, "BATCH_PAUSE_S", 0.001)
+    runner = CliRunner()
+    sample = str(PFIF_DIR / "test.pfif-1.2.xml")
+    first = runner.invoke(app, ["pfif", "import", sample])
+    assert first.exit_code == 0, first.output
+    assert "1 persons created, 0 updated, 4 notes created, 0 unchanged" in first.output
+    again = runner.invoke(app, ["pfif", "import", sample])
+    assert again.exit_code == 0, again.output
+    assert "0 persons created, 1 updated, 0 notes created, 4 unchanged" in again.output
