@@ -94,3 +94,12 @@ def test_failed_commit_is_a_503_and_stores_nothing(
     retry = client.post("/api/v1/sos", json=body)
     assert retry.status_code == 201
     assert count_rows(client) == 1
+
+
+def test_deeply_nested_json_is_a_400_not_a_500(client: TestClient) -> None:
+    deep = b'{"a":' * 50_000 + b"1" + b"}" * 50_000
+    response = client.post("/api/v1/sos", content=deep,
+                           headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "bad_request"
+    assert count_rows(client) == 0

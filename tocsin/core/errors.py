@@ -161,6 +161,11 @@ def install_error_handlers(app: FastAPI) -> None:
         log.exception("database error")
         return error_response(500, "internal_error", "internal error; nothing was recorded")
 
+    @app.exception_handler(RecursionError)
+    async def _too_deep(_: Request, exc: RecursionError) -> JSONResponse:
+        # JSON (or XML) nested deeper than the parser's stack: the input's fault, nothing stored.
+        return error_response(400, "bad_request", "input nested too deeply")
+
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error")

@@ -121,7 +121,7 @@ def _parse(body: bytes) -> SosIn | None:
     """``SosIn`` as the route would validate it (JSON decoded first), or None."""
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # nested too deep: the application's 400 answers it
         return None
     if not isinstance(data, dict):
         return None
