@@ -146,9 +146,18 @@ def purge() -> None:
 
     settings = get_settings()
     engine = make_engine(settings.resolved_database_url, pool_size=1)
+    deleted = 0
+
+    def show(name: str, done: dict[str, int]) -> None:
+        nonlocal deleted
+        deleted += sum(done.values())
+        status.update(f"purging {name}: {deleted} deleted so far")
+
     try:
-        with session_scope(make_sessionmaker(engine)) as session:
-            counts = purge_all(session)
+        # One short transaction per batch (tocsin.retention): the SOS writer is never held long.
+        with console.status("purging…") as status, \
+                session_scope(make_sessionmaker(engine)) as session:
+            counts = purge_all(session, progress=show)
     finally:
         engine.dispose()
     for what, count in counts.items():
