@@ -26,6 +26,13 @@ from tocsin.cyber.models import CyberIndicator, CyberStixObject
 TAXII = "application/taxii+json;version=2.1"
 OWN = "3d6c7a58-5d8f-4b0a-9a51-5f1f4f7e2a01"
 EXCHANGE = "8b1e0c3d-2f6a-4d7e-b5c9-0a4e6f3d9b12"
+# Bundles are validated in the worker's process pool: its first job starts the pool and imports
+# the validator, seconds on a loaded machine, past httpx's default of 5 s.
+SLOW = 60
+
+
+def post(url: str, **kwargs: Any) -> httpx.Response:
+    return httpx.post(url, timeout=SLOW, **kwargs)
 
 
 @contextlib.contextmanager
@@ -211,23 +218,23 @@ def test_bad_taxii_requests_get_taxii_errors_and_store_nothing(
                     headers={"Accept": TAXII}), 404)
     error(httpx.get(objects, params={"next": "abc"}, auth=auth, headers={"Accept": TAXII}), 400)
     error(httpx.get(objects, params={"limit": 0}, auth=auth, headers={"Accept": TAXII}), 400)
-    error(httpx.post(objects, auth=auth, content=json.dumps(_bundle(1)),
+    error(post(objects, auth=auth, content=json.dumps(_bundle(1)),
                      headers={"Accept": TAXII, "Content-Type": "application/json"}), 415)
     error(httpx.post(f"{base}/taxii2/tocsin/collections/{OWN}/objects/", auth=auth,
                      content=json.dumps(_bundle(1)), headers=post_headers), 403)
     bad = _bundle(2)
     bad["objects"][0]["pattern"] = "[ipv4-addr:value = "  # not a pattern
-    refused = error(httpx.post(objects, auth=auth, content=json.dumps(bad),
+    refused = error(post(objects, auth=auth, content=json.dumps(bad),
                                headers=post_headers), 400)
     assert "STIX error" in refused["description"]
     no_type = {"objects": [{"id": "indicator--x"}]}
-    error(httpx.post(objects, auth=auth, content=json.dumps(no_type), headers=post_headers), 400)
-    error(httpx.post(objects, auth=auth, content=b"{not json", headers=post_headers), 400)
-    error(httpx.post(objects, auth=auth, content=json.dumps(_bundle(501)),
+    error(post(objects, auth=auth, content=json.dumps(no_type), headers=post_headers), 400)
+    error(post(objects, auth=auth, content=b"{not json", headers=post_headers), 400)
+    error(post(objects, auth=auth, content=json.dumps(_bundle(501)),
                      headers=post_headers), 413)
     # Refused by the body-limit middleware, before any route: still TAXII error objects.
-    error(httpx.post(objects, auth=auth, content=b"x" * 1_000_001, headers=post_headers), 413)
-    error(httpx.post(objects, auth=auth, content=b"<html>",
+    error(post(objects, auth=auth, content=b"x" * 1_000_001, headers=post_headers), 413)
+    error(post(objects, auth=auth, content=b"<html>",
                      headers={"Accept": TAXII, "Content-Type": "text/html"}), 415)
     error(httpx.get(f"{base}/taxii2/tocsin/status/nope/", auth=auth,
                     headers={"Accept": TAXII}), 404)
@@ -245,13 +252,13 @@ def test_analyst_import_refuses_invalid_stix(desk: tuple[FastAPI, str]) -> None:
     _, base = desk
     analyst = _token(base, "analyste.a")
     url = f"{base}/api/v1/cyber/stix/import?source=cert-fr"
-    good = httpx.post(url, headers={**analyst, "Content-Type": "application/stix+json"},
+    good = post(url, headers={**analyst, "Content-Type": "application/stix+json"},
                       content=json.dumps(_bundle(2)))
     assert good.status_code == 200, good.text
     assert good.json() == {"stored": 3, "indicators": 2, "skipped": []}
     bad = _bundle(1)
     del bad["objects"][0]["pattern"]
-    refused = httpx.post(url, headers={**analyst, "Content-Type": "application/stix+json"},
+    refused = post(url, headers={**analyst, "Content-Type": "application/stix+json"},
                          content=json.dumps(bad))
     assert refused.status_code == 400 and refused.json()["error"]["code"] == "invalid_stix"
 
@@ -282,3 +289,100 @@ def test_partner_submissions_keep_their_tlp(desk: tuple[FastAPI, str]) -> None:
         assert "red-partner.example" not in text
     assert "amber-de.example" in by_de and "plain.example" in by_de
     assert "amber-de.example" not in by_be and "plain.example" not in by_be
+
+
+def _post(base: str, bundle: dict[str, Any] | bytes, user: str = "cert-be") -> httpx.Response:
+    content = bundle if isinstance(bundle, bytes) else json.dumps(bundle).encode()
+    return httpx.post(f"{base}/taxii2/tocsin/collections/{EXCHANGE}/objects/",
+                      auth=(user, PASSWORD), content=content, timeout=SLOW,
+                      headers={"Accept": TAXII, "Content-Type": TAXII})
+
+
+def test_bundle_is_stored_in_short_batches_with_a_right_status(
+        desk: tuple[FastAPI, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    app, base = desk
+    from tocsin.cyber import exchange as module
+
+    monkeypatch.setattr(module, "BATCH", 4)
+    seen: list[int] = []
+    store = module.store_batch
+
+    def spy(session: Any, items: Any, **kwargs: Any) -> list[dict[str, Any]]:
+        seen.append(len(items))
+        return store(session, items, **kwargs)
+
+    monkeypatch.setattr(module, "store_batch", spy)
+    bundle = _bundle(10)  # 10 indicators and the TLP:GREEN marking
+    r = _post(base, bundle)
+    assert r.status_code == 202, r.text
+    status = r.json()
+    assert seen == [4, 4, 3]  # one transaction each
+    assert status["status"] == "complete" and status["total_count"] == 11
+    assert status["success_count"] == 11 and status["failure_count"] == 0
+    assert {s["message"] for s in status["successes"]} == {"stored"}
+    again = httpx.get(f"{base}/taxii2/tocsin/status/{status['id']}/", auth=("cert-be", PASSWORD),
+                      headers={"Accept": TAXII}).json()
+    assert again["success_count"] == 11 and again["successes"] == status["successes"]
+    with session_scope(app.state.runtime.sessions) as session:
+        assert session.scalar(select(func.count()).select_from(CyberStixObject)) == 11
+        assert session.scalar(select(func.count()).select_from(CyberIndicator)) == 10
+    # Sent again: everything is already present, nothing is counted twice.
+    repeat = _post(base, bundle).json()
+    assert repeat["success_count"] == 11
+    assert {s["message"] for s in repeat["successes"]} == {"already present"}
+    with session_scope(app.state.runtime.sessions) as session:
+        assert session.scalar(select(func.count()).select_from(CyberStixObject)) == 11
+        assert set(session.scalars(select(CyberIndicator.count))) == {1}
+
+
+def test_a_batch_that_fails_leaves_the_rest_as_failures(
+        desk: tuple[FastAPI, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    app, base = desk
+    from sqlalchemy.exc import OperationalError
+
+    from tocsin.cyber import exchange as module
+
+    monkeypatch.setattr(module, "BATCH", 4)
+    store = module.store_batch
+    calls = []
+
+    def flaky(session: Any, items: Any, **kwargs: Any) -> list[dict[str, Any]]:
+        calls.append(len(items))
+        if len(calls) == 2:
+            raise OperationalError("INSERT", {}, Exception("disk I/O error"))
+        return store(session, items, **kwargs)
+
+    monkeypatch.setattr(module, "store_batch", flaky)
+    bundle = _bundle(10)
+    r = _post(base, bundle)
+    assert r.status_code == 202, r.text
+    status = r.json()
+    assert status["total_count"] == 11
+    assert status["success_count"] == 4 and status["failure_count"] == 7
+    assert "send the bundle again" in status["failures"][0]["message"]
+    with session_scope(app.state.runtime.sessions) as session:
+        assert session.scalar(select(func.count()).select_from(CyberStixObject)) == 4
+    # Sending it again completes it.
+    monkeypatch.setattr(module, "store_batch", store)
+    repeat = _post(base, bundle).json()
+    assert repeat["failure_count"] == 0 and repeat["success_count"] == 11
+    assert [s["message"] for s in repeat["successes"]].count("already present") == 4
+    with session_scope(app.state.runtime.sessions) as session:
+        assert session.scalar(select(func.count()).select_from(CyberStixObject)) == 11
+        assert set(session.scalars(select(CyberIndicator.count))) == {1}
+
+
+def test_bundles_over_the_limits_are_refused_naming_them(desk: tuple[FastAPI, str]) -> None:
+    app, base = desk
+    too_many = _post(base, _bundle(500))  # 500 indicators and their marking: 501 objects
+    assert too_many.status_code == 413, too_many.text
+    assert too_many.headers["content-type"] == TAXII
+    assert "at most 500 objects per bundle" in too_many.json()["description"]
+    padded = _bundle(2)
+    padded["objects"][0]["description"] = "x" * 520_000
+    too_big = _post(base, padded)
+    assert too_big.status_code == 413, too_big.text
+    assert "at most 512000 bytes" in too_big.json()["description"]
+    with session_scope(app.state.runtime.sessions) as session:
+        assert session.scalar(select(func.count()).select_from(CyberStixObject)) == 0
+        assert session.scalar(select(func.count()).select_from(CyberIndicator)) == 0

@@ -47,7 +47,7 @@ MAX_BYTES = 512_000
 BATCH = 100
 # STIX checks: one at a time per worker (the pool has one process on two cores), three waiting;
 # a 500-object bundle takes a few seconds when the machine is busy, 60 s is a stuck validator.
-STIX_LANE = Lane("stix", concurrency=1, waiting=3, timeout_s=60.0, retry_after_s=10)
+STIX_LANE = Lane("cyber.stix", concurrency=1, waiting=3, timeout_s=60.0, retry_after_s=10)
 
 
 class BundleRefused(DomainError):
