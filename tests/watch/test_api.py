@@ -158,3 +158,56 @@ def test_known_file_hash_raises_priority_and_is_explained(client: TestClient) ->
     r = client.post(f"{API}/hashes/match", headers=mod,
                     json={"image_base64": base64.b64encode(picture).decode()})
     assert [m["signal_type"] for m in r.json()["matches"]] == ["md5"]
+
+
+def test_hash_list_is_stored_in_batches(client: TestClient,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from tocsin.watch import hashes
+
+    monkeypatch.setattr(hashes, "BATCH", 2)
+    batches: list[int] = []
+    store = hashes.import_batch
+
+    def spy(session: object, rows: list[hashes.Row]) -> int:
+        batches.append(len(rows))
+        return store(session, rows)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(hashes, "import_batch", spy)
+    mod = login(client, Role.moderator)
+    csv_headers = {**mod, "Content-Type": "text/csv"}
+    rows = [f"md5,{i:032x},hate,partner" for i in range(5)]
+    body = "signal_type,signal,category,source\n" + "\n".join([*rows, rows[0]]) + "\n"
+    r = client.post(f"{API}/hashes/import", headers=csv_headers, content=body)
+    assert r.status_code == 200, r.text
+    assert r.json() == {"added": 5, "total_rows": 6}  # the repeated row counts once
+    assert batches == [2, 2, 2]  # one transaction each
+    r = client.post(f"{API}/hashes/import", headers=csv_headers, content=body)
+    assert r.json() == {"added": 0, "total_rows": 6}
+    exported = client.get(f"{API}/hashes/export", headers=mod).text
+    assert exported.count("\n") == 6 and all(row in exported for row in rows)
+
+
+def test_hash_list_over_the_row_limit_is_refused_naming_it(client: TestClient) -> None:
+    from tocsin.watch.hashes import MAX_ROWS
+
+    mod = login(client, Role.moderator)
+    body = "signal_type,signal\n" + "".join(f"md5,{i:032x}\n" for i in range(MAX_ROWS + 1))
+    r = client.post(f"{API}/hashes/import", headers={**mod, "Content-Type": "text/csv"},
+                    content=body)
+    assert r.status_code == 413, r.text
+    error = r.json()["error"]
+    assert f"at most {MAX_ROWS} rows" in error["message"]
+    assert error["details"]["limit"] == "max_rows"
+    assert client.get(f"{API}/hashes/export", headers=mod).text.count("\n") == 1
+
+
+def test_image_over_the_pixel_limit_is_refused_from_the_pool(client: TestClient) -> None:
+    from tests.watch.test_media import _png_header_only
+
+    _setup_platform(client)
+    r = _report(client, files={"screenshot": ("s.png", _png_header_only(6_000, 4_000),
+                                              "image/png")})
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["details"]["limit"] == "max_pixels"
+    assert "at most 20000000 pixels" in r.json()["error"]["message"]
+    assert _queue(client, login(client, Role.analyst)) == []
