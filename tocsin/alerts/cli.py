@@ -1,8 +1,9 @@
 """``tocsin cap …``: CAP tools for operators (no database needed).
 
 ``tocsin cap validate FILE…`` checks each file with the same hardened parser and rules as the
-import endpoint and prints every problem with its location. Exit status: 0 when every file is
-valid CAP 1.2 (1.1 is read as 1.2), 1 when one is not, 2 on a usage error (no such file).
+import endpoint, under the same limits (bytes, elements, attributes, depth, text), and prints every
+problem with its location. Exit status: 0 when every file is valid CAP 1.2 (1.1 is read as 1.2),
+1 when one is not, 2 on a usage error (no such file).
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ def validate_files(
     failed = 0
     for path in files:
         size = path.stat().st_size
-        if size > validate.MAX_BYTES:
-            too_big = validate.Problem("document", f"{size} bytes is too large")
+        if size > validate.MAX_BYTES:  # not even read: the same limit as the routes
+            too_big = validate.Problem("document", f"{size} bytes: {validate.too_large().message}")
             report = validate.CapReport([too_big])
         else:
             report = validate.check(path.read_bytes())
