@@ -272,11 +272,14 @@ def cancel(session: Session, *, who: Principal, alert_id: str, data: CancelIn,
                   parent=parent, now=now)
 
 
-def import_cap(session: Session, *, who: Principal, data: bytes,
+def import_cap(session: Session, *, who: Principal, report: validate.CapReport,
                now: dt.datetime | None = None) -> Alert:
-    """Store a CAP message received from another system; it follows the same rules."""
+    """Store a CAP message received from another system; it follows the same rules.
+
+    ``report`` is the verdict of :func:`tocsin.alerts.validate.examine` on the document, which
+    the route runs in the process pool (XML and schema work off the event loop).
+    """
     now = now or utcnow()
-    report = validate.check(data)
     if not report.ok or report.alert is None:
         raise _problems_error(report.problems, "the CAP message is not valid")
     message = report.alert
