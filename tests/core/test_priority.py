@@ -59,3 +59,16 @@ def test_busy_is_released_when_the_request_fails() -> None:
     except RuntimeError:
         pass
     assert foreground.in_flight == 0
+
+
+def test_ordinary_traffic_below_the_threshold_never_delays_a_consumer() -> None:
+    foreground = Foreground()
+
+    async def go() -> float:
+        with foreground.busy(), foreground.busy():  # two SOS in flight: 500/s, not saturation
+            start = time.monotonic()
+            await foreground.turn(1.0, busy_at=8)
+            return time.monotonic() - start
+
+    assert asyncio.run(go()) < 0.05
+    assert foreground.deferred_seconds == 0

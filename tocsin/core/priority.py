@@ -8,11 +8,14 @@ could with the SOS domain alone. An acknowledgement is what a hidden caller wait
 incident formed 200 ms later is not felt.
 
 So the acknowledgement path marks itself busy (``Foreground.busy``), and a consumer awaits
-``Foreground.turn(max_wait)`` before each batch: at once when no foreground request is in
-flight, else when they have drained or ``max_wait`` has passed, whichever comes first. Under
-load the consumer therefore runs at least every ``max_wait`` with the larger batch that queued
-meanwhile (fewer transactions, fewer fsyncs for the same events); at rest it runs at once.
-Nothing is dropped or reordered: a consumer is only delayed, by at most ``max_wait`` per batch.
+``Foreground.turn(max_wait, busy_at)`` before each batch: at once while fewer than ``busy_at``
+foreground requests are in flight, else when they have drained below it or ``max_wait`` has
+passed, whichever comes first. ``busy_at`` tells saturation from ordinary traffic: at 500 SOS/s
+two or three are in flight at a time and dispatch must not wait (a unit is offered within a
+second); a server at its limit holds dozens. There the consumer runs at least every
+``max_wait``, with the larger batch that queued meanwhile (fewer transactions and fsyncs for the
+same events). Nothing is dropped or reordered: a consumer is only delayed, by at most
+``max_wait`` per batch, and catches up as soon as the burst ends.
 """
 
 from __future__ import annotations
@@ -42,12 +45,13 @@ class Foreground:
         finally:
             self.in_flight -= 1
 
-    async def turn(self, max_wait: float) -> None:
-        """Return when no foreground request is in flight, or after ``max_wait`` seconds."""
-        if not self.in_flight or max_wait <= 0:
+    async def turn(self, max_wait: float, busy_at: int = 1) -> None:
+        """Return once fewer than ``busy_at`` foreground requests are in flight, or after
+        ``max_wait`` seconds."""
+        if self.in_flight < busy_at or max_wait <= 0:
             return
         start = time.monotonic()
         deadline = start + max_wait
-        while self.in_flight and time.monotonic() < deadline:
+        while self.in_flight >= busy_at and time.monotonic() < deadline:
             await asyncio.sleep(POLL_SECONDS)
         self.deferred_seconds += time.monotonic() - start

@@ -37,7 +37,8 @@ class Runtime:
 
     async def background_turn(self) -> None:
         """Wait for a consumer's turn: see ``tocsin.core.priority``."""
-        await self.foreground.turn(self.settings.background_max_wait_ms / 1000.0)
+        await self.foreground.turn(self.settings.background_max_wait_ms / 1000.0,
+                                   self.settings.background_busy_at)
     # Domains keep their per-worker state here (spatial indexes, live streams) by name.
     extras: dict[str, Any] = field(default_factory=dict)
 

@@ -43,8 +43,10 @@ class Settings(BaseSettings):
     # (no client address, no query string; tocsin.core.logredact).
     access_log: Literal["off", "redacted"] = "off"
     # At most this long a bus consumer waits for the SOS acknowledgements in flight to drain
-    # before its next batch (tocsin.core.priority); 0: no waiting.
+    # before its next batch (tocsin.core.priority); 0: no waiting...
     background_max_wait_ms: float = Field(default=200, ge=0, le=2000)
+    # ... when at least this many acknowledgements are in flight (saturation, not traffic).
+    background_busy_at: int = Field(default=8, ge=1, le=10_000)
 
     @field_validator("bus_prefix")
     @classmethod
