@@ -313,13 +313,15 @@ def generator_ceiling(args: argparse.Namespace) -> Result:
 
 
 @contextlib.contextmanager
-def server(cmd: list[str], env: dict[str, str], port: int, log: Path) -> Iterator[None]:
+def server(
+    cmd: list[str], env: dict[str, str], port: int, log: Path, cwd: Path = ROOT
+) -> Iterator[None]:
     """Run ``cmd`` (its output to ``log``) until ``GET /healthz`` answers 200; stop it after.
 
     The server gets a process group of its own, so its uvicorn workers are stopped with it.
     """
     with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+        proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)
     try:
         deadline = time.monotonic() + 120
@@ -424,16 +426,23 @@ def _count(url: str, table: str = "sos") -> int:
     return count
 
 
-def run_steps(label: str, port: int, args: argparse.Namespace) -> list[Result]:
-    """The open-loop steps then the closed loop, against a server on ``port``."""
+def run_steps(label: str, port: int, args: argparse.Namespace, part: str) -> list[Result]:
+    """``part`` "open": the open-loop steps; "top": the closed loop, against ``port``.
+
+    Each part gets a fresh server (``run_tocsin``, ``run_naive``), as the issue measured it (a
+    new ``tocsin serve``): after a saturating step Tocsin's consumers still have that step's
+    backlog to catch up on (they give way to acknowledgements at saturation,
+    ``tocsin.core.priority``), and the next step would measure the catching up.
+    """
+    if part == "top":
+        top = asyncio.run(closed_loop(label, port, args.seconds, args.conns))
+        print(top.row(), flush=True)
+        return [top]
     results = []
     for rate in args.rates:
         result = asyncio.run(open_loop(label, port, rate, args.seconds, args.open_conns))
         print(result.row(), flush=True)
         results.append(result)
-    top = asyncio.run(closed_loop(label, port, args.seconds, args.conns))
-    print(top.row(), flush=True)
-    results.append(top)
     return results
 
 
@@ -450,32 +459,38 @@ def _access_logged(log: Path) -> bool:
 
 def run_tocsin(mode: str, args: argparse.Namespace) -> list[Result]:
     label = f"tocsin {mode}"
-    with tempfile.TemporaryDirectory(prefix="tocsin-bench-") as tmp, \
-            tocsin_target(mode, args, Path(tmp)) as target:
-        port = _free_port()
-        log = Path(tmp) / "server.log"
-        with server(target.cmd(port), target.env, port, log):
-            results = run_steps(label, port, args)
-        check_rows(label, results, _count(target.url))
-        if _access_logged(log):
-            print(f"{label:<17} note: this `tocsin serve` wrote an access log line per request",
-                  flush=True)
+    results = []
+    for part in ("open", "top"):
+        with tempfile.TemporaryDirectory(prefix="tocsin-bench-") as tmp, \
+                tocsin_target(mode, args, Path(tmp)) as target:
+            port = _free_port()
+            log = Path(tmp) / "server.log"
+            with server(target.cmd(port), target.env, port, log, cwd=args.root):
+                done = run_steps(label, port, args, part)
+            check_rows(label, done, _count(target.url))
+            if _access_logged(log):
+                print(f"{label:<17} note: this `tocsin serve` wrote an access log line per "
+                      "request", flush=True)
+        results += done
     return results
 
 
 def run_naive(kind: str, args: argparse.Namespace) -> list[Result]:
     """``uvicorn bench.naive_sos:app`` (or ``:ceiling``), uvicorn's defaults, no access log."""
-    with tempfile.TemporaryDirectory(prefix="tocsin-bench-naive-") as tmp:
-        db = Path(tmp) / "naive.db"
-        env = _clean_env()
-        env["NAIVE_SOS_DB"] = str(db)
-        port = _free_port()
-        cmd = [sys.executable, "-m", "uvicorn", f"bench.naive_sos:{kind}", "--host",
-               "127.0.0.1", "--port", str(port), "--no-access-log"]
-        with server(cmd, env, port, Path(tmp) / "server.log"):
-            results = run_steps(kind if kind == "ceiling" else "naive", port, args)
-        if kind == "app":
-            check_rows("naive", results, _count(f"sqlite:///{db}"))
+    results = []
+    for part in ("open", "top"):
+        with tempfile.TemporaryDirectory(prefix="tocsin-bench-naive-") as tmp:
+            db = Path(tmp) / "naive.db"
+            env = _clean_env()
+            env["NAIVE_SOS_DB"] = str(db)
+            port = _free_port()
+            cmd = [sys.executable, "-m", "uvicorn", f"bench.naive_sos:{kind}", "--host",
+                   "127.0.0.1", "--port", str(port), "--no-access-log"]
+            with server(cmd, env, port, Path(tmp) / "server.log"):
+                done = run_steps(kind if kind == "ceiling" else "naive", port, args, part)
+            if kind == "app":
+                check_rows("naive", done, _count(f"sqlite:///{db}"))
+        results += done
     return results
 
 
@@ -573,7 +588,8 @@ def run_dispatch(mode: str, args: argparse.Namespace) -> DispatchCheck:
         port = _free_port()
         requests = [_request(port, lat, lon) for lat, lon in _places(total, args.seed)]
         acks: dict[str, float] = {}
-        with server(target.cmd(port), target.env, port, Path(tmp) / "server.log"):
+        with server(target.cmd(port), target.env, port, Path(tmp) / "server.log",
+                    cwd=args.root):
             result = asyncio.run(open_loop(f"dispatch {mode}", port, args.dispatch_rate,
                                            args.dispatch_seconds, args.open_conns,
                                            requests=requests, acks=acks))
@@ -627,6 +643,9 @@ def main() -> None:
     parser.add_argument("--dispatch-seconds", type=float, default=3.0)
     parser.add_argument("--units", type=int, default=2000, help="units on duty, dispatch check")
     parser.add_argument("--seed", type=int, default=13_11_2015)
+    parser.add_argument("--root", type=Path, default=ROOT,
+                        help="the checkout whose `tocsin serve` runs (an older commit in a git "
+                             "worktree, for a before/after); the baselines always run from here")
     args = parser.parse_args()
     with contextlib.suppress(ImportError):
         import uvloop

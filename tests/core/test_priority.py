@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from tocsin.core.priority import Foreground
+from tocsin.core.priority import Background, Foreground
 
 
 def test_turn_is_immediate_when_nothing_is_in_flight() -> None:
@@ -72,3 +72,20 @@ def test_ordinary_traffic_below_the_threshold_never_delays_a_consumer() -> None:
 
     assert asyncio.run(go()) < 0.05
     assert foreground.deferred_seconds == 0
+
+
+def test_a_consumer_takes_at_most_one_batch_per_interval() -> None:
+    turns = Background(Foreground(), min_interval=0.1, max_wait=1.0, busy_at=8)
+
+    async def go() -> list[float]:
+        start = time.monotonic()
+        moments = []
+        for _ in range(3):
+            await turns.turn()
+            moments.append(time.monotonic() - start)
+        return moments
+
+    first, second, third = asyncio.run(go())
+    assert first < 0.05  # the first batch at once
+    assert 0.09 < second - first < 0.3
+    assert 0.09 < third - second < 0.3

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tocsin.core.bus import Bus
 from tocsin.core.offload import Offload
-from tocsin.core.priority import Foreground
+from tocsin.core.priority import Background, Foreground
 from tocsin.core.relay import OutboxRelay
 from tocsin.core.settings import Settings
 
@@ -35,10 +35,14 @@ class Runtime:
     # The SOS acknowledgement marks itself here; consumers give way to it (tocsin.core.priority).
     foreground: Foreground = field(default_factory=Foreground)
 
-    async def background_turn(self) -> None:
-        """Wait for a consumer's turn: see ``tocsin.core.priority``."""
-        await self.foreground.turn(self.settings.background_max_wait_ms / 1000.0,
-                                   self.settings.background_busy_at)
+    def background(self) -> Background:
+        """A consumer's turns behind the SOS acknowledgements: see ``tocsin.core.priority``."""
+        return Background(
+            self.foreground,
+            min_interval=self.settings.background_min_interval_ms / 1000.0,
+            max_wait=self.settings.background_max_wait_ms / 1000.0,
+            busy_at=self.settings.background_busy_at,
+        )
     # Domains keep their per-worker state here (spatial indexes, live streams) by name.
     extras: dict[str, Any] = field(default_factory=dict)
 

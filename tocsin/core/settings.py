@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     background_max_wait_ms: float = Field(default=200, ge=0, le=2000)
     # ... when at least this many acknowledgements are in flight (saturation, not traffic).
     background_busy_at: int = Field(default=8, ge=1, le=10_000)
+    # A consumer of the SOS's events takes at most one batch per this many ms (what arrives
+    # meanwhile waits for the next batch: fewer, larger transactions).
+    background_min_interval_ms: float = Field(default=100, ge=0, le=1000)
 
     @field_validator("bus_prefix")
     @classmethod

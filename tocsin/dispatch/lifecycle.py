@@ -38,12 +38,14 @@ async def start(runtime: Runtime) -> None:
     inflight: set[asyncio.Future[dict[str, str]]] = set()
     runtime.extras[INFLIGHT_KEY] = inflight
 
+    turns = runtime.background()
+
     async def on_sos(batch: list[Event]) -> None:
         # Everything the bus had waiting, in one transaction (malformed payloads are dropped
         # inside: redelivering them would never help). Shielded and tracked: a subscription
         # stopped mid-batch must not leave a thread writing to the database after the worker
         # has disposed of its engine.
-        await runtime.background_turn()  # SOS acknowledgements first (tocsin.core.priority)
+        await turns.turn()  # SOS acknowledgements first (tocsin.core.priority)
         payloads = [event.data for event in batch]
         job = asyncio.ensure_future(run_in_threadpool(engine.intake_batch, payloads))
         inflight.add(job)

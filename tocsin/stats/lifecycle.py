@@ -13,6 +13,7 @@ import contextlib
 import datetime as dt
 import logging
 import re
+from collections.abc import Awaitable, Callable
 
 from starlette.concurrency import run_in_threadpool
 
@@ -77,13 +78,18 @@ async def start(runtime: Runtime) -> None:
     cfg = settings_of(runtime)
     subs: list[Subscription] = []
 
-    async def on_events(events: list[Event]) -> None:
-        await runtime.background_turn()  # SOS acknowledgements first (tocsin.core.priority)
-        await run_in_threadpool(handle_events, runtime, events)
+    def consumer() -> Callable[[list[Event]], Awaitable[None]]:
+        turns = runtime.background()  # one per subscription: each batches on its own
+
+        async def on_events(events: list[Event]) -> None:
+            await turns.turn()  # SOS acknowledgements first (tocsin.core.priority)
+            await run_in_threadpool(handle_events, runtime, events)
+
+        return on_events
 
     for subject in registry().subjects():
         subs.append(await runtime.bus.subscribe_batch(
-            subject, on_events, durable=durable_name(subject), max_batch=BATCH))
+            subject, consumer(), durable=durable_name(subject), max_batch=BATCH))
     runtime.extras[SUBS] = subs
     stop_flag = asyncio.Event()
     task = asyncio.create_task(_loop(runtime, cfg, stop_flag), name="stats-sweep")
