@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from tocsin.app import domain_modules
 from tocsin.core import audit
 from tocsin.core.auth.models import AccessToken
-from tocsin.core.db import utcnow
+from tocsin.core.db import bulk_batch, utcnow
 from tocsin.core.outbox import OutboxEvent
 
 PUBLISHED_EVENT_RETENTION = dt.timedelta(days=1)
@@ -80,8 +80,8 @@ def purge_all(
     counts: dict[str, int] = {}
     for name, purge in purges():
         while True:
-            done = purge(session, now)
-            session.commit()
+            with bulk_batch(session):  # commits; the SOS writer's turn comes between batches
+                done = purge(session, now)
             for what, count in done.items():
                 counts[what] = counts.get(what, 0) + count
             if progress is not None:

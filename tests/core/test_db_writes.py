@@ -61,3 +61,28 @@ def test_write_lock_is_one_per_sqlite_file(tmp_path) -> None:  # type: ignore[no
     assert isinstance(write_lock(None), contextlib.nullcontext)
     for engine in (first, again, other, memory):
         engine.dispose()
+
+
+def test_bulk_batch_commits_under_the_write_lock_and_rolls_back_a_failed_batch(
+    settings: Settings,
+) -> None:
+    from tocsin.core.db import bulk_batch
+
+    engine = make_engine(settings.resolved_database_url, pool_size=1)
+    lock = write_lock(engine)
+    count = select(func.count()).select_from(OutboxEvent.__table__)
+    try:
+        with make_sessionmaker(engine)() as session:
+            with bulk_batch(session):
+                if settings.is_sqlite:  # the SOS writer waits on this lock, not SQLite's sleeps
+                    assert lock.locked()  # type: ignore[attr-defined]
+                insert_rows(session, OutboxEvent.__table__, _rows(3))
+            if settings.is_sqlite:
+                assert not lock.locked()  # type: ignore[attr-defined]
+            with contextlib.suppress(RuntimeError), bulk_batch(session):
+                insert_rows(session, OutboxEvent.__table__, _rows(5)[3:])
+                raise RuntimeError("the batch fails")
+        with make_sessionmaker(engine)() as session:
+            assert session.execute(count).scalar_one() == 3  # committed; the failed one is not
+    finally:
+        engine.dispose()

@@ -11,6 +11,7 @@ import datetime as dt
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
@@ -127,6 +128,34 @@ def write_lock(engine: Engine | None) -> AbstractContextManager[Any]:
     path = os.path.abspath(database)
     with _WRITE_LOCKS_GUARD:
         return _WRITE_LOCKS.setdefault(path, threading.Lock())
+
+
+#: How long a bulk job waits after each batch before taking the write lock again.
+BULK_BREATH_S = 0.005
+
+
+@contextmanager
+def bulk_batch(session: Session) -> Iterator[Session]:
+    """One batch of a bulk job (an import, a purge, a rebuild): written, committed, let go.
+
+    Why: on SQLite the SOS writer and every bulk job share one writer slot. A bulk writer that
+    does not take the process's ``write_lock`` makes the SOS writer fall back on SQLite's own
+    wait, which sleeps 1, 2, 5, 10... up to 100 ms between tries even once the file is free
+    (SOS answers held half a second beside a TAXII import). Under the lock the SOS writer wakes
+    as soon as the batch commits; the short pause after it lets the SOS writer take the lock
+    before the job's next batch does (a ``threading.Lock`` is not first come, first served).
+    The block's exception rolls the batch back and propagates. PostgreSQL: a commit per batch.
+    """
+    lock = write_lock(session.get_bind())  # type: ignore[arg-type]
+    try:
+        with lock:
+            yield session
+            session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    if not isinstance(lock, nullcontext):
+        time.sleep(BULK_BREATH_S)
 
 
 # SQLite's cap on the parameters of one statement (SQLITE_MAX_VARIABLE_NUMBER; 999 before 3.32).

@@ -33,7 +33,7 @@ from tocsin.core.auth import Principal, Role
 from tocsin.core.auth import service as auth_service
 from tocsin.core.auth.models import UserAccount
 from tocsin.core.auth.permissions import Allow, oauth2_scheme
-from tocsin.core.db import utcnow
+from tocsin.core.db import bulk_batch, utcnow
 from tocsin.core.errors import DomainError
 from tocsin.core.middleware import register_error_shape
 from tocsin.core.runtime import AppRuntime, DbSession
@@ -372,9 +372,9 @@ def store_bundle(db: Session, checked: list[exchange.Checked], *, source: str,
             # runs must not miss later batches stamped with an instant it has already passed.
             now = max(utcnow(), now)
             try:
-                done = exchange.store_batch(db, part, source=source, collection=collection,
-                                            now=now)
-                db.commit()
+                with bulk_batch(db):  # commits; the SOS writer's turn comes between batches
+                    done = exchange.store_batch(db, part, source=source,
+                                                collection=collection, now=now)
             except IntegrityError:
                 db.rollback()
                 if attempt == 1:

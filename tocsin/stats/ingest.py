@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from tocsin.core.bus import Event, subject_matches
-from tocsin.core.db import utcnow
+from tocsin.core.db import bulk_batch, utcnow
 from tocsin.core.figures import Fact
 from tocsin.stats.models import StatsCell, StatsCursor, StatsFact, StatsRollup
 from tocsin.stats.registry import Registry
@@ -184,8 +184,8 @@ def store_in_batches(session: Session, facts: Sequence[Fact], *, batch: int = BA
     """
     added = 0
     for start in range(0, len(facts), batch):
-        added += store(session, facts[start:start + batch])
-        session.commit()
+        with bulk_batch(session):  # commits; the SOS writer's turn comes between batches
+            added += store(session, facts[start:start + batch])
     return added
 
 

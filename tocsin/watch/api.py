@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 
 from tocsin.core import audit
 from tocsin.core.auth import Principal, Role, allow, public
-from tocsin.core.db import utcnow
+from tocsin.core.db import bulk_batch, utcnow
 from tocsin.core.errors import Invalid
 from tocsin.core.filetypes import sniff_magic
 from tocsin.core.ratelimit import RateLimit
@@ -194,13 +194,12 @@ def _store_hashes(db: Session, who: Principal, rows: list[hashes.Row]) -> int:
     for start in range(0, len(rows), hashes.BATCH):
         part = rows[start:start + hashes.BATCH]
         try:
-            added += hashes.import_batch(db, part)
-            db.commit()
+            with bulk_batch(db):  # commits; the SOS writer's turn comes between batches
+                added += hashes.import_batch(db, part)
         except IntegrityError:
             # A concurrent import added some of these rows first: once more, now skipping them.
-            db.rollback()
-            added += hashes.import_batch(db, part)
-            db.commit()
+            with bulk_batch(db):
+                added += hashes.import_batch(db, part)
     audit.record(db, actor=who, action="watch.hashes_import", object_type="watch_hash",
                  object_id=str(added))
     db.commit()
