@@ -44,8 +44,6 @@ import multiprocessing
 import os
 import platform
 import re
-import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -60,6 +58,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from bench.sos_ack import Conn, _free_port, server
+from bench.sos_ack import _request as sos_request
 
 ROOT = Path(__file__).resolve().parents[1]
 LIFTED = {
@@ -141,12 +142,6 @@ def stix_bundle(objects: int, tag: int) -> bytes:
 
 # ---------------------------------------------------------------------------- server
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @dataclass
 class Server:
     root: Path
@@ -182,61 +177,12 @@ def tocsin_server(root: Path, python: str) -> Iterator[Server]:
         srv.tocsin("db", "upgrade")
         for name, role in (("bench-authority", "authority"), ("bench-partner", "partner")):
             srv.tocsin("users", "add", name, "--role", role, env={"TOCSIN_PASSWORD": PASSWORD})
-        log = var / "server.log"
-        with log.open("wb") as out:
-            proc = subprocess.Popen(
-                [python, "-m", "tocsin", "serve", "--host", "127.0.0.1", "--port", str(srv.port)],
-                cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-        try:
-            deadline = time.monotonic() + 120
-            while True:
-                with contextlib.suppress(httpx.TransportError):
-                    if httpx.get(f"{srv.base}/healthz", timeout=2).status_code == 200:
-                        break
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit("tocsin serve did not start:\n"
-                                     + log.read_text(errors="replace")[-3000:])
-                time.sleep(0.2)
+        cmd = [python, "-m", "tocsin", "serve", "--host", "127.0.0.1", "--port", str(srv.port)]
+        with server(cmd, env, srv.port, var / "server.log", cwd=root):
             yield srv
-        finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
 
 
 # ---------------------------------------------------------------------------- SOS stream
-
-class Conn:
-    """One keep-alive HTTP/1.1 connection speaking just enough of the protocol."""
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader, self.writer = reader, writer
-
-    async def call(self, request: bytes) -> int:
-        self.writer.write(request)
-        head = await self.reader.readuntil(b"\r\n\r\n")
-        length = 0
-        for line in head.split(b"\r\n"):
-            if line[:15].lower() == b"content-length:":
-                length = int(line[15:])
-        await self.reader.readexactly(length)
-        return int(head[9:12])
-
-
-def sos_request(port: int) -> bytes:
-    body = json.dumps({
-        "lat": 48.8631, "lon": 2.3708, "accuracy_m": 12.5, "situation": "hidden", "people": 3,
-        "text": "Nous sommes cachés dans les loges, au premier étage.",
-        "client_id": uuid.uuid4().hex,
-    }).encode()
-    return (f"POST /api/v1/sos HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: "
-            f"application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
-
 
 @dataclass
 class SosStats:
@@ -268,7 +214,7 @@ async def sos_stream(port: int, start: float, interval: float, seconds: float,
     async def one(at: float) -> None:
         conn = await idle.get()
         try:
-            status = await conn.call(sos_request(port))
+            status, _ = await conn.call(sos_request(port))
         except (OSError, asyncio.IncompleteReadError):
             stats.statuses[0] += 1  # 0: the connection failed
             idle.put_nowait(Conn(*await asyncio.open_connection("127.0.0.1", port)))
