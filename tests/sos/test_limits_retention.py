@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+from fastapi import HTTPException
 from fastapi.testclient import TestClient
 
 from tests.factories import login
@@ -14,7 +15,7 @@ from tocsin.core.db import session_scope, utcnow
 from tocsin.retention import purge_all
 from tocsin.sos import lifecycle, service
 from tocsin.sos.config import SosSettings
-from tocsin.sos.limits import SosLimiter
+from tocsin.sos.limits import WRONG_TOKEN_BURST, SosLimiter
 from tocsin.sos.retention import purge
 
 
@@ -99,3 +100,38 @@ def test_purge_removes_expired_sos_with_chat_and_trail(client: TestClient) -> No
     assert totals["sos"] == 2
     assert count_rows(client) == 0
     assert kept_open["id"] != kept_closed["id"]
+
+
+def test_wrong_tokens_never_spend_the_callers_follow_up_budget(client: TestClient) -> None:
+    """Issue 19: knowing an SOS id must not be enough to cut its caller off."""
+    _frozen_clock(client)
+    ack = post_sos(client)
+    url = f"/api/v1/sos/{ack['id']}/follow-up"
+    wrong = {"X-Follow-Up-Token": "not-the-token"}
+    codes = [client.get(url, headers=wrong).status_code for _ in range(80)]
+    # Refused (403), then held to the address's budget of wrong tokens (429 with Retry-After).
+    assert codes[0] == 403 and codes[-1] == 429
+    refused = client.get(url, headers=wrong)
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+    posted = client.post(f"/api/v1/sos/{ack['id']}/messages", json={"text": "x"}, headers=wrong)
+    assert posted.status_code == 429
+    # The caller (here behind the very same address) still has its whole budget.
+    right = {"X-Follow-Up-Token": ack["follow_up_token"]}
+    ok = [client.get(url, headers=right).status_code for _ in range(SosSettings().follow_up_burst)]
+    assert set(ok) == {200}
+    assert client.get(url, headers=right).status_code == 429  # its own flood is still stopped
+
+
+def test_wrong_token_budget_is_per_address() -> None:
+    limiter = SosLimiter(SosSettings(), clock=lambda: 1000.0)
+    refusals = 0
+    for _ in range(WRONG_TOKEN_BURST + 1):
+        try:
+            limiter.count_wrong_token(address="198.51.100.7")
+        except HTTPException as exc:
+            assert exc.status_code == 429
+            refusals += 1
+    assert refusals == 1
+    limiter.count_wrong_token(address="203.0.113.9")  # another address: untouched
+    for _ in range(SosSettings().follow_up_burst):
+        limiter.check_follow_up(sos_id="a" * 32)  # nor is any SOS's own budget

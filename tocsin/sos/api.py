@@ -106,8 +106,19 @@ async def accept(
 
 
 def _follow_up(request: Request, db: Session, sos_id: str, token: str | None) -> Any:
-    _limiter(request).check_follow_up(sos_id=sos_id)
-    return service.authorize_follow_up(db, sos_id=sos_id, token=token)
+    """The SOS if ``token`` is its follow-up token, within the limits (see ``tocsin.sos.limits``).
+
+    The token is checked before any budget is drawn: a wrong one counts against the client's
+    address (403, then 429), a right one against its SOS, so an id alone cuts nobody off.
+    """
+    limiter = _limiter(request)
+    try:
+        sos = service.authorize_follow_up(db, sos_id=sos_id, token=token)
+    except service.FollowUpDenied:
+        limiter.count_wrong_token(address=request.client.host if request.client else "unknown")
+        raise
+    limiter.check_follow_up(sos_id=sos.id)
+    return sos
 
 
 @router.get("/{sos_id}/follow-up", response_model=FollowUpOut, dependencies=[Depends(Public())])

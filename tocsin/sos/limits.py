@@ -9,6 +9,12 @@ one address is held to that budget, and a real newcomer behind the very same add
 share it once it is spent. A device counts as seen for ``device_memory_s`` (5 minutes by
 default, at most twice that): one silent for longer draws one new-device token again, so the
 worker's memory holds the devices of the last minutes, not every device ever seen.
+
+The follow-up channel (issue 19): the token is checked first, and only a request with the right
+token draws on its SOS's budget, so an SOS id alone cannot cut the caller off. A wrong token
+draws on a budget of its client address instead (``WRONG_TOKEN_PER_MINUTE``, burst
+``WRONG_TOKEN_BURST``), answered 429 once spent; a right token is never refused because of
+wrong ones, even from the same address (a carrier's NAT).
 """
 
 from __future__ import annotations
@@ -23,6 +29,11 @@ from fastapi import HTTPException
 from tocsin.core.bus import SeenIds
 from tocsin.core.ratelimit import TokenBucket
 from tocsin.sos.config import SosSettings
+
+# Wrong follow-up tokens one client address may send (per worker). A phone never sends a wrong
+# token on its own (it keeps the one it was given); this only slows someone trying ids.
+WRONG_TOKEN_PER_MINUTE = 30
+WRONG_TOKEN_BURST = 20
 
 
 def _refuse(what: str, wait: float) -> HTTPException:
@@ -43,6 +54,9 @@ class SosLimiter:
         self.follow_up = TokenBucket(
             cfg.follow_up_per_minute, burst=cfg.follow_up_burst, clock=clock
         )
+        self.wrong_token = TokenBucket(
+            WRONG_TOKEN_PER_MINUTE, burst=WRONG_TOKEN_BURST, clock=clock
+        )
         self._seen = SeenIds(capacity=200_000, ttl_s=cfg.device_memory_s, clock=clock)
 
     def check_intake(self, *, address: str, device_token: str | None, client_id: str) -> None:
@@ -59,7 +73,13 @@ class SosLimiter:
             raise _refuse("SOS requests from this device", wait)
 
     def check_follow_up(self, *, sos_id: str) -> None:
-        """Raise 429 if one SOS's follow-up channel is flooded."""
+        """Raise 429 if one SOS's follow-up channel is flooded (call once its token is right)."""
         wait = self.follow_up.hit(sos_id[:32])
         if wait > 0:
             raise _refuse("follow-up requests for this SOS", wait)
+
+    def count_wrong_token(self, *, address: str) -> None:
+        """Count a wrong follow-up token against ``address``; raise 429 once its budget is spent."""
+        wait = self.wrong_token.hit(address)
+        if wait > 0:
+            raise _refuse("wrong follow-up tokens from this address", wait)
