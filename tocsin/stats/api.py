@@ -7,7 +7,6 @@ only, each cell under k events shown as suppressed.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 from typing import Annotated, Any, Literal
@@ -16,6 +15,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from sqlalchemy import select
 
+from tocsin.core import csvsafe
 from tocsin.core.auth import Principal, Role, allow, public
 from tocsin.core.errors import NotFound
 from tocsin.core.ratelimit import RateLimit
@@ -53,7 +53,7 @@ def _period(cfg: StatsSettings, start: dt.datetime, end: dt.datetime) -> queries
 
 def _csv(name: str, header: list[str], rows: list[list[Any]]) -> Response:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csvsafe.writer(out, lineterminator="\n")  # no cell runs as a formula
     writer.writerow(header)
     writer.writerows(rows)
     return PlainTextResponse(out.getvalue(), media_type="text/csv; charset=utf-8", headers={

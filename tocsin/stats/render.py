@@ -7,12 +7,12 @@ or its body alone for the served page.
 
 from __future__ import annotations
 
-import csv
 import io
 from pathlib import Path
 
 import jinja2
 
+from tocsin.core import csvsafe
 from tocsin.stats.report import Cell, Report
 
 _env = jinja2.Environment(
@@ -60,7 +60,7 @@ def shown(cell: Cell, unit: str, lang: str) -> str:
 def to_csv(report: Report, lang: str = "fr") -> str:
     """Return the report as CSV (UTF-8 text, one row per number)."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csvsafe.writer(out, lineterminator="\n")  # text neutralised, numbers kept
     writer.writerow(["period_from", "period_to", "section", "figure", "label", "breakdown",
                      "value", "status", "unit", "k"])
     for section in report.sections:

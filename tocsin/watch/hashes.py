@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from tocsin.core import csvsafe
 from tocsin.core.db import utcnow
 from tocsin.core.errors import Invalid, TooLarge
 from tocsin.core.offload import Lane
@@ -164,9 +165,10 @@ def import_batch(session: Session, rows: Sequence[Row]) -> int:
 
 
 def export_list(session: Session) -> str:
-    """Return every known hash as a CSV hash list."""
+    """Return every known hash as a CSV hash list (text cells that would start a formula in a
+    spreadsheet, e.g. a partner's ``source``, get a leading ``'``: ``tocsin.core.csvsafe``)."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csvsafe.writer(out, lineterminator="\n")
     writer.writerow(HEADER)
     for h in session.scalars(select(WatchHash).order_by(WatchHash.id)):
         writer.writerow([h.signal_type, h.signal, h.category, h.source])
