@@ -5,6 +5,7 @@
  */
 import L from "leaflet";
 import "leaflet/dist/leaflet.css";
+import { mapText } from "./map-text";
 
 export interface Info {
   language: string | null;
@@ -72,12 +73,14 @@ export function drawAreas(layer: L.LayerGroup, alert: Alert): L.LatLngBounds | n
   };
   for (const area of alert.areas) {
     for (const ring of area.polygons) {
-      add(L.polygon(ring, { color: colour, weight: 2, fillOpacity: 0.2 }).bindTooltip(area.desc));
+      add(
+        L.polygon(ring, { color: colour, weight: 2, fillOpacity: 0.2 }).bindTooltip(mapText(area.desc)),
+      );
     }
     for (const c of area.circles) {
       add(
         L.circle([c.lat, c.lon], { radius: c.radius_km * 1000, color: colour, fillOpacity: 0.2 })
-          .bindTooltip(area.desc),
+          .bindTooltip(mapText(area.desc)),
       );
     }
   }

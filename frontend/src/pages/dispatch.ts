@@ -13,6 +13,7 @@ import "../styles/staff.css";
 import "../styles/dispatch.css";
 import * as L from "leaflet";
 import { formatTime, messagesFrom } from "../lib/i18n";
+import { mapText } from "../lib/map-text";
 import { ApiFailure, api, currentToken, mountStaffLogin } from "../lib/staff";
 
 interface Assignment {
@@ -160,12 +161,12 @@ function placeUnit(unit: Unit): void {
   const colour = UNIT_COLOURS[unit.status] ?? "#6e7781";
   if (existing) {
     existing.setLatLng([unit.lat, unit.lon]).setStyle({ color: colour, fillColor: colour });
-    existing.setTooltipContent(`${unit.callsign} · ${status(unit.status)}`);
+    existing.setTooltipContent(mapText(`${unit.callsign} · ${status(unit.status)}`));
     return;
   }
   const marker = L.circleMarker([unit.lat, unit.lon], {
     radius: 7, color: colour, fillColor: colour, fillOpacity: 0.8, className: "unit-marker",
-  }).bindTooltip(`${unit.callsign} · ${status(unit.status)}`, { permanent: true,
+  }).bindTooltip(mapText(`${unit.callsign} · ${status(unit.status)}`), { permanent: true,
     direction: "right", className: "unit-label" });
   marker.addTo(unitLayer);
   unitMarkers.set(unit.id, marker);
@@ -211,7 +212,7 @@ async function loadQueue(): Promise<void> {
     L.circleMarker([incident.lat, incident.lon], {
       radius: 10 + Math.min(20, Math.sqrt(incident.sos_count) * 2),
       color: "#b42318", weight: 2, fillOpacity: 0.15, className: "incident-marker",
-    }).bindTooltip(`${incident.sos_count}`, { permanent: true, direction: "center",
+    }).bindTooltip(mapText(incident.sos_count), { permanent: true, direction: "center",
       className: "incident-count" }).addTo(incidentLayer);
   }
 }

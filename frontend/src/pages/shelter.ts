@@ -11,6 +11,7 @@ import "../styles/base.css";
 import "../styles/shelter.css";
 import * as L from "leaflet";
 import { messagesFrom } from "../lib/i18n";
+import { mapText } from "../lib/map-text";
 import {
   type Area,
   type HostRequest,
@@ -106,7 +107,7 @@ function start(root: HTMLElement): void {
     areasLayer.clearLayers();
     for (const area of found.areas) {
       cell(area, "shelter-area")
-        .bindTooltip(`${area.offers} ${t("shelter.map.offers")} ${area.places}`)
+        .bindTooltip(mapText(`${area.offers} ${t("shelter.map.offers")} ${area.places}`))
         .addTo(areasLayer);
     }
     root.dataset.areas = String(found.areas.length);
@@ -259,7 +260,7 @@ function start(root: HTMLElement): void {
           .catch((e: unknown) => fail(seekerError, e)));
         li.append(report);
       }
-      cell(p, "shelter-proposal").bindTooltip(t(`shelter.band.${p.distance_band}`))
+      cell(p, "shelter-proposal").bindTooltip(mapText(t(`shelter.band.${p.distance_band}`)))
         .addTo(proposalsLayer);
       ul.append(li);
     }

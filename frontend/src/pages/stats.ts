@@ -12,6 +12,7 @@ import "../styles/stats.css";
 import * as L from "leaflet";
 import uPlot from "uplot";
 import { messagesFrom, pageLang } from "../lib/i18n";
+import { mapText } from "../lib/map-text";
 import { ApiFailure, api, currentRole, currentToken, mountStaffLogin } from "../lib/staff";
 
 interface Figure {
@@ -231,7 +232,7 @@ async function drawMap(): Promise<void> {
     },
     onEachFeature: (feature, layer) => {
       const props = feature.properties as { cell: string; count: number };
-      layer.bindTooltip(`${label(figure)} : ${props.count}`);
+      layer.bindTooltip(mapText(`${label(figure)} : ${props.count}`));
       layer.on("click", () => {
         $<HTMLInputElement>("#f-area").value = props.cell;
         void refresh();
