@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+
+import pytest
+from fastapi import HTTPException
 
 from tocsin.app import build_runtime
 from tocsin.core import live
@@ -54,3 +58,26 @@ async def test_sse_stream_starts_with_ready_and_carries_events(settings: Setting
         await live.hub(runtime).close()
         await runtime.bus.close()
         runtime.engine.dispose()
+
+
+def test_admit_bounds_each_address_and_the_worker(settings: Settings) -> None:
+    hub = live.LiveHub(build_runtime(settings),
+                       live.LiveSettings(per_address=2, total=3, retry_after_s=7))
+    try:
+        with contextlib.ExitStack() as held:
+            held.enter_context(hub.admit("198.51.100.1"))
+            held.enter_context(hub.admit("198.51.100.1"))
+            with pytest.raises(HTTPException) as per_address:
+                held.enter_context(hub.admit("198.51.100.1"))
+            assert per_address.value.status_code == 429
+            assert per_address.value.headers == {"Retry-After": "7"}
+            held.enter_context(hub.admit("203.0.113.5"))  # another address still gets in
+            with pytest.raises(HTTPException) as full:
+                held.enter_context(hub.admit("203.0.113.6"))
+            assert full.value.status_code == 503 and full.value.headers == {"Retry-After": "7"}
+            assert hub.admitted == 3
+        assert hub.admitted == 0  # every slot given back, refusals took none
+        with hub.admit("198.51.100.1"), hub.admit("198.51.100.1"):
+            assert hub.admitted == 2
+    finally:
+        hub.runtime.engine.dispose()

@@ -37,7 +37,7 @@ from tocsin.alerts.schemas import (
 from tocsin.core.auth import Principal, Role, allow, public
 from tocsin.core.db import utcnow
 from tocsin.core.errors import DomainError, Forbidden, NotFound
-from tocsin.core.live import live_events
+from tocsin.core.live import live_events, live_slot
 from tocsin.core.offload import Lane
 from tocsin.core.ratelimit import RateLimit
 from tocsin.core.runtime import AppRuntime, DbSession
@@ -115,9 +115,12 @@ def live(db: DbSession, who: Authority) -> AlertList:
     return AlertList(alerts=[views.to_out(r) for r in service.active(db, public_only=False)])
 
 
-@api.get("/stream", response_class=EventSourceResponse, dependencies=[Depends(public())])
+@api.get("/stream", response_class=EventSourceResponse,
+         dependencies=[Depends(public()), Depends(live_slot)],
+         responses={429: {"description": "Too many live connections from this address"},
+                    503: {"description": "Too many live connections on this worker"}})
 async def stream(runtime: AppRuntime) -> AsyncIterator[ServerSentEvent]:
-    """Live notices of published messages (SSE); pages then reload the list."""
+    """Live notices of published messages (SSE), within the bounds of ``live_slot``."""
     async for item in live_events(runtime, [events.PUBLISHED]):
         yield item
 

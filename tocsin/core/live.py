@@ -11,15 +11,25 @@ Use from a route::
     async def stream(runtime: AppRuntime) -> AsyncIterator[ServerSentEvent]:
         async for item in live_events(runtime, ["sos.*", "dispatch.*"]):
             yield item
+
+Every live route also takes ``Depends(live_slot)``: a worker holds at most
+``TOCSIN_LIVE_PER_ADDRESS`` (20) connections of one client address and
+``TOCSIN_LIVE_TOTAL`` (2,000) in all (issue 19: one client had opened 300 unauthenticated
+streams). Past them the route answers 429 (that address) or 503 (the worker is full), both with
+``Retry-After``, before the stream starts; the slot is given back when the stream ends.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
 
+from fastapi import HTTPException, Request
 from fastapi.sse import ServerSentEvent
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tocsin.core.bus import Event, Subscription, subject_matches
 from tocsin.core.runtime import Runtime
@@ -28,14 +38,62 @@ HEARTBEAT_SECONDS = 15.0
 CLIENT_QUEUE = 500
 
 
+class LiveSettings(BaseSettings):
+    """Bounds of a worker's live connections; every field maps to ``TOCSIN_LIVE_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="TOCSIN_LIVE_", extra="ignore")
+
+    # Connections one client address may hold open on one worker (a household or an office
+    # behind one NAT has a few pages open; 20 leaves room for them).
+    per_address: int = Field(default=20, ge=1)
+    # Connections one worker holds in all (each costs a queue and a task).
+    total: int = Field(default=2000, ge=1)
+    # The Retry-After of a refusal, in seconds.
+    retry_after_s: int = Field(default=30, ge=1)
+
+
 class LiveHub:
     """One worker's fan-out of bus events to its connected clients."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, limits: LiveSettings | None = None) -> None:
         self.runtime = runtime
+        self.limits = limits if limits is not None else LiveSettings()
         self._clients: set[_Client] = set()
         self._subscription: Subscription | None = None
         self._lock = asyncio.Lock()
+        self._admitted = 0
+        self._by_address: dict[str, int] = {}
+        self._count_lock = threading.Lock()
+
+    @property
+    def admitted(self) -> int:
+        """How many live connections hold a slot now."""
+        return self._admitted
+
+    @contextlib.contextmanager
+    def admit(self, address: str) -> Iterator[None]:
+        """Hold a slot for one connection from ``address``, or raise 503 / 429 if none is left."""
+        retry = {"Retry-After": str(self.limits.retry_after_s)}
+        with self._count_lock:
+            if self._admitted >= self.limits.total:
+                raise HTTPException(503, "too many live connections on this server; retry "
+                                         "later", headers=retry)
+            held = self._by_address.get(address, 0)
+            if held >= self.limits.per_address:
+                raise HTTPException(429, "too many live connections from this address",
+                                    headers=retry)
+            self._admitted += 1
+            self._by_address[address] = held + 1
+        try:
+            yield
+        finally:
+            with self._count_lock:
+                self._admitted -= 1
+                left = self._by_address[address] - 1
+                if left:
+                    self._by_address[address] = left
+                else:
+                    del self._by_address[address]
 
     async def _ensure_subscribed(self) -> None:
         async with self._lock:
@@ -91,6 +149,14 @@ def hub(runtime: Runtime) -> LiveHub:
         existing = runtime.extras.setdefault("live_hub", LiveHub(runtime))
     assert isinstance(existing, LiveHub)
     return existing
+
+
+async def live_slot(request: Request) -> AsyncIterator[None]:
+    """A dependency of every live route: admit the connection (429/503 before the stream
+    starts when its address or the worker is full) and give its slot back when it ends."""
+    address = request.client.host if request.client else "unknown"
+    with hub(request.app.state.runtime).admit(address):
+        yield
 
 
 async def live_events(
