@@ -7,6 +7,7 @@ import json
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -20,7 +21,8 @@ from stix2validator import ValidationOptions, validate_instance
 from taxii2client.v21 import Server, as_pages
 
 from tests.factories import PASSWORD, make_user
-from tocsin.core.db import session_scope
+from tocsin.core.db import session_scope, utcnow
+from tocsin.cyber import stix
 from tocsin.cyber.models import CyberIndicator, CyberStixObject
 
 TAXII = "application/taxii+json;version=2.1"
@@ -386,3 +388,114 @@ def test_bundles_over_the_limits_are_refused_naming_them(desk: tuple[FastAPI, st
     with session_scope(app.state.runtime.sessions) as session:
         assert session.scalar(select(func.count()).select_from(CyberStixObject)) == 0
         assert session.scalar(select(func.count()).select_from(CyberIndicator)) == 0
+
+
+def _reads(base: str, user: str, collection: str, object_id: str | None = None) -> str:
+    """Everything ``user`` can read of a collection: objects (latest and all versions), and
+    one object's versions by id (404 counts as nothing)."""
+    auth = (user, PASSWORD)
+    url = f"{base}/taxii2/tocsin/collections/{collection}/objects/"
+    parts = [httpx.get(url, auth=auth, headers={"Accept": TAXII}, params=params).text
+             for params in ({}, {"match[version]": "all"})]
+    if object_id is not None:
+        for params in ({}, {"match[version]": "all"}):
+            one = httpx.get(f"{url}{object_id}/", auth=auth, headers={"Accept": TAXII},
+                            params=params)
+            assert one.status_code in (200, 404), one.text
+            parts.append(one.text if one.status_code == 200 else "")
+    return "\n".join(parts)
+
+
+def test_confirming_our_indicator_never_re_marks_a_partners_object(
+        desk: tuple[FastAPI, str]) -> None:
+    """Issue 19 (high): SCO ids are derived from the value, so a partner's AMBER domain-name had
+    the id of ours; confirming ours GREEN re-marked every stored version with that id, the
+    partner's too, and another partner then read it with its private note."""
+    app, base = desk
+    private = stix2.DomainName(value="shared.example", object_marking_refs=[stix2.TLP_AMBER],
+                               allow_custom=True, x_partner_note="informateur: M. X")
+    bundle = json.loads(stix2.Bundle(private, stix2.TLP_AMBER, allow_custom=True).serialize())
+    status = _post(base, bundle, user="cert-de").json()
+    assert status["success_count"] == 2, status
+    analyst = _token(base, "analyste.a")
+    _indicator(base, analyst, "shared[.]example", "green")
+    own_ids = {o["id"] for o in stix.indicator_objects(
+        CyberIndicator(kind="domain", value="shared.example", count=1, status="confirmed",
+                       tlp="green", first_seen_at=utcnow(), last_seen_at=utcnow(),
+                       created_at=utcnow()), utcnow())}
+    assert private.id in own_ids  # the same id: the class of the finding
+    # Turned RED and back to GREEN: every re-marking, still only ours.
+    rows = httpx.get(f"{base}/api/v1/cyber/indicators?q=shared", headers=analyst).json()
+    for level in ("red", "green"):
+        r = httpx.patch(f"{base}/api/v1/cyber/indicators/{rows[0]['id']}", headers=analyst,
+                        json={"tlp": level})
+        assert r.status_code == 200, r.text
+    for collection in (EXCHANGE, OWN):
+        be = _reads(base, "cert-be", collection, private.id)
+        assert "informateur" not in be, collection
+    export = httpx.get(f"{base}/api/v1/cyber/stix/export", headers=analyst).text
+    export_be = httpx.get(f"{base}/api/v1/cyber/stix/export?partner=cert-be",
+                          headers=analyst).text
+    assert "informateur" not in export and "informateur" not in export_be
+    # Ours is shared GREEN; the partner's keeps its marking and audience.
+    assert "shared.example" in _reads(base, "cert-be", OWN)
+    assert "informateur" in _reads(base, "cert-de", EXCHANGE, private.id)
+    with session_scope(app.state.runtime.sessions) as session:
+        theirs = session.scalars(select(CyberStixObject).where(
+            CyberStixObject.stix_id == private.id,
+            CyberStixObject.source == "partner:cert-de")).all()
+        assert [(r.tlp, r.share_with) for r in theirs] == [("amber", ",cert-de,")]
+
+
+def test_a_partner_cannot_overwrite_another_sources_object(desk: tuple[FastAPI, str]) -> None:
+    """Issue 19 (medium): the same id with a later ``modified`` and ``revoked`` from partner B
+    became the latest version of partner A's object for everyone."""
+    app, base = desk
+    original = stix2.Indicator(
+        name="C2 de cert-be", pattern="[ipv4-addr:value = '198.51.100.77']", pattern_type="stix",
+        valid_from="2026-11-13T20:00:00Z", object_marking_refs=[stix2.TLP_GREEN],
+        created="2026-11-13T20:00:00Z", modified="2026-11-13T20:00:00Z")
+    bundle = json.loads(stix2.Bundle(original, stix2.TLP_GREEN).serialize())
+    assert _post(base, bundle, user="cert-be").json()["success_count"] == 2
+    forged = original.new_version(modified="2026-11-20T20:00:00Z", revoked=True,
+                                  name="révoqué par cert-de")
+    attack = json.loads(stix2.Bundle(forged, stix2.TLP_GREEN).serialize())
+    status = _post(base, attack, user="cert-de").json()
+    assert status["status"] == "complete"
+    assert status["failure_count"] == 1 and status["success_count"] == 1  # the TLP marking
+    assert status["failures"][0]["id"] == original.id
+    assert "belongs to another source" in status["failures"][0]["message"]
+    # cert-de cannot plant our objects either (our identity, our indicators' ids).
+    analyst = _token(base, "analyste.a")
+    _indicator(base, analyst, "tocsin-owned[.]example", "green")
+    ours = stix.indicator_objects(
+        CyberIndicator(kind="domain", value="tocsin-owned.example", count=1, status="confirmed",
+                       tlp="green", first_seen_at=utcnow(), last_seen_at=utcnow(),
+                       created_at=utcnow()), utcnow())[0]
+    planted = {**ours, "modified": "2030-01-01T00:00:00.000Z", "revoked": True,
+               "created_by_ref": stix.IDENTITY_ID}
+    status = _post(base, {"type": "bundle", "id": "bundle--" + str(uuid.uuid4()),
+                          "objects": [planted, stix.identity()]}, user="cert-de").json()
+    assert status["failure_count"] == 2 and status["success_count"] == 0, status
+    # Every reader still sees cert-be's object as cert-be wrote it.
+    for user in ("cert-be", "cert-de", "analyste.b"):
+        seen = _reads(base, user, EXCHANGE, original.id)
+        assert "C2 de cert-be" in seen and "révoqué" not in seen and '"revoked":true' not in seen
+    # The same observable (an SCO: its id comes from its value) from two partners: each keeps
+    # its own copy, marking and audience.
+    de_ip = stix2.IPv4Address(value="198.51.100.77", object_marking_refs=[stix2.TLP_AMBER])
+    for user in ("cert-be", "cert-de"):
+        body = json.loads(stix2.Bundle(de_ip, stix2.TLP_AMBER).serialize())
+        assert _post(base, body, user=user).json()["failure_count"] == 0
+    with session_scope(app.state.runtime.sessions) as session:
+        rows = session.scalars(select(CyberStixObject).where(
+            CyberStixObject.stix_id == de_ip.id)).all()
+        assert sorted((r.source, r.share_with, r.is_latest) for r in rows) == [
+            ("partner:cert-be", ",cert-be,", True), ("partner:cert-de", ",cert-de,", True)]
+    # The analyst's import of another source's object is refused the same way (skipped).
+    r = post(f"{base}/api/v1/cyber/stix/import?source=cert-fr",
+             headers={**analyst, "Content-Type": "application/stix+json"},
+             content=json.dumps(attack))
+    assert r.status_code == 200, r.text
+    assert r.json()["skipped"] == [stix2.TLP_GREEN.id, original.id]
+

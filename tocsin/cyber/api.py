@@ -328,14 +328,17 @@ async def stix_import(
     status = await run_in_threadpool(
         taxii_api.store_bundle, db, checked, source=source, collection=stix.EXCHANGE,
         requested_at=requested_at, finish=audited)
-    if status["failures"]:
+    # Refused (another source's id) is final and listed as skipped; "not stored" is a stop.
+    stopped = [f for f in status["failures"] if not f["message"].startswith("refused")]
+    if stopped:
         raise exchange.ImportInterrupted(
-            f"{status['failure_count']} of {status['total_count']} objects not stored "
-            f"({status['failures'][0]['message']})", details=status["failures"][:50])
+            f"{len(stopped)} of {status['total_count']} objects not stored "
+            f"({stopped[0]['message']})", details=status["failures"][:50])
     stored = [s for s in status["successes"] if s["message"] == "stored"]
     return ImportResult(stored=len(stored), indicators=sum(
         1 for s in stored if str(s["id"]).startswith("indicator--")), skipped=[
-        str(s["id"]) for s in status["successes"] if s["message"] != "stored"])
+        str(s["id"]) for s in status["successes"] if s["message"] != "stored"] + [
+        str(f["id"]) for f in status["failures"]])
 
 
 feeds = APIRouter(tags=["cyber"])

@@ -85,6 +85,7 @@ def import_file(
             audit.record(session, actor="cli:cyber-import", action="cyber.stix_import",
                          object_type="stix_bundle", object_id=status.id, reason=f"from {source}")
             stored = sum(1 for s in status.successes if s["message"] == "stored")
+            refused = len(status.failures)
     except DomainError as exc:
         console.print(f"[bold red]refused:[/] {exc.message}")
         for detail in (exc.details or [])[:20]:
@@ -92,4 +93,6 @@ def import_file(
         raise typer.Exit(2) from None
     finally:
         engine.dispose()
-    console.print(f"{stored} objects stored, {len(status.successes) - stored} already present")
+    console.print(f"{stored} objects stored, {len(status.successes) - stored} already present"
+                  + (f", {refused} refused (their id belongs to another source)"
+                     if refused else ""))

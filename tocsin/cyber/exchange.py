@@ -160,20 +160,26 @@ def check_bundle(raw: bytes, source: str) -> list[Checked]:
 
 def store_batch(session: Session, items: Sequence[Checked], *, source: str,
                 collection: str = stix.EXCHANGE, now: dt.datetime | None = None
-                ) -> list[dict[str, Any]]:
-    """Store checked objects (not committed); return their TAXII status successes."""
+                ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Store checked objects (not committed); return their TAXII status successes and the
+    failures of objects refused because their id belongs to another source."""
     now = now or utcnow()
     successes: list[dict[str, Any]] = []
+    refused: list[dict[str, Any]] = []
     for item in items:
         obj = item.obj
-        stored = stix.put(session, collection=collection, obj=obj, level=item.level,
-                          share_with=item.share_with, source=f"partner:{source}", now=now)
+        try:
+            stored = stix.put(session, collection=collection, obj=obj, level=item.level,
+                              share_with=item.share_with, source=f"partner:{source}", now=now)
+        except stix.ForeignObject:
+            refused.extend(failed([item], stix.ForeignObject.MESSAGE))
+            continue
         successes.append({"id": obj["id"], "version": stix.version_of(obj, now),
                           "message": "stored" if stored else "already present"})
         if stored and item.sighting is not None:
             intel.sight(session, ioc.Indicator(*item.sighting), source=f"partner:{source}",
                         level=item.level, share_with=item.share_with, now=now)
-    return successes
+    return successes, refused
 
 
 def failed(items: Sequence[Checked], message: str) -> list[dict[str, Any]]:
@@ -207,8 +213,10 @@ def receive(session: Session, *, raw: bytes, source: str,
     """Validate and store a bundle in one transaction (the CLI); the API uses the steps."""
     now = now or utcnow()
     checked = check_bundle(raw, source)
-    successes = store_batch(session, checked, source=source, collection=collection, now=now)
-    return record_status(session, source=source, requested_at=now, successes=successes)
+    successes, refused = store_batch(session, checked, source=source, collection=collection,
+                                     now=now)
+    return record_status(session, source=source, requested_at=now, successes=successes,
+                         failures=refused)
 
 
 @dataclass

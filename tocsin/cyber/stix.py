@@ -4,6 +4,14 @@ Tocsin's own objects are written to the store when they become shareable (an ind
 an advisory published) and written again, as a new version, when they change; RED ones are never
 written, and an object turned RED later has all its stored versions re-marked RED, so no answer
 carries it again. Ids are UUIDv5 of stable keys, so the same indicator keeps the same STIX id.
+
+Objects belong to their source (issue 19). A versioned object (an SDO, SRO, marking-definition:
+it has ``created``) is owned by the source that first stored its id, in any collection: another
+source's version of it is refused (``ForeignObject``), so no partner can revoke or rewrite what
+another partner, or Tocsin, published. An unversioned object (an SCO: its id is derived from its
+value, so two partners reporting the same domain share it) is stored per source, each with its
+own versions, marking and audience; one source's copy never changes another's. Re-marking
+(``remark``) touches only Tocsin's own objects in Tocsin's collection.
 """
 
 from __future__ import annotations
@@ -114,19 +122,47 @@ def report_object(advisory_id: str, version: CyberAdvisoryVersion,
     return _json(report)
 
 
+class ForeignObject(Exception):
+    """A versioned object whose id another source already stored (objects belong to their
+    source): the version is not stored."""
+
+    MESSAGE = ("refused: this id belongs to another source (objects belong to the source that "
+               "first stored them); give your object its own id")
+
+
+def versioned(obj: dict[str, Any]) -> bool:
+    """SDOs, SROs and marking-definitions carry ``created``; SCOs have no version of their own."""
+    return "created" in obj or "modified" in obj
+
+
+def owned_elsewhere(session: Session, stix_id: str, source: str) -> bool:
+    """True if a source other than ``source`` stored ``stix_id`` in any collection."""
+    return session.scalar(select(CyberStixObject.id).where(
+        CyberStixObject.collection.in_((OWN, EXCHANGE)), CyberStixObject.stix_id == stix_id,
+        CyberStixObject.source != source).limit(1)) is not None
+
+
 def put(session: Session, *, collection: str, obj: dict[str, Any], level: str, share_with: str,
         source: str, now: dt.datetime | None = None) -> bool:
-    """Store one object version; return False if that exact version was already stored."""
+    """Store one object version; return False if that exact version was already stored.
+
+    Raise ``ForeignObject`` for a versioned object whose id another source owns. The TLP 1.0
+    marking-definitions predefined by STIX are everybody's: stored as the standard text.
+    """
     now = now or utcnow()
+    if obj.get("id") in tlp.BY_ID:
+        obj = tlp.marking_object(tlp.BY_ID[obj["id"]])  # never a partner's variant of it
+    elif versioned(obj) and owned_elsewhere(session, obj["id"], source):
+        raise ForeignObject(obj["id"])
     version = version_of(obj, now)
     exists = session.scalar(select(CyberStixObject.id).where(
         CyberStixObject.collection == collection, CyberStixObject.stix_id == obj["id"],
         CyberStixObject.version == version))
     if exists is not None:
         return False
-    older = session.scalars(select(CyberStixObject).where(
+    older = session.scalars(select(CyberStixObject).where(  # this source's versions only
         CyberStixObject.collection == collection, CyberStixObject.stix_id == obj["id"],
-        CyberStixObject.is_latest.is_(True))).all()
+        CyberStixObject.source == source, CyberStixObject.is_latest.is_(True))).all()
     latest = True
     for row in older:
         if row.version > version:  # ISO timestamps of one format compare as strings
@@ -142,9 +178,14 @@ def put(session: Session, *, collection: str, obj: dict[str, Any], level: str, s
 
 
 def remark(session: Session, *, stix_ids: list[str], level: str, share_with: str) -> None:
-    """Give every stored version of these objects a new TLP (RED withdraws them from answers)."""
-    session.execute(update(CyberStixObject).where(CyberStixObject.stix_id.in_(stix_ids))
-                    .values(tlp=level, share_with=share_with))
+    """Give every stored version of these objects of Tocsin's a new TLP (RED withdraws them).
+
+    Only Tocsin's own rows in Tocsin's collection: a partner's object with the same id (an SCO
+    of the same value) keeps the partner's marking and audience (issue 19).
+    """
+    session.execute(update(CyberStixObject).where(
+        CyberStixObject.collection == OWN, CyberStixObject.source == "tocsin",
+        CyberStixObject.stix_id.in_(stix_ids)).values(tlp=level, share_with=share_with))
 
 
 def publish_indicator(session: Session, row: CyberIndicator,

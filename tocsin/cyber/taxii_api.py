@@ -363,6 +363,7 @@ def store_bundle(db: Session, checked: list[exchange.Checked], *, source: str,
     completes it: storing is idempotent). ``finish`` adds to the status's transaction (audit).
     """
     successes: list[dict[str, Any]] = []
+    refused: list[dict[str, Any]] = []  # ids of another source's objects (never stored)
     failures: list[dict[str, Any]] = []
     now = requested_at
     parts = exchange.batches(checked)
@@ -373,8 +374,8 @@ def store_bundle(db: Session, checked: list[exchange.Checked], *, source: str,
             now = max(utcnow(), now)
             try:
                 with bulk_batch(db):  # commits; the SOS writer's turn comes between batches
-                    done = exchange.store_batch(db, part, source=source,
-                                                collection=collection, now=now)
+                    done, foreign = exchange.store_batch(db, part, source=source,
+                                                         collection=collection, now=now)
             except IntegrityError:
                 db.rollback()
                 if attempt == 1:
@@ -390,11 +391,12 @@ def store_bundle(db: Session, checked: list[exchange.Checked], *, source: str,
                     "send the bundle again")
             else:
                 successes.extend(done)
+                refused.extend(foreign)
             break
         if failures:
             break
     status = exchange.record_status(db, source=source, requested_at=requested_at,
-                                    successes=successes, failures=failures)
+                                    successes=successes, failures=refused + failures)
     if finish is not None:
         finish(db, status)
     body = exchange.status_out(status)
