@@ -12,7 +12,7 @@ from tests.cyber.helpers import ADVISORY, analysts
 from tests.factories import login
 from tocsin.core.auth import Role
 from tocsin.core.db import session_scope
-from tocsin.cyber.models import CyberMailOutbox
+from tocsin.cyber.models import CyberAdvisoryVersion, CyberMailOutbox
 
 API = "/api/v1/cyber/advisories"
 
@@ -116,3 +116,35 @@ def test_bad_advisories_are_refused(client: TestClient) -> None:
         assert response.status_code == 422, (body, response.text)
     assert client.get(API, headers=alice).json() == []
     assert client.post(f"{API}/nope/submit", headers=alice).status_code == 404
+
+
+def test_control_characters_are_refused_and_never_break_the_feed(client: TestClient) -> None:
+    """Issue 19 (low): a title with a control character made the Atom feed a 500 for good."""
+    alice, bob = analysts(client)
+    for field, value in (("title", "Avis\x07urgent"), ("title", "Avis\nBcc: x@evil.example"),
+                         ("summary", "Résumé\x1b[31m"), ("actions", "Faire\x00ceci")):
+        refused = client.post(API, json={**ADVISORY, field: value}, headers=alice)
+        assert refused.status_code == 422, (field, refused.text)
+        assert field in refused.text and "U+" in refused.text
+    assert client.get(API, headers=alice).json() == []
+    # Text fields keep tab and line breaks.
+    advisory_id = _publish(client, alice, bob, {"summary": "Ligne 1\n\tLigne 2\r\nLigne 3"})
+    # A title stored before the check (or by another path) must not break the feed either.
+    runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    with session_scope(runtime.sessions) as s:
+        version = s.scalars(select(CyberAdvisoryVersion).where(
+            CyberAdvisoryVersion.advisory_id == advisory_id)).one()
+        version.title = "Avis\x07 \x1bpiégé\x0c"
+        version.exposed = "Tous\x0b"
+    response = client.get("/cyber/advisories.atom")
+    assert response.status_code == 200, response.text
+    parsed = feedparser.parse(response.content)
+    assert not parsed.bozo, parsed.bozo_exception
+    assert [e.title for e in parsed.entries] == ["Avis piégé"]
+    assert "Ligne 1\n\tLigne 2" in parsed.entries[0].content[0].value
+
+
+def test_a_stored_title_never_breaks_a_mail_subject() -> None:
+    from tocsin.cyber import delivery
+
+    assert delivery._one_line("Avis\r\nBcc: x@evil.example\x00") == "Avis  Bcc: x@evil.example "

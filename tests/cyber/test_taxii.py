@@ -499,3 +499,21 @@ def test_a_partner_cannot_overwrite_another_sources_object(desk: tuple[FastAPI, 
     assert r.status_code == 200, r.text
     assert r.json()["skipped"] == [stix2.TLP_GREEN.id, original.id]
 
+
+def test_unpaired_surrogates_are_refused_and_stored_ones_never_break_an_answer(
+        desk: tuple[FastAPI, str]) -> None:
+    app, base = desk
+    bundle = _bundle(1)
+    bundle["objects"][0]["description"] = "\ud800"
+    refused = _post(base, json.dumps(bundle).encode())  # ASCII JSON with the escape
+    assert refused.status_code == 400 and "surrogate" in refused.json()["description"]
+    # One stored before the check: the answers stay 200 (JSON escapes).
+    assert _post(base, _bundle(1)).status_code == 202
+    with session_scope(app.state.runtime.sessions) as session:
+        row = session.scalars(select(CyberStixObject).where(
+            CyberStixObject.stix_type == "indicator")).one()
+        row.body = {**row.body, "description": "\ud800 partner\x07"}
+    answer = httpx.get(f"{base}/taxii2/tocsin/collections/{EXCHANGE}/objects/",
+                       auth=("cert-be", PASSWORD), headers={"Accept": TAXII})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["objects"]

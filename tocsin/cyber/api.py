@@ -297,8 +297,8 @@ def stix_export(
     audit.record(db, actor=who, action="cyber.stix_export", object_type="stix_bundle",
                  object_id=bundle["id"], reason=f"for {partner or 'all partners'}")
     db.commit()
-    return Response(json.dumps(bundle, ensure_ascii=False),
-                    media_type="application/stix+json;version=2.1")
+    # ASCII with escapes: a string no UTF-8 can carry (a lone surrogate) cannot break it.
+    return Response(json.dumps(bundle), media_type="application/stix+json;version=2.1")
 
 
 async def _raw(request: Request) -> bytes:

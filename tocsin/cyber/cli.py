@@ -53,7 +53,7 @@ def export(
                          reason=f"for {partner or 'all partners'}")
     finally:
         engine.dispose()
-    text = json.dumps(bundle, ensure_ascii=False, indent=1)
+    text = json.dumps(bundle, indent=1)  # ASCII: no stored string can break the output
     if out is None:
         sys.stdout.write(text + "\n")
     else:

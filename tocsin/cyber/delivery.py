@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import uuid
 from typing import Any
 
@@ -34,6 +35,7 @@ from tocsin.cyber.schemas import SubscriptionIn, SubscriptionOut
 log = logging.getLogger("tocsin.cyber.delivery")
 SUBSCRIPTION_DAYS = 365
 MAX_PUSH_ATTEMPTS = 3
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def subscribe(session: Session, *, who: Principal, data: SubscriptionIn,
@@ -85,6 +87,12 @@ def _matches(sub: CyberSubscription, version: CyberAdvisoryVersion) -> bool:
     return meet(sub.sectors, version.sectors) and meet(sub.regions, version.regions)
 
 
+def _one_line(text: str) -> str:
+    """A mail subject on one line: a control character (a line break above all: header
+    injection in the relay's mail) in a stored title becomes a space (issue 19)."""
+    return _CONTROLS.sub(" ", text)
+
+
 def plan(session: Session, *, advisory_id: str, version_no: int, base_url: str,
          now: dt.datetime | None = None) -> tuple[int, int]:
     """Queue a mail and a push for every matching live subscription; return (mails, pushes)."""
@@ -108,8 +116,8 @@ def plan(session: Session, *, advisory_id: str, version_no: int, base_url: str,
             revised = " (mise à jour)" if version_no > 1 else ""
             session.add(CyberMailOutbox(
                 subscription_id=sub.id, advisory_id=advisory_id, version=version_no,
-                recipient=sub.email, subject=f"[Tocsin] Avis de sécurité{revised} : "
-                                             f"{version.title}"[:250],
+                recipient=sub.email, subject=_one_line(f"[Tocsin] Avis de sécurité{revised} : "
+                                                       f"{version.title}")[:250],
                 body=f"{version.summary}\n\nQui est exposé : {version.exposed}\n\n"
                      f"Que faire : {version.actions}\n\n{link}\n",
                 created_at=now))

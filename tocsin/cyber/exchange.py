@@ -87,6 +87,12 @@ def parse(raw: bytes) -> list[dict[str, Any]]:
         data = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BundleRefused(f"not JSON: {exc}") from None
+    try:  # "\ud800" is JSON but no UTF-8 (nor XML, nor PostgreSQL) can carry it
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        code = ord(exc.object[exc.start])
+        raise BundleRefused(f"a string holds an unpaired surrogate (\\u{code:04x}); "
+                            "send valid Unicode") from None
     if not isinstance(data, dict) or not isinstance(data.get("objects"), list):
         raise BundleRefused("expected a STIX bundle or a TAXII envelope with an 'objects' list")
     if data.get("type") not in (None, "bundle"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from lxml import etree
 
@@ -11,11 +12,25 @@ from tocsin.cyber.models import CyberAdvisory, CyberAdvisoryVersion
 ATOM_NS = "http://www.w3.org/2005/Atom"
 
 
+# What XML 1.0 cannot carry (§2.2): C0 controls but tab and line breaks, surrogates, U+FFFE/F.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(text: str) -> str:
+    """``text`` without the characters XML 1.0 cannot carry (lxml refuses them: a 500).
+
+    Input refuses control characters (``schemas``), but a row stored before that, or written
+    by another path, must never break the feed for everyone (issue 19).
+    """
+    return _NOT_XML.sub("", text)
+
+
 def _sub(parent: etree._Element, name: str, text: str | None = None,
          **attrs: str) -> etree._Element:
-    el = etree.SubElement(parent, f"{{{ATOM_NS}}}{name}", attrs)
+    el = etree.SubElement(parent, f"{{{ATOM_NS}}}{name}",
+                          {key: xml_text(value) for key, value in attrs.items()})
     if text is not None:
-        el.text = text
+        el.text = xml_text(text)
     return el
 
 

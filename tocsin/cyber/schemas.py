@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal, get_args
+import re
+from typing import Annotated, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 IncidentType = Literal["defacement", "denial_of_service", "ransomware", "phishing", "data_leak",
                        "account_takeover", "other"]
@@ -28,6 +29,26 @@ REGIONS: tuple[str, ...] = get_args(Region)
 IMPACTS: tuple[str, ...] = get_args(Impact)
 SEVERITIES: tuple[str, ...] = get_args(Severity)
 
+# Characters refused in input (issue 19): C0 and C1 controls, DEL, unpaired surrogates and the
+# non-characters U+FFFE/U+FFFF, which XML 1.0 (the Atom feed), mail headers and terminals cannot
+# carry. A one-line field (a title, a name) takes none; a text field keeps tab and newlines.
+_LINE_BAD = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_TEXT_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def _refuse(pattern: re.Pattern[str], what: str) -> AfterValidator:
+    def check(value: str) -> str:
+        found = pattern.search(value)
+        if found is not None:
+            raise ValueError(f"control character U+{ord(found.group()):04X} at position "
+                             f"{found.start()} is not allowed {what}")
+        return value
+
+    return AfterValidator(check)
+
+
+Line = Annotated[str, _refuse(_LINE_BAD, "in a one-line field")]
+Text = Annotated[str, _refuse(_TEXT_BAD, "(in text: tab and line breaks only)")]
 _Text = Field(default=None, max_length=5000)
 
 
@@ -36,7 +57,7 @@ class ContactIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(default=None, max_length=120)
+    name: Line | None = Field(default=None, max_length=120)
     email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     phone: str | None = Field(default=None, max_length=30, pattern=r"^\+?[0-9 .()-]{6,30}$")
 
@@ -56,8 +77,8 @@ class IncidentIn(BaseModel):
     region: Region
     occurred_at: dt.datetime
     impact: Impact
-    description: str | None = _Text
-    indicators: list[str] = Field(default_factory=list, max_length=100)
+    description: Text | None = _Text
+    indicators: list[Line] = Field(default_factory=list, max_length=100)
     contact: ContactIn | None = None
 
 
@@ -107,10 +128,10 @@ class IncidentPatch(BaseModel):
 class IndicatorIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    value: str = Field(min_length=1, max_length=2000)
+    value: Line = Field(min_length=1, max_length=2000)
     kind: IndicatorKind | None = None
     tlp: Tlp = "amber"
-    share_with: list[str] = Field(default_factory=list, max_length=50)
+    share_with: list[Line] = Field(default_factory=list, max_length=50)
 
 
 class IndicatorPatch(BaseModel):
@@ -118,7 +139,7 @@ class IndicatorPatch(BaseModel):
 
     status: Literal["new", "confirmed", "false_positive"] | None = None
     tlp: Tlp | None = None
-    share_with: list[str] | None = Field(default=None, max_length=50)
+    share_with: list[Line] | None = Field(default=None, max_length=50)
 
 
 class IndicatorOut(BaseModel):
@@ -137,22 +158,22 @@ class IndicatorOut(BaseModel):
 class AdvisoryIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    title: str = Field(min_length=3, max_length=200)
-    summary: str = Field(min_length=3, max_length=10000)
-    exposed: str = Field(min_length=3, max_length=5000)
-    actions: str = Field(min_length=3, max_length=10000)
+    title: Line = Field(min_length=3, max_length=200)
+    summary: Text = Field(min_length=3, max_length=10000)
+    exposed: Text = Field(min_length=3, max_length=5000)
+    actions: Text = Field(min_length=3, max_length=10000)
     severity: Severity = "medium"
     tlp: Literal["clear", "green"] = "clear"
     sectors: list[Sector] = Field(default_factory=list, max_length=20)
     regions: list[Region] = Field(default_factory=list, max_length=20)
-    incident_ids: list[str] = Field(default_factory=list, max_length=200)
+    incident_ids: list[Line] = Field(default_factory=list, max_length=200)
     indicator_ids: list[int] = Field(default_factory=list, max_length=500)
 
 
 class ReviewIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    note: str | None = Field(default=None, max_length=500)
+    note: Text | None = Field(default=None, max_length=500)
 
 
 class AdvisoryVersionOut(BaseModel):
@@ -207,14 +228,14 @@ class PublicAdvisoryOut(BaseModel):
 class PushKeys(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    p256dh: str = Field(min_length=16, max_length=200)
-    auth: str = Field(min_length=8, max_length=100)
+    p256dh: Line = Field(min_length=16, max_length=200)
+    auth: Line = Field(min_length=8, max_length=100)
 
 
 class PushIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    endpoint: str = Field(min_length=10, max_length=2000)
+    endpoint: Line = Field(min_length=10, max_length=2000)
     keys: PushKeys
 
 

@@ -57,11 +57,19 @@ COLLECTIONS: dict[str, dict[str, Any]] = {
 MAX_LIMIT = 500
 
 
+class TaxiiJSON(JSONResponse):
+    """JSON written as ASCII (escapes for the rest): a stored string that UTF-8 cannot carry
+    (an unpaired surrogate kept from before such bundles were refused) never makes a 500."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, allow_nan=False, separators=(",", ":")).encode("ascii")
+
+
 def taxii_error(status: int, title: str, description: str = "",
                 headers: dict[str, str] | None = None) -> JSONResponse:
     """Return a TAXII 2.1 error message (§3.6.1)."""
     body = {"title": title, "description": description, "http_status": str(status)}
-    return JSONResponse(body, status_code=status, media_type=TAXII, headers=headers)
+    return TaxiiJSON(body, status_code=status, media_type=TAXII, headers=headers)
 
 
 def _middleware_error(status: int, code: str, message: str) -> tuple[bytes, bytes]:
@@ -207,7 +215,7 @@ router = APIRouter(prefix="/taxii2", tags=["taxii"], route_class=TaxiiRoute)
 
 def taxii(body: dict[str, Any], status: int = 200,
           headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(body, status_code=status, media_type=TAXII, headers=headers)
+    return TaxiiJSON(body, status_code=status, media_type=TAXII, headers=headers)
 
 
 def _partner(who: Principal) -> str | None:
