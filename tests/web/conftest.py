@@ -113,6 +113,36 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@contextlib.contextmanager
+def serving(app: FastAPI, name: str) -> Iterator[str]:
+    """Serve ``app`` with uvicorn in a thread on a free local port; yield its base URL."""
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name=name, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        with contextlib.suppress(httpx.TransportError):
+            if httpx.get(f"{base}/healthz", timeout=2).status_code < 500:
+                break
+        assert time.monotonic() < deadline and thread.is_alive(), "server did not start"
+        time.sleep(0.05)
+    try:
+        yield base
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@contextlib.contextmanager
+def own_live_server(var_dir: Path, name: str) -> Iterator[tuple[str, FastAPI]]:
+    """A live server of a test module's own (its own database): base URL and app."""
+    app = build_app(var_dir)
+    with serving(app, name) as base:
+        yield base, app
+
+
 @pytest.fixture(scope="session")
 def live_app(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
     """The application the live server runs (its ``state.runtime`` gives tests the database)."""
@@ -132,24 +162,8 @@ def live_account(app: FastAPI, role: str, username: str) -> tuple[str, str]:
 @pytest.fixture(scope="session")
 def live_server(live_app: FastAPI) -> Iterator[str]:
     """Serve the app with uvicorn on a free local port; yield its base URL."""
-    app = live_app
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, name="live-server", daemon=True)
-    thread.start()
-    base_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        with contextlib.suppress(httpx.TransportError):
-            if httpx.get(f"{base_url}/healthz", timeout=2).status_code < 500:
-                break
-        if time.monotonic() > deadline or not thread.is_alive():
-            server.should_exit = True
-            pytest.fail(f"live server did not answer /healthz on {base_url}")
-        time.sleep(0.05)
-    yield base_url
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(live_app, "live-server") as base_url:
+        yield base_url
 
 
 @pytest.fixture(scope="session")

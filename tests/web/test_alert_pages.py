@@ -4,20 +4,16 @@ docs/screenshots/ (authority.png, alerts.png)."""
 
 from __future__ import annotations
 
-import contextlib
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from playwright.sync_api import Browser, Page, expect
 
 from tests.factories import PASSWORD, make_user
-from tests.web.conftest import PageProblems, _free_port, build_app
+from tests.web.conftest import PageProblems, own_live_server
 from tocsin.core.auth.roles import Role
 from tocsin.core.db import session_scope
 
@@ -29,22 +25,8 @@ HEADLINE = "Fusillade en cours, restez à l'abri"
 @pytest.fixture(scope="module")
 def alerts_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, FastAPI]]:
     """A live server of its own, so the test can create accounts in its database."""
-    app = build_app(tmp_path_factory.mktemp("alerts-live"))
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, name="alerts-live", daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        with contextlib.suppress(httpx.TransportError):
-            if httpx.get(f"{base}/healthz", timeout=2).status_code < 500:
-                break
-        assert time.monotonic() < deadline and thread.is_alive(), "server did not start"
-        time.sleep(0.05)
-    yield base, app
-    server.should_exit = True
-    thread.join(timeout=10)
+    with own_live_server(tmp_path_factory.mktemp("alerts-live"), "alerts-live") as served:
+        yield served
 
 
 def _authority(app: FastAPI, name: str) -> str:

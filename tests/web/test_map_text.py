@@ -9,21 +9,18 @@ frontend/src on ``mapText`` (an element whose text is set with ``textContent``).
 
 from __future__ import annotations
 
-import contextlib
 import re
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from playwright.sync_api import Browser, Page, expect
 
 from tests.factories import PASSWORD, make_user
-from tests.web.conftest import PageProblems, _free_port, build_app
+from tests.web.conftest import PageProblems, own_live_server
 from tocsin.core.auth.roles import Role
 from tocsin.core.db import session_scope
 
@@ -38,22 +35,8 @@ PARIS = [[48.85, 2.32], [48.875, 2.33], [48.87, 2.37], [48.845, 2.365], [48.85, 
 @pytest.fixture(scope="module")
 def map_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, FastAPI]]:
     """A live server of its own: the hostile alert must not show on other tests' pages."""
-    app = build_app(tmp_path_factory.mktemp("map-text-live"))
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, name="map-text-live", daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        with contextlib.suppress(httpx.TransportError):
-            if httpx.get(f"{base}/healthz", timeout=2).status_code < 500:
-                break
-        assert time.monotonic() < deadline and thread.is_alive(), "server did not start"
-        time.sleep(0.05)
-    yield base, app
-    server.should_exit = True
-    thread.join(timeout=10)
+    with own_live_server(tmp_path_factory.mktemp("map-text-live"), "map-text-live") as served:
+        yield served
 
 
 def _bearer(base: str, app: FastAPI, username: str) -> dict[str, str]:
