@@ -1,7 +1,8 @@
 """No password, token, seal key or sealed plaintext in the logs of a real ``tocsin serve``.
 
-The worker is a real subprocess (its own log configuration, uvicorn's access log included), on
-this test's database in both modes. The test logs in (rightly and wrongly), uses the token,
+The worker is a real subprocess (its own log configuration, with the operator's redacted access
+log turned on: it is off by default), on this test's database in both modes. The test logs in
+(rightly and wrongly), uses the token,
 writes sealed fields, follows an SOS with its secret token, looks a safety mark up by its code and
 opens a dispatch stream ticket; then reads everything the process printed.
 """
@@ -43,6 +44,7 @@ def test_logs_hold_no_secret(settings: Settings, tmp_path: Path,
                              monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TOCSIN_ALERTS_WEBHOOK_HOSTS", "relay.example")
     monkeypatch.setenv("TOCSIN_WATCH_WEBHOOK_HOSTS", "platform.example")
+    monkeypatch.setenv("TOCSIN_ACCESS_LOG", "redacted")
     port, log = _free_port(), tmp_path / "serve.log"
     engine = make_engine(settings.resolved_database_url, pool_size=1)
     accounts: dict[str, str] = {}
