@@ -75,8 +75,18 @@ def _publish_hostile(base: str, app: FastAPI) -> None:
 def _hover_area_and_check(page: Page, area_map: str) -> None:
     """Open the area's tooltip; it must show the literal string, inject nothing, not navigate."""
     url = page.url
-    page.locator(f"{area_map} .leaflet-overlay-pane path").first.hover()
+    area = page.locator(f"{area_map} .leaflet-overlay-pane path").first
     tooltip = page.locator(f"{area_map} .leaflet-tooltip")
+    # On a loaded machine the map may still be fitting its bounds when the pointer arrives:
+    # move away and hover again until the tooltip opens.
+    for _ in range(10):
+        page.mouse.move(0, 0)
+        area.hover()
+        try:
+            expect(tooltip).to_have_count(1, timeout=1000)
+            break
+        except AssertionError:
+            page.wait_for_timeout(300)
     expect(tooltip).to_have_text(HOSTILE)
     page.wait_for_timeout(700)  # a refresh of 0 s would have navigated by now
     assert page.url == url
