@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 import httpx
 from fastapi import FastAPI
 
-from tests.dispatch.test_stream import serve
+from tests.served import serve_in_thread as serve
 from tocsin.core import live
 from tocsin.core.live import LiveSettings
 

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import socket
-import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -14,13 +10,13 @@ from typing import Any
 import httpx
 import pytest
 import stix2
-import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import func, select
 from stix2validator import ValidationOptions, validate_instance
 from taxii2client.v21 import Server, as_pages
 
 from tests.factories import PASSWORD, make_user
+from tests.served import serve_in_thread as serve
 from tocsin.core.db import session_scope, utcnow
 from tocsin.cyber import stix
 from tocsin.cyber.models import CyberIndicator, CyberStixObject
@@ -35,27 +31,6 @@ SLOW = 60
 
 def post(url: str, **kwargs: Any) -> httpx.Response:
     return httpx.post(url, timeout=SLOW, **kwargs)
-
-
-@contextlib.contextmanager
-def serve(app: FastAPI) -> Iterator[str]:
-    """Run ``app`` under uvicorn on a free port in a thread; yield its base URL."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning", timeout_graceful_shutdown=2))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "server did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
 
 
 @pytest.fixture

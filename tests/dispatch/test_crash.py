@@ -17,8 +17,9 @@ from pathlib import Path
 import httpx
 from sqlalchemy import select
 
+from tests.served import free_port
 from tests.sos.factories import sos_body
-from tests.sos.test_crash import _free_port, serve
+from tests.sos.test_crash import serve
 from tocsin.core.db import make_engine, make_sessionmaker, session_scope, utcnow
 from tocsin.core.settings import Settings
 from tocsin.dispatch import units
@@ -33,7 +34,7 @@ def test_sigkill_under_load_then_every_acknowledged_sos_is_dispatched(
     with session_scope(sessions) as session:
         units.create_unit(session, callsign="PS-CRASH", username=None, lat=48.864, lon=2.371,
                           off_duty=False, now=utcnow())
-    port = _free_port()
+    port = free_port()
     acked: list[str] = []
     lock = threading.Lock()
     stop = threading.Event()

@@ -17,7 +17,8 @@ import pytest
 
 from tests.factories import PASSWORD
 from tests.security.test_sealed_dump import write_sensitive_everywhere
-from tests.sos.test_crash import _free_port, serve
+from tests.served import free_port
+from tests.sos.test_crash import serve
 from tocsin.core import seal
 from tocsin.core.auth import service as auth_service
 from tocsin.core.db import make_engine, make_sessionmaker, session_scope
@@ -45,7 +46,7 @@ def test_logs_hold_no_secret(settings: Settings, tmp_path: Path,
     monkeypatch.setenv("TOCSIN_ALERTS_WEBHOOK_HOSTS", "relay.example")
     monkeypatch.setenv("TOCSIN_WATCH_WEBHOOK_HOSTS", "platform.example")
     monkeypatch.setenv("TOCSIN_ACCESS_LOG", "redacted")
-    port, log = _free_port(), tmp_path / "serve.log"
+    port, log = free_port(), tmp_path / "serve.log"
     engine = make_engine(settings.resolved_database_url, pool_size=1)
     accounts: dict[str, str] = {}
     with session_scope(make_sessionmaker(engine)) as session:

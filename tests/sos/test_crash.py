@@ -11,9 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -21,60 +19,25 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 from sqlalchemy import select
 
+from tests import served
+from tests.served import free_port
 from tests.sos.factories import sos_body
 from tocsin.core.db import make_engine, make_sessionmaker
 from tocsin.core.settings import Settings
 from tocsin.sos.models import Sos
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _env(settings: Settings) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        TOCSIN_DATABASE_URL=settings.resolved_database_url,
-        TOCSIN_BUS_URL=settings.bus_url,
-        TOCSIN_BUS_STREAM=settings.bus_stream,
-        TOCSIN_BUS_PREFIX=settings.bus_prefix,
-        TOCSIN_SEAL_KEY=settings.seal_key,
-        TOCSIN_VAR_DIR=str(settings.var_dir),
-    )
-    return env
-
-
 @contextlib.contextmanager
 def serve(settings: Settings, port: int, log: Path) -> Iterator[subprocess.Popen[bytes]]:
     """Run ``tocsin serve`` until it answers /healthz; kill it (SIGKILL) on exit if alive."""
-    with log.open("ab") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "tocsin", "serve", "--port", str(port)],
-            env=_env(settings), stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"tocsin serve did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.1)
-        yield proc
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
+    with served.serve(settings, log, port=port, graceful=False) as server:
+        yield server.proc
 
 
 def test_sigkill_under_load_loses_no_acknowledged_sos(settings: Settings, tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     acked: list[str] = []
     lock = threading.Lock()
     stop = threading.Event()

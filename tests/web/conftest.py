@@ -8,21 +8,17 @@ Chromium is Debian's ``/usr/bin/chromium``; browser tests skip when it is absent
 from __future__ import annotations
 
 import contextlib
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, ConsoleMessage, Page, Request, Response, sync_playwright
 from starlette.requests import Request as StarletteRequest
 
+from tests.served import serve_in_thread
 from tocsin.app import create_app
 from tocsin.core.migrate import upgrade
 from tocsin.core.settings import Settings
@@ -107,39 +103,11 @@ def web_client(_web_client_session: TestClient) -> TestClient:
     return _web_client_session
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextlib.contextmanager
-def serving(app: FastAPI, name: str) -> Iterator[str]:
-    """Serve ``app`` with uvicorn in a thread on a free local port; yield its base URL."""
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, name=name, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        with contextlib.suppress(httpx.TransportError):
-            if httpx.get(f"{base}/healthz", timeout=2).status_code < 500:
-                break
-        assert time.monotonic() < deadline and thread.is_alive(), "server did not start"
-        time.sleep(0.05)
-    try:
-        yield base
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
 @contextlib.contextmanager
 def own_live_server(var_dir: Path, name: str) -> Iterator[tuple[str, FastAPI]]:
     """A live server of a test module's own (its own database): base URL and app."""
     app = build_app(var_dir)
-    with serving(app, name) as base:
+    with serve_in_thread(app, name) as base:
         yield base, app
 
 
@@ -162,7 +130,7 @@ def live_account(app: FastAPI, role: str, username: str) -> tuple[str, str]:
 @pytest.fixture(scope="session")
 def live_server(live_app: FastAPI) -> Iterator[str]:
     """Serve the app with uvicorn on a free local port; yield its base URL."""
-    with serving(live_app, "live-server") as base_url:
+    with serve_in_thread(live_app, "live-server") as base_url:
         yield base_url
 
 
