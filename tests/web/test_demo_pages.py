@@ -17,7 +17,8 @@ import uvicorn
 from playwright.sync_api import Browser, Page, expect
 from rich.console import Console
 
-from tests.web.conftest import _free_port, build_app
+from tests.served import free_port as _free_port
+from tests.web.conftest import build_app
 from tocsin.demo.cast import Cast
 from tocsin.demo.receiver import Receiver
 from tocsin.demo.replay import Options, Replay

@@ -23,7 +23,8 @@ from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.factories import PASSWORD, make_user
-from tests.web.conftest import _free_port, build_app
+from tests.served import free_port as _free_port
+from tests.web.conftest import build_app
 from tocsin.core.auth.roles import Role
 from tocsin.core.db import session_scope
 
