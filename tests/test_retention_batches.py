@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import func, insert, select
@@ -14,9 +13,7 @@ from sqlalchemy.orm import Session
 
 from tocsin import retention
 from tocsin.core.audit.models import AuditEntry
-from tocsin.core.db import make_engine, make_sessionmaker
 from tocsin.core.outbox import OutboxEvent
-from tocsin.core.settings import Settings
 from tocsin.sos import retention as sos_retention
 from tocsin.sos.models import Sos
 from tocsin.stats import retention as stats_retention
@@ -24,17 +21,6 @@ from tocsin.stats.models import StatsFact
 
 NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
 OLD = NOW - dt.timedelta(days=800)
-
-
-@pytest.fixture
-def sessions(settings: Settings) -> Iterator[Session]:
-    engine = make_engine(settings.resolved_database_url, pool_size=1)
-    session = make_sessionmaker(engine)()
-    try:
-        yield session
-    finally:
-        session.close()
-        engine.dispose()
 
 
 def _count(session: Session, model: type, *where: object) -> int:
@@ -61,32 +47,32 @@ def _populate(session: Session) -> None:
 
 
 def test_a_purge_over_several_batches_deletes_everything_and_counts_it(
-    sessions: Session, monkeypatch: pytest.MonkeyPatch
+    db: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(sos_retention, "BATCH", 10)
-    _populate(sessions)
+    _populate(db)
     batches: list[tuple[str, dict[str, int]]] = []
-    counts = retention.purge_all(sessions, NOW, progress=lambda n, c: batches.append((n, c)))
-    sessions.commit()
+    counts = retention.purge_all(db, NOW, progress=lambda n, c: batches.append((n, c)))
+    db.commit()
     assert counts["stats_fact"] == 2345 and counts["outbox_event"] == 1203
     assert counts["sos"] == 23
-    assert _count(sessions, StatsFact) == 55 and _count(sessions, OutboxEvent) == 7
-    assert _count(sessions, Sos) == 0
+    assert _count(db, StatsFact) == 55 and _count(db, OutboxEvent) == 7
+    assert _count(db, Sos) == 0
     stats = [c["stats_fact"] for n, c in batches if n == stats_retention.__name__]
     assert stats == [1000, 1000, 345, 0]
     assert [c["outbox_event"] for n, c in batches if n == "core"] == [500, 500, 203, 0]
     assert [c["sos"] for n, c in batches if n == sos_retention.__name__] == [10, 10, 3, 0]
-    audit = sessions.scalars(select(AuditEntry).where(AuditEntry.action == "purge")).one()
+    audit = db.scalars(select(AuditEntry).where(AuditEntry.action == "purge")).one()
     assert audit.reason == f"{sum(counts.values())} records past retention"
     # Nothing left: a second purge finds nothing.
-    again = retention.purge_all(sessions, NOW)
+    again = retention.purge_all(db, NOW)
     assert sum(again.values()) == 0
 
 
 def test_an_interrupted_purge_is_finished_by_running_it_again(
-    sessions: Session, monkeypatch: pytest.MonkeyPatch
+    db: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _populate(sessions)
+    _populate(db)
     real, calls = stats_retention.purge, []
 
     def killed_after_one_batch(session: Session, now: dt.datetime) -> dict[str, int]:
@@ -97,12 +83,12 @@ def test_an_interrupted_purge_is_finished_by_running_it_again(
 
     monkeypatch.setattr(stats_retention, "purge", killed_after_one_batch)
     with pytest.raises(RuntimeError):
-        retention.purge_all(sessions, NOW)
-    sessions.rollback()
-    assert _count(sessions, StatsFact) == 2400 - 1000  # the first batch stayed committed
-    assert _count(sessions, OutboxEvent) == 7  # the core's purge, before, went to the end
+        retention.purge_all(db, NOW)
+    db.rollback()
+    assert _count(db, StatsFact) == 2400 - 1000  # the first batch stayed committed
+    assert _count(db, OutboxEvent) == 7  # the core's purge, before, went to the end
     monkeypatch.setattr(stats_retention, "purge", real)
-    counts = retention.purge_all(sessions, NOW)
-    sessions.commit()
+    counts = retention.purge_all(db, NOW)
+    db.commit()
     assert counts["stats_fact"] == 1345 and counts["outbox_event"] == 0
-    assert _count(sessions, StatsFact) == 55
+    assert _count(db, StatsFact) == 55

@@ -33,7 +33,6 @@ from tocsin.core.db import make_engine, make_sessionmaker
 from tocsin.core.errors import install_error_handlers
 from tocsin.core.health import router as health_router
 from tocsin.core.middleware import BodyLimit, SecurityHeaders, security_headers
-from tocsin.core.offload import Offload
 from tocsin.core.relay import OutboxRelay
 from tocsin.core.runtime import Runtime
 from tocsin.core.settings import Settings, get_settings
@@ -135,8 +134,7 @@ def build_runtime(settings: Settings) -> Runtime:
         poll_seconds=settings.outbox_poll_seconds,
         bookkeeping=_relay_engine(url),
     )
-    return Runtime(settings=settings, engine=engine, sessions=sessions, bus=bus, relay=relay,
-                   offload=Offload())
+    return Runtime(settings=settings, engine=engine, sessions=sessions, bus=bus, relay=relay)
 
 
 def _relay_engine(url: str) -> Engine | None:

@@ -15,7 +15,7 @@ from tocsin.core.db import session_scope, utcnow
 from tocsin.retention import purge_all
 from tocsin.sos import lifecycle, service
 from tocsin.sos.config import SosSettings
-from tocsin.sos.limits import WRONG_TOKEN_BURST, SosLimiter
+from tocsin.sos.limits import SosLimiter
 from tocsin.sos.retention import purge
 
 
@@ -125,7 +125,7 @@ def test_wrong_tokens_never_spend_the_callers_follow_up_budget(client: TestClien
 def test_wrong_token_budget_is_per_address() -> None:
     limiter = SosLimiter(SosSettings(), clock=lambda: 1000.0)
     refusals = 0
-    for _ in range(WRONG_TOKEN_BURST + 1):
+    for _ in range(SosSettings().wrong_token_burst + 1):
         try:
             limiter.count_wrong_token(address="198.51.100.7")
         except HTTPException as exc:

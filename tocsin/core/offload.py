@@ -85,7 +85,6 @@ class Offload:
 
     def __init__(self) -> None:
         self._lanes: dict[str, _LaneState] = {}
-        self.refused = 0
 
     def _state(self, lane: Lane) -> _LaneState:
         state = self._lanes.get(lane.name)
@@ -93,8 +92,8 @@ class Offload:
             state = self._lanes[lane.name] = _LaneState(asyncio.Semaphore(lane.concurrency))
         return state
 
-    def _busy(self, lane: Lane, why: str) -> Busy:
-        self.refused += 1
+    @staticmethod
+    def _busy(lane: Lane, why: str) -> Busy:
         return Busy(
             f"{why}; retry in {lane.retry_after_s} s",
             details={"lane": lane.name},

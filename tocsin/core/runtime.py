@@ -34,6 +34,8 @@ class Runtime:
     offload: Offload = field(default_factory=Offload)
     # The SOS acknowledgement marks itself here; consumers give way to it (tocsin.core.priority).
     foreground: Foreground = field(default_factory=Foreground)
+    # Domains keep their per-worker state here (spatial indexes, live streams) by name.
+    extras: dict[str, Any] = field(default_factory=dict)
 
     def background(self) -> Background:
         """A consumer's turns behind the SOS acknowledgements: see ``tocsin.core.priority``."""
@@ -43,8 +45,6 @@ class Runtime:
             max_wait=self.settings.background_max_wait_ms / 1000.0,
             busy_at=self.settings.background_busy_at,
         )
-    # Domains keep their per-worker state here (spatial indexes, live streams) by name.
-    extras: dict[str, Any] = field(default_factory=dict)
 
 
 def get_runtime(request: Request) -> Runtime:

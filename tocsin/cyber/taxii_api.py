@@ -384,15 +384,13 @@ def store_bundle(db: Session, checked: list[exchange.Checked], *, source: str,
                 with bulk_batch(db):  # commits; the SOS writer's turn comes between batches
                     done, foreign = exchange.store_batch(db, part, source=source,
                                                          collection=collection, now=now)
-            except IntegrityError:
-                db.rollback()
+            except IntegrityError:  # bulk_batch rolled the batch back
                 if attempt == 1:
                     continue
                 failures = exchange.failed(
                     [i for p in parts[number:] for i in p], "not stored: concurrent write; "
                     "send the bundle again")
             except SQLAlchemyError:
-                db.rollback()
                 log.exception("TAXII import from %s stopped at batch %d", source, number)
                 failures = exchange.failed(
                     [i for p in parts[number:] for i in p], "not stored: database error; "

@@ -38,3 +38,7 @@ class SosSettings(BaseSettings):
     device_memory_s: float = Field(default=300.0, gt=0)
     follow_up_per_minute: int = Field(default=120, ge=1)
     follow_up_burst: int = Field(default=30, ge=1)
+    # Wrong follow-up tokens one client address may send: a phone never sends one (it keeps the
+    # token it was given); this only slows someone trying SOS ids (tocsin.sos.limits).
+    wrong_token_per_minute: int = Field(default=30, ge=1)
+    wrong_token_burst: int = Field(default=20, ge=1)

@@ -12,8 +12,8 @@ worker's memory holds the devices of the last minutes, not every device ever see
 
 The follow-up channel (issue 19): the token is checked first, and only a request with the right
 token draws on its SOS's budget, so an SOS id alone cannot cut the caller off. A wrong token
-draws on a budget of its client address instead (``WRONG_TOKEN_PER_MINUTE``, burst
-``WRONG_TOKEN_BURST``), answered 429 once spent; a right token is never refused because of
+draws on a budget of its client address instead (``wrong_token_per_minute``, burst
+``wrong_token_burst``), answered 429 once spent; a right token is never refused because of
 wrong ones, even from the same address (a carrier's NAT).
 """
 
@@ -29,11 +29,6 @@ from fastapi import HTTPException
 from tocsin.core.bus import SeenIds
 from tocsin.core.ratelimit import TokenBucket
 from tocsin.sos.config import SosSettings
-
-# Wrong follow-up tokens one client address may send (per worker). A phone never sends a wrong
-# token on its own (it keeps the one it was given); this only slows someone trying ids.
-WRONG_TOKEN_PER_MINUTE = 30
-WRONG_TOKEN_BURST = 20
 
 
 def _refuse(what: str, wait: float) -> HTTPException:
@@ -55,7 +50,7 @@ class SosLimiter:
             cfg.follow_up_per_minute, burst=cfg.follow_up_burst, clock=clock
         )
         self.wrong_token = TokenBucket(
-            WRONG_TOKEN_PER_MINUTE, burst=WRONG_TOKEN_BURST, clock=clock
+            cfg.wrong_token_per_minute, burst=cfg.wrong_token_burst, clock=clock
         )
         self._seen = SeenIds(capacity=200_000, ttl_s=cfg.device_memory_s, clock=clock)
 
