@@ -72,9 +72,18 @@ class TokenBucket:
             del self._buckets[key]
 
 
+def client_address(request: Request) -> str:
+    """The network address of the client, the one thing a client cannot choose per request.
+
+    Behind a reverse proxy this is the address the proxy saw: ``tocsin serve`` trusts
+    ``X-Forwarded-For`` only from the proxies listed in ``TOCSIN_TRUSTED_PROXIES``.
+    """
+    return request.client.host if request.client else "unknown"
+
+
 def client_key(request: Request) -> str:
     """Key a request by client address and, when sent, the device token."""
-    host = request.client.host if request.client else "unknown"
+    host = client_address(request)
     device = request.headers.get("x-device-token", "")[:128]
     return f"{host}|{device}"
 
