@@ -89,7 +89,7 @@ def _published(db: DbSession, alert_id: str) -> Alert:
 
 @api.post("", status_code=201, response_model=AlertOut)
 def compose(data: AlertIn, db: DbSession, runtime: AppRuntime, who: Authority) -> AlertOut:
-    """Compose an alert: Actual waits for a second authority, Exercise/Test publish at once."""
+    """Compose an alert; whatever its status it waits for a second authority."""
     current = state(runtime)
     row = service.compose(db, who=who, data=data, sender=current.sender,
                           sender_name=current.config.sender_name)

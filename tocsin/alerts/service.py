@@ -1,8 +1,10 @@
 """Official alerts: compose, two-person approval, publication, Update / Cancel chains, import.
 
-Two-person rule: an ``Actual`` message (CAP 1.2 §3.2.1 status) is published only when a second
-authority approves it; its author never can. ``Exercise`` and ``Test`` messages are published at
-once. Every step is written to the audit log in the same transaction.
+Two-person rule: every message, whatever its CAP 1.2 §3.2.1 status, composed or imported, an
+Alert, an Update or a Cancel, is published only when a second authority approves it; its author
+never can. Why every status: an ``Exercise`` is shown to citizens and every status goes to the
+platforms' webhooks, so one authority alone could reach the public (issue 19, finding 4). Every
+step is written to the audit log in the same transaction.
 
 Every message, composed or imported, goes through :func:`tocsin.alerts.validate.check` before
 it is stored, so what is published always validates against the OASIS schema; a refusal lists
@@ -28,7 +30,6 @@ from tocsin.core.db import utcnow
 from tocsin.core.errors import Conflict, Forbidden, Invalid, NotFound
 from tocsin.core.outbox import add_event
 
-TWO_PERSON_STATUSES = frozenset({"Actual"})
 LIVE_TYPES = ("Alert", "Update")
 
 
@@ -128,11 +129,7 @@ def _store(session: Session, message: cap.CapAlert, *, alert_id: str, who: Princ
     session.flush()
     audit.record(session, actor=who, action=f"alert.{origin}", object_type="alert",
                  object_id=row.id, reason=f"{message.status} {message.msg_type}")
-    if message.status in TWO_PERSON_STATUSES:
-        add_event(session, events.SUBMITTED, _payload(row))
-    else:
-        # CAP 1.2 §3.2.1: Exercise and Test messages need no second signature here.
-        _publish(session, row, now=now, by=who)
+    add_event(session, events.SUBMITTED, _payload(row))
     return row
 
 
@@ -174,7 +171,7 @@ def get(session: Session, alert_id: str) -> Alert:
 
 def compose(session: Session, *, who: Principal, data: AlertIn, sender: str,
             sender_name: str, now: dt.datetime | None = None) -> Alert:
-    """Record a new alert: pending for Actual, published at once for Exercise and Test."""
+    """Record a new alert, pending until a second authority approves it."""
     now = now or utcnow()
     alert_id = uuid.uuid4().hex
     message = _build(data, identifier=f"tocsin-{alert_id}", sender=sender,

@@ -55,8 +55,8 @@ _FR = {
     "authority.compose": "Nouvelle alerte",
     "authority.updating": "Mise à jour de l'alerte",
     "authority.status": "Statut",
-    "authority.status_help": "Réel : une seconde autorité doit valider. Exercice et test : "
-    "publiés aussitôt.",
+    "authority.status_help": "Réel, exercice ou test : une seconde autorité doit valider "
+    "avant toute diffusion.",
     "authority.category": "Catégorie",
     "authority.urgency": "Urgence",
     "authority.severity": "Gravité",
@@ -137,8 +137,8 @@ _EN = {
     "authority.compose": "New alert",
     "authority.updating": "Updating alert",
     "authority.status": "Status",
-    "authority.status_help": "Actual: a second authority must approve. Exercise and test: "
-    "published at once.",
+    "authority.status_help": "Actual, exercise or test: a second authority must approve "
+    "before anything is sent.",
     "authority.category": "Category",
     "authority.urgency": "Urgency",
     "authority.severity": "Severity",
