@@ -43,3 +43,36 @@ def test_redacted_access_log_has_no_address_and_no_query(
     assert any("/api/v1/persons/search?…" in line for line in lines), output
     assert "Dupont" not in output
     assert "127.0.0.1:" not in _without_banner(output)
+
+
+LOOKUP = "/api/v1/safety/lookup?code=ABCD-1234"  # 30 a minute per client address
+
+
+def _lookups(base: str, forwarded_for: list[str]) -> list[int]:
+    with httpx.Client(base_url=base) as http:
+        return [http.get(LOOKUP, headers={"X-Forwarded-For": f}).status_code
+                for f in forwarded_for]
+
+
+def test_forwarded_for_from_an_untrusted_peer_does_not_change_the_rate_limit_key(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Issue 19, finding 8: with no trusted proxy (the default) a client on loopback cannot
+    pose as 35 different addresses by writing X-Forwarded-For itself."""
+    with serve(settings, tmp_path / "serve.log") as served:
+        codes = _lookups(served.base, [f"198.51.100.{n}" for n in range(35)])
+    assert 429 not in codes[:30], codes
+    assert set(codes[30:]) == {429}, codes
+
+
+def test_forwarded_for_from_a_trusted_proxy_names_the_client(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Behind a proxy listed in TOCSIN_TRUSTED_PROXIES (a network here), each client it
+    forwards has its own budget, and one client is still held to its own."""
+    with serve(settings, tmp_path / "serve.log",
+               TOCSIN_TRUSTED_PROXIES="127.0.0.0/8, ::1") as served:
+        spread = _lookups(served.base, [f"198.51.100.{n}" for n in range(35)])
+        same = _lookups(served.base, ["203.0.113.9"] * 35)
+    assert 429 not in spread, spread
+    assert 429 not in same[:30] and set(same[30:]) == {429}, same

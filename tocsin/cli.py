@@ -120,7 +120,12 @@ def serve(
         demo_command(host=host, port=port)
         return
 
-    settings = get_settings()
+    from pydantic import ValidationError
+
+    try:
+        settings = get_settings()
+    except ValidationError as exc:  # e.g. a TOCSIN_TRUSTED_PROXIES entry that is no address
+        raise fail("invalid setting: " + "; ".join(e["msg"] for e in exc.errors())) from None
     upgrade(settings.resolved_database_url)
     console.print(
         f"Tocsin {__version__} ({settings.mode}) on http://{host}:{port}  ·  API docs /docs"
@@ -134,7 +139,10 @@ def serve(
         log_level="info",
         # Off unless the operator asks for the redacted one (tocsin.core.logredact).
         access_log=settings.access_log == "redacted",
-        proxy_headers=True,
+        # X-Forwarded-For is believed only from the operator's proxies: uvicorn's own default
+        # trusts loopback, which let any local client choose its rate-limit address.
+        proxy_headers=bool(settings.trusted_proxy_list),
+        forwarded_allow_ips=settings.trusted_proxy_list,
     )
 
 

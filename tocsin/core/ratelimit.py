@@ -2,8 +2,15 @@
 
 Per worker, on purpose: a limit that needs a shared store to answer would put that store on the
 critical path of an SOS. With N workers behind a balancer a client gets at most N times the rate,
-which still stops a flood. Keys are chosen by the caller (client address, hashed device token),
-so a new device is never throttled because of another's traffic.
+which still stops a flood.
+
+Keys are network addresses (:func:`client_address`), never only a header the client writes: an
+``X-Device-Token`` costs nothing to mint, and keying on it let 40 logins with a fresh token each
+through unthrottled (issue 19, finding 8). Where many devices share one address (a stadium's
+Wi-Fi, a carrier's NAT) and must not starve each other, a limit declared with ``devices=N``
+gives each device its own bucket *and* the address a bucket N times larger: minting tokens from
+one address gets at most N times the rate. Behind a reverse proxy the address is the one the
+proxy forwarded, trusted only from ``TOCSIN_TRUSTED_PROXIES`` (``tocsin serve``).
 """
 
 from __future__ import annotations
@@ -82,7 +89,11 @@ def client_address(request: Request) -> str:
 
 
 def client_key(request: Request) -> str:
-    """Key a request by client address and, when sent, the device token."""
+    """Key a request by client address and, when sent, the device token.
+
+    Never a limit's only key (the token is the client's choice): always beside a bucket keyed
+    by :func:`client_address` alone.
+    """
     host = client_address(request)
     device = request.headers.get("x-device-token", "")[:128]
     return f"{host}|{device}"
@@ -92,27 +103,43 @@ class RateLimit:
     """A dependency that answers 429 with ``Retry-After`` once a client exceeds its bucket.
 
     ``per_minute`` is a number, or the name of a ``Settings`` field read from the worker's
-    settings; each worker keeps its own buckets in its runtime.
+    settings; each worker keeps its own buckets in its runtime. The client is its network
+    address; with ``devices=N`` each device token has its own bucket at that rate and the
+    address one of ``N`` times the rate (see the module docstring).
     """
 
-    def __init__(self, name: str, per_minute: float | str, *, burst: int | None = None) -> None:
+    def __init__(
+        self, name: str, per_minute: float | str, *, burst: int | None = None, devices: int = 0
+    ) -> None:
+        if devices < 0:
+            raise ValueError("devices is a multiplier: 0 (address only) or more")
         self.name = name
         self.per_minute = per_minute
         self.burst = burst
+        self.devices = devices
 
-    def _bucket(self, request: Request) -> TokenBucket:
+    def _bucket(self, request: Request, scope: str, factor: int = 1) -> TokenBucket:
         extras = request.app.state.runtime.extras
-        key = f"ratelimit:{self.name}"
+        key = f"ratelimit:{self.name}:{scope}"
         bucket = extras.get(key)
         if bucket is None:
             rate = self.per_minute
             if isinstance(rate, str):
                 rate = float(getattr(request.app.state.runtime.settings, rate))
-            bucket = extras.setdefault(key, TokenBucket(rate, burst=self.burst))
+            burst = self.burst if self.burst is not None else max(1, int(rate))
+            bucket = extras.setdefault(key, TokenBucket(rate * factor, burst=burst * factor))
         return bucket  # type: ignore[no-any-return]
 
     def __call__(self, request: Request) -> None:
-        wait = self._bucket(request).hit(client_key(request))
+        address = client_address(request)
+        if not self.devices:
+            self._refuse_after(self._bucket(request, "address").hit(address))
+            return
+        # The address's cap first: a refused request draws nothing from its device's bucket.
+        self._refuse_after(self._bucket(request, "address", self.devices).hit(address))
+        self._refuse_after(self._bucket(request, "device").hit(client_key(request)))
+
+    def _refuse_after(self, wait: float) -> None:
         if wait > 0:
             raise HTTPException(
                 429,

@@ -6,6 +6,7 @@ cluster (PostgreSQL + NATS JetStream).
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -42,6 +43,10 @@ class Settings(BaseSettings):
     # Access log of ``tocsin serve``: off (liberties, and the SOS path's speed), or redacted
     # (no client address, no query string; tocsin.core.logredact).
     access_log: Literal["off", "redacted"] = "off"
+    # Reverse proxies whose X-Forwarded-For ``tocsin serve`` believes: comma-separated addresses
+    # or networks (CIDR). Empty: none, the peer's own address is the client's (issue 19: the
+    # server's default had trusted loopback, so a local client could pose as any address).
+    trusted_proxies: str = ""
     # At most this long a bus consumer waits for the SOS acknowledgements in flight to drain
     # before its next batch (tocsin.core.priority); 0: no waiting...
     background_max_wait_ms: float = Field(default=200, ge=0, le=2000)
@@ -57,6 +62,26 @@ class Settings(BaseSettings):
         if not value or not value.replace("_", "").replace("-", "").isalnum():
             raise ValueError("bus_prefix must be one NATS token: letters, digits, '_' or '-'")
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses_or_networks(cls, value: str) -> str:
+        for item in (part.strip() for part in value.split(",")):
+            if not item:
+                continue
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"trusted_proxies: {item!r} is not an IP address or network (CIDR); list "
+                    "them separated by commas, e.g. '10.0.0.5, 192.168.1.0/24'"
+                ) from None
+        return value
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        """The trusted proxies as uvicorn's ``forwarded_allow_ips`` takes them."""
+        return [part.strip() for part in self.trusted_proxies.split(",") if part.strip()]
 
     @property
     def resolved_database_url(self) -> str:

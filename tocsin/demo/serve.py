@@ -108,8 +108,12 @@ def serve_demo(host: str, port: int, options: Options, *, then_exit: bool = Fals
     allow_webhook_host(receiver)
     upgrade(settings.resolved_database_url)
     app = create_app(settings)
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
-                                           proxy_headers=True))
+    # X-Forwarded-For only from TOCSIN_TRUSTED_PROXIES, as `tocsin serve` (cli.serve).
+    server = uvicorn.Server(uvicorn.Config(
+        app, host=host, port=port, log_level="warning",
+        proxy_headers=bool(settings.trusted_proxy_list),
+        forwarded_allow_ips=settings.trusted_proxy_list,
+    ))
     client_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
     base_url = f"http://{client_host}:{port}"
     result = Result()

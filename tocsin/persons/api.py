@@ -93,7 +93,7 @@ async def upload_photo(
 
 
 @router.get("/photos/{photo_id}", response_class=Response,
-            dependencies=[Depends(public()), Depends(RateLimit("persons.search", 120))])
+            dependencies=[Depends(public()), Depends(RateLimit("persons.search", 120, devices=10))])
 def get_photo(photo_id: str, db: DbSession) -> Response:
     """Return a stored photo (JPEG, without metadata)."""
     stored = photos.get(db, photo_id)
@@ -102,7 +102,7 @@ def get_photo(photo_id: str, db: DbSession) -> Response:
 
 
 @router.get("/search", response_model=SearchOut,
-            dependencies=[Depends(public()), Depends(RateLimit("persons.search", 120))])
+            dependencies=[Depends(public()), Depends(RateLimit("persons.search", 120, devices=10))])
 def search(
     db: DbSession,
     q: Annotated[str, Query(min_length=1, max_length=200)],
@@ -121,7 +121,7 @@ def search(
 
 
 @router.get("/records/{record_id:path}", response_model=PersonOut,
-            dependencies=[Depends(public()), Depends(RateLimit("persons.search", 120))])
+            dependencies=[Depends(public()), Depends(RateLimit("persons.search", 120, devices=10))])
 def get_record(record_id: str, db: DbSession) -> PersonOut:
     """Return a record's public fields and notes (never contact details)."""
     person = service.get_person(db, record_id)

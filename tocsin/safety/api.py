@@ -64,7 +64,7 @@ def counts(check_id: int, who: Counter, db: DbSession) -> CountsOut:
 
 
 @router.post("/marks", status_code=201, response_model=MarkOut,
-             dependencies=[Depends(public()), Depends(RateLimit("safety.mark", 30))])
+             dependencies=[Depends(public()), Depends(RateLimit("safety.mark", 30, devices=20))])
 def post_mark(
     body: MarkIn,
     db: DbSession,

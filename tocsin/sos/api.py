@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, R
 from sqlalchemy.orm import Session
 
 from tocsin.core.auth import Principal, Public, Role, allow
+from tocsin.core.ratelimit import client_address
 from tocsin.core.runtime import DbSession, Runtime
 from tocsin.sos import lifecycle, service
 from tocsin.sos.intake import SosBatcher
@@ -74,7 +75,7 @@ async def post_sos(
     device_token: Annotated[str | None, Header(alias="X-Device-Token", max_length=128)] = None,
 ) -> SosAck:
     """Record a silent SOS; answer only once it is durably committed (idempotent on client_id)."""
-    address = request.client.host if request.client else "unknown"
+    address = client_address(request)
     ack, created = await accept(
         request.app.state.runtime, body, address=address, device_token=device_token
     )
@@ -115,7 +116,7 @@ def _follow_up(request: Request, db: Session, sos_id: str, token: str | None) ->
     try:
         sos = service.authorize_follow_up(db, sos_id=sos_id, token=token)
     except service.FollowUpDenied:
-        limiter.count_wrong_token(address=request.client.host if request.client else "unknown")
+        limiter.count_wrong_token(address=client_address(request))
         raise
     limiter.check_follow_up(sos_id=sos.id)
     return sos
