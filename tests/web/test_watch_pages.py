@@ -19,6 +19,7 @@ from tocsin.watch import orders
 
 pytestmark = pytest.mark.browser
 
+HATE = "Ces sales bougnoules dehors, ce sont des rats, qu'ils retournent chez eux"
 APOLOGY = "Gloire aux frères qui ont frappé le Bataclan, ce sont des héros"
 
 
@@ -68,6 +69,7 @@ def test_report_then_review_decide_and_order(
          "Je sais où tu habites, je vais venir te planter ce soir"),
         ("https://x.example/status/3", "hate",
          "Je condamne ceux qui traitent les musulmans de terroristes, honte à eux"),
+        ("https://x.example/status/4", "hate", HATE),
     ):
         r = httpx.post(f"{live_server}/api/v1/watch/reports", data={
             "url": url, "platform": "x", "category": category, "excerpt": text})
@@ -81,15 +83,17 @@ def test_report_then_review_decide_and_order(
     sign_in.get_by_role("button", name="Se connecter").click()
     card = page.locator(".watch-item").first
     expect(card).to_contain_text("apologie du terrorisme")
-    expect(page.locator(".watch-item")).to_have_count(3)
+    expect(page.locator(".watch-item")).to_have_count(4)
     expect(page.locator(".watch-item").last).to_contain_text("rien à signaler")
     expect(card.locator("mark").first).to_be_visible()
     card.get_by_label("Motif de la décision").fill("apologie des attentats du 13 novembre")
     card.get_by_role("button", name="Retirer").click()
     expect(page.locator('[data-message="console"]')).to_have_text("Décision enregistrée.")
 
-    # Then orders removal; the platform fetches the order, which starts its one-hour clock.
-    card.get_by_role("button", name="Émettre une injonction de retrait").click()
+    # Then orders removal (terrorist content: the order is the instrument offered); the
+    # platform fetches the order, which starts its one-hour clock.
+    expect(card.get_by_label("Instrument")).to_have_value("order")
+    card.get_by_role("button", name="Envoyer à la plateforme").click()
     expect(page.locator('[data-message="console"]')).to_have_text("Injonction émise.")
     row = page.locator('[data-table="orders"] tr').first
     expect(row).to_contain_text("émise")
@@ -101,9 +105,50 @@ def test_report_then_review_decide_and_order(
     page.get_by_role("button", name="Actualiser").click()
     expect(row).to_contain_text("reçue")
     expect(row).to_contain_text("échéance")
-    assert problems.all() == []
+
+    # Hate is not terrorist content: it goes as a DSA notice, with no one-hour clock.
+    hate = page.locator(".watch-item", has_text="bougnoules")
+    hate.get_by_label("Motif de la décision").fill("injure raciale")
+    hate.get_by_role("button", name="Retirer").click()
+    expect(page.locator('[data-message="console"]')).to_have_text("Décision enregistrée.")
+    hate = page.locator(".watch-item", has_text="bougnoules")
+    expect(hate.get_by_label("Instrument")).to_have_value("notice")
+    hate.get_by_role("button", name="Envoyer à la plateforme").click()
+    expect(page.locator('[data-message="console"]')).to_have_text("Notification envoyée.")
+    notice = page.locator('[data-table="orders"] tr[data-instrument="notice"]')
+    expect(notice).to_contain_text("Notification DSA")
+    expect(notice).to_contain_text("sans délai d'une heure")
+
+    # Another moderator proposes an order against the classifier: it waits for this one.
+    counter = _item_id(live_server, moderator, password, "status/3")
+    other, _ = live_account(live_app, "moderator", "moderateur.second")
+    proposed = httpx.post(f"{live_server}/api/v1/watch/orders", headers=_bearer(
+        live_server, other, password), json={
+            "item_id": counter, "content_category": "call_to_violence",
+            "legal_basis": "Règlement (UE) 2021/784, art. 3", "reason": "appel au meurtre"})
+    assert proposed.status_code == 201 and proposed.json()["status"] == "proposed"
+    page.get_by_role("button", name="Actualiser").click()
+    waiting = page.locator(f'[data-table="orders"] tr[data-order-id="{proposed.json()["id"]}"]')
+    expect(waiting).to_contain_text("à approuver")
+    expect(waiting).to_contain_text("proposée par moderateur.second")
     page.screenshot(path=screenshot_dir / "watch.png", full_page=True)
+    waiting.get_by_role("button", name="Approuver et envoyer").click()
+    expect(page.locator('[data-message="console"]')).to_have_text("Approuvée et envoyée.")
+    expect(waiting).to_contain_text("approuvée par moderatrice.web")
+    assert problems.all() == []
     context.close()
+
+
+def _bearer(base: str, username: str, password: str) -> dict[str, str]:
+    token = httpx.post(f"{base}/api/v1/auth/token",
+                       data={"username": username, "password": password})
+    assert token.status_code == 200, token.text
+    return {"Authorization": f"Bearer {token.json()['access_token']}"}
+
+
+def _item_id(base: str, username: str, password: str, url_part: str) -> int:
+    queue = httpx.get(f"{base}/api/v1/watch/queue", headers=_bearer(base, username, password))
+    return next(i["id"] for i in queue.json()["items"] if url_part in i["url"])
 
 
 def test_pages_are_listed_as_available(live_server: str) -> None:

@@ -90,23 +90,34 @@ class WatchScenes(Stage):
         return len(todo)
 
     def removal_orders(self) -> int:
-        """Orders for the terrorist content removed (emergency: the night waives the notice)."""
+        """Orders for the terrorist content removed (emergency: the night waives the notice),
+        DSA notices for the hate removed. Where the classifier saw it otherwise, the order waits
+        for a second moderator, who approves it."""
         issued = 0
         for item in self.sent.items:
-            if item.get("decided") != "remove" or item["kind"] not in ("apology", "violence"):
+            if item.get("decided") != "remove" or item.get("order"):
                 continue
-            if item.get("order"):
+            if item["kind"] in ("apology", "violence"):
+                body = {"instrument": "order", "legal_basis": "Règlement (UE) 2021/784, art. 3",
+                        "reason": "Apologie ou provocation au terrorisme "
+                                  "(art. 421-2-5 du code pénal)", "emergency": True}
+            elif item["kind"] == "hate":
+                body = {"instrument": "notice",
+                        "legal_basis": "Règlement (UE) 2022/2065 (DSA), art. 16",
+                        "reason": "Provocation à la haine raciale (loi du 29 juillet 1881, "
+                                  "art. 24)"}
+            else:
                 continue
             order = self.api.call("POST", "/api/v1/watch/orders",
                                   token=self.cast.token("moderator"), expect=(201, 409),
                                   json={"item_id": item["id"],
-                                        "legal_basis": "Règlement (UE) 2021/784, art. 3",
-                                        "reason": "Apologie ou provocation au terrorisme "
-                                                  "(art. 421-2-5 du code pénal)",
-                                        "emergency": True})
+                                        "content_category": CATEGORY[item["kind"]], **body})
+            if order and order["status"] == "proposed":
+                order = self.api.call("POST", f"/api/v1/watch/orders/{order['id']}/approve",
+                                      token=self.cast.token("moderator2"))
             if order:
                 item["order"] = order["id"]
-                issued += 1
+                issued += order["instrument"] == "order"
         self.sent.orders += issued
         return issued
 
@@ -114,7 +125,7 @@ class WatchScenes(Stage):
         """The platform fetches its orders (the receipt starts the hour) and confirms most."""
         token = self.cast.token("platform")
         orders = self.api.call("GET", "/api/v1/watch/platform/orders", token=token)
-        open_orders = [o for o in orders if o["status"] in ("issued", "received")]
+        open_orders = [o for o in orders if o["status"] in ("issued", "sent", "received")]
         confirmed = 0
         for order in open_orders[: max(0, len(open_orders) - keep_open)]:
             self.api.call("POST", f"/api/v1/watch/platform/orders/{order['id']}/confirm",

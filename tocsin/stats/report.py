@@ -27,6 +27,8 @@ from tocsin.stats.registry import Registry
 SECTIONS: dict[str, tuple[str, str]] = {
     "tco": ("Injonctions de retrait — règlement (UE) 2021/784, art. 7 et 8",
             "Removal orders — Regulation (EU) 2021/784, Art. 7 and 8"),
+    "dsa": ("Notifications de contenus illicites — règlement (UE) 2022/2065 (DSA), art. 16 et 22",
+            "Notices of illegal content — Regulation (EU) 2022/2065 (DSA), Art. 16 and 22"),
     "sos": ("SOS silencieux", "Silent SOS"),
     "dispatch": ("Intervention des unités", "Unit response"),
     "alerts": ("Alertes officielles", "Official alerts"),

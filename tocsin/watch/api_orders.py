@@ -1,7 +1,11 @@
-"""HTTP API of platforms and removal orders (TCO Regulation 2021/784, Art. 3, 6 and 9).
+"""HTTP API of platforms, removal orders (TCO Regulation 2021/784, Art. 3, 6 and 9) and DSA
+notices (Regulation 2022/2065, Art. 16 and 22).
 
-Moderators issue orders; the platform's account fetches them (its first fetch is the receipt
-that starts the one-hour clock of Art. 3(3)) and confirms removal or contests (Art. 9).
+Moderators issue orders (terrorist content) or notices (other illegal content); where
+``tocsin.watch.instruments`` asks for it, a second moderator approves before anything leaves.
+The platform's account fetches them (for an order, its first fetch is the receipt that starts
+the one-hour clock of Art. 3(3)) and confirms removal or contests (Art. 9) — for a notice,
+confirms it acted or declines with its reasons (DSA Art. 17).
 """
 
 from __future__ import annotations
@@ -15,11 +19,20 @@ from tocsin.core.db import utcnow
 from tocsin.core.ratelimit import RateLimit
 from tocsin.core.runtime import DbSession
 from tocsin.watch import orders
+from tocsin.watch.instruments import Instrument, Status
 from tocsin.watch.models import WatchItem, WatchOrder, WatchPlatform
-from tocsin.watch.schemas import ContestIn, OrderIn, OrderOut, PlatformIn, PlatformOut
+from tocsin.watch.schemas import (
+    ContestIn,
+    OrderIn,
+    OrderOut,
+    PlatformIn,
+    PlatformOut,
+    WithdrawIn,
+)
 from tocsin.watch.service import platform_names
 
 router = APIRouter()
+STATUS_PATTERN = "^(" + "|".join(s.value for s in Status) + ")$"
 
 Staff = Annotated[Principal, Depends(allow(Role.moderator, Role.analyst))]
 Moderator = Annotated[Principal, Depends(allow(Role.moderator))]
@@ -37,9 +50,12 @@ def order_out(db: DbSession, order: WatchOrder) -> OrderOut:
     """Build the API view of an order, with its overdue flag at this instant."""
     item = db.get(WatchItem, order.item_id)
     return OrderOut(
-        id=order.id, platform=orders.platform_name(db, order.platform_id),
-        item_id=order.item_id, url=item.url if item else "", legal_basis=order.legal_basis,
+        id=order.id, instrument=order.instrument,
+        platform=orders.platform_name(db, order.platform_id), item_id=order.item_id,
+        url=item.url if item else "", content_category=order.content_category,
+        trusted_flagger=order.trusted_flagger, legal_basis=order.legal_basis,
         reason=order.reason, emergency=order.emergency, issued_by=order.issued_by,
+        proposed_at=order.proposed_at, approved_by=order.approved_by,
         issued_at=order.issued_at, received_at=order.received_at,
         deadline_at=order.deadline_at, status=order.status,
         overdue=orders.is_overdue(order, utcnow()), removed_at=order.removed_at,
@@ -72,9 +88,29 @@ def send_notice(name: str, who: Moderator, db: DbSession) -> PlatformOut:
 
 @router.post("/orders", status_code=201, response_model=OrderOut)
 def issue_order(body: OrderIn, who: Moderator, db: DbSession) -> OrderOut:
-    """Issue a removal order for an item to the platform hosting it."""
+    """Issue a removal order or a notice for an item to the platform hosting it.
+
+    It answers ``proposed`` when a second moderator must approve it first.
+    """
     order = orders.issue(db, item_id=body.item_id, legal_basis=body.legal_basis,
-                         reason=body.reason, emergency=body.emergency, who=who)
+                         reason=body.reason, emergency=body.emergency, who=who,
+                         instrument=body.instrument, content_category=body.content_category)
+    db.commit()
+    return order_out(db, order)
+
+
+@router.post("/orders/{order_id}/approve", response_model=OrderOut)
+def approve_order(order_id: int, who: Moderator, db: DbSession) -> OrderOut:
+    """Approve a proposed order or notice (another moderator than its author): it leaves."""
+    order = orders.approve(db, order_id=order_id, who=who)
+    db.commit()
+    return order_out(db, order)
+
+
+@router.post("/orders/{order_id}/withdraw", response_model=OrderOut)
+def withdraw_order(order_id: int, body: WithdrawIn, who: Moderator, db: DbSession) -> OrderOut:
+    """Withdraw a proposed order or notice, with the reason (nothing reaches the platform)."""
+    order = orders.withdraw(db, order_id=order_id, who=who, reason=body.reason)
     db.commit()
     return order_out(db, order)
 
@@ -82,10 +118,12 @@ def issue_order(body: OrderIn, who: Moderator, db: DbSession) -> OrderOut:
 @router.get("/orders", response_model=list[OrderOut])
 def list_orders(
     who: Staff, db: DbSession,
-    status: Annotated[str | None, Query(pattern=r"^(issued|received|removed|contested)$")] = None,
+    status: Annotated[str | None, Query(pattern=STATUS_PATTERN)] = None,
+    instrument: Instrument | None = None,
 ) -> list[OrderOut]:
-    """List orders, newest first, each with its deadline and overdue flag."""
-    return [order_out(db, o) for o in orders.list_orders(db, status=status)]
+    """List orders and notices, newest first, each with its deadline and overdue flag."""
+    return [order_out(db, o) for o in orders.list_orders(
+        db, status=status, instrument=instrument.value if instrument else None)]
 
 
 @router.get("/platform/orders", response_model=list[OrderOut])

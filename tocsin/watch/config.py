@@ -8,24 +8,31 @@ moderator's typo or a stolen account cannot make the server call into its own ne
 
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tocsin.core.errors import Invalid
 from tocsin.core.outbound import url_problem
 
 
-class WatchOutbound(BaseSettings):
-    """Hosts the watch domain may call; empty means none."""
+class WatchSettings(BaseSettings):
+    """Content-watch settings; every field maps to ``TOCSIN_WATCH_<NAME>``.
+
+    Hosts the domain may call (empty means none), how often feeds are polled, and whether the
+    authority holds the DSA Art. 22 trusted-flagger status (its notices then say so).
+    """
 
     model_config = SettingsConfigDict(env_prefix="TOCSIN_WATCH_", extra="ignore")
 
     feed_hosts: str = ""
     webhook_hosts: str = ""
+    feed_poll_seconds: float = Field(default=300, ge=0)
+    trusted_flagger: bool = False
 
 
 def check_outbound(url: str, kind: str) -> None:
     """Raise ``Invalid`` unless ``url`` may be called for ``kind`` ("feed" or "webhook")."""
-    config = WatchOutbound()  # read at each call: rare, and an operator's change applies at once
+    config = WatchSettings()  # read at each call: rare, and an operator's change applies at once
     allowed = config.feed_hosts if kind == "feed" else config.webhook_hosts
     problem = url_problem(url, allowed)
     if problem is not None:

@@ -2,8 +2,10 @@
 
 Reports by category (detail: platform), items by source, moderators' final decisions against
 the classifier's flag (so the classifier's precision is measured by humans), and the life of
-removal orders (TCO Regulation (EU) 2021/784). ``report`` adds the Art. 7(2)/8 lines that are
-states rather than events (orders overdue at the end of the period).
+removal orders (TCO Regulation (EU) 2021/784) and of DSA notices (Regulation (EU) 2022/2065,
+Art. 16 and 22), counted apart: they are different instruments with different duties.
+``report`` adds the Art. 7(2)/8 lines that are states rather than events (orders overdue at the
+end of the period).
 """
 
 from __future__ import annotations
@@ -34,8 +36,17 @@ KINDS = (
          categories=("within_hour", "late"), details="platform", unit="seconds"),
     Kind("watch.order_contested", "Injonctions contestées", "Orders contested",
          details="platform"),
+    Kind("watch.notice_sent", "Notifications DSA envoyées (art. 16)",
+         "DSA notices sent (Art. 16)", categories=("trusted_flagger", "standard"),
+         details="platform"),
+    Kind("watch.notice_actioned", "Notifications suivies d'un retrait",
+         "Notices acted upon", details="platform", unit="seconds"),
+    Kind("watch.notice_declined", "Notifications refusées par la plateforme",
+         "Notices declined by the platform", details="platform"),
 )
 SUBJECTS: tuple[str, ...] = ()
+# Never left Tocsin: a proposal awaiting (or refused by) the second moderator is not counted.
+NOT_SENT = ("proposed", "withdrawn")
 
 
 def from_event(session: Session, event: Event) -> list[Fact]:
@@ -80,22 +91,48 @@ def from_tables(session: Session, start: dt.datetime, end: dt.datetime) -> list[
     ]
     names = _platforms(session)
     for order in session.scalars(select(WatchOrder).where(
+            WatchOrder.status.not_in(NOT_SENT),
             ((WatchOrder.issued_at >= start) & (WatchOrder.issued_at < end))
             | ((WatchOrder.removed_at >= start) & (WatchOrder.removed_at < end))
             | ((WatchOrder.contested_at >= start) & (WatchOrder.contested_at < end)))):
         platform = names.get(order.platform_id, "")
-        if start <= order.issued_at < end:
-            facts.append(Fact("watch.order_issued", str(order.id), order.issued_at,
-                              category="emergency" if order.emergency else "notified",
-                              detail=platform))
-        if order.removed_at is not None and start <= order.removed_at < end:
-            facts.append(Fact("watch.order_removed", str(order.id), order.removed_at,
-                              category="late" if removed_late(order) else "within_hour",
-                              detail=platform,
-                              value=seconds_between(order.received_at, order.removed_at)))
-        if order.contested_at is not None and start <= order.contested_at < end:
-            facts.append(Fact("watch.order_contested", str(order.id), order.contested_at,
-                              detail=platform))
+        facts += (_order_facts if order.instrument == "order" else _notice_facts)(
+            order, platform, start, end)
+    return facts
+
+
+def _order_facts(order: WatchOrder, platform: str, start: dt.datetime,
+                 end: dt.datetime) -> list[Fact]:
+    facts = []
+    if start <= order.issued_at < end:
+        facts.append(Fact("watch.order_issued", str(order.id), order.issued_at,
+                          category="emergency" if order.emergency else "notified",
+                          detail=platform))
+    if order.removed_at is not None and start <= order.removed_at < end:
+        facts.append(Fact("watch.order_removed", str(order.id), order.removed_at,
+                          category="late" if removed_late(order) else "within_hour",
+                          detail=platform,
+                          value=seconds_between(order.received_at, order.removed_at)))
+    if order.contested_at is not None and start <= order.contested_at < end:
+        facts.append(Fact("watch.order_contested", str(order.id), order.contested_at,
+                          detail=platform))
+    return facts
+
+
+def _notice_facts(order: WatchOrder, platform: str, start: dt.datetime,
+                  end: dt.datetime) -> list[Fact]:
+    facts = []
+    if start <= order.issued_at < end:
+        facts.append(Fact("watch.notice_sent", str(order.id), order.issued_at,
+                          category="trusted_flagger" if order.trusted_flagger else "standard",
+                          detail=platform))
+    if order.removed_at is not None and start <= order.removed_at < end:
+        facts.append(Fact("watch.notice_actioned", str(order.id), order.removed_at,
+                          detail=platform,
+                          value=seconds_between(order.issued_at, order.removed_at)))
+    if order.contested_at is not None and start <= order.contested_at < end:
+        facts.append(Fact("watch.notice_declined", str(order.id), order.contested_at,
+                          detail=platform))
     return facts
 
 
@@ -108,18 +145,21 @@ def removed_late(order: WatchOrder) -> bool:
 def report(session: Session, start: dt.datetime, end: dt.datetime) -> list[Line]:
     """Return the TCO Art. 7(2)/8 lines, computed from the orders themselves."""
     names = _platforms(session)
-    orders = list(session.scalars(select(WatchOrder).where(
-        WatchOrder.issued_at < end,
+    everything = list(session.scalars(select(WatchOrder).where(
+        WatchOrder.status.not_in(NOT_SENT), WatchOrder.issued_at < end,
         (WatchOrder.issued_at >= start) | (WatchOrder.removed_at >= start)
         | (WatchOrder.contested_at >= start) | (WatchOrder.deadline_at >= start)
         | (WatchOrder.removed_at.is_(None) & WatchOrder.contested_at.is_(None)))))
+    orders = [o for o in everything if o.instrument == "order"]
+    notices = [o for o in everything if o.instrument == "notice"]
 
-    def line(key: str, fr: str, en: str, chosen: list[WatchOrder]) -> Line:
+    def line(key: str, fr: str, en: str, chosen: list[WatchOrder],
+             section: str = "tco") -> Line:
         per: dict[str, float] = {}
         for order in chosen:
             name = names.get(order.platform_id, "?")
             per[name] = per.get(name, 0) + 1
-        return Line(key, fr, en, float(len(chosen)), section="tco", breakdown=per)
+        return Line(key, fr, en, float(len(chosen)), section=section, breakdown=per)
 
     def within(at: dt.datetime | None) -> bool:
         return at is not None and start <= at < end
@@ -163,6 +203,18 @@ def report(session: Session, start: dt.datetime, end: dt.datetime) -> list[Line]
         Line("tco.penalties", "Sanctions imposées (art. 18)", "Penalties imposed (Art. 18)",
              None, section="tco", note_fr="hors du champ de Tocsin",
              note_en="outside Tocsin's scope"),
+        line("dsa.notices_sent", "Notifications de contenus illicites envoyées "
+             "(DSA, art. 16)", "Notices of illegal content sent (DSA Art. 16)",
+             [o for o in notices if within(o.issued_at)], "dsa"),
+        line("dsa.notices_trusted_flagger", "dont en qualité de signaleur de confiance "
+             "(art. 22)", "of which as a trusted flagger (Art. 22)",
+             [o for o in notices if within(o.issued_at) and o.trusted_flagger], "dsa"),
+        line("dsa.notices_actioned", "Notifications suivies d'un retrait ou d'un blocage",
+             "Notices followed by removal or disabling",
+             [o for o in notices if within(o.removed_at)], "dsa"),
+        line("dsa.notices_declined", "Notifications refusées par la plateforme "
+             "(motifs conservés, art. 17)", "Notices declined by the platform (reasons kept, "
+             "Art. 17)", [o for o in notices if within(o.contested_at)], "dsa"),
         *precision_lines(session, start, end),
     ]
 

@@ -11,8 +11,6 @@ import asyncio
 import contextlib
 import logging
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from tocsin.core.bus import Event
@@ -20,18 +18,11 @@ from tocsin.core.db import session_scope
 from tocsin.core.errors import DomainError
 from tocsin.core.runtime import Runtime
 from tocsin.watch import feeds, service, webhook
+from tocsin.watch.config import WatchSettings
 
 log = logging.getLogger("tocsin.watch")
 POLLER = "watch.poller"
 WEBHOOKS = "watch.webhooks"
-
-
-class WatchSettings(BaseSettings):
-    """Content-watch settings; every field maps to ``TOCSIN_WATCH_<NAME>``."""
-
-    model_config = SettingsConfigDict(env_prefix="TOCSIN_WATCH_", extra="ignore")
-
-    feed_poll_seconds: float = Field(default=300, ge=0)
 
 
 def poll_all(runtime: Runtime) -> int:

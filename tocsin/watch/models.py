@@ -124,17 +124,27 @@ class WatchHash(Base):
 
 
 class WatchOrder(Base):
-    """A removal order (TCO Art. 3) to a platform about one item, and its one-hour clock."""
+    """What a platform receives about one item: a removal order (TCO Art. 3, one hour from
+    receipt) or a DSA Art. 16 notice (no clock); see ``tocsin.watch.instruments``."""
 
     __tablename__ = "watch_order"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     platform_id: Mapped[int] = mapped_column(ForeignKey("watch_platform.id"), index=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("watch_item.id"), index=True)
+    instrument: Mapped[str] = mapped_column(String(8), default="order", index=True)
+    # The illegal-content category the instrument is for (the moderator's, else the classifier's).
+    content_category: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    # A notice sent while the authority holds the DSA Art. 22 trusted-flagger status.
+    trusted_flagger: Mapped[bool] = mapped_column(Boolean, default=False)
     legal_basis: Mapped[str] = mapped_column(String(200))
     reason: Mapped[str] = mapped_column(String(1000))
     emergency: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The moderator who asked for it; ``approved_by`` the second one where two are needed.
     issued_by: Mapped[str] = mapped_column(String(64))
+    proposed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    approved_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # When it left Tocsin (for a proposal: when it was approved).
     issued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     # Art. 3(3): the hour runs from receipt, i.e. the platform's first fetch of the order.
     received_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)

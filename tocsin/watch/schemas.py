@@ -9,6 +9,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from tocsin.watch.instruments import ILLEGAL_CATEGORIES, Instrument
+
 MAX_URL = 2000
 MAX_EXCERPT = 2000
 
@@ -128,25 +130,45 @@ class PlatformOut(BaseModel):
 
 
 class OrderIn(BaseModel):
-    """A removal order (TCO Art. 3); ``emergency`` waives the Art. 3(2) 12-hour notice."""
+    """A removal order (TCO Art. 3, terrorist content only) or a DSA Art. 16 notice.
+
+    ``emergency`` waives the Art. 3(2) 12-hour notice (orders only); ``content_category`` is
+    the moderator's view of the content when it differs from the classifier's (an order then
+    needs a second moderator's approval).
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     item_id: int = Field(ge=1)
+    instrument: Instrument = Instrument.order
+    content_category: str | None = Field(default=None, max_length=20)
     legal_basis: str = Field(min_length=3, max_length=200)
     reason: str = Field(min_length=3, max_length=1000)
     emergency: bool = False
 
+    @field_validator("content_category")
+    @classmethod
+    def _illegal(cls, value: str | None) -> str | None:
+        if value is not None and value not in ILLEGAL_CATEGORIES:
+            raise ValueError(f"content_category must be one of "
+                             f"{', '.join(sorted(ILLEGAL_CATEGORIES))}")
+        return value
+
 
 class OrderOut(BaseModel):
     id: int
+    instrument: str
     platform: str
     item_id: int
     url: str
+    content_category: str | None
+    trusted_flagger: bool
     legal_basis: str
     reason: str
     emergency: bool
     issued_by: str
+    proposed_at: dt.datetime | None
+    approved_by: str | None
     issued_at: dt.datetime
     received_at: dt.datetime | None
     deadline_at: dt.datetime | None
@@ -155,6 +177,12 @@ class OrderOut(BaseModel):
     removed_at: dt.datetime | None
     contested_at: dt.datetime | None
     contest_reason: str | None
+
+
+class WithdrawIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=3, max_length=1000)
 
 
 class ContestIn(BaseModel):

@@ -24,8 +24,9 @@ from tocsin.core.db import utcnow
 from tocsin.core.errors import Invalid
 from tocsin.core.outbound import opener
 from tocsin.watch.config import check_outbound
+from tocsin.watch.instruments import VISIBLE_TO_PLATFORM
 from tocsin.watch.models import WatchItem, WatchOrder, WatchPlatform
-from tocsin.watch.orders import REMOVAL_DEADLINE
+from tocsin.watch.orders import mark_received
 
 TIMEOUT_S = 5.0
 TOLERANCE_S = 300
@@ -53,17 +54,23 @@ def verify(secret: str, header: str, body: bytes, *, now: int | None = None) -> 
 
 def order_payload(order: WatchOrder, item: WatchItem | None) -> dict[str, object]:
     """Return what the webhook tells the platform (the pull API gives the same)."""
-    return {"type": "removal_order", "order_id": order.id, "url": item.url if item else "",
-            "legal_basis": order.legal_basis, "reason": order.reason,
-            "issued_at": order.issued_at.isoformat(), "deadline_hours": 1,
-            "fetch": "/api/v1/watch/platform/orders"}
+    payload: dict[str, object] = {
+        "type": "removal_order" if order.instrument == "order" else "notice",
+        "order_id": order.id, "url": item.url if item else "",
+        "legal_basis": order.legal_basis, "reason": order.reason,
+        "issued_at": order.issued_at.isoformat(), "fetch": "/api/v1/watch/platform/orders"}
+    if order.instrument == "order":
+        payload["deadline_hours"] = 1  # TCO Art. 3(3); a notice has no clock
+    else:
+        payload["trusted_flagger"] = order.trusted_flagger  # DSA Art. 22: handle with priority
+    return payload
 
 
 def deliver(session: Session, *, order_id: int, now: dt.datetime | None = None) -> bool:
     """POST the order to its platform's webhook; on a 2xx, record the receipt. Idempotent."""
     order = session.get(WatchOrder, order_id)
-    if order is None:
-        return False
+    if order is None or order.status not in VISIBLE_TO_PLATFORM:
+        return False  # a proposal (or a withdrawn one) never leaves
     platform = session.get(WatchPlatform, order.platform_id)
     if platform is None or not platform.webhook_url or not platform.webhook_secret:
         return False
@@ -82,10 +89,8 @@ def deliver(session: Session, *, order_id: int, now: dt.datetime | None = None) 
     except (urllib.error.URLError, TimeoutError, OSError):
         ok = False
     if ok and order.received_at is None:
-        now = now or utcnow()
-        order.received_at, order.deadline_at = now, now + REMOVAL_DEADLINE
-        order.status = "received"
-        audit.record(session, actor="system:webhook", action="watch.order_receive",
+        mark_received(order, now or utcnow())
+        audit.record(session, actor="system:webhook", action=f"watch.{order.instrument}_receive",
                      object_type="watch_order", object_id=order.id, reason="webhook 2xx")
     session.flush()
     return ok

@@ -27,13 +27,21 @@ interface Item {
 }
 interface Order {
   id: number;
+  instrument: "order" | "notice";
   platform: string;
   item_id: number;
   url: string;
+  content_category: string | null;
+  issued_by: string;
+  approved_by: string | null;
   status: string;
   deadline_at: string | null;
   overdue: boolean;
 }
+
+/** Removal orders are for terrorist content only; other illegal content goes as a DSA notice. */
+const TERRORIST = ["terrorism_apology", "call_to_violence"];
+const ILLEGAL = [...TERRORIST, "hate"];
 
 const API = "/api/v1/watch";
 const root = document.getElementById("watch-app") as HTMLElement;
@@ -133,35 +141,56 @@ function actions(item: Item): HTMLElement {
       (e: unknown) => say("console", failureText(e), false),
     );
   });
-  const order = el("form", "watch-actions");
+  const order = el("form", "watch-actions watch-order-form");
+  const instrument = el("select");
+  instrument.name = "instrument";
+  instrument.setAttribute("aria-label", t("watch.instrument"));
+  for (const kind of ["order", "notice"]) instrument.append(new Option(t(`watch.instrument.${kind}`), kind));
+  instrument.value = TERRORIST.includes(item.category) ? "order" : "notice";
+  const category = el("select");
+  category.name = "content_category";
+  category.setAttribute("aria-label", t("watch.content_category"));
+  category.append(new Option(`${t("watch.content_category")} : ${t("watch.as_classified")}`, ""));
+  for (const c of ILLEGAL) category.append(new Option(t(`watch.cat.${c}`), c));
   const basis = el("input");
   basis.type = "text";
   basis.name = "legal_basis";
   basis.required = true;
-  basis.value = "Règlement (UE) 2021/784, art. 3";
   basis.setAttribute("aria-label", t("watch.legal_basis"));
   const emergency = el("input");
   emergency.type = "checkbox";
   emergency.name = "emergency";
   const label = el("label", "", ` ${t("watch.emergency")}`);
   label.prepend(emergency);
+  const fitInstrument = (): void => {
+    const isOrder = instrument.value === "order";
+    basis.value = t(`watch.basis.${instrument.value}`);
+    label.hidden = !isOrder; // the 12-hour notice and its waiver belong to the TCO only
+    if (!isOrder) emergency.checked = false;
+  };
+  fitInstrument();
+  instrument.addEventListener("change", fitInstrument);
   const submit = el("button", "btn", t("watch.order"));
   submit.type = "submit";
   submit.dataset.action = "order";
-  order.append(basis, label, submit);
+  order.append(instrument, category, basis, label, submit);
   order.addEventListener("submit", (event) => {
     event.preventDefault();
-    void api(`${API}/orders`, {
+    void api<Order>(`${API}/orders`, {
       method: "POST",
       body: JSON.stringify({
         item_id: item.id,
+        instrument: instrument.value,
+        content_category: category.value || null,
         legal_basis: basis.value,
-        reason: reason.value || t(`watch.cat.${item.category}`),
+        reason: reason.value || t(`watch.cat.${category.value || item.category}`),
         emergency: emergency.checked,
       }),
     }).then(
-      () => {
-        say("console", t("watch.ordered"), true);
+      (sent) => {
+        const message = sent.status === "proposed" ? "watch.proposed"
+          : sent.instrument === "notice" ? "watch.notice_sent" : "watch.ordered";
+        say("console", t(message), true);
         return refreshOrders();
       },
       (e: unknown) => say("console", failureText(e), false),
@@ -203,19 +232,63 @@ function itemCard(item: Item): HTMLElement {
 
 function orderRow(body: HTMLTableSectionElement, order: Order): void {
   const row = body.insertRow();
-  row.className = `watch-order-row${order.overdue ? " is-overdue" : ""}`;
+  row.className = `watch-order-row${order.overdue ? " is-overdue" : ""}${order.status === "proposed" ? " is-proposed" : ""}`;
   row.dataset.orderId = String(order.id);
-  row.insertCell().textContent = `#${order.id} · ${order.platform}`;
+  row.dataset.instrument = order.instrument;
+  const what = row.insertCell();
+  what.append(`#${order.id} · ${order.platform}`, el("br"),
+    el("small", "", t(`watch.instrument.${order.instrument}`)));
   row.insertCell().textContent = order.url;
-  row.insertCell().textContent = t(`watch.status.${order.status}`);
+  const status = row.insertCell();
+  status.append(el("span", `status-pill watch-status-${order.status}`, t(`watch.status.${order.status}`)));
+  const who = `${t("watch.proposed_by")} ${order.issued_by}`
+    + (order.approved_by ? ` · ${t("watch.approved_by")} ${order.approved_by}` : "");
+  status.append(el("br"), el("small", "", who));
   const deadline = row.insertCell();
   if (order.deadline_at) {
     const at = new Date(order.deadline_at);
     const left = Math.round((at.getTime() - Date.now()) / 60000);
     deadline.textContent = `${t("watch.deadline")} ${timeFormat.format(at)}`
       + (order.status === "received" && left >= 0 ? ` (${left} ${t("watch.minutes_left")})` : "");
+  } else if (order.instrument === "notice") {
+    deadline.textContent = t("watch.no_clock");
   }
   if (order.overdue) deadline.append(" ", el("span", "watch-overdue", t("watch.overdue")));
+  if (order.status === "proposed" && currentRole() === "moderator") deadline.append(proposalActions(order));
+}
+
+/** A second moderator approves (the server refuses the author) or withdraws a proposal. */
+function proposalActions(order: Order): HTMLElement {
+  const box = el("div", "watch-actions");
+  const approve = el("button", "btn btn-danger btn-small", t("watch.approve"));
+  approve.type = "button";
+  approve.dataset.action = "approve";
+  approve.addEventListener("click", () => {
+    void api(`${API}/orders/${order.id}/approve`, { method: "POST" }).then(
+      () => { say("console", t("watch.approved"), true); return refreshOrders(); },
+      (e: unknown) => say("console", failureText(e), false),
+    );
+  });
+  const reason = el("input");
+  reason.type = "text";
+  reason.minLength = 3;
+  reason.maxLength = 1000;
+  reason.placeholder = t("watch.withdraw_reason");
+  reason.setAttribute("aria-label", t("watch.withdraw_reason"));
+  const withdraw = el("button", "btn btn-secondary btn-small", t("watch.withdraw"));
+  withdraw.type = "button";
+  withdraw.dataset.action = "withdraw";
+  withdraw.addEventListener("click", () => {
+    void api(`${API}/orders/${order.id}/withdraw`, {
+      method: "POST",
+      body: JSON.stringify({ reason: reason.value }),
+    }).then(
+      () => { say("console", t("watch.withdrawn"), true); return refreshOrders(); },
+      (e: unknown) => say("console", failureText(e), false),
+    );
+  });
+  box.append(approve, reason, withdraw);
+  return box;
 }
 
 async function refresh(): Promise<void> {
