@@ -20,6 +20,7 @@ import pytest
 from nats.aio.subscription import Subscription
 
 from tests.conftest import SEAL_KEY
+from tests.waiting import async_wait_for as _wait_for
 from tocsin.core import seal
 from tocsin.core.bus import Event
 from tocsin.core.bus import jetstream as js_module
@@ -68,16 +69,6 @@ def _count_pull_subscribes(bus: JetStreamBus, monkeypatch: pytest.MonkeyPatch) -
 
     monkeypatch.setattr(bus._js, "pull_subscribe", counting)
     return calls
-
-
-async def _wait_for(predicate: Callable[[], object], timeout: float) -> float:
-    loop = asyncio.get_running_loop()
-    start = loop.time()
-    while not predicate():
-        if loop.time() - start > timeout:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.01)
-    return loop.time() - start
 
 
 def _bus_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:

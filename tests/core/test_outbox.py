@@ -7,7 +7,6 @@ import datetime as dt
 import os
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +17,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from tests.reliability.harness import NATS_SERVER, PrivateNats
+from tests.waiting import async_wait_for
+from tests.waiting import wait_for as _wait
 from tocsin.core.bus import BusUnavailable, Event
 from tocsin.core.bus.jetstream import JetStreamBus
 from tocsin.core.bus.memory import MemoryBus
@@ -25,14 +26,6 @@ from tocsin.core.db import make_engine, make_sessionmaker, session_scope, utcnow
 from tocsin.core.outbox import OutboxEvent, add_event, pending_count
 from tocsin.core.relay import OutboxRelay
 from tocsin.core.settings import Settings
-
-
-def _wait(predicate, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.02)
 
 
 def test_event_is_written_only_with_its_transaction(db: Session) -> None:
@@ -53,11 +46,12 @@ def test_committed_event_reaches_a_subscriber_of_the_running_worker(client: Test
     topic = f"probe{uuid.uuid4().hex[:6]}.created"
     durable = f"d{uuid.uuid4().hex[:8]}"
 
-    async def subscribe() -> None:
-        await runtime.bus.subscribe(topic, handler, durable=durable)
+    async def subscribe() -> object:
+        return await runtime.bus.subscribe(topic, handler, durable=durable)
 
-    client.portal.call(subscribe)  # type: ignore[union-attr]
-    time.sleep(0.3)
+    sub = client.portal.call(subscribe)  # type: ignore[union-attr]
+    # The JetStream consumer is created by the subscription's task: wait until it exists.
+    _wait(lambda: getattr(sub, "_psub", True) is not None, what="consumer created")
     with session_scope(runtime.sessions) as session:
         sent = add_event(session, topic, {"id": 42})
     _wait(lambda: len(received) == 1)
@@ -148,10 +142,13 @@ def test_outbox_survives_the_bus_going_down(settings: Settings, nats_server: Pri
             )
         while await relay.relay_once():
             pass
-        deadline = asyncio.get_running_loop().time() + 20
-        while len(set(got)) < 20 and asyncio.get_running_loop().time() < deadline:
-            await asyncio.sleep(0.1)
-        await asyncio.sleep(0.5)
+        await async_wait_for(lambda: len(set(got)) >= 20, 20, what="every event delivered")
+        # A fence published after the re-publication and seen handled: any duplicate of the
+        # five came before it (one consumer, stream order), so ``got`` is complete.
+        fence = Event(subject="probe.fence")
+        await bus.publish(fence)
+        await async_wait_for(lambda: fence.id in got, 20, what="the fence delivered")
+        got.remove(fence.id)
         await sub.stop()
         await bus.close()
         return ids, got, failures

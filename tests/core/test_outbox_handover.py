@@ -7,6 +7,7 @@ import datetime as dt
 
 from sqlalchemy import select, update
 
+from tests.waiting import async_wait_for as _until
 from tocsin.core.bus import BusUnavailable, Event
 from tocsin.core.bus.memory import MemoryBus
 from tocsin.core.db import insert_rows, make_engine, make_sessionmaker, session_scope, utcnow
@@ -40,14 +41,6 @@ async def _running_relay(settings: Settings, scenario):  # type: ignore[no-untyp
         await relay.stop()
         await bus.close()
         engine.dispose()
-
-
-async def _until(predicate, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        assert loop.time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.02)
 
 
 def test_handed_over_events_are_published_without_a_claim_then_marked(settings: Settings) -> None:

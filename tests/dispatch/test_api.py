@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -14,23 +13,13 @@ from sqlalchemy import func, select
 from tests.dispatch.factories import BATACLAN, api_unit, publish_sos, sos_data
 from tests.factories import login
 from tests.sos.factories import post_sos
+from tests.waiting import wait_for
 from tocsin.core.auth.roles import Role
 from tocsin.dispatch.config import DispatchConfig
 from tocsin.dispatch.engine import CONFIG_KEY
 from tocsin.dispatch.models import DispatchIncidentSos, DispatchUnit
 
 U = "/api/v1/dispatch"
-
-
-def wait_for(check: Callable[[], Any], timeout: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.05)
 
 
 @pytest.fixture

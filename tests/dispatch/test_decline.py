@@ -3,7 +3,7 @@ and escalation goes on (timeouts, units coming on duty) without starving other i
 
 from __future__ import annotations
 
-import time
+import datetime as dt
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from tests.dispatch.factories import BATACLAN, FakeClock, add_unit, api_unit, sos_data
 from tests.factories import login
 from tests.sos.factories import post_sos
+from tests.waiting import wait_for
 from tocsin.core.auth.roles import Role
 from tocsin.core.db import session_scope
 from tocsin.dispatch import assign, units
@@ -24,20 +25,21 @@ from tocsin.dispatch.models import DispatchAssignment
 U = "/api/v1/dispatch"
 
 
-def wait_for(check: Callable[[], Any], timeout: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (value := check()):
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.05)
-    return value
+class _CountingClock(FakeClock):
+    """The test's clock, counting its reads: each escalation tick reads it once."""
+
+    reads = 0
+
+    def __call__(self) -> dt.datetime:
+        self.reads += 1
+        return super().__call__()
 
 
 @pytest.fixture
-def clocked(make_app: Callable[..., FastAPI]) -> Iterator[tuple[TestClient, FakeClock]]:
+def clocked(make_app: Callable[..., FastAPI]) -> Iterator[tuple[TestClient, _CountingClock]]:
     """A started worker whose dispatch runs on a clock the test moves (escalation included)."""
     app = make_app()
-    clock = FakeClock()
+    clock = _CountingClock()
     app.state.runtime.extras[CONFIG_KEY] = DispatchConfig(
         offer_timeout_s=60, candidates=3, escalation_tick_s=0.1)
     app.state.runtime.extras[CLOCK_KEY] = clock
@@ -52,7 +54,7 @@ def _offer(client: TestClient, headers: dict[str, str]) -> Any:
 
 
 def test_decline_offers_the_next_unit_and_never_the_decliner_again(
-    clocked: tuple[TestClient, FakeClock],
+    clocked: tuple[TestClient, _CountingClock],
 ) -> None:
     client, clock = clocked
     dispatcher = login(client, Role.dispatcher)
@@ -85,7 +87,9 @@ def test_decline_offers_the_next_unit_and_never_the_decliner_again(
     # this incident: neither is offered it again; it waits, open, for the dispatcher...
     clock.advance(61)
     wait_for(lambda: _offer(client, crew["C-FAR"][1]) is None)
-    time.sleep(0.5)  # several escalation ticks
+    # Several escalation ticks pass (no request runs meanwhile: each read is a tick's).
+    reads = clock.reads
+    wait_for(lambda: clock.reads >= reads + 3, what="three escalation ticks")
     assert _offer(client, crew["A-NEAR"][1]) is None
     assert _offer(client, crew["B-MID"][1]) is None
     queue = client.get(f"{U}/incidents", headers=dispatcher).json()

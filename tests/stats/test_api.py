@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
-from collections.abc import Callable
-from typing import Any
 
 import h3
 from fastapi.testclient import TestClient
@@ -14,22 +11,12 @@ from sqlalchemy import func, select
 from tests.factories import login
 from tests.sos.factories import post_sos
 from tests.stats.factories import BATACLAN, T0, seed
+from tests.waiting import wait_for
 from tocsin.core.auth.roles import Role
 from tocsin.core.db import session_scope
 from tocsin.stats import ingest
 from tocsin.stats.models import StatsFact
 from tocsin.stats.registry import registry
-
-
-def wait_for(check: Callable[[], Any], timeout: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.05)
 
 
 def _facts(client: TestClient, kind: str) -> int:
