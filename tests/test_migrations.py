@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import func, inspect, select, text
 
 from tocsin.core.db import make_engine
 from tocsin.core.migrate import alembic_config, upgrade
@@ -21,9 +22,41 @@ def test_migrated_schema_matches_the_models(settings: Settings) -> None:
     assert differences == [], f"models and migrations differ: {differences}"
 
 
+def _snapshot(url: str) -> dict[str, object]:
+    """What an upgrade could change: revisions, tables, columns, indexes, constraints, rows."""
+    engine = make_engine(url, pool_size=1)
+    try:
+        with engine.connect() as connection:
+            inspector = inspect(connection)
+            shape: dict[str, object] = {
+                "revisions": sorted(MigrationContext.configure(connection).get_current_heads())}
+            for table in sorted(inspector.get_table_names()):
+                shape[table] = {
+                    "columns": [(c["name"], str(c["type"]), c["nullable"])
+                                for c in inspector.get_columns(table)],
+                    "indexes": sorted((i["name"] or "", tuple(i["column_names"]), i["unique"])
+                                      for i in inspector.get_indexes(table)),
+                    "unique": sorted((u["name"] or "", tuple(u["column_names"]))
+                                     for u in inspector.get_unique_constraints(table)),
+                    "foreign": sorted((f["name"] or "", tuple(f["constrained_columns"]),
+                                       f["referred_table"])
+                                      for f in inspector.get_foreign_keys(table)),
+                    "rows": connection.scalar(
+                        select(func.count()).select_from(text(f'"{table}"'))),
+                }
+            return shape
+    finally:
+        engine.dispose()
+
+
 def test_upgrade_twice_changes_nothing(settings: Settings) -> None:
-    upgrade(settings.resolved_database_url)
-    upgrade(settings.resolved_database_url)
+    url = settings.resolved_database_url
+    upgrade(url)
+    before = _snapshot(url)
+    heads = ScriptDirectory.from_config(alembic_config(url)).get_heads()
+    assert before["revisions"] == sorted(heads), "the first upgrade must reach every head"
+    upgrade(url)
+    assert _snapshot(url) == before
 
 
 def test_every_branch_depends_on_core_and_has_one_head() -> None:

@@ -11,31 +11,38 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 import pytest
+from sqlalchemy.orm import Session, sessionmaker
 
 from tests.factories import PASSWORD
 from tests.security.test_sealed_dump import write_sensitive_everywhere
 from tests.served import free_port
 from tests.sos.test_crash import serve
-from tocsin.core import seal
 from tocsin.core.auth import service as auth_service
 from tocsin.core.db import make_engine, make_sessionmaker, session_scope
 from tocsin.core.settings import Settings
 
 
 class _Http:
-    """A tiny stand-in for the TestClient that ``write_sensitive_everywhere`` expects."""
+    """The TestClient face that ``write_sensitive_everywhere`` and the factories expect, over
+    the served worker: requests go to the real process, accounts are committed in its database
+    (``app.state.runtime.sessions``), and every token the server hands out is remembered so the
+    log is searched for it too."""
 
-    def __init__(self, http: httpx.Client, settings: Settings) -> None:
+    def __init__(self, http: httpx.Client, sessions: sessionmaker[Session]) -> None:
         self.http = http
-        self.settings = settings
-        self.passwords: list[str] = []
-        self.tokens: list[str] = []
+        self.app = SimpleNamespace(state=SimpleNamespace(runtime=SimpleNamespace(
+            sessions=sessions)))
+        self.handed: list[str] = []
 
     def post(self, url: str, **kwargs: object) -> httpx.Response:
-        return self.http.post(url, **kwargs)  # type: ignore[arg-type]
+        response = self.http.post(url, **kwargs)  # type: ignore[arg-type]
+        if url == "/api/v1/auth/token" and response.status_code == 200:
+            self.handed.append(response.json()["access_token"])
+        return response
 
     def get(self, url: str, **kwargs: object) -> httpx.Response:
         return self.http.get(url, **kwargs)  # type: ignore[arg-type]
@@ -54,7 +61,6 @@ def test_logs_hold_no_secret(settings: Settings, tmp_path: Path,
             name = f"{role}{secrets.token_hex(3)}"
             auth_service.create_user(session, username=name, password=PASSWORD, role=role)
             accounts[role] = name
-    engine.dispose()
     secrets_seen: list[str] = [PASSWORD, settings.seal_key]
     tag = secrets.token_hex(8).upper()
     with serve(settings, port, log), httpx.Client(base_url=f"http://127.0.0.1:{port}",
@@ -76,19 +82,12 @@ def test_logs_hold_no_secret(settings: Settings, tmp_path: Path,
         secrets_seen += [str(v) for v in ticket.json().values() if isinstance(v, str)
                          and len(v) >= 16]
 
-        def fake_login(_c: object, role: object, username: str | None = None) -> dict[str, str]:
-            return {"Authorization": f"Bearer {tokens[str(getattr(role, 'value', role))]}"}
-
-        def fake_account(_client: object, role: object, username: str | None = None) -> str:
-            return accounts[str(getattr(role, "value", role))]
-
-        import tests.security.test_sealed_dump as dump
-
-        monkeypatch.setattr(dump, "login", fake_login)
-        monkeypatch.setattr(dump, "create_account", fake_account)
+        # The shared writer logs in and creates accounts through the real factories, against
+        # the served worker and its database: nothing here stands in for another module.
+        adapter = _Http(http, make_sessionmaker(engine))
         handed: list[str] = []
-        secrets_seen += write_sensitive_everywhere(_Http(http, settings), tag, handed)  # type: ignore[arg-type]
-        secrets_seen += handed
+        secrets_seen += write_sensitive_everywhere(adapter, tag, handed)  # type: ignore[arg-type]
+        secrets_seen += handed + adapter.handed
 
         sos = http.post("/api/v1/sos", json={"lat": 48.86, "lon": 2.37, "accuracy_m": 10,
                                              "situation": "hidden", "client_id": tag.lower()})
@@ -98,8 +97,13 @@ def test_logs_hold_no_secret(settings: Settings, tmp_path: Path,
                         headers={"X-Follow-Up-Token": follow_token}).status_code == 200
         assert http.post("/api/v1/auth/logout", headers=bearer).status_code == 204
         assert http.get("/api/v1/auth/me", headers=bearer).status_code == 401
+        # A request made last, with a marker in its path: the log read below holds it, so the
+        # search covers everything this run printed (not an early or empty file).
+        last = f"/api/v1/last-request-{secrets.token_hex(4)}"
+        assert http.get(last).status_code == 404
+    engine.dispose()
     text = log.read_text(errors="replace")
     assert "POST /api/v1/auth/token" in text, "the access log must be on for this test to mean"
+    assert last in text, "the log must hold the whole run"
     leaked = [s for s in secrets_seen if s and s in text]
     assert leaked == [], f"secrets in the log: {leaked}\n{text[-3000:]}"
-    assert seal.generate_key() not in text  # sanity: the check can fail only on what was logged
