@@ -57,7 +57,11 @@ def _populate(client: TestClient) -> None:
     imported = client.post("/api/v1/persons/import", content=sample("test.pfif-1.2.xml"),
                            headers={**authority, "Content-Type": "application/xml"})
     assert imported.status_code == 200, imported.text
-    assert client.post("/api/v1/auth/mfa/totp", headers=authority).status_code == 200
+    from tests.core.test_mfa import activation_code
+
+    assert client.post("/api/v1/auth/mfa/totp", headers=authority,
+                       json={"activation_code": activation_code(client, authority)}
+                       ).status_code == 200
     runtime = client.app.state.runtime  # type: ignore[attr-defined]
     with session_scope(runtime.sessions) as session:
         # Pending, held by a worker's lease that has not run out: no relay takes it meanwhile.

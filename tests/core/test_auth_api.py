@@ -1,4 +1,4 @@
-"""Login, tokens, lockout and account administration through the HTTP API."""
+"""Login, tokens, the sign-in throttle and account administration through the HTTP API."""
 
 from __future__ import annotations
 
@@ -37,7 +37,9 @@ def test_wrong_password_and_unknown_user_get_the_same_401(client: TestClient) ->
     assert wrong.json()["error"]["message"] == unknown.json()["error"]["message"]
 
 
-def test_repeated_failures_lock_the_account_with_retry_after(client: TestClient) -> None:
+def test_repeated_failures_from_one_address_wait_with_retry_after(client: TestClient) -> None:
+    """From the guesser's address only: tests/core/test_login_throttle.py shows the owner
+    elsewhere still gets in."""
     name = create_account(client, Role.authority)
     for _ in range(5):
         client.post("/api/v1/auth/token", data={"username": name, "password": "bad-password-1"})

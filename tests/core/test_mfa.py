@@ -1,4 +1,4 @@
-"""Two-factor authentication: enrolment, login with a code, replay, lockout, role policy."""
+"""Two-factor authentication: enrolment, login with a code, replay, throttle, role policy."""
 
 from __future__ import annotations
 
@@ -26,13 +26,26 @@ def off_by_one(good: str) -> str:
     return str((int(good) + 1) % 1_000_000).zfill(6)
 
 
+def activation_code(client: TestClient, headers: dict[str, str]) -> str:
+    """An activation code for the account behind ``headers``, as an administrator issues it."""
+    from tocsin.core.auth import mfa
+
+    name = client.get("/api/v1/auth/me", headers=headers).json()["username"]
+    runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    with session_scope(runtime.sessions) as session:
+        return mfa.issue_activation(session, username=name, by="test")[1]
+
+
 def enrol(client: TestClient, headers: dict[str, str]) -> tuple[str, list[str]]:
     """Enrol and confirm TOTP for the account behind ``headers``; return secret and codes."""
-    started = client.post("/api/v1/auth/mfa/totp", headers=headers)
+    activation = activation_code(client, headers)
+    started = client.post("/api/v1/auth/mfa/totp", json={"activation_code": activation},
+                          headers=headers)
     assert started.status_code == 200, started.text
     secret = started.json()["secret"]
     confirmed = client.post(
-        "/api/v1/auth/mfa/totp/confirm", json={"code": code(secret)}, headers=headers
+        "/api/v1/auth/mfa/totp/confirm",
+        json={"code": code(secret), "activation_code": activation}, headers=headers,
     )
     assert confirmed.status_code == 200, confirmed.text
     return secret, confirmed.json()["recovery_codes"]
@@ -42,17 +55,21 @@ def test_enrolment_shows_uri_and_qr_and_activates_only_on_a_valid_code(
     client: TestClient,
 ) -> None:
     headers = login(client, Role.dispatcher, username="op.mfa")
-    started = client.post("/api/v1/auth/mfa/totp", headers=headers).json()
+    activation = activation_code(client, headers)
+    started = client.post("/api/v1/auth/mfa/totp", json={"activation_code": activation},
+                          headers=headers).json()
     assert started["otpauth_uri"].startswith("otpauth://totp/Tocsin:op.mfa?secret=")
     assert started["qr_svg"].startswith("data:image/svg+xml")
     status = client.get("/api/v1/auth/mfa", headers=headers).json()
     assert status["pending"] and not status["enabled"]
     right = code(started["secret"])
-    wrong = client.post("/api/v1/auth/mfa/totp/confirm", json={"code": off_by_one(right)},
+    wrong = client.post("/api/v1/auth/mfa/totp/confirm",
+                        json={"code": off_by_one(right), "activation_code": activation},
                         headers=headers)
     assert wrong.status_code == 401 and wrong.json()["error"]["code"] == "unauthorized"
     assert not client.get("/api/v1/auth/mfa", headers=headers).json()["enabled"]
-    ok = client.post("/api/v1/auth/mfa/totp/confirm", json={"code": right}, headers=headers)
+    ok = client.post("/api/v1/auth/mfa/totp/confirm",
+                     json={"code": right, "activation_code": activation}, headers=headers)
     assert ok.status_code == 200
     codes = ok.json()["recovery_codes"]
     assert len(codes) == 10 and len(set(codes)) == 10
@@ -65,7 +82,8 @@ def test_enrolment_shows_uri_and_qr_and_activates_only_on_a_valid_code(
         hashes = conn.exec_driver_sql("SELECT code_hash FROM mfa_recovery_code").scalars().all()
     assert started["secret"].encode() not in bytes(raw)
     assert not any(c.replace("-", "") in h for c in codes for h in hashes)
-    again = client.post("/api/v1/auth/mfa/totp", headers=headers)
+    again = client.post("/api/v1/auth/mfa/totp", json={"activation_code": activation},
+                        headers=headers)
     assert again.status_code == 409
 
 
@@ -98,7 +116,9 @@ def test_login_needs_the_code_refuses_replay_and_takes_a_recovery_code_once(
     assert [s["mfa"] for s in mine if s["current"]] == [True]
 
 
-def test_wrong_codes_count_toward_the_lockout(client: TestClient) -> None:
+def test_wrong_codes_count_toward_the_throttle(client: TestClient) -> None:
+    """Guessing codes behind a known password waits as guessing passwords does (the owner,
+    elsewhere, is not concerned: tests/core/test_login_throttle.py)."""
     headers = login(client, Role.moderator, username="mod.mfa")
     secret, _ = enrol(client, headers)
     form = {"username": "mod.mfa", "password": PASSWORD}
@@ -162,7 +182,8 @@ def test_policy_refuses_bad_roles_and_self_lockout(client: TestClient) -> None:
     assert not any(client.get("/api/v1/auth/mfa/policy", headers=admin).json()["required"]
                    .values())
     org = login(client, Role.organisation)
-    assert client.post("/api/v1/auth/mfa/totp", headers=org).status_code == 403
+    assert client.post("/api/v1/auth/mfa/totp", json={"activation_code": "x"},
+                       headers=org).status_code == 403
 
 
 def test_disable_needs_a_code_and_admin_reset_revokes_sessions(client: TestClient) -> None:

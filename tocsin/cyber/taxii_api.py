@@ -33,6 +33,7 @@ from tocsin.core.auth import Principal, Role
 from tocsin.core.auth import service as auth_service
 from tocsin.core.auth.models import UserAccount
 from tocsin.core.auth.permissions import Allow, oauth2_scheme
+from tocsin.core.auth.throttle import Guard
 from tocsin.core.db import bulk_batch, utcnow
 from tocsin.core.errors import DomainError
 from tocsin.core.middleware import register_error_shape
@@ -155,7 +156,13 @@ def _basic_cache(request: Request) -> BasicCache:
 
 
 class TaxiiClient(Allow):
-    """Admit partners (and analysts) by HTTP Basic or bearer token; 401 asks for Basic."""
+    """Admit partners (and analysts) by HTTP Basic or bearer token; 401 asks for Basic.
+
+    Basic credentials go through the sign-in throttle shared with the login form (a TAXII
+    client is one more place to guess passwords). Any refusal of Basic credentials is the same
+    401, a right password of a role that may not use TAXII included: a distinct answer there
+    would tell a guesser the password is right (issue 19, finding 8).
+    """
 
     def __call__(  # type: ignore[override]
         self, request: Request, db: DbSession,
@@ -169,26 +176,38 @@ class TaxiiClient(Allow):
                     "utf-8").partition(":")
             except (binascii.Error, UnicodeDecodeError):
                 raise self._challenge("malformed Basic credentials") from None
-            user = _basic_cache(request).get(db, name[:64], password[:256])
-            if user is None:
-                try:
-                    user = auth_service.authenticate(db, username=name[:64],
-                                                     password=password[:256])
-                except auth_service.AuthFailed:
-                    db.commit()  # the failure count drives the lockout
-                    raise self._challenge("wrong username or password") from None
-                db.commit()
-                _basic_cache(request).put(name[:64], password[:256], user.id)
+            user = self._basic(request, db, name[:64], password[:256])
         elif token:
             user = auth_service.resolve_token(db, token)
         if user is None:
             raise self._challenge("authentication required (HTTP Basic)")
         role = Role(user.role)
         if role not in self.roles:
+            # Only a bearer token gets here (Basic refused it above): its holder already knows
+            # the account, so saying why is no oracle.
             raise HTTPException(403, f"role {role.value!r} may not use the TAXII API")
         principal = Principal(user_id=user.id, username=user.username, role=role)
         request.state.principal = principal
         return principal
+
+    def _basic(self, request: Request, db: DbSession, name: str, password: str) -> UserAccount:
+        guard = Guard(request)
+        guard.check(name)
+        cache = _basic_cache(request)
+        user = cache.get(db, name, password)
+        if user is None:
+            try:
+                user = auth_service.authenticate(db, username=name, password=password)
+            except auth_service.AuthFailed:
+                user = None
+            if user is None or Role(user.role) not in self.roles:
+                db.rollback()
+                guard.failed(name)
+                raise self._challenge("wrong username or password")
+            db.commit()  # a rehashed password, if any
+            cache.put(name, password, user.id)
+        guard.succeeded(name)
+        return user
 
     @staticmethod
     def _challenge(message: str) -> HTTPException:

@@ -2,7 +2,9 @@
 
 Enrolment: ``start_enrolment`` makes a fresh secret (sealed at rest) and its otpauth:// URI;
 ``confirm`` activates it on a first valid code and returns recovery codes, shown once and stored
-hashed. A wrong code here counts toward the account's lockout, as a wrong password does.
+hashed. Both steps need a one-time activation code an administrator (or the CLI) issued for
+the account (issue 19, finding 11): the password alone would let whoever stole it tie the
+account to their own phone. A wrong code here counts in the sign-in throttle (``mfa_api``).
 """
 
 from __future__ import annotations
@@ -15,12 +17,17 @@ import segno
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from tocsin.core.auth import totp
-from tocsin.core.auth.models import MfaRecoveryCode, MfaRolePolicy, MfaTotp, UserAccount
+from tocsin.core.auth import codes, totp
+from tocsin.core.auth.models import (
+    MfaRecoveryCode,
+    MfaRolePolicy,
+    MfaTotp,
+    UserAccount,
+)
 from tocsin.core.auth.roles import Role
-from tocsin.core.auth.service import AuthFailed, check_not_locked, parse_role, register_failure
+from tocsin.core.auth.service import AuthFailed, parse_role
 from tocsin.core.db import utcnow
-from tocsin.core.errors import Conflict, Invalid, NotFound
+from tocsin.core.errors import Conflict, Invalid
 
 ISSUER = "Tocsin"
 RECOVERY_CODES = 10
@@ -34,12 +41,19 @@ def _ensure_role(user: UserAccount) -> None:
         raise Invalid(f"two-factor authentication is not offered to role {user.role!r}")
 
 
-def start_enrolment(session: Session, *, user: UserAccount) -> tuple[str, str]:
-    """Make a new pending TOTP secret; return it and its otpauth:// URI (for the QR code)."""
+def start_enrolment(
+    session: Session, *, user: UserAccount, activation_code: str
+) -> tuple[str, str]:
+    """Make a new pending TOTP secret; return it and its otpauth:// URI (for the QR code).
+
+    The activation code is checked, not spent: a page closed before the confirmation can start
+    again with the same code; ``confirm`` spends it.
+    """
     _ensure_role(user)
     row = session.get(MfaTotp, user.id)
     if row is not None and row.confirmed_at is not None:
         raise Conflict("two-factor authentication is already active; disable it first")
+    codes.check(session, user_id=user.id, purpose=codes.MFA_ACTIVATION, code=activation_code)
     secret = pyotp.random_base32()  # 160 bits, RFC 4226's recommended length
     if row is None:
         session.add(MfaTotp(user_id=user.id, secret=secret, created_at=utcnow()))
@@ -57,32 +71,30 @@ def qr_svg_data_uri(uri: str) -> str:
 
 
 def _check_code(session: Session, user: UserAccount, code: str, now: dt.datetime) -> str:
-    check_not_locked(user, now)
     kind = totp.check(session, user.id, code, now)
     if kind is None:
-        register_failure(user, now)
         raise AuthFailed("wrong or already used two-factor code")
-    user.failed_logins = 0
-    user.locked_until = None
     return kind
 
 
 def confirm(
-    session: Session, *, user: UserAccount, code: str, now: dt.datetime | None = None
+    session: Session, *, user: UserAccount, code: str, activation_code: str,
+    now: dt.datetime | None = None,
 ) -> list[str]:
-    """Activate the pending secret with a first valid code; return fresh recovery codes."""
+    """Activate the pending secret with a first valid code; spend the activation code;
+    return fresh recovery codes."""
     now = now or utcnow()
     row = session.get(MfaTotp, user.id)
     if row is None:
         raise Conflict("no enrolment in progress: start one first")
     if row.confirmed_at is not None:
         raise Conflict("two-factor authentication is already active")
-    check_not_locked(user, now)
+    codes.check(session, user_id=user.id, purpose=codes.MFA_ACTIVATION, code=activation_code,
+                now=now)
     if not totp.verify_totp(session, row, code, now):
-        register_failure(user, now)
         raise AuthFailed("wrong or already used two-factor code")
-    user.failed_logins = 0
-    user.locked_until = None
+    codes.spend(session, user_id=user.id, purpose=codes.MFA_ACTIVATION, code=activation_code,
+                now=now)
     row.confirmed_at = now
     return new_recovery_codes(session, user_id=user.id)
 
@@ -119,12 +131,21 @@ def disable(
 
 
 def reset(session: Session, *, username: str) -> UserAccount:
-    """Remove an account's 2FA (an admin, for a lost phone); the account enrols again."""
-    user = session.scalar(select(UserAccount).where(UserAccount.username == username))
-    if user is None:
-        raise NotFound(f"no user {username!r}")
+    """Remove an account's 2FA (an admin, for a lost phone); it enrols again only with a
+    new activation code (``issue_activation``)."""
+    user = codes.find_user(session, username)
     _remove(session, user.id)
     return user
+
+
+def issue_activation(
+    session: Session, *, username: str, by: str, now: dt.datetime | None = None
+) -> tuple[UserAccount, str, dt.datetime]:
+    """Issue the one-time code with which ``username`` may enrol 2FA (admin or CLI)."""
+    user = codes.find_user(session, username)
+    _ensure_role(user)
+    code, expires = codes.issue(session, user=user, purpose=codes.MFA_ACTIVATION, by=by, now=now)
+    return user, code, expires
 
 
 def _remove(session: Session, user_id: int) -> None:

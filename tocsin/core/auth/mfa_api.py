@@ -1,22 +1,28 @@
 """Two-factor enrolment, the per-role requirement, and sessions (own and, for admins, others').
 
-Every change here is written to the audit log; codes and secrets never are.
+Every change here is written to the audit log; codes and secrets never are. A wrong code
+(2FA or activation) counts in the sign-in throttle as a wrong password does, under the
+account's name and the caller's address.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy import select, update
 
 from tocsin.core import audit
-from tocsin.core.auth import mfa, service, sessions
+from tocsin.core.auth import codes, mfa, service, sessions
 from tocsin.core.auth.models import AccessToken, UserAccount
 from tocsin.core.auth.permissions import Principal, SignedIn, allow
 from tocsin.core.auth.roles import Role
 from tocsin.core.auth.schemas import (
+    ActivationCodeOut,
     CodeIn,
+    ConfirmIn,
+    EnrolIn,
     MfaPolicyIn,
     MfaPolicyOut,
     MfaStatusOut,
@@ -25,10 +31,12 @@ from tocsin.core.auth.schemas import (
     SessionOut,
     TotpEnrolmentOut,
 )
+from tocsin.core.auth.throttle import Guard
 from tocsin.core.errors import NotFound
 from tocsin.core.runtime import DbSession
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
+T = TypeVar("T")
 AdminUser = Annotated[Principal, Depends(allow(Role.admin))]
 # Enrolment must stay reachable with a token limited to it (2FA required, not yet set up).
 Enrolling = Annotated[Principal, Depends(allow(*sorted(mfa.MFA_ROLES), enrolment=True))]
@@ -46,10 +54,28 @@ def mfa_status(db: DbSession, who: Enrolling) -> MfaStatusOut:
     return MfaStatusOut.model_validate(mfa.status(db, user=_account(db, who)))
 
 
+def _guarded(db: DbSession, request: Request, who: Principal, step: Callable[[], T]) -> T:
+    """Run a step that checks a code, inside the sign-in throttle (a wrong code counts)."""
+    guard = Guard(request)
+    guard.check(who.username)
+    try:
+        result = step()
+    except (service.AuthFailed, codes.InvalidCode):
+        db.rollback()
+        guard.failed(who.username)
+        raise
+    guard.succeeded(who.username)
+    return result
+
+
 @router.post("/auth/mfa/totp", response_model=TotpEnrolmentOut)
-def mfa_enrol(db: DbSession, who: Enrolling) -> TotpEnrolmentOut:
-    """Start TOTP enrolment: a new secret, its otpauth:// URI and QR code (not yet active)."""
-    secret, uri = mfa.start_enrolment(db, user=_account(db, who))
+def mfa_enrol(db: DbSession, who: Enrolling, body: EnrolIn, request: Request) -> TotpEnrolmentOut:
+    """Start TOTP enrolment with the activation code an administrator gave you: a new secret,
+    its otpauth:// URI and QR code (not yet active). 403 ``invalid_activation_code`` for a
+    wrong, spent or expired code."""
+    user = _account(db, who)
+    secret, uri = _guarded(db, request, who, lambda: mfa.start_enrolment(
+        db, user=user, activation_code=body.activation_code))
     audit.record(db, actor=who, action="mfa_enrol_start", object_type="account",
                  object_id=who.user_id or "")
     db.commit()
@@ -57,21 +83,21 @@ def mfa_enrol(db: DbSession, who: Enrolling) -> TotpEnrolmentOut:
 
 
 @router.post("/auth/mfa/totp/confirm", response_model=RecoveryCodesOut)
-def mfa_confirm(db: DbSession, who: Enrolling, body: CodeIn) -> RecoveryCodesOut:
-    """Activate 2FA with a first valid code; answer the recovery codes (shown this once).
+def mfa_confirm(
+    db: DbSession, who: Enrolling, body: ConfirmIn, request: Request
+) -> RecoveryCodesOut:
+    """Activate 2FA with a first valid code and the activation code (spent here); answer the
+    recovery codes (shown this once).
 
     The session that confirms counts from then on as one opened with a second factor.
     """
     user = _account(db, who)
-    try:
-        codes = mfa.confirm(db, user=user, code=body.code)
-    except service.AuthFailed:
-        db.commit()  # the wrong code counts toward the lockout
-        raise
+    recovery = _guarded(db, request, who, lambda: mfa.confirm(
+        db, user=user, code=body.code, activation_code=body.activation_code))
     _mark_current_session(db, who)
     audit.record(db, actor=who, action="mfa_enabled", object_type="account", object_id=user.id)
     db.commit()
-    return RecoveryCodesOut(recovery_codes=codes)
+    return RecoveryCodesOut(recovery_codes=recovery)
 
 
 def _mark_current_session(db: DbSession, who: Principal) -> None:
@@ -85,29 +111,25 @@ def _mark_current_session(db: DbSession, who: Principal) -> None:
 
 
 @router.post("/auth/mfa/recovery-codes", response_model=RecoveryCodesOut)
-def mfa_recovery_codes(db: DbSession, who: Enrolling, body: CodeIn) -> RecoveryCodesOut:
+def mfa_recovery_codes(
+    db: DbSession, who: Enrolling, body: CodeIn, request: Request
+) -> RecoveryCodesOut:
     """Replace your recovery codes (proven by a current code); the old ones stop working."""
     user = _account(db, who)
-    try:
-        codes = mfa.regenerate_recovery_codes(db, user=user, code=body.code)
-    except service.AuthFailed:
-        db.commit()
-        raise
+    recovery = _guarded(db, request, who, lambda: mfa.regenerate_recovery_codes(
+        db, user=user, code=body.code))
     audit.record(db, actor=who, action="mfa_recovery_codes", object_type="account",
                  object_id=user.id)
     db.commit()
-    return RecoveryCodesOut(recovery_codes=codes)
+    return RecoveryCodesOut(recovery_codes=recovery)
 
 
 @router.post("/auth/mfa/disable", status_code=204)
-def mfa_disable(db: DbSession, who: Enrolling, body: CodeIn) -> Response:
-    """Turn off your 2FA (proven by a code); refused where your role requires it."""
+def mfa_disable(db: DbSession, who: Enrolling, body: CodeIn, request: Request) -> Response:
+    """Turn off your 2FA (proven by a code); refused where your role requires it. Enrolling
+    again then needs a new activation code."""
     user = _account(db, who)
-    try:
-        mfa.disable(db, user=user, code=body.code)
-    except service.AuthFailed:
-        db.commit()
-        raise
+    _guarded(db, request, who, lambda: mfa.disable(db, user=user, code=body.code))
     audit.record(db, actor=who, action="mfa_disabled", object_type="account", object_id=user.id)
     db.commit()
     return Response(status_code=204)
@@ -140,6 +162,17 @@ def mfa_reset(db: DbSession, admin: AdminUser, username: str) -> Response:
     audit.record(db, actor=admin, action="mfa_reset", object_type="account", object_id=username)
     db.commit()
     return Response(status_code=204)
+
+
+@router.post("/users/{username}/mfa/activation", response_model=ActivationCodeOut)
+def mfa_activation(db: DbSession, admin: AdminUser, username: str) -> ActivationCodeOut:
+    """Issue the one-time code with which an account may enrol 2FA (admin); valid 72 h, it
+    replaces any earlier one. Hand it to the person yourself: it proves the phone is theirs."""
+    user, code, expires = mfa.issue_activation(db, username=username, by=admin.username)
+    audit.record(db, actor=admin, action="mfa_activation_issued", object_type="account",
+                 object_id=username)
+    db.commit()
+    return ActivationCodeOut(username=user.username, activation_code=code, expires_at=expires)
 
 
 @router.get("/auth/sessions", response_model=list[SessionOut])

@@ -22,8 +22,6 @@ class UserAccount(Base):
     role: Mapped[str] = mapped_column(String(20))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class AccessToken(Base):
@@ -87,3 +85,26 @@ class MfaRolePolicy(Base):
     required: Mapped[bool] = mapped_column(Boolean)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     updated_by: Mapped[str] = mapped_column(String(64))
+
+
+class AccountCode(Base):
+    """A one-time code an administrator (or the CLI) issues for one account and one purpose.
+
+    ``mfa_activation`` lets its owner enrol 2FA (the password alone does not); ``password_reset``
+    lets them choose a new password. Stored as the SHA-256 of the code (about 79 random bits:
+    no dictionary to run), spent by ``used_at``, dead after ``expires_at``; a new code of the
+    same purpose replaces the old.
+    """
+
+    __tablename__ = "account_code"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    purpose: Mapped[str] = mapped_column(String(20))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    issued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    issued_by: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)

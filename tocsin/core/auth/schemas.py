@@ -55,6 +55,49 @@ class CodeIn(BaseModel):
     code: str = Field(min_length=6, max_length=64)
 
 
+class EnrolIn(BaseModel):
+    """Starting 2FA enrolment needs the one-time code an administrator issued."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    activation_code: str = Field(min_length=1, max_length=64)
+
+
+class ConfirmIn(CodeIn):
+    """The first code of the app, and the activation code again (spent by this step)."""
+
+    activation_code: str = Field(min_length=1, max_length=64)
+
+
+class ActivationCodeOut(BaseModel):
+    username: str
+    activation_code: str = Field(description="shown once; give it to the person, not by email")
+    expires_at: dt.datetime
+
+
+class ResetCodeOut(BaseModel):
+    username: str
+    reset_code: str = Field(description="shown once; the person chooses a new password with it")
+    expires_at: dt.datetime
+
+
+class PasswordChangeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str = Field(min_length=1, max_length=256)
+    new_password: str = Field(min_length=1, max_length=256)
+    otp: str | None = Field(default=None, min_length=6, max_length=64,
+                            description="the 2FA code, where the account has 2FA")
+
+
+class PasswordResetIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=1, max_length=64)
+    code: str = Field(min_length=1, max_length=64)
+    new_password: str = Field(min_length=1, max_length=256)
+
+
 class TotpEnrolmentOut(BaseModel):
     secret: str
     otpauth_uri: str

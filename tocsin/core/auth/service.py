@@ -1,4 +1,7 @@
-"""Accounts and tokens: Argon2 passwords, second factor, opaque expiring tokens, lockout."""
+"""Accounts and tokens: Argon2 passwords, second factor, opaque expiring tokens.
+
+Failed attempts are throttled by the HTTP layer (``throttle``), never by locking the account.
+"""
 
 from __future__ import annotations
 
@@ -25,7 +28,6 @@ _DUMMY_HASH = _hasher.hash("tocsin-dummy-password-for-timing")
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$")
 MIN_PASSWORD_LENGTH = 12
-LOCK_AFTER_FAILURES = 5
 _COMMON = frozenset(
     {"password1234", "motdepasse123", "azertyuiop12", "123456789012", "qwertyuiop12",
      "administrator", "tocsintocsin", "changeme1234", "iloveyou1234", "soleil123456"}
@@ -44,17 +46,6 @@ class MfaRequired(AuthFailed):
     """
 
     code = "mfa_required"
-
-
-class AccountLocked(DomainError):
-    status = 429
-    code = "rate_limited"
-
-    def __init__(self, message: str, *, retry_after: int) -> None:
-        super().__init__(
-            message, details={"retry_after": retry_after}, headers={"Retry-After": str(retry_after)}
-        )
-        self.retry_after = retry_after
 
 
 def parse_role(text: str) -> Role:
@@ -98,7 +89,6 @@ def create_user(session: Session, *, username: str, password: str, role: str) ->
         role=parsed.value,
         is_active=True,
         created_at=utcnow(),
-        failed_logins=0,
     )
     session.add(user)
     session.flush()
@@ -121,19 +111,16 @@ def authenticate(
     enrol, passes it. Other password checks (HTTP Basic for TAXII) thus never let such an
     account in on its password alone.
 
-    Wrong passwords and wrong codes count alike toward the lockout (30 s after the 5th failure,
-    doubling, at most an hour). A right password without a code raises ``MfaRequired`` and
-    counts nothing; the failure count is cleared only once *both* factors passed, so guessing
-    codes behind a known password locks the account as guessing passwords does.
+    An unknown name, a wrong password and a deactivated account raise the same ``AuthFailed``
+    after the same Argon2 work: nothing tells which names exist. The caller counts every
+    ``AuthFailed`` in the sign-in throttle, except ``MfaRequired`` (the right password, no code).
     """
     now = now or utcnow()
     user = session.scalar(select(UserAccount).where(UserAccount.username == username))
     if user is None:
         _verify(_DUMMY_HASH, password)
         raise AuthFailed("wrong username or password")
-    check_not_locked(user, now)
     if not _verify(user.password_hash, password) or not user.is_active:
-        register_failure(user, now)
         raise AuthFailed("wrong username or password")
     if totp.active_totp(session, user.id) is not None:
         if not otp:
@@ -142,34 +129,34 @@ def authenticate(
                 "authenticator app (or a recovery code) in the form field 'otp'"
             )
         if totp.check(session, user.id, otp, now) is None:
-            register_failure(user, now)
             raise AuthFailed("wrong or already used two-factor code")
     elif not allow_enrolment and totp.role_requires_mfa(session, user.role):
         raise MfaRequired(
             f"two-factor authentication is required for role {user.role!r}: enrol it on a "
             "staff page first; this way of signing in cannot carry a code"
         )
-    user.failed_logins = 0
-    user.locked_until = None
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
     return user
 
 
-def check_not_locked(user: UserAccount, now: dt.datetime) -> None:
-    """Raise ``AccountLocked`` while the account is in its lockout period."""
-    if user.locked_until is not None and user.locked_until > now:
-        wait = int((user.locked_until - now).total_seconds()) + 1
-        raise AccountLocked(f"too many failed attempts; retry in {wait} s", retry_after=wait)
+def verify_password(user: UserAccount, password: str) -> bool:
+    """Whether ``password`` is the account's (Argon2: slow on purpose)."""
+    return _verify(user.password_hash, password)
 
 
-def register_failure(user: UserAccount, now: dt.datetime) -> None:
-    """Count a wrong password or code; lock with backoff from the 5th (the caller commits)."""
-    user.failed_logins += 1
-    if user.failed_logins >= LOCK_AFTER_FAILURES:
-        # 30 s after the 5th failure, doubling each time, capped at one hour.
-        seconds = min(30 * 2 ** (user.failed_logins - LOCK_AFTER_FAILURES), 3600)
-        user.locked_until = now + dt.timedelta(seconds=seconds)
+def set_password(user: UserAccount, password: str) -> None:
+    """Store a new password after the policy check; raise ``Invalid`` and change nothing."""
+    check_password_strength(password, user.username)
+    if _verify(user.password_hash, password):
+        raise Invalid("the new password must differ from the current one")
+    user.password_hash = _hasher.hash(password)
+
+
+def disable_password(user: UserAccount) -> None:
+    """Replace the password by one nobody knows (an administrator's reset: the old one may
+    have leaked, so it must stop working before the owner chooses a new one)."""
+    user.password_hash = _hasher.hash(secrets.token_urlsafe(32))
 
 
 def _verify(password_hash: str, password: str) -> bool:
@@ -271,13 +258,20 @@ def revoke_token(session: Session, token: str) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def revoke_all_tokens(session: Session, *, user_id: int) -> int:
-    """Revoke every live token of an account (password change, deactivation)."""
-    result = session.execute(
+def revoke_all_tokens(session: Session, *, user_id: int, keep: str | None = None) -> int:
+    """Revoke every live token of an account (password change, deactivation).
+
+    ``keep``: the public session id of one token to spare (the session changing its password).
+    """
+    query = (
         update(AccessToken)
         .where(AccessToken.user_id == user_id, AccessToken.revoked_at.is_(None))
         .values(revoked_at=utcnow())
+        .execution_options(synchronize_session=False)
     )
+    if keep:
+        query = query.where(func.substr(AccessToken.token_hash, 1, 16) != keep)
+    result = session.execute(query)
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
