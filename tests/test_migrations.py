@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import func, inspect, select, text
 
+import tocsin.migrations
 from tocsin.core.db import make_engine
 from tocsin.core.migrate import alembic_config, upgrade
 from tocsin.core.settings import Settings
@@ -66,3 +70,17 @@ def test_every_branch_depends_on_core_and_has_one_head() -> None:
         revision = scripts.get_revision(base)
         if revision.revision != "20261123_core":
             assert revision.dependencies, f"{revision.revision} must depend on the core"
+
+
+def test_no_migration_imports_a_domain() -> None:
+    """A migration does the same thing whenever it runs: it may use the core's column types
+    and sealing, never a domain's code, which changes after the migration is written."""
+    versions = Path(tocsin.migrations.__file__).parent / "versions"
+    offenders = []
+    for path in sorted(versions.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            offenders += [f"{path.name}: {n}" for n in names
+                          if n.startswith("tocsin") and not n.startswith("tocsin.core")]
+    assert offenders == []
