@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
 from tocsin import __version__
 from tocsin.alerts.cli import app as cap_app
+from tocsin.cli_errors import safe_url as _safe_url
 from tocsin.core.settings import get_settings
 from tocsin.cyber.cli import app as cyber_app
 from tocsin.demo.cli import demo as demo_command
@@ -20,7 +21,23 @@ from tocsin.persons.cli import persons_app
 from tocsin.stats.cli import app as stats_app
 from tocsin.watch.cli import app as watch_app
 
-app = typer.Typer(
+
+class _TocsinApp(typer.Typer):
+    """The app as the console script runs it: an embedded database is migrated before the
+    command that needs it, and expected failures (database absent, unmigrated, unreachable; a
+    missing key) end in one line saying what to run, never a traceback (tocsin.cli_errors).
+    Tests that invoke the click command directly still see the exceptions themselves."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from tocsin import cli_errors
+
+        argv = kwargs.get("args")
+        with cli_errors.handled():
+            cli_errors.migrate_embedded(list(sys.argv[1:] if argv is None else argv))
+            return super().__call__(*args, **kwargs)
+
+
+app = _TocsinApp(
     help="Tocsin: silent SOS, dispatch, alerts, persons, shelter, watch, cyber desk.",
     no_args_is_help=True,
     add_completion=False,
@@ -170,12 +187,6 @@ def purge() -> None:
         engine.dispose()
     for what, count in counts.items():
         typer.echo(f"{what}: {count} deleted")
-
-
-def _safe_url(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
 
 
 bus_app = typer.Typer(help="Message bus.", no_args_is_help=True)
