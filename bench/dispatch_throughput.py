@@ -42,7 +42,12 @@ from tocsin.core.outbox import OutboxEvent
 from tocsin.dispatch import assign, incidents
 from tocsin.dispatch.config import DispatchConfig
 from tocsin.dispatch.engine import DispatchEngine
-from tocsin.dispatch.models import DispatchAssignment, DispatchIncident, DispatchUnit
+from tocsin.dispatch.models import (
+    DispatchAssignment,
+    DispatchIncident,
+    DispatchIncidentSos,
+    DispatchUnit,
+)
 
 PG_ADMIN = os.environ.get("TOCSIN_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 T0 = dt.datetime(2015, 11, 13, 21, 40, tzinfo=dt.UTC)
@@ -102,9 +107,15 @@ def batched(engine: DispatchEngine, data: list[dict[str, Any]], size: int) -> No
 def _outcome(engine: DispatchEngine) -> dict[str, Any]:
     with engine.sessions() as session:
         counts = sorted(session.scalars(select(DispatchIncident.sos_count)))
+        grouped: dict[str, list[str]] = {}
+        for sos_id, incident_id in session.execute(
+                select(DispatchIncidentSos.sos_id, DispatchIncidentSos.incident_id)):
+            grouped.setdefault(incident_id, []).append(sos_id)
         return {
             "incidents": len(counts),
             "sos_per_incident": Counter(counts),
+            # Which SOS went together, whatever the incidents' ids: the clustering itself.
+            "clusters": sorted(tuple(sorted(ids)) for ids in grouped.values()),
             "offers": session.scalar(select(func.count()).select_from(DispatchAssignment)),
             "events": session.scalar(select(func.count()).select_from(OutboxEvent)),
         }
@@ -177,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         same_s, same_out = run(kind, "batched", data[:base_n], args)
         ours_s, ours_out = run(kind, "batched", data, args)
         equal = {k: base_out[k] == same_out[k] for k in ("incidents", "sos_per_incident",
-                                                          "offers")}
+                                                          "clusters", "offers")}
         base_rate, ours_rate = base_n / base_s, args.events / ours_s
         print(f"\n[{kind}] per event : {base_n:>7,} SOS in {base_s:7.2f} s = {base_rate:8.0f} SOS/s"
               f"  ({base_out['incidents']} incidents, {base_out['offers']} offers, "
@@ -192,7 +203,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[{kind}] ratio batched / per event: {ours_rate / base_rate:.1f}x "
               f"(same {base_n:,} SOS: {base_s / same_s:.1f}x); load average {os.getloadavg()}")
         if not all(equal.values()):
-            print(f"[{kind}] OUTCOMES DIFFER: {base_out} vs {same_out}")
+            # A faster consumer that clusters or offers differently is no result: fail.
+            differ = [k for k, same in equal.items() if not same]
+            print(f"[{kind}] FAIL: batched and per event differ on {differ}: "
+                  f"{ {k: base_out[k] for k in differ if k != 'clusters'} } vs "
+                  f"{ {k: same_out[k] for k in differ if k != 'clusters'} }")
             return 1
     return 0
 

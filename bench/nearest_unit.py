@@ -91,6 +91,14 @@ def main() -> None:
         print(f"{name:<20} {wall:14.1f} {cpu:14.1f}   "
               f"{wall / index_us:8.1f}x {cpu / index_cpu:8.1f}x")
     print(f"answers agree with both scans: {agree}")
+    if not agree:
+        # A fast index that answers wrong is no result: the run fails, and says where.
+        wrong = [(i, got[i], scanned[i] if i < scan_n else None, vectored[i])
+                 for i in range(numpy_n)
+                 if got[i] != vectored[i] or (i < scan_n and got[i] != scanned[i])]
+        i, ours, py, vec = wrong[0]
+        raise SystemExit(f"FAIL: {len(wrong)} answer(s) differ from the scans; first, query {i} "
+                         f"{queries[i]}: index {ours}, python scan {py}, numpy scan {vec}")
 
 
 def _scan(units: list[tuple[str, float, float]], lat: float, lon: float) -> str:
