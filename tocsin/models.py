@@ -9,6 +9,7 @@ from tocsin.alerts import models as alerts_models
 from tocsin.core import outbox
 from tocsin.core.audit import models as audit_models
 from tocsin.core.auth import models as auth_models
+from tocsin.core.auth import tickets as auth_tickets
 from tocsin.core.db import Base
 from tocsin.cyber import models as cyber_models
 from tocsin.dispatch import models as dispatch_models
@@ -25,6 +26,7 @@ __all__ = [
     "alerts_models",
     "audit_models",
     "auth_models",
+    "auth_tickets",
     "cyber_models",
     "dispatch_models",
     "metadata",

@@ -81,3 +81,57 @@ def test_admit_bounds_each_address_and_the_worker(settings: Settings) -> None:
             assert hub.admitted == 2
     finally:
         hub.runtime.engine.dispose()
+
+
+def test_admit_bounds_each_signed_in_account(settings: Settings) -> None:
+    hub = live.LiveHub(build_runtime(settings),
+                       live.LiveSettings(per_address=5, per_account=2, total=10))
+    try:
+        with contextlib.ExitStack() as held:
+            held.enter_context(hub.admit("198.51.100.1", account="user:1"))
+            held.enter_context(hub.admit("203.0.113.5", account="user:1"))
+            with pytest.raises(HTTPException) as per_account:  # from any address
+                held.enter_context(hub.admit("192.0.2.9", account="user:1"))
+            assert per_account.value.status_code == 429
+            assert "account" in per_account.value.detail
+            held.enter_context(hub.admit("198.51.100.1", account="user:2"))
+            held.enter_context(hub.admit("198.51.100.1"))  # an anonymous page: address only
+            assert hub.admitted == 4
+        assert hub.admitted == 0
+        with hub.admit("192.0.2.9", account="user:1"), hub.admit("192.0.2.9", account="user:1"):
+            assert hub.admitted == 2
+    finally:
+        hub.runtime.engine.dispose()
+
+
+async def test_a_guarded_stream_checks_before_sending_and_closes_with_the_reason(
+    settings: Settings,
+) -> None:
+    runtime = build_runtime(settings)
+    await runtime.bus.connect()
+    verdicts: list[str | None] = [None]
+    calls = 0
+
+    async def guard() -> str | None:
+        nonlocal calls
+        calls += 1
+        return verdicts[-1]
+
+    stream = live.live_events(runtime, ["probe.*"], guard=guard, recheck=60, heartbeat=60)
+    try:
+        assert (await anext(stream)).event == "ready"
+        await asyncio.sleep(0.1)
+        await runtime.bus.publish(Event(subject="probe.one", data={"n": 1}))
+        first = await asyncio.wait_for(anext(stream), timeout=5)
+        assert first.event == "probe.one" and calls == 1  # checked before it was sent
+        verdicts.append("the session has ended")
+        await runtime.bus.publish(Event(subject="probe.two", data={"n": 2}))
+        closed = await asyncio.wait_for(anext(stream), timeout=5)
+        assert closed.event == "closed" and closed.data == {"reason": "the session has ended"}
+        with pytest.raises(StopAsyncIteration):  # probe.two was never sent
+            await anext(stream)
+    finally:
+        await stream.aclose()
+        await live.hub(runtime).close()
+        await runtime.bus.close()
+        runtime.engine.dispose()

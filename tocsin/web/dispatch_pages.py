@@ -26,7 +26,7 @@ STATUSES = ("available", "offered", "assigned", "on_scene", "off_duty",
 
 # Keys handed to the browser scripts through data-i18n-* attributes.
 DISPATCH_KEYS = (
-    "dispatch.wrong_role", "dispatch.live", "dispatch.reconnecting",
+    "dispatch.wrong_role", "dispatch.live", "dispatch.reconnecting", "dispatch.stream_closed",
     "dispatch.empty_queue", "dispatch.sos_count", "dispatch.priority", "dispatch.opened",
     "dispatch.no_unit", "dispatch.assign", "dispatch.read", "dispatch.reply_sent",
     "dispatch.reason", "dispatch.trail", "dispatch.no_text", "dispatch.eta", "dispatch.distance",
@@ -51,6 +51,7 @@ _FR = {
     "dispatch.wrong_role": "Ce compte n'est pas un compte d'opérateur.",
     "dispatch.live": "En direct",
     "dispatch.reconnecting": "Reconnexion au flux…",
+    "dispatch.stream_closed": "Le serveur a fermé le flux :",
     "dispatch.map": "Carte des SOS, incidents et unités",
     "dispatch.queue": "File des incidents",
     "dispatch.empty_queue": "Aucun incident ouvert.",
@@ -125,6 +126,7 @@ _EN = {
     "dispatch.wrong_role": "This is not a dispatcher account.",
     "dispatch.live": "Live",
     "dispatch.reconnecting": "Reconnecting to the stream…",
+    "dispatch.stream_closed": "The server closed the stream:",
     "dispatch.map": "Map of SOS, incidents and units",
     "dispatch.queue": "Incident queue",
     "dispatch.empty_queue": "No open incident.",

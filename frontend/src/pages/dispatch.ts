@@ -3,9 +3,12 @@
  * with its proposed units, and the silent chat with each caller.
  *
  * Live updates come over Server-Sent Events. EventSource cannot send an Authorization header,
- * so the page first asks for a one-time ticket (valid 60 s) and opens the stream with it; on an
- * error it closes the stream and asks for a new ticket. Every event triggers a (debounced)
- * reload of the queue from the API, so the page never drifts from the server's truth.
+ * so the page first asks for a one-time ticket (valid 60 s, for this stream only) and opens the
+ * stream with it; on an error it closes the stream and asks for a new ticket. The server ends
+ * the stream with a `closed` event once the session no longer admits it (logged out elsewhere,
+ * revoked, 2FA now required): the page says why, and the next ticket request signs it out on a
+ * 401 or shows the refusal. Every event triggers a (debounced) reload of the queue from the
+ * API, so the page never drifts from the server's truth.
  */
 import "leaflet/dist/leaflet.css";
 import "../styles/base.css";
@@ -307,8 +310,9 @@ function scheduleRefresh(): void {
   reloadTimer = window.setTimeout(() => void refresh(), 150);
 }
 
-function live(ok: boolean): void {
-  $<HTMLElement>("[data-live]").textContent = ok ? `● ${t("dispatch.live")}` : t("dispatch.reconnecting");
+function live(ok: boolean, why = ""): void {
+  const text = ok ? `● ${t("dispatch.live")}` : t("dispatch.reconnecting");
+  $<HTMLElement>("[data-live]").textContent = why ? `${text} ${why}` : text;
   $<HTMLElement>("[data-live]").dataset.live = String(ok);
 }
 
@@ -337,9 +341,9 @@ async function connect(): Promise<void> {
     const { ticket } = await api<{ ticket: string }>("/api/v1/dispatch/stream/ticket",
       { method: "POST" });
     stream = new EventSource(`/api/v1/dispatch/stream?ticket=${encodeURIComponent(ticket)}`);
-  } catch {
-    live(false);
-    window.setTimeout(() => void connect(), 2000);
+  } catch (error: unknown) {
+    live(false, error instanceof ApiFailure ? failure(error) : "");
+    if (currentToken() !== null) window.setTimeout(() => void connect(), 2000);
     return;
   }
   stream.addEventListener("ready", () => { live(true); scheduleRefresh(); });
@@ -350,6 +354,13 @@ async function connect(): Promise<void> {
     stream.addEventListener(name, onEvent as EventListener);
   }
   stream.addEventListener("lag", () => scheduleRefresh());
+  stream.addEventListener("closed", (message: MessageEvent<string>) => {
+    // The session no longer admits the stream: say why; a new ticket is refused if it stays so.
+    stream?.close();
+    const { reason } = JSON.parse(message.data) as { reason: string };
+    live(false, `${t("dispatch.stream_closed")} ${reason}`);
+    if (currentToken() !== null) window.setTimeout(() => void connect(), 2000);
+  });
   stream.onerror = () => {
     // The ticket was single use: a reconnect needs a new one.
     stream?.close();
