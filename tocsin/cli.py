@@ -11,6 +11,7 @@ from rich.console import Console
 
 from tocsin import __version__
 from tocsin.alerts.cli import app as cap_app
+from tocsin.core.audit.cli import app as audit_app
 from tocsin.cli_errors import safe_url as _safe_url
 from tocsin.core.settings import get_settings
 from tocsin.cyber.cli import app as cyber_app
@@ -54,6 +55,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(cyber_app, name="cyber")
 app.command("demo")(demo_command)
 app.add_typer(stats_app, name="stats")
+app.add_typer(audit_app, name="audit")
 
 console = Console(stderr=True)
 

@@ -1,16 +1,39 @@
 """Write and query the audit log. Entries are added in the caller's transaction: an action and
-its audit entry commit together or not at all."""
+its audit entry commit together or not at all.
+
+An entry is chained onto the log when it is flushed (``chain.seal``, from the session's
+``before_flush``), so it can be read back in its transaction like any row; from then until the
+commit the transaction holds the chain's head (see ``chain``): keep audited transactions short.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session, SessionTransaction
 
+from tocsin.core.audit import chain
 from tocsin.core.audit.models import AuditEntry
 from tocsin.core.auth.permissions import Principal
 from tocsin.core.db import utcnow
+
+_PENDING = "tocsin.audit.pending"
+
+
+@event.listens_for(Session, "before_flush")
+def _seal_before_flush(session: Session, _context: object, _instances: object) -> None:
+    entries: list[AuditEntry] = session.info.pop(_PENDING, [])
+    with session.no_autoflush:
+        chain.seal(session, [e for e in entries if e.seq is None and e in session.new])
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_on_end(session: Session, transaction: SessionTransaction) -> None:
+    # Entries of a transaction rolled back (or closed) are gone with it; a savepoint's end
+    # leaves them to its parent.
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
 
 
 def record(
@@ -37,6 +60,7 @@ def record(
         reason=reason[:300],
     )
     session.add(entry)
+    session.info.setdefault(_PENDING, []).append(entry)
     return entry
 
 
