@@ -1,7 +1,8 @@
 """The shared staff sign-in with two-factor authentication, in Chromium.
 
-An admin requires 2FA for analysts on the admin page; an analyst signing in on /watch is taken
-through TOTP enrolment (QR code, first code, recovery codes), then signs in again with a code.
+An admin requires 2FA for analysts on the admin page and issues activation codes; an analyst
+signing in on /watch is taken through TOTP enrolment (activation code, QR code, first code,
+recovery codes), then signs in again with a code.
 """
 
 from __future__ import annotations
@@ -36,6 +37,21 @@ def _sign_in(page: Page, username: str, password: str) -> None:
     form.get_by_role("button", name="Se connecter").click()
 
 
+def _activation_code(page: Page, username: str) -> str:
+    """Issue an activation code on the admin page (accounts table) and read it back."""
+    page.locator(f'tr[data-username="{username}"]').get_by_role(
+        "button", name="Code d'activation 2FA").click()
+    shown = page.locator("[data-issued] code")
+    expect(shown).to_have_text(re.compile(r"^[a-z2-9]{4}(-[a-z2-9]{4}){3}$"))
+    expect(page.locator("[data-issued]")).to_contain_text(username)
+    return shown.inner_text()
+
+
+def _activate(page: Page, code: str) -> None:
+    page.get_by_label("Code d'activation").fill(code)
+    page.locator('[data-form="activate"]').get_by_role("button", name="Continuer").click()
+
+
 def _secret(page: Page) -> str:
     """The base32 secret the enrolment shows, once the server has answered."""
     shown = page.locator("[data-enrol-secret]")
@@ -50,7 +66,8 @@ def policy_restored(live_app: FastAPI) -> Iterator[None]:
     Its login rate limit (10 a minute per client, per worker) is shared too; this test signs in
     seven times, so it starts with a fresh bucket rather than inherit the others' sign-ins.
     """
-    live_app.state.runtime.extras.pop("ratelimit:login", None)
+    for key in [k for k in live_app.state.runtime.extras if k.startswith("ratelimit:login")]:
+        live_app.state.runtime.extras.pop(key, None)
     yield
     with session_scope(live_app.state.runtime.sessions) as session:
         session.execute(delete(MfaRolePolicy))
@@ -81,9 +98,13 @@ def test_required_2fa_enrolment_then_login_with_a_code(
     policy.get_by_label("exigée pour admin").click()
     expect(page.locator('[data-message="mfa"]')).to_contain_text("enrol two-factor")
     expect(policy.get_by_label("exigée pour admin")).not_to_be_checked()
-    # ...so the admin turns it on from "My account", voluntarily.
+    # ...so the admin turns it on from "My account", voluntarily, with an activation code (an
+    # admin issues their own: the password alone enrols nothing).
+    own_code = _activation_code(page, admin)
+    analyst_code = _activation_code(page, analyst)
     page.locator("[data-staff-account] summary").click()
     page.get_by_role("button", name="Activer la double authentification").click()
+    _activate(page, own_code)
     admin_totp = pyotp.TOTP(_secret(page))
     page.get_by_label("Code affiché").fill(admin_totp.now())
     page.get_by_role("button", name="Activer", exact=True).click()
@@ -102,6 +123,11 @@ def test_required_2fa_enrolment_then_login_with_a_code(
     _sign_in(page, analyst, password)
     expect(page.get_by_role("heading", name="Activer la double authentification")).to_be_visible()
     expect(page.locator('[data-view="console"]')).to_be_hidden()
+    # A made-up activation code is refused; the one the admin issued opens the QR code.
+    _activate(page, "abcd-efgh-jkmn-pqrs")
+    expect(page.locator('[data-message="enrol"]')).to_contain_text("invalid or expired")
+    page.screenshot(path=screenshot_dir / "staff-2fa-activation.png", full_page=True)
+    _activate(page, analyst_code)
     qr = page.locator("[data-enrol-qr]")
     expect(qr).to_have_attribute("src", re.compile(r"^data:image/svg\+xml"))
     page.wait_for_function("document.querySelector('[data-enrol-qr]').naturalWidth > 0")
@@ -149,6 +175,7 @@ def test_required_2fa_enrolment_then_login_with_a_code(
     page.get_by_label("Code à 6 chiffres (double authentification)").fill(used)
     page.locator('[data-form="login"]').get_by_role("button", name="Se connecter").click()
     expect(page.locator('[data-message="login"]')).to_contain_text("already used")
-    # mfa_required, the refused replay and the refused admin rule are answers the page handled.
-    assert [p for p in problems.all() if "401" not in p and "409" not in p] == []
+    # mfa_required, the refused replay, the refused activation code and the refused admin rule
+    # are answers the page handled.
+    assert [p for p in problems.all() if not any(s in p for s in ("401", "403", "409"))] == []
     context.close()

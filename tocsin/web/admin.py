@@ -22,7 +22,8 @@ SCRIPT_KEYS = (
     "admin.created", "admin.active", "admin.inactive",
     "admin.deactivate", "admin.activate", "admin.no_entries", "admin.total",
     "admin.required", "admin.revoke_sessions", "admin.reset_mfa", "admin.revoked",
-    "admin.mfa_saved",
+    "admin.mfa_saved", "admin.mfa_code", "admin.mfa_code_for", "admin.reset_password",
+    "admin.reset_code_for", "admin.valid_until",
 )
 
 i18n.register_messages(
@@ -41,6 +42,12 @@ i18n.register_messages(
             "admin.mfa_saved": "Règle enregistrée",
             "admin.revoke_sessions": "Révoquer ses sessions",
             "admin.reset_mfa": "Retirer sa 2FA",
+            "admin.mfa_code": "Code d'activation 2FA",
+            "admin.mfa_code_for": "Code d'activation 2FA, à usage unique, à remettre à",
+            "admin.reset_password": "Réinitialiser le mot de passe",
+            "admin.reset_code_for": "Mot de passe réinitialisé (sessions fermées) ; code à "
+                                    "usage unique à remettre à",
+            "admin.valid_until": "valable jusqu'au",
             "admin.revoked": "Sessions révoquées",
             "admin.wrong_role": "Ce compte n'est pas administrateur.",
             "admin.accounts": "Comptes",
@@ -80,6 +87,12 @@ i18n.register_messages(
             "admin.mfa_saved": "Rule saved",
             "admin.revoke_sessions": "Revoke sessions",
             "admin.reset_mfa": "Remove 2FA",
+            "admin.mfa_code": "2FA activation code",
+            "admin.mfa_code_for": "2FA activation code, single use, to hand to",
+            "admin.reset_password": "Reset password",
+            "admin.reset_code_for": "Password reset (sessions closed); single-use code to hand "
+                                    "to",
+            "admin.valid_until": "valid until",
             "admin.revoked": "Sessions revoked",
             "admin.wrong_role": "This account is not an administrator.",
             "admin.accounts": "Accounts",

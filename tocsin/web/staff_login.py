@@ -34,7 +34,7 @@ i18n.register_messages(
                                    "ne seront plus affichés. Chacun ouvre une session une fois, "
                                    "si vous perdez votre téléphone.",
             "staff.continue": "Continuer",
-            "staff.account": "Mon compte : double authentification et sessions",
+            "staff.account": "Mon compte : mot de passe, double authentification, sessions",
             "staff.mfa_on": "Double authentification active.",
             "staff.mfa_off": "Double authentification inactive.",
             "staff.mfa_required": "Elle est exigée pour votre rôle.",
@@ -46,6 +46,25 @@ i18n.register_messages(
             "staff.with_mfa": "avec 2FA",
             "staff.revoke": "Révoquer",
             "staff.never": "jamais",
+            "staff.activation_lead": "Saisissez d'abord le code d'activation qu'un "
+                                     "administrateur vous a remis : il prouve que c'est bien "
+                                     "vous qui liez votre téléphone à ce compte.",
+            "staff.activation_code": "Code d'activation",
+            "staff.reset_title": "J'ai un code de réinitialisation",
+            "staff.reset_lead": "Un administrateur a réinitialisé votre mot de passe et vous a "
+                                "remis un code : choisissez ici votre nouveau mot de passe.",
+            "staff.reset_code": "Code de réinitialisation",
+            "staff.new_password": "Nouveau mot de passe",
+            "staff.password_rule": "12 caractères au moins, deux types de caractères, sans "
+                                   "votre identifiant.",
+            "staff.reset_submit": "Choisir ce mot de passe",
+            "staff.reset_done": "Mot de passe enregistré : connectez-vous avec lui.",
+            "staff.reset_failed": "Réinitialisation refusée",
+            "staff.change_password": "Changer mon mot de passe",
+            "staff.current_password": "Mot de passe actuel",
+            "staff.password_otp": "Code de votre application d'authentification",
+            "staff.change_submit": "Changer le mot de passe",
+            "staff.password_changed": "Mot de passe changé ; vos autres sessions sont fermées.",
         },
         "en": {
             "staff.username": "Username",
@@ -71,7 +90,7 @@ i18n.register_messages(
                                    "they will not be shown again. Each opens one session, once, "
                                    "if you lose your phone.",
             "staff.continue": "Continue",
-            "staff.account": "My account: two-factor authentication and sessions",
+            "staff.account": "My account: password, two-factor authentication, sessions",
             "staff.mfa_on": "Two-factor authentication is on.",
             "staff.mfa_off": "Two-factor authentication is off.",
             "staff.mfa_required": "It is required for your role.",
@@ -83,6 +102,25 @@ i18n.register_messages(
             "staff.with_mfa": "with 2FA",
             "staff.revoke": "Revoke",
             "staff.never": "never",
+            "staff.activation_lead": "First enter the activation code an administrator gave "
+                                     "you: it proves that it is you who ties your phone to "
+                                     "this account.",
+            "staff.activation_code": "Activation code",
+            "staff.reset_title": "I have a reset code",
+            "staff.reset_lead": "An administrator reset your password and gave you a code: "
+                                "choose your new password here.",
+            "staff.reset_code": "Reset code",
+            "staff.new_password": "New password",
+            "staff.password_rule": "At least 12 characters, two kinds of characters, not your "
+                                   "username.",
+            "staff.reset_submit": "Choose this password",
+            "staff.reset_done": "Password saved: sign in with it.",
+            "staff.reset_failed": "Reset refused",
+            "staff.change_password": "Change my password",
+            "staff.current_password": "Current password",
+            "staff.password_otp": "Code of your authenticator app",
+            "staff.change_submit": "Change the password",
+            "staff.password_changed": "Password changed; your other sessions are closed.",
         },
     }
 )

@@ -7,6 +7,9 @@
  * `mountStaffLogin` drives the one sign-in partial every staff page renders
  * (templates/_staff_login.html): password, then the code if the server answers
  * `mfa_required`, then TOTP enrolment if 2FA is required for the role and not set up yet.
+ * Enrolment starts with the one-time activation code an administrator issued (the password
+ * alone must not let someone tie the account to their phone). The partial also redeems a
+ * password reset code; the "my account" panel changes the password.
  */
 import "../styles/staff.css";
 import { messagesFrom } from "./i18n";
@@ -149,6 +152,7 @@ export function mountStaffLogin(options: StaffLoginOptions): StaffLogin {
 
   const showLogin = (message = ""): void => {
     form.hidden = false;
+    $<HTMLElement>("[data-reset]").hidden = false;
     enrol.hidden = true;
     recovery.hidden = true;
     showView(false);
@@ -167,22 +171,68 @@ export function mountStaffLogin(options: StaffLoginOptions): StaffLogin {
     void options.onSignedIn(currentRole() ?? "");
   };
 
-  const startEnrolment = async (required = true): Promise<void> => {
+  const activateForm = $<HTMLFormElement>('[data-form="activate"]');
+  const activateStep = $<HTMLElement>("[data-activate]");
+  const enrolSteps = $<HTMLElement>("[data-enrol-steps]");
+  // Kept only in this closure, between the two enrolment steps (the server spends it at the
+  // confirmation).
+  let activationCode = "";
+
+  const startEnrolment = (required = true): Promise<void> => {
     showView(false);
     form.hidden = true;
+    $<HTMLElement>("[data-reset]").hidden = true;
     enrol.hidden = false;
+    activateStep.hidden = false;
+    activateForm.reset();
+    enrolSteps.hidden = true;
+    say("enrol", "");
     say("login", required ? t("staff.enrol_needed") : "", true);
-    try {
-      const started = await api<{ secret: string; otpauth_uri: string; qr_svg: string }>(
-        "/api/v1/auth/mfa/totp", { method: "POST" });
-      $<HTMLImageElement>("[data-enrol-qr]").src = started.qr_svg;
-      $<HTMLElement>("[data-enrol-secret]").textContent = started.secret;
-      $<HTMLAnchorElement>("[data-enrol-uri]").href = started.otpauth_uri;
-      $<HTMLInputElement>("#enrol-code").focus();
-    } catch (error) {
-      say("enrol", `${t("staff.enrol_failed")} : ${failure(error)}`);
-    }
+    $<HTMLInputElement>("#enrol-activation").focus();
+    return Promise.resolve();
   };
+
+  activateForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const code = String(new FormData(activateForm).get("activation_code") ?? "").trim();
+    api<{ secret: string; otpauth_uri: string; qr_svg: string }>("/api/v1/auth/mfa/totp", {
+      method: "POST",
+      body: JSON.stringify({ activation_code: code }),
+    }).then(
+      (started) => {
+        activationCode = code;
+        activateStep.hidden = true;
+        enrolSteps.hidden = false;
+        say("enrol", "");
+        $<HTMLImageElement>("[data-enrol-qr]").src = started.qr_svg;
+        $<HTMLElement>("[data-enrol-secret]").textContent = started.secret;
+        $<HTMLAnchorElement>("[data-enrol-uri]").href = started.otpauth_uri;
+        $<HTMLInputElement>("#enrol-code").focus();
+      },
+      (error: unknown) => say("enrol", `${t("staff.enrol_failed")} : ${failure(error)}`),
+    );
+  });
+
+  const resetForm = $<HTMLFormElement>('[data-form="reset"]');
+  resetForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const data = new FormData(resetForm);
+    const body = {
+      username: String(data.get("username") ?? ""),
+      code: String(data.get("code") ?? "").trim(),
+      new_password: String(data.get("new_password") ?? ""),
+    };
+    api("/api/v1/auth/password/reset", { method: "POST", body: JSON.stringify(body) }).then(
+      () => {
+        resetForm.reset();
+        $<HTMLDetailsElement>("[data-reset]").open = false;
+        $<HTMLInputElement>("#login-username").value = body.username;
+        say("reset", "");
+        say("login", t("staff.reset_done"), true);
+      },
+      (error: unknown) => say("reset", `${t("staff.reset_failed")} : ${failure(error)}`),
+    );
+  });
 
   form.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -217,9 +267,10 @@ export function mountStaffLogin(options: StaffLoginOptions): StaffLogin {
     const code = String(new FormData(event.currentTarget as HTMLFormElement).get("code"));
     api<{ recovery_codes: string[] }>("/api/v1/auth/mfa/totp/confirm", {
       method: "POST",
-      body: JSON.stringify({ code }),
+      body: JSON.stringify({ code, activation_code: activationCode }),
     }).then(
       (answer) => {
+        activationCode = "";
         // Confirming proved the second factor: the server upgraded this session.
         sessionStorage.setItem(SCOPE_KEY, "full");
         enrol.hidden = true;
@@ -281,7 +332,8 @@ interface Session {
   current: boolean;
 }
 
-/** The "my account" panel: 2FA status (turn it on) and own sessions (revoke any). */
+/** The "my account" panel: 2FA status (turn it on), own sessions (revoke any), and a change
+ * of password (the server closes every other session). */
 function mountAccount(panel: HTMLDetailsElement, enrol: () => void, ended: () => void): void {
   const t = messagesFrom(panel);
   const $ = <E extends Element>(selector: string): E => panel.querySelector(selector) as E;
@@ -302,6 +354,8 @@ function mountAccount(panel: HTMLDetailsElement, enrol: () => void, ended: () =>
     ].filter(Boolean).join(" ");
     $<HTMLButtonElement>('[data-action="account-enrol"]').hidden =
       status.enabled || !status.available;
+    // The code is asked for only where the account has one.
+    $<HTMLElement>("[data-password-otp]").hidden = !status.enabled;
     const sessions = await api<Session[]>("/api/v1/auth/sessions");
     const body = $<HTMLTableSectionElement>('[data-table="sessions"]');
     body.replaceChildren();
@@ -339,5 +393,31 @@ function mountAccount(panel: HTMLDetailsElement, enrol: () => void, ended: () =>
   $<HTMLButtonElement>('[data-action="account-enrol"]').addEventListener("click", () => {
     panel.open = false;
     enrol();
+  });
+
+  const passwordForm = $<HTMLFormElement>('[data-form="password"]');
+  const sayPassword = (text: string, ok: boolean): void => {
+    const el = $<HTMLElement>('[data-message="password"]');
+    el.textContent = text;
+    el.classList.toggle("is-error", !ok);
+    el.classList.toggle("is-ok", ok);
+  };
+  passwordForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const data = new FormData(passwordForm);
+    const otp = String(data.get("otp") ?? "").trim();
+    const body = {
+      current_password: String(data.get("current_password") ?? ""),
+      new_password: String(data.get("new_password") ?? ""),
+      ...(otp ? { otp } : {}),
+    };
+    api("/api/v1/auth/password", { method: "POST", body: JSON.stringify(body) }).then(
+      () => {
+        passwordForm.reset();
+        sayPassword(t("staff.password_changed"), true);
+        return load();
+      },
+      (e: unknown) => sayPassword(e instanceof ApiFailure ? e.message : String(e), false),
+    );
   });
 }

@@ -78,8 +78,36 @@ async function loadUsers(): Promise<void> {
         .then((r) => say("create", `${t("admin.revoked")} : ${user.username} (${r.revoked})`, true)));
     const reset = button(t("admin.reset_mfa"), "btn btn-secondary", () =>
       api(`/api/v1/users/${name}/mfa/reset`, { method: "POST" }).then(() => loadAudit()));
-    cell(row, "").append(toggle, " ", revoke, " ", reset);
+    const activation = button(t("admin.mfa_code"), "btn btn-secondary", () =>
+      api<{ activation_code: string; expires_at: string }>(
+        `/api/v1/users/${name}/mfa/activation`, { method: "POST" })
+        .then((r) => showCode(t("admin.mfa_code_for"), user.username, r.activation_code,
+                              r.expires_at))
+        .then(loadAudit));
+    const password = button(t("admin.reset_password"), "btn btn-secondary", () =>
+      api<{ reset_code: string; expires_at: string }>(
+        `/api/v1/users/${name}/password/reset`, { method: "POST" })
+        .then((r) => showCode(t("admin.reset_code_for"), user.username, r.reset_code,
+                              r.expires_at))
+        .then(loadAudit));
+    cell(row, "").append(toggle, " ", revoke, " ", reset, " ", activation, " ", password);
   }
+}
+
+/**
+ * Show a one-time code just issued (activation or reset): the admin hands it to the person,
+ * out of band. It is on screen until the next one, never stored by the page.
+ */
+function showCode(what: string, username: string, code: string, expires: string): void {
+  const holder = $<HTMLElement>("[data-issued]");
+  const value = document.createElement("code");
+  value.dataset.code = "";
+  value.textContent = code;
+  holder.replaceChildren(
+    `${what} ${username} (${t("admin.valid_until")} ${dateFormat.format(new Date(expires))}) : `,
+    value,
+  );
+  holder.hidden = false;
 }
 
 /** A button running `action`; its failure is said under the accounts form. */
