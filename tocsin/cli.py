@@ -120,6 +120,66 @@ def users_add(
     typer.echo(f"created {name} ({role})")
 
 
+@users_app.command("reset-password")
+def users_reset_password(
+    name: Annotated[str, typer.Argument(help="The account whose password is reset.")],
+) -> None:
+    """Reset a password: the old one stops working, every session is revoked, and a one-time
+    code (24 h) is printed with which the person chooses a new one (staff page or
+    POST /api/v1/auth/password/reset)."""
+    from tocsin.core import audit
+    from tocsin.core.auth import passwords
+    from tocsin.core.db import make_engine, make_sessionmaker, session_scope
+    from tocsin.core.errors import DomainError
+
+    engine = make_engine(get_settings().resolved_database_url, pool_size=1)
+    try:
+        with session_scope(make_sessionmaker(engine)) as session:
+            _, code, expires = passwords.issue_reset(session, username=name, by="system:cli")
+            audit.record(session, actor="system:cli", action="password_reset_issued",
+                         object_type="account", object_id=name)
+    except DomainError as exc:
+        raise fail(exc.message) from None
+    finally:
+        engine.dispose()
+    # The code last, alone on its line: a script can take it with ``tail -1``.
+    typer.echo(f"reset code for {name}, single use, valid until {expires:%Y-%m-%d %H:%M} UTC:")
+    typer.echo(code)
+
+
+@users_app.command("mfa-code")
+def users_mfa_code(
+    name: Annotated[str, typer.Argument(help="The account that will enrol 2FA.")],
+    reset: Annotated[bool, typer.Option(
+        "--reset", help="First remove the account's 2FA and revoke its sessions (lost phone).",
+    )] = False,
+) -> None:
+    """Print a one-time activation code (72 h) with which the account may enrol 2FA."""
+    from tocsin.core import audit
+    from tocsin.core.auth import mfa, service
+    from tocsin.core.db import make_engine, make_sessionmaker, session_scope
+    from tocsin.core.errors import DomainError
+
+    engine = make_engine(get_settings().resolved_database_url, pool_size=1)
+    try:
+        with session_scope(make_sessionmaker(engine)) as session:
+            if reset:
+                user = mfa.reset(session, username=name)
+                service.revoke_all_tokens(session, user_id=user.id)
+                audit.record(session, actor="system:cli", action="mfa_reset",
+                             object_type="account", object_id=name)
+            _, code, expires = mfa.issue_activation(session, username=name, by="system:cli")
+            audit.record(session, actor="system:cli", action="mfa_activation_issued",
+                         object_type="account", object_id=name)
+    except DomainError as exc:
+        raise fail(exc.message) from None
+    finally:
+        engine.dispose()
+    typer.echo(f"2FA activation code for {name}, single use, valid until "
+               f"{expires:%Y-%m-%d %H:%M} UTC:")
+    typer.echo(code)
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
