@@ -1,4 +1,4 @@
-"""Known-content hashes: lists in and out, exact and near matching, bad lists refused."""
+"""Known-content hashes: lists in and out, exact and TLSH matching, bad lists refused."""
 
 from __future__ import annotations
 
@@ -26,7 +26,9 @@ def test_text_hash_folds_case_accents_and_spaces() -> None:
     ("", "header"),
     ("type,value\nsha256," + SHA, "header"),
     ("signal_type,signal\nsha256,xyz", "line 2"),
-    ("signal_type,signal\npdq," + SHA, "unknown signal type"),
+    ("signal_type,signal\nvpdq," + SHA, "unknown signal type"),
+    ("signal_type,signal\ndhash,00000000000000ff", "dhash lists are no longer matched"),
+    ("signal_type,signal\npdq," + SHA[:62], "a pdq signal is 64"),
     ("signal_type,signal\nmd5," + SHA, "32 hexadecimal"),
     ("signal_type,signal,category\nsha256," + SHA + ",spam", "unknown category"),
     ("signal_type,signal\nsha256", "line 2"),
@@ -40,8 +42,8 @@ def test_import_export_round_trip(db: Session) -> None:
     text = ("signal_type,signal,category,source\n"
             f"sha256,{SHA.upper()},terrorism_apology,partner\n"
             f"text_sha256,{'b' * 64},hate,\n"
-            f"dhash,{'0f' * 8},terrorism_apology,partner\n"
-            f"sha256,{SHA},terrorism_apology,dup\n")
+            f"pdq,{'0f' * 32},terrorism_apology,partner\n"
+            f"video_sha256,{SHA},terrorism_apology,dup\n")
     signals = hashes.parse_list(text, default_source="import:t")
     assert hashes.import_list(db, signals) == 3  # the duplicate counts once
     assert hashes.import_list(db, signals) == 0
@@ -52,16 +54,21 @@ def test_import_export_round_trip(db: Session) -> None:
     assert db.scalar(select(func.count()).select_from(WatchHash)) == 3
 
 
-def test_dhash_matches_at_the_threshold_and_not_beyond(db: Session) -> None:
-    known = "00000000000000ff"
+def test_tlsh_matches_a_near_copy_of_a_text(db: Session) -> None:
+    text = ("Gloire aux martyrs de la nuit du 13 novembre, que leur exemple inspire les frères "
+            "qui se lèveront demain contre les mécréants de cette ville.")
+    known = hashes.text_tlsh(text)
+    assert known is not None
     hashes.import_list(db, hashes.parse_list(
-        f"signal_type,signal,category\ndhash,{known},terrorism_apology\n", default_source="t"))
-    at = f"{int(known, 16) ^ 0b1111111111:016x}"  # 10 bits away
-    beyond = f"{int(known, 16) ^ 0b11111111111:016x}"  # 11 bits away
-    (hit,) = hashes.match(db, dhash=at, distance=10)
-    assert hit["distance"] == 10 and hit["category"] == "terrorism_apology"
-    assert hashes.match(db, dhash=beyond, distance=10) == []
-    assert hashes.match(db, dhash=beyond, distance=11)
+        f"signal_type,signal,category\ntlsh,{known.lower()},terrorism_apology\n",
+        default_source="t"))
+    near = hashes.text_tlsh(text.replace("13 novembre", "13 nov.").replace("ville", "cité"))
+    (hit,) = hashes.match(db, tlsh_hash=near)
+    assert hit["signal"] == known and 0 < int(hit["distance"]) <= 30  # type: ignore[call-overload]
+    other = hashes.text_tlsh("Rendez-vous samedi au marché de la place d'Aligre pour la "
+                             "collecte de vêtements chauds, apportez des sacs et du café.")
+    assert hashes.match(db, tlsh_hash=other) == []
+    assert hashes.text_tlsh("trop court") is None
 
 
 def test_exact_text_match(db: Session) -> None:
@@ -79,8 +86,8 @@ def test_export_neutralises_formulas_in_sources(db: Session) -> None:
     text = ("signal_type,signal,category,source\n"
             f"sha256,{SHA},hate,\"{evil.replace(chr(34), chr(34) * 2)}\"\n"
             f"md5,{'c' * 32},hate,@SUM(1+1)\n"
-            f"dhash,{'0f' * 8},hate,-1+2\n")
+            f"pdq,{'0f' * 32},hate,-1+2\n")
     hashes.import_list(db, hashes.parse_list(text, default_source="t"))
     rows = list(csv.reader(io.StringIO(hashes.export_list(db))))
     assert {r[3] for r in rows[1:]} == {"'" + evil, "'@SUM(1+1)", "'-1+2"}
-    assert {r[1] for r in rows[1:]} == {SHA, "c" * 32, "0f" * 8}  # hashes themselves unchanged
+    assert {r[1] for r in rows[1:]} == {SHA, "c" * 32, "0f" * 32}  # hashes themselves unchanged

@@ -1,10 +1,11 @@
-"""Screenshots: re-encoded without metadata; bombs, huge and non-images refused; dHash."""
+"""Screenshots: re-encoded without metadata; bombs, huge and non-images refused; PDQ."""
 
 from __future__ import annotations
 
 import io
 import struct
 import zlib
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -15,8 +16,8 @@ from tocsin.watch.media import (
     ImageRefused,
     ImageTooLarge,
     clean_image,
-    dhash,
     hamming,
+    pdq_hash,
 )
 
 
@@ -68,12 +69,13 @@ def test_non_images_and_oversize_are_refused() -> None:
         clean_image(bmp.getvalue())
 
 
-def test_dhash_survives_resize_and_reencoding() -> None:
-    original = Image.open(io.BytesIO(png_bytes((200, 150))))
-    resized = original.resize((120, 90))
-    out = io.BytesIO()
-    resized.save(out, format="JPEG", quality=60)
-    copy = Image.open(io.BytesIO(out.getvalue()))
-    assert hamming(dhash(original), dhash(copy)) <= 6
-    other = Image.open(io.BytesIO(png_bytes((200, 150), color=(10, 240, 10)))).rotate(90)
-    assert hamming(dhash(original), dhash(other)) > 10
+def test_pdq_is_of_the_upload_and_survives_our_reencoding() -> None:
+    raw = (Path(__file__).parent / "data" / "scene_a.png").read_bytes()
+    clean = clean_image(raw)
+    assert (clean.pdq, clean.pdq_quality) == pdq_hash(Image.open(io.BytesIO(raw)))
+    assert len(clean.pdq) == 64 and clean.pdq_quality >= 50
+    stored = pdq_hash(Image.open(io.BytesIO(clean.data)))[0]
+    assert hamming(clean.pdq, stored) <= 8  # the stored JPEG, as the migration hashes it
+    palette = Image.open(io.BytesIO(raw)).convert("P")
+    # A palette image is hashed by its colours (ThreatExchange would hash the indices).
+    assert hamming(pdq_hash(palette)[0], clean.pdq) <= 31

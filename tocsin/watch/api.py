@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import PlainTextResponse, Response
@@ -209,7 +209,8 @@ def _store_hashes(db: Session, who: Principal, rows: list[hashes.Row]) -> int:
 @router.post("/hashes/import", response_model=HashImportOut)
 async def import_hashes(who: Moderator, db: DbSession, runtime: AppRuntime,
                         body: Annotated[str, Depends(_text_body)]) -> HashImportOut:
-    """Import a CSV hash list (``signal_type,signal,category,source``).
+    """Import a hash list: our CSV (``signal_type,signal,category,source``), ThreatExchange's
+    CSV or one-per-line layout, or HMA's JSON (``tocsin.watch.exchange``).
 
     Checked all or nothing in the process pool (at most ``hashes.MAX_ROWS`` rows, counted
     first), then stored in batches; importing the same list again adds nothing."""
@@ -221,9 +222,16 @@ async def import_hashes(who: Moderator, db: DbSession, runtime: AppRuntime,
 
 
 @router.get("/hashes/export", response_class=PlainTextResponse)
-def export_hashes(who: Staff, db: DbSession) -> PlainTextResponse:
-    """Export every known hash as a CSV hash list."""
-    return PlainTextResponse(hashes.export_list(db), media_type="text/csv")
+def export_hashes(
+    who: Staff, db: DbSession,
+    format: Annotated[Literal["tocsin", "te-csv", "te-txt", "hma-json"],
+                      Query(description="tocsin (our CSV), te-csv / te-txt (ThreatExchange's "
+                                        "CSV and one-per-line layouts), hma-json (HMA bank "
+                                        "signal bodies)")] = "tocsin",
+) -> PlainTextResponse:
+    """Export every known hash as a hash list in the layout asked for."""
+    media_type = {"hma-json": "application/json", "te-txt": "text/plain"}.get(format, "text/csv")
+    return PlainTextResponse(hashes.export_list(db, format), media_type=media_type)
 
 
 @router.post("/hashes/match", response_model=MatchOut)
@@ -235,9 +243,8 @@ async def match_hashes(body: MatchIn, who: Staff, db: DbSession,
     image = await _decode_image(runtime, body.image_base64)
     found = await run_in_threadpool(
         lambda: hashes.match(db, text_sha256=hashes.text_hash(body.text) if body.text else None,
-                             sha256=image.sha256 if image else None,
-                             md5=image.md5 if image else None,
-                             dhash=image.dhash if image else None, distance=body.distance))
+                             tlsh_hash=hashes.text_tlsh(body.text) if body.text else None,
+                             **service.image_signals(image), distance=body.distance))
     return MatchOut(matches=found)
 
 

@@ -1,4 +1,5 @@
-"""``tocsin watch train | classify | evaluate``: the classifier contract of DESIGN.md.
+"""``tocsin watch train | classify | evaluate | hash``: the classifier contract of DESIGN.md,
+and the hashes partners exchange (``hash``: PDQ, MD5, SHA-256, TLSH of files).
 
 ``train`` reads MLMA-FR (``--data``) and the project's own cases once and writes a model file;
 from then on nothing under ``../shared`` is needed. ``classify`` uses, in order: ``--model``,
@@ -22,7 +23,8 @@ from tocsin.watch import paths
 if TYPE_CHECKING:
     from tocsin.watch.classifier import Model
 
-app = typer.Typer(help="Content watch: the French classifier.", no_args_is_help=True)
+app = typer.Typer(help="Content watch: the French classifier, content hashes.",
+                  no_args_is_help=True)
 console = Console(stderr=True)
 
 ModelOption = Annotated[Path | None, typer.Option("--model", help="Model file to use.")]
@@ -126,3 +128,29 @@ def evaluate(
     report = run_evaluation(loaded, classifier.load_cases(cases))
     for line in report_lines(report):
         typer.echo(line)
+
+
+@app.command("hash")
+def hash_files(
+    files: Annotated[list[Path], typer.Argument(help="Files to hash.", show_default=False)],
+) -> None:
+    """Print one JSON line per file: file, md5, sha256, and where they apply pdq, pdq_quality
+    (images) and tlsh (any file of 50 bytes or more that is not too uniform).
+
+    The values are those ThreatExchange and HMA compute for the same file. A file that cannot
+    be read gets a one-line error on stderr; the others are still hashed (exit status 1).
+    """
+    from tocsin.watch.filehash import FileUnreadable, hash_file
+
+    failed = False
+    for path in files:
+        try:
+            line = hash_file(path)
+        except FileUnreadable as exc:
+            failed = True
+            typer.echo(f"error: {path}: {exc}", err=True)
+            continue
+        sys.stdout.write(json.dumps(line) + "\n")
+        sys.stdout.flush()
+    if failed:
+        raise typer.Exit(1)

@@ -28,6 +28,10 @@ class WatchSettings(BaseSettings):
     webhook_hosts: str = ""
     feed_poll_seconds: float = Field(default=300, ge=0)
     trusted_flagger: bool = False
+    # Hash matching (issue 21): PDQ bits of 256 that may differ (HMA's default 31), and the
+    # TLSH distance (ThreatExchange's text_tlsh threshold 30). Read at each match.
+    pdq_distance: int = Field(default=31, ge=0, le=64)
+    tlsh_distance: int = Field(default=30, ge=0, le=300)
 
 
 def check_outbound(url: str, kind: str) -> None:

@@ -1,15 +1,17 @@
-"""Known-content hashes and hash lists.
+"""Known-content hashes: storing lists, matching text, files and images against them.
 
-Signal types (names follow ThreatExchange / HMA's "signal type" vocabulary where one exists):
+Signal types (``tocsin.watch.signals``): ``pdq`` for images, ``md5``/``sha256`` for files,
+``tlsh`` for text and files, ``text_sha256`` for the normalised text. The list layouts of
+ThreatExchange and HMA are read and written by ``tocsin.watch.exchange``.
 
-- ``text_sha256``: SHA-256 of the normalised text (case, accents, spaces folded), so a re-post
-  of a known apology message matches whatever its capitals;
-- ``sha256`` and ``md5``: exact hashes of a file (MD5 because existing lists still use it);
-- ``dhash``: 64-bit difference hash of an image, matched at a Hamming distance
-  (``DEFAULT_DISTANCE``), so a re-encoded or resized copy still matches.
-
-Hash lists travel as CSV with the header ``signal_type,signal,category,source`` (HMA's bank
-exports are also one ``signal_type, signal`` pair per row; the extra columns are ours).
+Matching: exact for the digests (one indexed query each); PDQ within a Hamming distance
+(``WatchSettings.pdq_distance``, HMA's default 31 of 256 bits) through a multi-index
+(``tocsin.watch.index``) built once per process from the stored ``pdq`` rows and rebuilt when
+rows are added (checked by one ``count``/``max(id)`` query per match; about 1.5 s at 1M rows);
+TLSH within a TLSH distance (``WatchSettings.tlsh_distance``, ThreatExchange's 30) by a scan
+of the stored ``tlsh`` rows (about 1 µs each; TLSH has no index that stays exact). Images whose
+PDQ quality is under ``media.PDQ_MIN_QUALITY`` are not matched on PDQ (flat images all look
+alike), as ThreatExchange does.
 
 An import is checked all or nothing (one bad row refuses the list, nothing stored), then stored in
 transactions of ``BATCH`` rows so the shared SQLite write lock is given back between them (issue
@@ -21,37 +23,33 @@ short by a database failure is completed by importing it again.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
-import re
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select
+import tlsh
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from tocsin.core import csvsafe
 from tocsin.core.db import utcnow
-from tocsin.core.errors import Invalid, TooLarge
 from tocsin.core.offload import Lane
+from tocsin.watch import exchange
+from tocsin.watch.config import WatchSettings
+from tocsin.watch.exchange import HEADER, MAX_ROWS, HashListTooLarge, check_size
 from tocsin.watch.features import normalise
-from tocsin.watch.media import hamming
+from tocsin.watch.index import HashIndex
 from tocsin.watch.models import WatchHash
+from tocsin.watch.signals import CATEGORIES, SIGNAL_LENGTHS, Row, Signal, validate_signal
 
-SIGNAL_LENGTHS = {"text_sha256": 64, "sha256": 64, "md5": 32, "dhash": 16}
-CATEGORIES = frozenset({"hate", "terrorism_apology", "call_to_violence", "other"})
-DEFAULT_DISTANCE = 10  # of 64 bits: re-encodings stay within ~4, unrelated images near 32
-HEADER = ["signal_type", "signal", "category", "source"]
-_HEX = re.compile(r"^[0-9a-f]+$")
-# What one request can carry: the 1 MB body limit holds 12,000 to 27,000 rows; a larger list
-# is sent in parts. Counted (lines) before any parsing.
-MAX_ROWS = 20_000
+__all__ = ["BATCH", "CATEGORIES", "HASH_LANE", "HEADER", "MAX_ROWS", "SIGNAL_LENGTHS",
+           "HashListTooLarge", "Row", "Signal", "check_list", "check_size", "export_list",
+           "import_batch", "import_list", "match", "parse_list", "text_hash", "text_tlsh",
+           "validate_signal"]
+
 # Rows per transaction: a multi-row insert of 1,000 small rows holds the write lock ~10 ms.
 BATCH = 1000
 HASH_LANE = Lane("watch.hashes", concurrency=1, waiting=2, timeout_s=30.0, retry_after_s=10)
-
-Row = tuple[str, str, str, str]  # signal_type, signal, category, source
 
 
 def text_hash(text: str) -> str:
@@ -59,79 +57,28 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(normalise(text).encode("utf-8")).hexdigest()
 
 
-@dataclass(frozen=True)
-class Signal:
-    """One validated row of a hash list."""
-
-    signal_type: str
-    signal: str
-    category: str
-    source: str
+def tlsh_of(data: bytes) -> str | None:
+    """Return the TLSH of ``data`` (``T1`` + 70 hex digits), or None when TLSH has too little to
+    go on (under 50 bytes, or too uniform)."""
+    value = str(tlsh.hash(data))
+    return None if value == "TNULL" or not value else value
 
 
-def validate_signal(signal_type: str, signal: str, where: str = "signal") -> str:
-    """Return ``signal`` lower-cased if it is a well-formed hash of ``signal_type``."""
-    length = SIGNAL_LENGTHS.get(signal_type)
-    if length is None:
-        raise Invalid(f"{where}: unknown signal type {signal_type!r} "
-                      f"(expected one of {', '.join(sorted(SIGNAL_LENGTHS))})")
-    value = signal.strip().lower()
-    if len(value) != length or not _HEX.match(value):
-        raise Invalid(f"{where}: a {signal_type} signal is {length} hexadecimal digits")
-    return value
-
-
-class HashListTooLarge(TooLarge):
-    pass
-
-
-def check_size(text: str) -> None:
-    """Refuse (413, naming ``MAX_ROWS``) a list with more lines than rows allowed, unparsed."""
-    lines = text.count("\n") + 1 - text.endswith("\n")
-    if lines > MAX_ROWS + 1:  # the header
-        raise HashListTooLarge(
-            f"hash list has {lines - 1} lines after its header; at most {MAX_ROWS} rows per "
-            f"import (send a longer list in parts)",
-            details={"limit": "max_rows", "max": MAX_ROWS, "got": lines - 1})
+def text_tlsh(text: str) -> str | None:
+    """Return the TLSH of ``text``'s UTF-8 bytes as written (as ThreatExchange's ``text_tlsh``:
+    a partner hashing the same post gets the same value), or None for a short text."""
+    return tlsh_of(text.encode("utf-8"))
 
 
 def parse_list(text: str, *, default_source: str) -> list[Signal]:
-    """Parse a CSV hash list; refuse the whole list on the first bad row (nothing stored)."""
+    """Parse a hash list (any layout of ``tocsin.watch.exchange``); refuse it whole on the first
+    bad row (nothing stored)."""
     return [Signal(*row) for row in check_list(text, default_source)]
 
 
 def check_list(text: str, default_source: str) -> list[Row]:
-    """Parse a CSV hash list to plain tuples (cheap to send back from the process pool)."""
-    check_size(text)
-    try:
-        return _parse_rows(text, default_source)
-    except csv.Error as exc:  # a stray quote or line break inside a field, a NUL...
-        raise Invalid(f"hash list is not readable CSV: {exc}") from None
-
-
-def _parse_rows(text: str, default_source: str) -> list[Row]:
-    # newline="": the csv module handles \r, \n and \r\n itself (and within quoted fields).
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader, None)
-    if header is None or [h.strip() for h in header[:2]] != HEADER[:2]:
-        raise Invalid("hash list must start with the header signal_type,signal[,category,source]")
-    signals: list[Row] = []
-    shared: dict[str, str] = {}  # one string object per distinct source: pickled once
-    for number, row in enumerate(reader, start=2):
-        if not row or not any(cell.strip() for cell in row):
-            continue
-        if len(row) < 2:
-            raise Invalid(f"line {number}: expected signal_type,signal")
-        value = validate_signal(row[0].strip(), row[1], f"line {number}")
-        category = row[2].strip() if len(row) > 2 and row[2].strip() else "other"
-        if category not in CATEGORIES:
-            raise Invalid(f"line {number}: unknown category {category!r}")
-        source = (row[3].strip() if len(row) > 3 else "")[:100] or default_source
-        source = shared.setdefault(source, source)
-        signals.append((row[0].strip(), value, category, source))
-        if len(signals) > MAX_ROWS:
-            raise Invalid(f"hash list has more than {MAX_ROWS} rows")
-    return signals
+    """Parse a hash list to plain tuples (run in the process pool by the API)."""
+    return exchange.check_list(text, default_source)
 
 
 def import_list(session: Session, signals: Iterable[Signal | Row]) -> int:
@@ -164,21 +111,64 @@ def import_batch(session: Session, rows: Sequence[Row]) -> int:
     return len(fresh)
 
 
-def export_list(session: Session) -> str:
-    """Return every known hash as a CSV hash list (text cells that would start a formula in a
-    spreadsheet, e.g. a partner's ``source``, get a leading ``'``: ``tocsin.core.csvsafe``)."""
-    out = io.StringIO()
-    writer = csvsafe.writer(out, lineterminator="\n")
-    writer.writerow(HEADER)
-    for h in session.scalars(select(WatchHash).order_by(WatchHash.id)):
-        writer.writerow([h.signal_type, h.signal, h.category, h.source])
-    return out.getvalue()
+def export_list(session: Session, layout: str = "tocsin") -> str:
+    """Return every known hash as a list in ``layout`` (``exchange.FORMATS``)."""
+    rows = session.execute(select(WatchHash.signal_type, WatchHash.signal, WatchHash.category,
+                                  WatchHash.source).order_by(WatchHash.id))
+    return exchange.write(((t, v, c, src) for t, v, c, src in rows), layout)
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    key: tuple[object, ...]
+    index: HashIndex | None
+    signals: list[str]
+    categories: list[str]
+
+
+class _TypeCache:
+    """The stored rows of one signal type, in memory, for each database (one per process).
+
+    Rebuilt when the rows change: ``count`` and ``max(id)`` say so (rows are only added)."""
+
+    def __init__(self, signal_type: str, indexed: bool) -> None:
+        self.signal_type = signal_type
+        self.indexed = indexed
+        self._loaded: dict[str, _Loaded] = {}
+        self._lock = threading.Lock()
+
+    def get(self, session: Session) -> _Loaded:
+        where = WatchHash.signal_type == self.signal_type
+        count, top = session.execute(
+            select(func.count(), func.max(WatchHash.id)).where(where)).one()
+        bind = str(session.get_bind().engine.url)
+        key = (count, top)
+        loaded = self._loaded.get(bind)
+        if loaded is not None and loaded.key == key:
+            return loaded
+        with self._lock:  # one build at a time; the others wait for it rather than repeat it
+            loaded = self._loaded.get(bind)
+            if loaded is not None and loaded.key == key:
+                return loaded
+            rows = session.execute(select(WatchHash.signal, WatchHash.category).where(where)
+                                   .order_by(WatchHash.id)).all()
+            signals = [r[0] for r in rows]
+            index = HashIndex(signals) if self.indexed and signals else None
+            loaded = _Loaded(key, index, signals, [r[1] for r in rows])
+            self._loaded[bind] = loaded
+            return loaded
+
+
+_PDQ = _TypeCache("pdq", indexed=True)
+_TLSH = _TypeCache("tlsh", indexed=False)
 
 
 def match(session: Session, *, text_sha256: str | None = None, sha256: str | None = None,
-          md5: str | None = None, dhash: str | None = None,
-          distance: int = DEFAULT_DISTANCE) -> list[dict[str, object]]:
-    """Return the known hashes that match: exact for SHA-256/MD5, within ``distance`` for dHash."""
+          md5: str | None = None, pdq: str | None = None, tlsh_hash: str | None = None,
+          distance: int | None = None) -> list[dict[str, object]]:
+    """Return the known hashes that match: exact for the digests, within ``distance`` (else
+    the setting) for PDQ, within ``WatchSettings.tlsh_distance`` for TLSH."""
+    settings = WatchSettings()
     found: list[dict[str, object]] = []
     exact = [(t, v) for t, v in (("text_sha256", text_sha256), ("sha256", sha256), ("md5", md5))
              if v]
@@ -187,13 +177,22 @@ def match(session: Session, *, text_sha256: str | None = None, sha256: str | Non
                 WatchHash.signal_type == signal_type, WatchHash.signal == value)):
             found.append({"signal_type": h.signal_type, "signal": h.signal,
                           "category": h.category, "distance": 0})
-    if dhash:
-        # A linear scan of the dHash list: fine for the tens of thousands a team holds; a
-        # multi-index or BK-tree would replace it for millions.
-        for signal, category in session.execute(select(
-                WatchHash.signal, WatchHash.category).where(WatchHash.signal_type == "dhash")):
-            d = hamming(signal, dhash)
-            if d <= distance:
-                found.append({"signal_type": "dhash", "signal": signal,
-                              "category": category, "distance": d})
+    if pdq:
+        loaded = _PDQ.get(session)
+        radius = settings.pdq_distance if distance is None else distance
+        if loaded.index is not None:
+            for row, d in loaded.index.search(pdq, radius):
+                found.append({"signal_type": "pdq", "signal": loaded.signals[row],
+                              "category": loaded.categories[row], "distance": d})
+    if tlsh_hash:
+        loaded = _TLSH.get(session)
+        hits = []
+        for row, known in enumerate(loaded.signals):
+            d = tlsh.diffxlen(known, tlsh_hash)
+            if d <= settings.tlsh_distance:
+                hits.append((d, row))
+        found.extend({"signal_type": "tlsh", "signal": loaded.signals[row],
+                      "category": loaded.categories[row], "distance": d}
+                     for d, row in sorted(hits))
     return found
+

@@ -4,6 +4,17 @@ Why re-encode: an uploaded file may carry EXIF GPS positions, the reporter's dev
 other pictures, or bytes aimed at image parsers. Decoding with Pillow and writing fresh PNG/JPEG
 pixels keeps only what the moderator must see. A decompression bomb (a small file that inflates
 to billions of pixels) is refused before it is decoded.
+
+The perceptual hash is PDQ (Meta's, the one ThreatExchange, HMA and the GIFCT database exchange),
+computed by the ``pdqhash`` package (MIT; Python bindings over Meta's C++ reference, built from
+its sdist with the C++ compiler CI has; no dependency of its own). The ``threatexchange`` package
+was the other candidate: its PDQ signal is a thin wrapper around that very ``pdqhash`` (so the
+hashes are the same, bit for bit: ``tests/watch/test_pdq_exchange.py`` checks ours against its
+output), but it would bring requests, faiss-cpu, dacite and weighted-levenshtein along. The 256
+bits are written as ThreatExchange writes them: bit 0 of ``pdqhash``'s vector is the most
+significant bit of 64 lowercase hex digits. The hash is of the *decoded upload* (before our
+re-encoding and before scaling down), as HMA hashes a file, so a partner hashing the same file
+gets the same 64 digits.
 """
 
 from __future__ import annotations
@@ -13,6 +24,8 @@ import io
 import warnings
 from dataclasses import dataclass
 
+import numpy as np
+import pdqhash
 from PIL import Image, UnidentifiedImageError
 
 from tocsin.core.errors import DomainError, TooLarge
@@ -22,6 +35,8 @@ MAX_IMAGE_BYTES = 900_000  # below the 1 MB request limit, with room for the for
 MAX_PIXELS = 20_000_000  # a 5000 x 4000 screenshot; more is refused, not decoded
 MAX_SIDE = 2000  # larger images are scaled down: a moderator needs to see, not to print
 ACCEPTED_FORMATS = frozenset({"PNG", "JPEG", "GIF", "WEBP"})
+# ThreatExchange's PdqSignal.QUALITY_THRESHOLD: below it a hash is too unreliable to match on.
+PDQ_MIN_QUALITY = 50
 # Decoding and re-encoding costs 25 ms for a 1 MP screenshot, 0.4-0.8 s at MAX_PIXELS: run in the
 # process pool (``tocsin.core.offload``), one at a time per worker, four waiting.
 IMAGE_LANE = Lane("watch.image", concurrency=1, waiting=4, timeout_s=20.0, retry_after_s=5)
@@ -46,7 +61,8 @@ class CleanImage:
     media_type: str
     sha256: str  # of the file as uploaded: partners' hash lists hash original files
     md5: str
-    dhash: str  # of the pixels: survives the re-encoding that changes the file hashes
+    pdq: str  # of the pixels: survives the re-encoding that changes the file hashes
+    pdq_quality: int  # 0-100; HMA does not match below ``PDQ_MIN_QUALITY`` (flat images)
 
 
 def check_size(raw: bytes) -> None:
@@ -84,6 +100,7 @@ def clean_image(raw: bytes) -> CleanImage:
     except (UnidentifiedImageError, Image.DecompressionBombError,
             Image.DecompressionBombWarning, OSError, ValueError, SyntaxError) as exc:
         raise ImageRefused(f"not a readable image: {exc.__class__.__name__}") from None
+    pdq, quality = pdq_hash(probe)
     image = probe.convert("RGBA" if probe.mode in ("RGBA", "LA", "P") else "RGB")
     image.thumbnail((MAX_SIDE, MAX_SIDE))
     out = io.BytesIO()
@@ -97,25 +114,19 @@ def clean_image(raw: bytes) -> CleanImage:
         media_type = "image/jpeg"
     data = out.getvalue()
     return CleanImage(data, media_type, hashlib.sha256(raw).hexdigest(),
-                      hashlib.md5(raw, usedforsecurity=False).hexdigest(), dhash(fresh))
+                      hashlib.md5(raw, usedforsecurity=False).hexdigest(), pdq, quality)
 
 
-def dhash(image: Image.Image, size: int = 8) -> str:
-    """Return the 64-bit difference hash of ``image`` as 16 hex digits.
+def pdq_hash(image: Image.Image) -> tuple[str, int]:
+    """Return the PDQ hash of ``image`` (64 hex digits) and its quality (0-100).
 
-    dHash (Krawetz): grey, shrink to 9x8, one bit per "left brighter than right". It survives
-    re-encoding and rescaling, is a few lines of Pillow, and needs no native dependency; PDQ
-    (Meta's, used by HMA) is stronger against crops and would replace it where installed.
+    Greyscale and palette images are turned into RGB first (ThreatExchange hashes a palette
+    image's indices, not its colours; the colours are what a copy keeps); transparency is
+    dropped, as in the re-encoded JPEG a partner would see.
     """
-    small = image.convert("L").resize((size + 1, size), Image.Resampling.LANCZOS)
-    pixels = small.tobytes()  # mode L: one byte per pixel, row by row
-    bits = 0
-    for row in range(size):
-        for col in range(size):
-            left = pixels[row * (size + 1) + col]
-            right = pixels[row * (size + 1) + col + 1]
-            bits = (bits << 1) | int(left > right)
-    return f"{bits:0{size * size // 4}x}"
+    pixels = np.asarray(image if image.mode == "RGB" else image.convert("RGB"))
+    bits, quality = pdqhash.compute(pixels)
+    return np.packbits(bits.astype(np.uint8)).tobytes().hex(), int(quality)
 
 
 def hamming(a: str, b: str) -> int:

@@ -72,7 +72,9 @@ class WatchItem(Base):
     reach: Mapped[int] = mapped_column(Integer, default=0)
     image: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     image_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
-    image_dhash: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # PDQ of the uploaded image (256 bits, 64 hex digits) and its quality (0-100).
+    image_pdq: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    image_pdq_quality: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # pending, second_opinion, removed, kept, escalated
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     first_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
@@ -110,14 +112,14 @@ class WatchDecision(Base):
 
 
 class WatchHash(Base):
-    """A known-content hash (text SHA-256, file SHA-256/MD5, image dHash) from a hash list."""
+    """A known-content hash (image PDQ, file MD5/SHA-256, TLSH, text SHA-256) from a hash list."""
 
     __tablename__ = "watch_hash"
     __table_args__ = (UniqueConstraint("signal_type", "signal", name="uq_watch_hash_signal"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     signal_type: Mapped[str] = mapped_column(String(20))
-    signal: Mapped[str] = mapped_column(String(64))
+    signal: Mapped[str] = mapped_column(String(80))  # TLSH is 72 characters
     category: Mapped[str] = mapped_column(String(20))
     source: Mapped[str] = mapped_column(String(100))
     added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -43,7 +43,7 @@ def purge(session: Session, now: dt.datetime) -> dict[str, int]:
         item.url = PURGED
         item.author_handle = None
         item.image = None
-        item.image_dhash = None
+        item.image_pdq = item.image_pdq_quality = None
         item.explanation = {"purged_at": now.isoformat(timespec="seconds")}
         count += 1
     session.flush()

@@ -236,7 +236,8 @@ class MatchIn(BaseModel):
 
     text: str | None = Field(default=None, max_length=MAX_EXCERPT)
     image_base64: str | None = Field(default=None, max_length=2_800_000)
-    distance: int = Field(default=10, ge=0, le=32)
+    # PDQ bits of 256 (None: TOCSIN_WATCH_PDQ_DISTANCE, HMA's 31 by default).
+    distance: int | None = Field(default=None, ge=0, le=64)
 
 
 class MatchOut(BaseModel):

@@ -13,7 +13,7 @@ import hashlib
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy import func, select
@@ -26,7 +26,7 @@ from tocsin.core.errors import Conflict, Invalid, NotFound
 from tocsin.core.outbox import add_event
 from tocsin.watch import hashes
 from tocsin.watch.classifier import Model
-from tocsin.watch.media import CleanImage
+from tocsin.watch.media import PDQ_MIN_QUALITY, CleanImage
 from tocsin.watch.models import WatchDecision, WatchItem, WatchPlatform, WatchReport
 from tocsin.watch.paths import SHIPPED_MODEL
 
@@ -88,6 +88,20 @@ class Intake:
     counts_as_report: bool = True
 
 
+class ImageSignals(TypedDict, total=False):
+    sha256: str
+    md5: str
+    pdq: str | None
+
+
+def image_signals(image: CleanImage | None) -> ImageSignals:
+    """Return the signals of an uploaded image to match (PDQ only when its quality allows)."""
+    if image is None:
+        return {}
+    return {"sha256": image.sha256, "md5": image.md5,
+            "pdq": image.pdq if image.pdq_quality >= PDQ_MIN_QUALITY else None}
+
+
 def record_item(session: Session, *, intake: Intake, model: Model,
                 now: dt.datetime | None = None) -> tuple[WatchItem, bool]:
     """Add or update the item ``intake`` is about; return it and whether it already existed."""
@@ -99,10 +113,8 @@ def record_item(session: Session, *, intake: Intake, model: Model,
         result = model.classify([intake.excerpt])[0]
         text_sha = hashes.text_hash(intake.excerpt)
         matches = hashes.match(
-            session, text_sha256=text_sha,
-            sha256=intake.image.sha256 if intake.image else None,
-            md5=intake.image.md5 if intake.image else None,
-            dhash=intake.image.dhash if intake.image else None)
+            session, text_sha256=text_sha, tlsh_hash=hashes.text_tlsh(intake.excerpt),
+            **image_signals(intake.image))
         item = WatchItem(
             item_key=key, url=intake.url.strip(), platform=intake.platform, source=intake.source,
             reported_category=intake.category, excerpt=intake.excerpt, text_sha256=text_sha,
@@ -113,7 +125,8 @@ def record_item(session: Session, *, intake: Intake, model: Model,
             hash_matches=len(matches), report_count=0, reach=intake.reach,
             image=intake.image.data if intake.image else None,
             image_sha256=intake.image.sha256 if intake.image else None,
-            image_dhash=intake.image.dhash if intake.image else None,
+            image_pdq=intake.image.pdq if intake.image else None,
+            image_pdq_quality=intake.image.pdq_quality if intake.image else None,
             status="pending", first_seen_at=now, last_seen_at=now)
         session.add(item)
         session.flush()
@@ -125,7 +138,8 @@ def record_item(session: Session, *, intake: Intake, model: Model,
         item.reach = max(item.reach, intake.reach)
         if item.image is None and intake.image is not None:
             item.image, item.image_sha256 = intake.image.data, intake.image.sha256
-            item.image_dhash = intake.image.dhash
+            item.image_pdq = intake.image.pdq
+            item.image_pdq_quality = intake.image.pdq_quality
     if intake.counts_as_report:
         item.report_count += 1
         session.add(WatchReport(item_id=item.id, category=intake.category,
