@@ -159,7 +159,8 @@ def transparency(request: Request, db: DbSession, runtime: AppRuntime, start: Fr
     """The public transparency report of a period: aggregates only, cells under k suppressed."""
     cfg = settings_of(runtime)
     p = _period(cfg, start, end)
-    built = report_mod.build(db, registry(), p, k=cfg.k, public=True)
+    built = report_mod.build(db, registry(), p, k=cfg.k, public=True,
+                             grain=cfg.public_grain)
     if format == "csv":
         return PlainTextResponse(render.to_csv(built, lang), media_type="text/csv; charset=utf-8")
     if format == "html":

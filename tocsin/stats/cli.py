@@ -85,9 +85,11 @@ def report(
     engine, sessions = _open()
     try:
         with session_scope(sessions) as session:
-            _rebuild(session, p.start, p.end)
+            whole = report_mod.snap(p, cfg.public_grain)  # the period the report will cover
+            _rebuild(session, whole.start, whole.end)
         with session_scope(sessions) as session:
-            built = report_mod.build(session, registry(), p, k=cfg.k, public=True)
+            built = report_mod.build(session, registry(), p, k=cfg.k, public=True,
+                                     grain=cfg.public_grain)
             text = render.to_csv(built, lang) if fmt == "csv" else render.to_html(built, lang)
     finally:
         engine.dispose()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -14,6 +16,9 @@ class StatsSettings(BaseSettings):
     # Liberties: a public cell counting fewer than k events is shown as suppressed, not as zero
     # (small counts can single out a person: one SOS in a hexagon at 3 a.m.).
     k: int = Field(default=5, ge=1, le=1000)
+    # Public periods are whole days (or hours) in UTC, the request's bounds widened to them:
+    # two periods a minute apart gave a count under k by subtraction (see ``report``).
+    public_grain: Literal["day", "hour"] = "day"
     # Periodic sweep of the domains' tables (figures no event announces) and anomaly check.
     sweep_seconds: float = Field(default=30.0, gt=0)
     # The sweep re-reads this far behind its cursor: rows committed late by a long transaction

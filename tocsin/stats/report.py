@@ -7,6 +7,13 @@ Art. 7(2) and 8, from the watch domain). The public report is aggregates only, a
 under k events is *suppressed* (shown as such, never as zero); when a breakdown would have one
 suppressed cell beside a published total, the next smallest cell is suppressed too, so the
 hidden one cannot be recovered by subtraction.
+
+Subtraction between reports: two public periods one minute apart gave 10 and 11 SOS, one SOS in
+that minute (issue 19, finding 10). A public period is therefore snapped outward to whole days
+(or hours: ``TOCSIN_STATS_PUBLIC_GRAIN``), and its counts are sums of per-day (per-hour) cells
+each suppressed by the same rules first: a day's cell under k, or its complement, adds nothing.
+The difference of any two public reports is then a sum of whole published day cells, each 0 or
+at least k. Staff views (the observatory for analysts) keep the minute.
 """
 
 from __future__ import annotations
@@ -15,12 +22,12 @@ import datetime as dt
 import statistics
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tocsin.core.db import utcnow
 from tocsin.core.figures import Kind, Line
-from tocsin.stats.models import StatsFact
+from tocsin.stats.models import StatsFact, StatsRollup
 from tocsin.stats.queries import Period, totals
 from tocsin.stats.registry import Registry
 
@@ -38,6 +45,9 @@ SECTIONS: dict[str, tuple[str, str]] = {
     "cyber": ("Menaces cyber", "Cyber threats"),
 }
 
+
+# Public grain (TOCSIN_STATS_PUBLIC_GRAIN) and the rollup grain its buckets are read from.
+PUBLIC_GRAINS = {"day": "d", "hour": "h"}
 
 DETAIL_FR = {"platform": "plateforme", "sector": "secteur", "source": "source",
              "CAP status": "statut CAP", "region": "région", "type": "type"}
@@ -91,20 +101,32 @@ class Report:
     sections: list[Section]
 
 
-def _kind_lines(session: Session, kind: Kind, p: Period) -> list[Line]:
-    """Counts from the rollups (exact: ``p`` is whole minutes), medians from the facts."""
+def _kind_lines(session: Session, kind: Kind, p: Period, *,
+                bucketed: tuple[str, int] | None = None) -> list[Line]:
+    """Counts from the rollups (exact: ``p`` is whole minutes), medians from the facts.
+
+    ``bucketed`` = (rollup grain, k): counts are sums of that grain's cells, each k-suppressed
+    (with its complement) before it is added: the public figures.
+    """
     section = kind.name.split(".", 1)[0]
-    by_category = {c: n for c, (n, _t) in totals(session, kind, p, by="category").items()}
-    total = float(sum(by_category.values()))
+    if bucketed is None:
+        by_category = {c: float(n) for c, (n, _t) in
+                       totals(session, kind, p, by="category").items()}
+        total = float(sum(by_category.values()))
+    else:
+        total, by_category = _summed(session, kind, p, "category", *bucketed)
     lines = [Line(kind.name, kind.fr, kind.en, total, section=section,
-                  breakdown={c: float(n) for c, n in by_category.items() if c}
+                  breakdown={c: n for c, n in by_category.items() if c}
                   if kind.categories else {})]
     if kind.details:
-        per = {d: n for d, (n, _t) in totals(session, kind, p, by="detail").items()}
+        if bucketed is None:
+            per = {d: float(n) for d, (n, _t) in totals(session, kind, p, by="detail").items()}
+        else:
+            per = _summed(session, kind, p, "detail", *bucketed)[1]
         word_fr = DETAIL_FR.get(kind.details, kind.details)
         lines.append(Line(f"{kind.name}.by_{kind.details}", f"{kind.fr} — par {word_fr}",
                           f"{kind.en} — by {kind.details}", total, section=section,
-                          breakdown={d or "?": float(n) for d, n in per.items()}))
+                          breakdown={d or "?": n for d, n in per.items()}))
     if kind.unit == "seconds":
         where = (StatsFact.kind == kind.name, StatsFact.at >= p.start, StatsFact.at < p.end)
         values = [v for v in session.scalars(select(StatsFact.value).where(*where))
@@ -116,6 +138,42 @@ def _kind_lines(session: Session, kind: Kind, p: Period) -> list[Line]:
     return lines
 
 
+def _summed(session: Session, kind: Kind, p: Period, by: str, grain: str,
+            k: int) -> tuple[float, dict[str, float]]:
+    """Sum, over the ``grain`` buckets of ``p``, each bucket's cells left after suppression."""
+    group = getattr(StatsRollup, by)
+    rows = session.execute(
+        select(StatsRollup.bucket, group, func.sum(StatsRollup.n))
+        .where(StatsRollup.kind == kind.name, StatsRollup.grain == grain,
+               StatsRollup.cell == "", StatsRollup.bucket >= p.start, StatsRollup.bucket < p.end)
+        .group_by(StatsRollup.bucket, group))
+    buckets: dict[dt.datetime, dict[str, float]] = {}
+    for at, key, n in rows:
+        cells = buckets.setdefault(at, {})
+        cells[key or ""] = cells.get(key or "", 0.0) + float(n or 0)
+    total, sums = 0.0, dict[str, float]()
+    for cells in buckets.values():
+        named = {key: n for key, n in cells.items() if key or by == "detail"}
+        day = protect(Line(kind.name, "", "", sum(cells.values()), breakdown=named), k)
+        total += 0.0 if day.total.suppressed else float(day.total.value or 0)
+        for cell in day.breakdown:
+            sums[cell.key] = sums.get(cell.key, 0.0) + (0.0 if cell.suppressed
+                                                        else float(cell.value or 0))
+    return total, sums
+
+
+def snap(p: Period, grain: str) -> Period:
+    """Widen ``p`` to whole ``grain`` buckets ("day" or "hour", UTC): the public periods."""
+    size = dt.timedelta(days=1) if grain == "day" else dt.timedelta(hours=1)
+    start = p.start.replace(minute=0, second=0, microsecond=0)
+    if grain == "day":
+        start = start.replace(hour=0)
+    end = start
+    while end < p.end:
+        end += size
+    return Period(start, max(end, start + size))
+
+
 def whole_minutes(p: Period) -> Period:
     """Round a period down to whole minutes (the rollups' finest grain)."""
     return Period(p.start.replace(second=0, microsecond=0),
@@ -123,7 +181,8 @@ def whole_minutes(p: Period) -> Period:
                       p.start.replace(second=0, microsecond=0) + dt.timedelta(minutes=1)))
 
 
-def compute(session: Session, registry: Registry, p: Period, *, public: bool) -> list[Line]:
+def compute(session: Session, registry: Registry, p: Period, *, public: bool,
+            bucketed: tuple[str, int] | None = None) -> list[Line]:
     """Return every line of the report over ``p`` (before suppression)."""
     lines: list[Line] = []
     for module in registry.modules:
@@ -132,7 +191,7 @@ def compute(session: Session, registry: Registry, p: Period, *, public: bool) ->
                          if line.public or not public)
     for kind in registry.kinds.values():
         if kind.public or not public:
-            lines.extend(_kind_lines(session, kind, p))
+            lines.extend(_kind_lines(session, kind, p, bucketed=bucketed))
     return lines
 
 
@@ -168,11 +227,13 @@ def _open(line: Line) -> ReportLine:
 
 
 def build(session: Session, registry: Registry, p: Period, *, k: int,
-          public: bool = True) -> Report:
-    """Return the report of ``p`` (in whole minutes): k-suppressed when ``public``."""
-    p = whole_minutes(p)
+          public: bool = True, grain: str = "day") -> Report:
+    """Return the report of ``p``: whole minutes for staff; public, whole ``grain`` buckets
+    (day or hour) summed after each bucket's suppression, then k-suppressed."""
+    p = snap(p, grain) if public else whole_minutes(p)
+    bucketed = (PUBLIC_GRAINS[grain], k) if public else None
     grouped: dict[str, list[ReportLine]] = {}
-    for line in compute(session, registry, p, public=public):
+    for line in compute(session, registry, p, public=public, bucketed=bucketed):
         shaped = protect(line, k) if public else _open(line)
         grouped.setdefault(line.section or "other", []).append(shaped)
     order = [*SECTIONS, *sorted(set(grouped) - set(SECTIONS))]

@@ -173,7 +173,8 @@ def report_page(
         return render_page(request, "stats_report.html", entry="statsreport", status_code=422,
                            context={"body": None, "error": exc.message, "query": ""})
     with session_scope(runtime.sessions) as session:
-        built = report_mod.build(session, registry(), p, k=cfg.k, public=True)
+        built = report_mod.build(session, registry(), p, k=cfg.k, public=True,
+                                 grain=cfg.public_grain)
     query = f"from={p.start.isoformat()}&to={p.end.isoformat()}&lang={lang}".replace("+", "%2B")
     return render_page(request, "stats_report.html", entry="statsreport", context={
         "body": Markup(render.body_html(built, lang)),  # noqa: S704 (escaped by its template)
