@@ -181,11 +181,11 @@ def proposals(request_id: str, db: DbSession, config: Config,
 
 
 @router.post("/requests/{request_id}/ask", response_model=RequestView, dependencies=READ)
-def ask(request_id: str, body: AskBody, db: DbSession, who: OptionalDevice,
+def ask(request_id: str, body: AskBody, db: DbSession, who: OptionalDevice, config: Config,
         token: RequestToken = None) -> RequestView:
-    """Ask one host for places; they accept or decline."""
+    """Ask one host for places (within the matching radius); they accept or decline."""
     request = requests.ask(db, request_id=request_id, token=token, offer_id=body.offer_id,
-                           actor=who)
+                           actor=who, config=config)
     db.commit()
     return request_view(request, asked_proposal(db, request))
 

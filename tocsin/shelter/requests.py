@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from tocsin.core import audit
 from tocsin.core.auth import Principal
 from tocsin.core.db import utcnow
-from tocsin.core.errors import Conflict, Forbidden, NotFound
+from tocsin.core.errors import Conflict, Forbidden, Invalid, NotFound
 from tocsin.core.outbox import add_event
 from tocsin.shelter import events, geo
 from tocsin.shelter.config import ShelterSettings
@@ -191,9 +191,9 @@ def offer_notes(session: Session, offer_ids: list[str]) -> dict[str, str | None]
 
 def ask(
     session: Session, *, request_id: str, token: str | None, offer_id: str, actor: Principal,
-    now: dt.datetime | None = None,
+    config: ShelterSettings, now: dt.datetime | None = None,
 ) -> ShelterRequest:
-    """Ask one host; a request asks one host at a time."""
+    """Ask one host within the matching radius; a request asks one host at a time."""
     now = now or utcnow()
     request = seeker_request(session, request_id=request_id, token=token)
     status = request_status(request, now)
@@ -204,6 +204,15 @@ def ask(
         raise NotFound("no such offer")
     if offer.id in request.declined_offer_ids:
         raise Conflict("this host already declined this request")
+    # The proposals stop at the radius; an offer id found elsewhere must not reach further
+    # (a host far away, and its coarse area revealed by asking). Measured as the matcher does.
+    seeker = geo.Cell(request.cell, request.cell_lat, request.cell_lon)
+    if geo.cell_distance_km(seeker, geo.Cell(offer.cell, offer.cell_lat, offer.cell_lon)) \
+            > config.max_radius_km:
+        raise Invalid(
+            f"this offer is farther than the {config.max_radius_km:g} km a request may reach: "
+            "ask one of the proposals",
+            details=[{"location": "body.offer_id", "message": "offer out of reach"}])
     if (
         effective_status(offer, now) != "open" or offer.moderation != "ok"
         or offer.remaining < request.people
