@@ -40,43 +40,74 @@ def _sessions() -> tuple[Engine, sessionmaker[Session], str]:
 
 @app.command("import")
 def import_file(
-    file: Annotated[Path, typer.Argument(help="PFIF 1.2, 1.3 or 1.4 XML file.")],
+    file: Annotated[Path, typer.Argument(help="PFIF 1.2, 1.3 or 1.4 XML file (any size).")],
     domain: Annotated[str | None, typer.Option(
         help="Accept only records of this repository domain (others are reported).")] = None,
+    report: Annotated[Path | None, typer.Option(
+        "--report", help="Write the refused records here (default: standard output).")] = None,
+    duplicates: Annotated[bool, typer.Option(
+        "--duplicates/--no-duplicates",
+        help="Propose likely duplicates as records arrive (slower on a first big load).",
+    )] = True,
 ) -> None:
-    """Import a PFIF file; report every refused record with its reasons.
+    """Import a PFIF file as a stream; report every refused record with its reasons.
 
-    Written in short transactions (``interchange.BATCH`` records each, pausing between them on
-    SQLite so a running server's writers get the database); if one fails, the earlier batches
-    stay and running the same import again is safe and completes it.
+    Read one record at a time (memory stays flat whatever the file's size) and written in
+    short transactions (``bulk.BATCH`` records each, pausing between them on SQLite so a
+    running server's writers get the database); if one fails, the earlier ones stay and
+    running the same import again is safe and completes it.
     """
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
     from tocsin.core.errors import DomainError
-    from tocsin.persons import interchange, pfif
+    from tocsin.persons import bulk, pfif, pfif_stream
 
     try:
-        if file.stat().st_size > pfif.MAX_DOCUMENT_BYTES:
-            raise typer.BadParameter(f"{file} is larger than {pfif.MAX_DOCUMENT_BYTES} bytes")
-        data = file.read_bytes()
+        source = file.open("rb")
+        size = file.stat().st_size
     except OSError as exc:
         console.print(f"[bold red]error:[/] cannot read {file}: {exc.strerror}")
         raise typer.Exit(2) from None
+    out = report.open("w", encoding="utf-8") if report else None
+
+    def refused(error: pfif.RecordError) -> None:
+        line = (f"refused {error.record_type} #{error.index} {error.record_id or '(no id)'}: "
+                + "; ".join(error.reasons))
+        if out is not None:
+            out.write(line + "\n")
+        else:
+            typer.echo(line)
+
     engine, sessions, home = _sessions()
     try:
-        parsed = interchange.parse_document(data)
-        report = interchange.import_parsed(
-            sessions, parsed, home_domain=home, source_domain=domain, actor="cli:pfif")
+        with source, Progress(
+            TextColumn("PFIF import"), BarColumn(), DownloadColumn(),
+            TextColumn("{task.fields[records]:,} records"), TimeRemainingColumn(),
+            console=console, transient=True, disable=not console.is_terminal,
+        ) as bar:
+            task = bar.add_task("import", total=size, records=0)
+
+            def progress(records: int, read: int) -> None:
+                bar.update(task, completed=read, records=records)
+
+            reader = pfif_stream.Reader(source)
+            done = bulk.import_stream(
+                sessions, reader, home_domain=home, source_domain=domain, actor="cli:pfif",
+                refused=refused, progress=progress, duplicates=duplicates)
+    except pfif.PfifError as exc:
+        console.print(f"[bold red]error:[/] not a PFIF document: {exc}", highlight=False)
+        raise typer.Exit(2) from None
     except DomainError as exc:
         console.print(f"[bold red]error:[/] {exc.message}", highlight=False)
         raise typer.Exit(2) from None
     finally:
         engine.dispose()
-    typer.echo(f"PFIF {report.version}: {report.persons_created} persons created, "
-               f"{report.persons_updated} updated, {report.notes_created} notes created, "
-               f"{report.unchanged} unchanged, {len(report.rejected)} refused")
-    for error in report.rejected:
-        typer.echo(f"refused {error.record_type} #{error.index} {error.record_id or '(no id)'}: "
-                   + "; ".join(error.reasons))
-    if report.rejected:
+        if out is not None:
+            out.close()
+    typer.echo(f"PFIF {done.version}: {done.persons_created} persons created, "
+               f"{done.persons_updated} updated, {done.notes_created} notes created, "
+               f"{done.unchanged} unchanged, {done.refused} refused")
+    if done.refused:
         raise typer.Exit(1)
 
 
@@ -84,21 +115,23 @@ def import_file(
 def export_file(
     out: Annotated[Path | None, typer.Option("--out", help="Write here (default: stdout).")] = None,
 ) -> None:
-    """Export every record and note as PFIF 1.4 (the export is audited)."""
-    from tocsin.core.db import session_scope
-    from tocsin.persons import interchange
+    """Export every record and note as PFIF 1.4, streamed (the export is audited)."""
+    import sys
+
+    from tocsin.persons import bulk
 
     engine, sessions, _ = _sessions()
     try:
-        with session_scope(sessions) as session:
-            data = interchange.export_document(session, actor="cli:pfif")
+        if out is None:
+            count = bulk.export_stream(sessions, sys.stdout.buffer, actor="cli:pfif")
+            sys.stdout.buffer.flush()
+        else:
+            with out.open("wb") as target:
+                count = bulk.export_stream(sessions, target, actor="cli:pfif")
     finally:
         engine.dispose()
-    if out is None:
-        typer.echo(data.decode("utf-8"), nl=False)
-    else:
-        out.write_bytes(data)
-        console.print(f"wrote {out}")
+    if out is not None:
+        console.print(f"wrote {count} records to {out}")
 
 
 @persons_app.command("reindex")

@@ -24,9 +24,9 @@ commit, taking the process's SQLite write lock (``tocsin.core.db.write_lock``) a
 and pausing between batches, so the SOS writer and every other writer get the file in between.
 
 Limits: the API takes at most :data:`API_MAX_RECORDS` records and :data:`API_MAX_BYTES` bytes per
-request, refused (413, naming the limit) before any record is converted; the command line
-(``tocsin pfif import``, for big files) takes up to ``pfif.MAX_RECORDS`` and
-``pfif.MAX_DOCUMENT_BYTES``, written in the same batches.
+request, refused (413, naming the limit) before any record is converted; big files go through
+the command line (``tocsin pfif import``, :mod:`tocsin.persons.bulk`), which streams a file of
+any size in the same short transactions.
 
 Partial failure and re-runs: a batch that fails (database error) is rolled back, the batches
 before it stay committed, and the import stops with :class:`ImportInterrupted` (503) saying how
@@ -80,7 +80,8 @@ BATCH_PAUSE_S = 0.11
 LANE = Lane("persons.pfif", concurrency=1, waiting=2, timeout_s=60.0, retry_after_s=10)
 EXPORT_LANE = Lane("persons.pfif_export", concurrency=1, waiting=2, timeout_s=120.0,
                    retry_after_s=10)
-_LARGER = "split the document; the command line `tocsin pfif import` takes up to"
+_LARGER = ("split the document, or load it with the command line `tocsin pfif import` "
+           "(streamed, no size limit); the whole-document reader takes up to")
 
 
 class PfifTooLarge(TooLarge):
@@ -179,11 +180,15 @@ def _persons_batch(
             person = held[record_id] = Person(**fields)
             session.add(person)
             done.persons_created += 1
-        elif fields["source_date"] >= person.source_date:
+        elif fields["source_date"] > person.source_date or (
+            fields["source_date"] == person.source_date and _differs(person, values)
+        ):
             for name, value in fields.items():
                 setattr(person, name, value)
             done.persons_updated += 1
         else:
+            # Older, or the very version held (a re-run): PFIF's source_date says which is
+            # newer; the same date with the same fields is the same record, left untouched.
             done.unchanged += 1
             continue
         touched[record_id] = person
@@ -191,10 +196,20 @@ def _persons_batch(
     return done, [(p.id, p.full_name) for p in touched.values()]
 
 
+def _differs(person: Person, values: dict[str, Any]) -> bool:
+    """Whether an import carries other values than the record held (entry_date aside when the
+    document gives none: we set it ourselves)."""
+    return any(getattr(person, name) != value for name, value in values.items()
+               if not (name == "entry_date" and value is None))
+
+
 def _notes_batch(
     session: Session, chunk: Sequence[tuple[int, dict[str, Any], str | None]],
     now: dt.datetime, version: str,
+    defer: list[tuple[int, dict[str, Any], str | None]] | None = None,
 ) -> ImportReport:
+    """Write a batch of notes; with ``defer``, a note whose person is not held (yet: a stream
+    may give a top-level note before its person) is put there instead of refused."""
     done = ImportReport(version=version)
     person_ids = {values["person_record_id"] for _, values, _ in chunk}
     persons: dict[str, int] = {
@@ -209,6 +224,9 @@ def _notes_batch(
         record_id, person_record_id = values["note_record_id"], values["person_record_id"]
         reasons = [reason] if reason else []
         person_id = persons.get(person_record_id)
+        if person_id is None and defer is not None and not reasons:
+            defer.append((index, values, reason))
+            continue
         if person_id is None:
             reasons.append(f"note for unknown person {person_record_id!r}")
         if reasons:
