@@ -44,9 +44,9 @@ def canonical(*, seq: int, at: dt.datetime, actor: str, role: str, action: str,
                       separators=(",", ":")).encode("utf-8")
 
 
-def link(previous: str, entry: AuditEntry | Any) -> str:
-    """Return sha256(previous hash, newline, canonical entry) in hex."""
-    body = canonical(seq=entry.seq, at=entry.at, actor=entry.actor, role=entry.role,
+def link(previous: str, entry: Any) -> str:
+    """Return sha256(previous hash, newline, canonical entry) in hex (an AuditEntry or alike)."""
+    body = canonical(seq=int(entry.seq), at=entry.at, actor=entry.actor, role=entry.role,
                      action=entry.action, object_type=entry.object_type,
                      object_id=entry.object_id, reason=entry.reason)
     return hashlib.sha256(previous.encode("ascii") + b"\n" + body).hexdigest()

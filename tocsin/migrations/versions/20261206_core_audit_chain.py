@@ -33,7 +33,8 @@ BATCH = 5000
 APPEND_ONLY = "BEGIN SELECT RAISE(ABORT, 'audit_entry is append-only'); END"
 NO_REPLACE = (
     "CREATE TRIGGER audit_entry_no_replace BEFORE INSERT ON audit_entry "
-    "WHEN EXISTS (SELECT 1 FROM audit_entry WHERE id = NEW.id OR seq = NEW.seq) " + APPEND_ONLY
+    "WHEN EXISTS (SELECT 1 FROM audit_entry WHERE id = NEW.id OR seq = NEW.seq) "
+    "BEGIN SELECT RAISE(ABORT, 'audit_entry is append-only'); END"
 )
 
 
