@@ -141,3 +141,18 @@ def test_uploaded_copy_matches_a_partner_pdq_list(client: TestClient) -> None:
     r = client.post(f"{API}/hashes/match", headers=mod, json={
         "image_base64": base64.b64encode(copy.getvalue()).decode(), "distance": 2})
     assert r.json()["matches"] == []
+
+
+def test_index_is_not_stale_when_ids_are_reused(db: Session) -> None:
+    """Rows rolled back (or a table emptied) free their ids: the next rows may get the same
+    ids and count; the cached index must not answer for the rows that are gone."""
+    first = pdq_hash(Image.open(DATA / "scene_a.png"))[0]
+    second = pdq_hash(Image.open(DATA / "scene_b.png"))[0]
+    hashes.import_list(db, hashes.parse_list(f"signal_type,signal\npdq,{first}\n",
+                                             default_source="t"))
+    assert hashes.match(db, pdq=first)
+    db.rollback()
+    hashes.import_list(db, hashes.parse_list(f"signal_type,signal\npdq,{second}\n",
+                                             default_source="t"))
+    assert [m["signal"] for m in hashes.match(db, pdq=second)] == [second]
+    assert hashes.match(db, pdq=first) == []

@@ -7,7 +7,7 @@ ThreatExchange and HMA are read and written by ``tocsin.watch.exchange``.
 Matching: exact for the digests (one indexed query each); PDQ within a Hamming distance
 (``WatchSettings.pdq_distance``, HMA's default 31 of 256 bits) through a multi-index
 (``tocsin.watch.index``) built once per process from the stored ``pdq`` rows and rebuilt when
-rows are added (checked by one ``count``/``max(id)`` query per match; about 1.5 s at 1M rows);
+rows are added (checked by one ``count``/``max`` query per match; about 1.5 s at 1M rows);
 TLSH within a TLSH distance (``WatchSettings.tlsh_distance``, ThreatExchange's 30) by a scan
 of the stored ``tlsh`` rows (about 1 µs each; TLSH has no index that stays exact). Images whose
 PDQ quality is under ``media.PDQ_MIN_QUALITY`` are not matched on PDQ (flat images all look
@@ -129,7 +129,8 @@ class _Loaded:
 class _TypeCache:
     """The stored rows of one signal type, in memory, for each database (one per process).
 
-    Rebuilt when the rows change: ``count`` and ``max(id)`` say so (rows are only added)."""
+    Rebuilt when the rows change: ``count``, ``max(id)`` and ``max(added_at)`` say so (rows are
+    only added; the time tells apart rows that reuse the ids of rolled-back or emptied ones)."""
 
     def __init__(self, signal_type: str, indexed: bool) -> None:
         self.signal_type = signal_type
@@ -139,10 +140,9 @@ class _TypeCache:
 
     def get(self, session: Session) -> _Loaded:
         where = WatchHash.signal_type == self.signal_type
-        count, top = session.execute(
-            select(func.count(), func.max(WatchHash.id)).where(where)).one()
+        key = tuple(session.execute(select(
+            func.count(), func.max(WatchHash.id), func.max(WatchHash.added_at)).where(where)).one())
         bind = str(session.get_bind().engine.url)
-        key = (count, top)
         loaded = self._loaded.get(bind)
         if loaded is not None and loaded.key == key:
             return loaded
