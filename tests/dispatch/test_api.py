@@ -186,9 +186,11 @@ def test_closing_an_incident_closes_its_sos(dispatch_client: TestClient) -> None
     dispatcher = login(client, Role.dispatcher)
     ack = post_sos(client, situation="injured")
     queue = wait_for(lambda: client.get(f"{U}/incidents", headers=dispatcher).json())
-    closed = client.post(f"{U}/incidents/{queue[0]['id']}/close", headers=dispatcher)
+    closed = client.post(f"{U}/incidents/{queue[0]['id']}/close", headers=dispatcher,
+                         json={"reason": "handled"})
     assert closed.status_code == 200 and closed.json()["status"] == "closed"
-    again = client.post(f"{U}/incidents/{queue[0]['id']}/close", headers=dispatcher)
+    again = client.post(f"{U}/incidents/{queue[0]['id']}/close", headers=dispatcher,
+                        json={"reason": "handled"})
     assert again.status_code == 409
     detail = client.get(f"/api/v1/sos/{ack['id']}", headers=dispatcher).json()
     assert detail["status"] == "closed"

@@ -175,7 +175,8 @@ def test_override_reassign_merge_split_close(engine: DispatchEngine, clock: Fake
     assert first and [x.unit_id for x in _live(engine, first)] == [a]
     with engine.decision() as session:
         # Override: B goes to the first incident, taking over from A's offer.
-        manage.reassign(session, incident_id=first, unit_id=b, actor=DISPATCHER,
+        manage.reassign(session, incident_id=first, unit_id=b, reason="B is nearer",
+                        actor=DISPATCHER,
                         index=engine.index, config=engine.config, now=clock())
     assert [(x.unit_id, x.status) for x in _live(engine, first)] == [(b, "accepted")]
     second = engine.intake(sos_data(48.8566, 2.3522))
@@ -196,7 +197,8 @@ def test_override_reassign_merge_split_close(engine: DispatchEngine, clock: Fake
                            now=clock())
         assert new.sos_count == 1
     with engine.decision() as session:
-        manage.close(session, incident_id=first, actor=DISPATCHER, now=clock())
+        manage.close(session, incident_id=first, reason="handled", actor=DISPATCHER,
+                     now=clock())
     with engine.sessions() as session:
         assert unit_row(session, b).status == "available"
         assert unit_row(session, a).status in ("available", "offered")
@@ -210,7 +212,8 @@ def test_purge_removes_old_closed_incidents_only(engine: DispatchEngine, clock: 
     old = engine.intake(sos_data())
     fresh = engine.intake(sos_data(48.80, 2.30))
     with engine.decision() as session:
-        manage.close(session, incident_id=str(old), actor=DISPATCHER, now=clock())
+        manage.close(session, incident_id=str(old), reason="handled", actor=DISPATCHER,
+                     now=clock())
     with session_scope(engine.sessions) as session:
         counts = retention.purge(session, clock() + dt.timedelta(days=31))
     assert counts["dispatch_incident"] == 1 and counts["dispatch_incident_sos"] == 1

@@ -45,7 +45,8 @@ def _setup(base: str, app: FastAPI) -> tuple[str, str, str]:
                        data={"username": dispatcher, "password": password}).json()["access_token"]
     headers = {"Authorization": f"Bearer {token}"}
     for incident in httpx.get(f"{base}/api/v1/dispatch/incidents", headers=headers).json():
-        httpx.post(f"{base}/api/v1/dispatch/incidents/{incident['id']}/close", headers=headers)
+        httpx.post(f"{base}/api/v1/dispatch/incidents/{incident['id']}/close", headers=headers,
+                   json={"reason": "left over by another test"})
     created = httpx.post(f"{base}/api/v1/dispatch/units", headers=headers, json={
         "callsign": "PS-75-11", "username": unit_user, "lat": 48.8702, "lon": 2.3671})
     assert created.status_code == 201, created.text

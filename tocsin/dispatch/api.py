@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Path
 from sqlalchemy.orm import Session
 
 from tocsin.core.auth import Principal, Role, allow
+from tocsin.core.errors import Invalid
 from tocsin.core.runtime import AppRuntime, DbSession
 from tocsin.dispatch import assign, incidents, manage, stream, units
 from tocsin.dispatch.engine import DispatchEngine, engine_of
@@ -19,6 +20,7 @@ from tocsin.dispatch.models import DispatchIncident
 from tocsin.dispatch.schemas import (
     AssignIn,
     AssignmentOut,
+    CloseIn,
     DutyIn,
     IncidentDetail,
     IncidentOut,
@@ -216,8 +218,8 @@ def reassign(
 ) -> IncidentOut:
     """Withdraw the incident from its units and give it to another (or the next nearest)."""
     with engine.decision(db):
-        manage.reassign(db, incident_id=incident_id, unit_id=body.unit_id, actor=who,
-                        index=engine.index, config=engine.config, now=engine.clock())
+        manage.reassign(db, incident_id=incident_id, unit_id=body.unit_id, reason=body.reason,
+                        actor=who, index=engine.index, config=engine.config, now=engine.clock())
     return _incident_out(db, incidents.get_incident(db, incident_id=incident_id))
 
 
@@ -244,9 +246,13 @@ def split(
 
 @router.post("/incidents/{incident_id}/close", response_model=IncidentOut)
 def close_incident(
-    incident_id: IdPath, db: DbSession, who: Dispatcher, engine: Engine
+    incident_id: IdPath, db: DbSession, who: Dispatcher, engine: Engine,
+    body: CloseIn | None = None,
 ) -> IncidentOut:
-    """Close an incident; its units are released (dispatcher)."""
+    """Close an incident with a reason (audited); its units are released (dispatcher)."""
+    if body is None:  # no body at all: still name the missing field, as for an empty one
+        raise Invalid("invalid input at body.reason: a reason is required to close an incident")
     with engine.decision(db):
-        incident = manage.close(db, incident_id=incident_id, actor=who, now=engine.clock())
+        incident = manage.close(db, incident_id=incident_id, reason=body.reason, actor=who,
+                                now=engine.clock())
     return _incident_out(db, incident)

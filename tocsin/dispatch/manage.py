@@ -72,17 +72,21 @@ def assign_unit(
 
 
 def reassign(
-    session: Session, *, incident_id: str, unit_id: str | None, actor: Principal,
+    session: Session, *, incident_id: str, unit_id: str | None, reason: str, actor: Principal,
     index: UnitIndex, config: DispatchConfig, now: dt.datetime,
 ) -> DispatchAssignment | None:
-    """Withdraw the incident from its units, then give it to ``unit_id`` or the next nearest."""
+    """Withdraw the incident from its units, then give it to ``unit_id`` or the next nearest.
+
+    ``reason`` (the dispatcher's words) goes into the audit entry with what was withdrawn.
+    """
     incident = incidents.get_incident(session, incident_id=incident_id)
     incidents.require_open(incident)
     if unit_id is not None:
         get_unit(session, unit_id=unit_id)  # unknown unit: 404 before anything changes
     freed = _cancel_live(session, incident, now)
     audit.record(session, actor=actor, action="dispatch_reassign", object_type="incident",
-                 object_id=incident.id, reason=f"withdrawn from {len(freed)} unit(s)")
+                 object_id=incident.id,
+                 reason=f"{reason} (withdrawn from {len(freed)} unit(s))")
     if unit_id is not None:
         return assign_unit(session, incident_id=incident.id, unit_id=unit_id, actor=actor,
                            config=config, now=now)
@@ -146,7 +150,7 @@ def split(
 
 
 def close(
-    session: Session, *, incident_id: str, actor: Principal, now: dt.datetime
+    session: Session, *, incident_id: str, reason: str, actor: Principal, now: dt.datetime
 ) -> DispatchIncident:
     """Close an incident by hand: its units are released and its SOS closed.
 
@@ -162,5 +166,5 @@ def close(
             sos_service.close_sos(session, sos_id=link.sos_id, actor=actor)
     incidents.announce(session, incident)
     audit.record(session, actor=actor, action="dispatch_close", object_type="incident",
-                 object_id=incident.id)
+                 object_id=incident.id, reason=reason)
     return incident

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 Id = Field(min_length=1, max_length=64)
+# Why a dispatcher took an incident from a unit or closed it: read in the audit log afterwards,
+# so it must say something (blank or one letter is refused).
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=200)]
 
 
 class _In(BaseModel):
@@ -37,6 +41,11 @@ class AssignIn(_In):
 
 class ReassignIn(_In):
     unit_id: str | None = Field(default=None, min_length=1, max_length=64)
+    reason: Reason
+
+
+class CloseIn(_In):
+    reason: Reason
 
 
 class MergeIn(_In):
