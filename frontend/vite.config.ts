@@ -12,7 +12,7 @@ import { defineConfig, type Plugin } from "vite";
 const root = dirname(fileURLToPath(import.meta.url));
 const PAGES = ["home", "apidocs", "admin", "sos", "alerts", "authority", "watch", "report",
   "dispatch", "unit", "shelter", "persons", "safety", "stats", "statsreport", "cyber",
-  "cyber_report", "cyber_advisories"] as const;
+  "cyber_report", "cyber_advisories", "person_record"] as const;
 
 /** Git must never track the build output; emptyOutDir wipes the marker, so emit it again. */
 const STATIC_GITIGNORE = "# Build output of frontend/ (`make frontend`): never committed.\n*\n!.gitignore\n";

@@ -150,3 +150,98 @@ def test_mark_safe_and_a_relative_reads_the_code(
 
     assert problems.all() == []
     page.screenshot(path=screenshot_dir / "safety.png", full_page=True)
+
+
+def _jpeg() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (120, 160), (70, 110, 160)).save(out, "JPEG")
+    return out.getvalue()
+
+
+@pytest.mark.browser
+def test_record_page_shows_notes_history_place_photo_and_reviewers_merge_and_unlink(
+    context: BrowserContext, server: tuple[str, FastAPI], watch_page: Watch,
+    screenshot_dir: Path,
+) -> None:
+    url, app = server
+    photo = httpx.post(url + "/api/v1/persons/photos",
+                       files={"photo": ("p.jpg", _jpeg(), "image/jpeg")})
+    assert photo.status_code == 201, photo.text
+    first = httpx.post(url + "/api/v1/persons", json={
+        "full_name": "Maëlle Le Goff", "author_name": "Sa mère", "age": "24",
+        "home_city": "Brest", "description": "Veste jaune, sac à dos bleu.",
+        "photo_url": photo.json()["photo_url"]}).json()["person_record_id"]
+    second = httpx.post(url + "/api/v1/persons", json={
+        "full_name": "Maelle Legoff", "author_name": "Un collègue",
+        "home_city": "Brest"}).json()["person_record_id"]
+    for record, status, text, where in (
+        (first, "information_sought", "Pas de nouvelles depuis samedi soir.", None),
+        (second, "believed_alive", "Vue au centre d'accueil, elle va bien.",
+         "<b>Gymnase Saint-Marc</b> 48.3904, -4.4861"),
+    ):
+        note = {"person_record_id": record, "author_name": "Témoin", "status": status,
+                "text": text}
+        if where:
+            note["last_known_location"] = where
+        assert httpx.post(url + "/api/v1/persons/notes", json=note).status_code == 201
+
+    page = context.new_page()
+    problems = watch_page(page)
+    page.goto(url + "/persons")
+    page.get_by_label("Nom et prénom").fill("maelle le goff")
+    page.get_by_role("button", name="Chercher").click()
+    page.locator(".result").filter(has_text="Maëlle Le Goff").get_by_role(
+        "link", name="Voir la fiche").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Maëlle Le Goff")
+    expect(page.locator("[data-facts]")).to_contain_text("âge 24")
+    expect(page.locator("[data-notes]")).to_contain_text("Pas de nouvelles depuis samedi soir.")
+    expect(page.locator("[data-history]")).to_contain_text("Je cherche des informations")
+    expect(page.locator("[data-photo]")).to_be_visible()
+    # Before the link, the other record's place is not this one's.
+    expect(page.locator("[data-location]")).to_have_text("Aucun lieu connu.")
+    expect(page.locator("[data-review]")).to_be_hidden()  # not a reviewer
+
+    with session_scope(app.state.runtime.sessions) as session:
+        name = make_user(session, role=Role.authority).username
+    token = httpx.post(url + "/api/v1/auth/token",
+                       data={"username": name, "password": PASSWORD}).json()["access_token"]
+    page.evaluate("""([token]) => { sessionStorage.setItem('tocsin.token', token);
+        sessionStorage.setItem('tocsin.role', 'authority'); }""", [token])
+    page.reload()
+    review = page.locator("[data-review]")
+    expect(review).to_contain_text("Maelle Legoff")
+    review.get_by_role("button", name="Fusionner (même personne)").click()
+    expect(page.locator('[data-message="review"]')).to_have_text("Enregistré.")
+    linked = page.locator("[data-linked]")
+    expect(linked).to_contain_text("Même personne que Maelle Legoff")
+    notes = page.locator("[data-notes] .record-note")
+    expect(notes).to_have_count(4)  # both records' notes and the two link notes, in order
+    expect(notes.nth(0)).to_contain_text("Pas de nouvelles")
+    expect(notes.nth(1)).to_contain_text("Vue au centre d'accueil")
+    expect(page.locator("[data-history] li")).to_have_count(2)
+    expect(page.locator("[data-history]")).to_contain_text("Je pense qu'elle est en vie")
+    # The place came with the linked record; its tooltip is text, never HTML.
+    expect(page.locator("[data-map]")).to_be_visible()
+    tooltip = page.locator(".leaflet-tooltip")
+    expect(tooltip).to_have_text("<b>Gymnase Saint-Marc</b> 48.3904, -4.4861")
+    assert page.locator(".leaflet-tooltip b").count() == 0
+    assert problems.all() == []
+    page.screenshot(path=screenshot_dir / "person-record.png", full_page=True)
+
+    linked.get_by_role("button", name="Délier").click()
+    expect(page.locator("[data-linked-panel]")).to_be_hidden()
+    expect(page.locator("[data-notes]")).to_contain_text("Pas la même personne")
+    expect(page.locator("[data-location]")).to_have_text("Aucun lieu connu.")
+    assert problems.all() == []
+
+
+def test_record_page_renders_in_french_then_english(web_client: TestClient) -> None:
+    page = web_client.get("/persons/record", params={"id": "x.example/p1"})
+    assert page.status_code == 200 and "Fiche de personne recherchée" in page.text
+    assert "Retour à la recherche" in page.text
+    english = web_client.get("/persons/record", params={"id": "x.example/p1", "lang": "en"})
+    assert "Missing person record" in english.text and "Back to the search" in english.text

@@ -17,7 +17,7 @@ from tocsin.core.auth import Principal, Role, allow, public
 from tocsin.core.errors import Invalid
 from tocsin.core.ratelimit import RateLimit
 from tocsin.core.runtime import AppRuntime, DbSession
-from tocsin.persons import interchange, pfif, photos, service
+from tocsin.persons import interchange, pfif, photos, record, service
 from tocsin.persons.schemas import (
     ContactOut,
     CreatedOut,
@@ -28,8 +28,10 @@ from tocsin.persons.schemas import (
     NoteOut,
     PersonIn,
     PersonOut,
+    RecordView,
     SearchOut,
     SearchResult,
+    UnlinkIn,
 )
 
 router = APIRouter(prefix="/api/v1/persons", tags=["persons"])
@@ -131,6 +133,14 @@ def get_record(record_id: str, db: DbSession) -> PersonOut:
     return PersonOut(**data, notes=notes)
 
 
+@router.get("/view/{record_id:path}", response_model=RecordView,
+            dependencies=[Depends(public()), Depends(RateLimit("persons.search", 120, devices=10))])
+def view_record(record_id: str, db: DbSession) -> RecordView:
+    """A record as its page shows it: with the records linked to it, their notes in order,
+    the status history, the last known location (public fields only, like the search)."""
+    return RecordView.model_validate(record.view(db, record_id))
+
+
 @router.get("/contacts/{record_id:path}", response_model=ContactOut)
 def get_contacts(
     record_id: str,
@@ -192,9 +202,23 @@ async def export_pfif(who: Exchanger, runtime: AppRuntime) -> Response:
 
 
 @router.get("/duplicates", response_model=list[DuplicateOut])
-def duplicates(who: Reviewer, db: DbSession) -> list[DuplicateOut]:
-    """List likely duplicates waiting for a reviewer."""
-    return [DuplicateOut(**row) for row in service.list_duplicates(db)]
+def duplicates(
+    who: Reviewer, db: DbSession,
+    record_id: Annotated[str | None, Query(min_length=3, max_length=500)] = None,
+) -> list[DuplicateOut]:
+    """List likely duplicates waiting for a reviewer (of one record with ``record_id``)."""
+    rows = (service.list_duplicates(db) if record_id is None
+            else record.duplicates_of(db, record_id))
+    return [DuplicateOut(**row) for row in rows]
+
+
+@router.post("/unlink", response_model=DuplicateOut)
+def unlink(body: UnlinkIn, who: Reviewer, db: DbSession, domain: Domain) -> DuplicateOut:
+    """Undo a link: the two records are different people (a note on each says so)."""
+    proposal = record.unlink(db, record_id=body.person_record_id,
+                             other_record_id=body.other_record_id, domain=domain, actor=who)
+    db.commit()
+    return _out(db, proposal)
 
 
 @router.post("/duplicates/{proposal_id}/link", response_model=DuplicateOut)
@@ -216,6 +240,10 @@ def _decide(db: DbSession, proposal_id: int, link: bool, domain: str,
     proposal = service.decide_duplicate(db, proposal_id=proposal_id, link=link, domain=domain,
                                         actor=who)
     db.commit()
+    return _out(db, proposal)
+
+
+def _out(db: DbSession, proposal: service.DuplicateProposal) -> DuplicateOut:
     a = db.get(service.Person, proposal.person_id)
     b = db.get(service.Person, proposal.other_id)
     assert a is not None and b is not None

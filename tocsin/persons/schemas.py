@@ -169,3 +169,74 @@ class CreatedOut(BaseModel):
     person_record_id: str
     note_record_id: str | None = None
     expiry_date: dt.datetime | None = None
+
+
+class RecordPerson(BaseModel):
+    """The public fields of a record on its page."""
+
+    person_record_id: str
+    full_name: str
+    given_name: str | None
+    family_name: str | None
+    alternate_names: str | None
+    description: str | None
+    sex: str | None
+    date_of_birth: str | None
+    age: str | None
+    home_city: str | None
+    home_country: str | None
+    photo_url: str | None
+    source_name: str | None
+    source_date: dt.datetime
+    entry_date: dt.datetime
+    expiry_date: dt.datetime | None
+
+
+class RecordNote(BaseModel):
+    """A note's public fields (never the contact details), with the record it belongs to."""
+
+    note_record_id: str
+    person_record_id: str
+    linked_person_record_id: str | None
+    entry_date: dt.datetime
+    author_name: str | None
+    source_date: dt.datetime
+    author_made_contact: bool | None
+    status: str | None
+    last_known_location: str | None
+    text: str
+    photo_url: str | None
+
+
+class StatusChange(BaseModel):
+    status: str
+    source_date: dt.datetime
+    person_record_id: str
+    author_name: str | None
+
+
+class LastKnown(BaseModel):
+    """The latest location a note gave; ``lat``/``lon`` when its text holds a position."""
+
+    text: str
+    source_date: dt.datetime
+    lat: float | None
+    lon: float | None
+
+
+class RecordView(BaseModel):
+    """``GET /api/v1/persons/view/{id}``: a record with the records linked to it as one."""
+
+    person: RecordPerson
+    linked: list[RecordPerson]
+    notes: list[RecordNote]
+    status_history: list[StatusChange]
+    last_known: LastKnown | None
+    photo_path: str | None
+
+
+class UnlinkIn(BaseModel):
+    """Two linked records a reviewer says are different people."""
+
+    person_record_id: str = Field(min_length=3, max_length=500)
+    other_record_id: str = Field(min_length=3, max_length=500)

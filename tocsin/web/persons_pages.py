@@ -25,6 +25,14 @@ STATUSES = ("information_sought", "is_note_author", "believed_alive", "believed_
 PERSONS_SCRIPT_KEYS = (
     "persons.no_results", "persons.score", "persons.searching", "persons.posted",
     "persons.note_posted", "persons.error", "persons.inform", "persons.age", "persons.city",
+    "persons.view", *(f"persons.status.{s}" for s in STATUSES),
+)
+RECORD_SCRIPT_KEYS = (
+    "persons.error", "persons.age", "persons.city", "record.not_found", "record.no_notes",
+    "record.no_status", "record.linked_one", "record.note_by", "record.note_link",
+    "record.no_location", "record.link", "record.dismiss", "record.unlink", "record.score",
+    "record.done", "record.no_duplicates", "record.sex.female", "record.sex.male",
+    "record.sex.other", "record.source", "record.born", "record.where",
     *(f"persons.status.{s}" for s in STATUSES),
 )
 SAFETY_SCRIPT_KEYS = (
@@ -34,6 +42,34 @@ SAFETY_SCRIPT_KEYS = (
 )
 
 _FR = {
+    "persons.view": "Voir la fiche",
+    "record.title": "Fiche de personne recherchée",
+    "record.back": "Retour à la recherche",
+    "record.notes": "Informations reçues",
+    "record.history": "Historique du statut",
+    "record.location": "Dernier lieu connu",
+    "record.photo": "Photo",
+    "record.linked": "Fiches de la même personne",
+    "record.linked_one": "Même personne que",
+    "record.review": "Doublons possibles (relecteurs)",
+    "record.not_found": "Fiche introuvable ou expirée.",
+    "record.no_notes": "Aucune information reçue pour l'instant.",
+    "record.no_status": "Aucun statut donné.",
+    "record.no_location": "Aucun lieu connu.",
+    "record.note_by": "par",
+    "record.note_link": "lien vers la fiche",
+    "record.link": "Fusionner (même personne)",
+    "record.dismiss": "Personnes différentes",
+    "record.unlink": "Délier",
+    "record.score": "ressemblance",
+    "record.done": "Enregistré.",
+    "record.no_duplicates": "Aucun doublon proposé.",
+    "record.sex.female": "femme",
+    "record.sex.male": "homme",
+    "record.sex.other": "autre",
+    "record.source": "source",
+    "record.born": "née ou né en",
+    "record.where": "Lieu :",
     "persons.title": "Personnes recherchées",
     "persons.lead": (
         "Cherchez un proche même sans connaître l'orthographe exacte : accents, ordre du nom "
@@ -118,6 +154,34 @@ _FR = {
     "safety.no_position": "Position indisponible.",
 }
 _EN = {
+    "persons.view": "See the record",
+    "record.title": "Missing person record",
+    "record.back": "Back to the search",
+    "record.notes": "Information received",
+    "record.history": "Status history",
+    "record.location": "Last known location",
+    "record.photo": "Photo",
+    "record.linked": "Records of the same person",
+    "record.linked_one": "Same person as",
+    "record.review": "Possible duplicates (reviewers)",
+    "record.not_found": "Record not found or expired.",
+    "record.no_notes": "No information received yet.",
+    "record.no_status": "No status given.",
+    "record.no_location": "No known location.",
+    "record.note_by": "by",
+    "record.note_link": "link to the record",
+    "record.link": "Merge (same person)",
+    "record.dismiss": "Different people",
+    "record.unlink": "Unlink",
+    "record.score": "likeness",
+    "record.done": "Recorded.",
+    "record.no_duplicates": "No duplicate proposed.",
+    "record.sex.female": "female",
+    "record.sex.male": "male",
+    "record.sex.other": "other",
+    "record.source": "source",
+    "record.born": "born",
+    "record.where": "Place:",
     "persons.title": "Missing persons",
     "persons.lead": (
         "Search for a loved one even without the exact spelling: accents, name order, typos "
@@ -209,6 +273,16 @@ def persons_page(request: Request) -> Response:
     """Show the missing-persons page: search, report, share information."""
     return render_page(request, "persons.html", entry="persons",
                        context={"script_keys": PERSONS_SCRIPT_KEYS, "statuses": STATUSES})
+
+
+@router.get("/persons/record", response_class=HTMLResponse, dependencies=[Depends(public())])
+def person_record_page(request: Request) -> Response:
+    """Show one record (``?id=<person_record_id>``): the person, notes, status history, last
+    known location, photo, linked records; reviewers also link, dismiss and unlink. The data
+    comes from the public view API; the reviewer actions from the reviewer routes."""
+    return render_page(request, "person_record.html", entry="person_record", context={
+        "script_keys": RECORD_SCRIPT_KEYS,
+        "tiles_url": request.app.state.runtime.settings.map_tiles_url})
 
 
 @router.get("/safety", response_class=HTMLResponse, dependencies=[Depends(public())])

@@ -56,7 +56,11 @@ function start(root: HTMLElement): void {
       button.className = "btn btn-secondary";
       button.textContent = t("persons.inform");
       button.addEventListener("click", () => openInfo(r));
-      item.append(name, meta, button);
+      const view = document.createElement("a");
+      view.className = "btn btn-secondary";
+      view.href = `/persons/record?${new URLSearchParams({ id: r.person_record_id })}`;
+      view.textContent = t("persons.view");
+      item.append(name, meta, view, button);
       results.append(item);
     }
   }
