@@ -32,10 +32,11 @@ def env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Setting
 def test_export_holds_no_red_and_import_refuses_invalid(env: Settings, tmp_path: Path) -> None:
     engine = make_engine(env.resolved_database_url, pool_size=1)
     who = Principal(user_id=None, username="analyste", role=Role.analyst)
+    second = Principal(user_id=None, username="analyste.b", role=Role.analyst)
     with session_scope(make_sessionmaker(engine)) as s:
         for value, level in (("green[.]example", "green"), ("red[.]example", "red")):
             row = intel.add(s, who=who, data=IndicatorIn(value=value, tlp=level))
-            intel.review(s, who=who, indicator_id=row.id,
+            intel.review(s, who=second, indicator_id=row.id,
                          data=IndicatorPatch(status="confirmed"))
     engine.dispose()
     runner = CliRunner()

@@ -54,8 +54,9 @@ def _indicator(base: str, analyst: dict[str, str], value: str, tlp: str,
     r = httpx.post(f"{base}/api/v1/cyber/indicators", headers=analyst,
                    json={"value": value, "tlp": tlp, "share_with": share or []})
     assert r.status_code == 201, r.text
-    r = httpx.patch(f"{base}/api/v1/cyber/indicators/{r.json()['id']}", headers=analyst,
-                    json={"status": "confirmed"})
+    # Confirmed by a second analyst: the one who entered it may not (four eyes).
+    r = httpx.patch(f"{base}/api/v1/cyber/indicators/{r.json()['id']}",
+                    headers=_token(base, "analyste.b"), json={"status": "confirmed"})
     assert r.status_code == 200, r.text
 
 

@@ -154,6 +154,12 @@ def install_error_handlers(app: FastAPI) -> None:
         reason = str(exc.orig).splitlines()[0][:200] if exc.orig is not None else "bad value"
         return error_response(422, "invalid_input", f"invalid input: {reason}")
 
+    @app.exception_handler(OverflowError)
+    async def _out_of_range(_: Request, exc: OverflowError) -> JSONResponse:
+        # SQLite binds integers up to 2**63 - 1 and raises this (not a DataError) past it; a
+        # date far past year 9999 raises it too: a number the input chose, nothing stored.
+        return error_response(422, "invalid_input", "invalid input: a number is out of range")
+
     @app.exception_handler(DBAPIError)
     async def _db_error(_: Request, exc: DBAPIError) -> JSONResponse:
         if exc.connection_invalidated:

@@ -12,7 +12,7 @@ from tocsin.core.auth import Principal
 from tocsin.core.auth.models import UserAccount
 from tocsin.core.auth.roles import Role
 from tocsin.core.db import utcnow
-from tocsin.core.errors import Invalid, NotFound
+from tocsin.core.errors import Conflict, Invalid, NotFound
 from tocsin.cyber import indicators as ioc
 from tocsin.cyber import stix, tlp
 from tocsin.cyber.models import CyberIndicator, CyberIndicatorSighting
@@ -76,6 +76,12 @@ def review(session: Session, *, who: Principal, indicator_id: int,
     row = session.get(CyberIndicator, indicator_id)
     if row is None:
         raise NotFound(f"no indicator {indicator_id}")
+    if (data.status == "confirmed" and row.status != "confirmed"
+            and row.source == f"analyst:{who.username}"):
+        # Four eyes (issue 19, finding 4): a confirmed indicator goes out to partners over TAXII,
+        # so the analyst who entered it cannot also confirm it.
+        raise Conflict(f"indicator {indicator_id} was entered by {who.username}: another "
+                       "analyst must confirm it before it is shared")
     was_shared = row.status in ("confirmed", "false_positive")
     if data.share_with is not None:
         row.share_with = check_partners(session, data.share_with)
