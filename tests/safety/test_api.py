@@ -35,7 +35,11 @@ def activate(client: TestClient, area: dict[str, Any] | None = None) -> tuple[in
         "ends_at": (utcnow() + dt.timedelta(days=2)).isoformat(),
     })
     assert response.status_code == 201, response.text
-    return int(response.json()["id"]), headers
+    check_id = int(response.json()["id"])
+    approved = client.post(f"/api/v1/safety/checks/{check_id}/approve",
+                           headers=login(client, Role.authority))  # a second authority
+    assert approved.status_code == 200 and approved.json()["active"], approved.text
+    return check_id, headers
 
 
 def test_full_flow_and_what_relatives_see(client: TestClient) -> None:
@@ -168,3 +172,33 @@ def test_ended_check_refuses_marks_and_marks_are_purged(client: TestClient) -> N
         counts = purge_all(session, utcnow() + dt.timedelta(days=8))
     assert counts["safety_mark"] == 1 and count(client, SafetyMark) == 0
     assert client.get("/api/v1/safety/lookup", params={"code": code}).status_code == 404
+
+
+def test_a_check_reaches_the_public_only_once_a_second_authority_approves(
+        client: TestClient) -> None:
+    author = login(client, Role.authority)
+    proposed = client.post("/api/v1/safety/checks", headers=author, json={
+        "name": "Alerte non vérifiée", "area": {"type": "polygon", "coordinates": POLYGON},
+        "ends_at": (utcnow() + dt.timedelta(days=1)).isoformat()})
+    assert proposed.status_code == 201 and not proposed.json()["approved"]
+    check_id = proposed.json()["id"]
+    assert client.get("/api/v1/safety/checks").json() == []  # not listed to the public
+    refused = client.post("/api/v1/safety/marks", json={"check_id": check_id, "status": "safe"})
+    assert refused.status_code == 409 and "second authority" in refused.text
+    pending = client.get("/api/v1/safety/checks/pending", headers=author)
+    assert [c["id"] for c in pending.json()] == [check_id]
+    assert client.get("/api/v1/safety/checks/pending").status_code == 401
+    for role in (Role.dispatcher, Role.moderator, Role.analyst):
+        r = client.post(f"/api/v1/safety/checks/{check_id}/approve", headers=login(client, role))
+        assert r.status_code == 403, (role, r.text)
+    alone = client.post(f"/api/v1/safety/checks/{check_id}/approve", headers=author)
+    assert alone.status_code == 409 and "another authority" in alone.text
+    approved = client.post(f"/api/v1/safety/checks/{check_id}/approve",
+                           headers=login(client, Role.authority))
+    assert approved.status_code == 200 and approved.json()["active"]
+    assert [c["id"] for c in client.get("/api/v1/safety/checks").json()] == [check_id]
+    again = client.post(f"/api/v1/safety/checks/{check_id}/approve",
+                        headers=login(client, Role.admin))
+    assert again.status_code == 409
+    assert client.post("/api/v1/safety/marks", json={
+        "check_id": check_id, "status": "safe"}).status_code == 201

@@ -75,6 +75,8 @@ def write_sensitive_everywhere(client: TestClient, tag: str,
     check = _ok(client.post("/api/v1/safety/checks", headers=authority, json={
         "name": "Paris 11e", "area": {"type": "polygon", "coordinates": POLYGON},
         "ends_at": (utcnow() + dt.timedelta(days=1)).isoformat()}))
+    _ok(client.post(f"/api/v1/safety/checks/{check['id']}/approve",
+                    headers=login(client, Role.authority)), 200)
     mark = _ok(client.post("/api/v1/safety/marks", headers={"X-Device-Token": "dump-1"}, json={
         "check_id": check["id"], "status": "need_help", "lat": float(mark_lat), "lon": 2.37,
         "name": f"Nom{tag}", "phone": phone, "message": m["safetymsg"]}))

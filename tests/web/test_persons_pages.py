@@ -132,6 +132,13 @@ def test_mark_safe_and_a_relative_reads_the_code(
         "ends_at": (dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).isoformat(),
     })
     assert created.status_code == 201, created.text
+    with session_scope(app.state.runtime.sessions) as session:
+        second = make_user(session, role=Role.authority).username
+    second_token = httpx.post(url + "/api/v1/auth/token", data={
+        "username": second, "password": PASSWORD}).json()["access_token"]
+    approved = httpx.post(url + f"/api/v1/safety/checks/{created.json()['id']}/approve",
+                          headers={"Authorization": f"Bearer {second_token}"})
+    assert approved.status_code == 200, approved.text
 
     page = context.new_page()
     problems = watch_page(page)

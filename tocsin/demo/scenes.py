@@ -155,12 +155,15 @@ class CrisisScenes(Stage):
     # --- safety check --------------------------------------------------------------------------
 
     def safety_check(self) -> str:
-        """The authority opens a safety check over Paris and Saint-Denis."""
+        """The authority opens a safety check over Paris and Saint-Denis; the second approves."""
         body = self.api.call("POST", "/api/v1/safety/checks", token=self.cast.token("authority"),
                              json={"name": "Attaques de Paris et Saint-Denis — 13 novembre",
                                    "area": {"type": "circle", "lat": 48.8800, "lon": 2.3600,
                                             "radius_m": 9000},
                                    "ends_at": later(48)})
+        # A second authority approves it before the public sees it (as for alerts).
+        body = self.api.call("POST", f"/api/v1/safety/checks/{body['id']}/approve",
+                             token=self.cast.token("authority2"))
         self.sent.check_id = int(body["id"])
         return f"check {body['id']} active"
 

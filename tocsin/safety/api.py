@@ -32,13 +32,28 @@ Counter = Annotated[Principal, Depends(allow(Role.authority, Role.dispatcher, Ro
 
 def _out(check: SafetyCheck) -> CheckOut:
     return CheckOut(id=check.id, name=check.name, area=check.area, starts_at=check.starts_at,
-                    ends_at=check.ends_at, active=service.is_active(check, utcnow()))
+                    ends_at=check.ends_at, active=service.is_active(check, utcnow()),
+                    approved=check.approved_by is not None)
 
 
 @router.post("/checks", status_code=201, response_model=CheckOut)
-def activate(body: CheckIn, who: Authority, db: DbSession) -> CheckOut:
-    """Activate a safety check over an area (polygon or circle) and a time window."""
+def propose(body: CheckIn, who: Authority, db: DbSession) -> CheckOut:
+    """Propose a safety check over an area and a time window; another authority approves it."""
     check = service.create_check(db, data=body, actor=who)
+    db.commit()
+    return _out(check)
+
+
+@router.get("/checks/pending", response_model=list[CheckOut])
+def list_pending(who: Authority, db: DbSession) -> list[CheckOut]:
+    """List the safety checks awaiting a second authority."""
+    return [_out(c) for c in service.pending_checks(db)]
+
+
+@router.post("/checks/{check_id}/approve", response_model=CheckOut)
+def approve(check_id: int, who: Authority, db: DbSession) -> CheckOut:
+    """Approve a proposed safety check (not its author): it is listed and takes marks."""
+    check = service.approve_check(db, check_id=check_id, actor=who)
     db.commit()
     return _out(check)
 

@@ -31,6 +31,10 @@ class SafetyCheck(Base):
     ends_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     created_by: Mapped[str] = mapped_column(String(80))
+    # A second authority approves before the check is listed or takes marks (issue 19,
+    # finding 4: nothing reaches the public on one authority's word). None: awaiting approval.
+    approved_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    approved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class SafetyMark(Base):

@@ -55,6 +55,8 @@ class CheckOut(BaseModel):
     starts_at: dt.datetime
     ends_at: dt.datetime
     active: bool
+    # False until a second authority approves it (only authorities see such a check).
+    approved: bool
 
 
 class MarkIn(BaseModel):

@@ -63,7 +63,7 @@ def contains(area: dict[str, Any], lat: float, lon: float) -> bool:
 
 
 def create_check(session: Session, *, data: CheckIn, actor: Principal) -> SafetyCheck:
-    """Activate a safety check over an area and a time window."""
+    """Propose a safety check over an area and a time window (another authority approves)."""
     now = utcnow()
     starts = data.starts_at or now
     if starts.tzinfo is None or data.ends_at.tzinfo is None:
@@ -82,6 +82,24 @@ def create_check(session: Session, *, data: CheckIn, actor: Principal) -> Safety
                         created_at=now, created_by=actor.username)
     session.add(check)
     session.flush()
+    audit.record(session, actor=actor, action="propose", object_type="safety_check",
+                 object_id=check.id)
+    return check
+
+
+def approve_check(session: Session, *, check_id: int, actor: Principal) -> SafetyCheck:
+    """A second authority approves a proposed check: it is listed and takes marks from now."""
+    check = get_check(session, check_id)
+    if check.approved_by is not None:
+        raise Conflict(f"safety check {check_id} is already approved")
+    if check.created_by == actor.username:
+        raise Conflict("a safety check is approved by another authority than the one who "
+                       "proposed it")
+    now = utcnow()
+    if check.ends_at <= now:
+        raise Conflict(f"safety check {check_id} has already ended")
+    check.approved_by, check.approved_at = actor.username, now
+    session.flush()
     add_event(session, "safety.check_activated", {"check_id": check.id, "name": check.name})
     audit.record(session, actor=actor, action="activate", object_type="safety_check",
                  object_id=check.id)
@@ -89,15 +107,25 @@ def create_check(session: Session, *, data: CheckIn, actor: Principal) -> Safety
 
 
 def is_active(check: SafetyCheck, now: dt.datetime) -> bool:
-    """Tell whether marks are accepted in ``check`` now."""
-    return check.starts_at <= now < check.ends_at
+    """Tell whether marks are accepted in ``check`` now (approved, and within its window)."""
+    return check.approved_by is not None and check.starts_at <= now < check.ends_at
 
 
 def active_checks(session: Session) -> list[SafetyCheck]:
     """Return the checks open now."""
     now = utcnow()
     return list(session.scalars(
-        select(SafetyCheck).where(SafetyCheck.starts_at <= now, SafetyCheck.ends_at > now)
+        select(SafetyCheck).where(SafetyCheck.approved_by.is_not(None),
+                                  SafetyCheck.starts_at <= now, SafetyCheck.ends_at > now)
+        .order_by(SafetyCheck.id)
+    ))
+
+
+def pending_checks(session: Session) -> list[SafetyCheck]:
+    """Return the checks awaiting a second authority (not ended)."""
+    return list(session.scalars(
+        select(SafetyCheck).where(SafetyCheck.approved_by.is_(None),
+                                  SafetyCheck.ends_at > utcnow())
         .order_by(SafetyCheck.id)
     ))
 
@@ -154,6 +182,8 @@ def mark(session: Session, *, data: MarkIn, device_token: str | None) -> SafetyM
     """Record "I am safe" / "I need help" in an active check; same device, same mark."""
     check = get_check(session, data.check_id)
     now = utcnow()
+    if check.approved_by is None:
+        raise CheckClosed(f"safety check {check.id} is awaiting a second authority's approval")
     if not is_active(check, now):
         raise CheckClosed(f"safety check {check.id} is not active")
     cell = None
