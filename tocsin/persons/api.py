@@ -6,6 +6,7 @@ Public: post a record or a note, search, read a record's public fields. Staff: c
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -17,7 +18,7 @@ from tocsin.core.auth import Principal, Role, allow, public
 from tocsin.core.errors import Invalid
 from tocsin.core.ratelimit import RateLimit
 from tocsin.core.runtime import AppRuntime, DbSession
-from tocsin.persons import interchange, pfif, photos, record, service
+from tocsin.persons import feeds, interchange, pfif, photos, record, service
 from tocsin.persons.schemas import (
     ContactOut,
     CreatedOut,
@@ -39,6 +40,9 @@ router = APIRouter(prefix="/api/v1/persons", tags=["persons"])
 Citizen = Annotated[Principal, Depends(public())]
 Reviewer = Annotated[Principal, Depends(allow(Role.moderator, Role.authority, Role.admin))]
 Exchanger = Annotated[Principal, Depends(allow(Role.authority, Role.admin))]
+# Feeds: bulk reads of personal data for another repository's sync (Person Finder: an API key
+# with read permission), never the public.
+FeedReader = Annotated[Principal, Depends(allow(Role.authority, Role.admin, Role.partner))]
 ContactReader = Annotated[
     Principal, Depends(allow(Role.dispatcher, Role.authority, Role.admin))
 ]
@@ -199,6 +203,52 @@ async def export_pfif(who: Exchanger, runtime: AppRuntime) -> Response:
     return Response(data, media_type=PFIF_MEDIA, headers={
         "Content-Disposition": 'attachment; filename="tocsin-persons.pfif.xml"',
     })
+
+
+def _min_entry_date(value: str | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    try:
+        return pfif.parse_datetime(value)
+    except ValueError as exc:
+        raise Invalid(f"min_entry_date: {exc}") from None
+
+
+MinEntryDate = Annotated[str | None, Query(max_length=40, description=(
+    "PFIF UTC date YYYY-MM-DDTHH:MM:SSZ: entries entered at or after it, oldest first"))]
+Skip = Annotated[int, Query(ge=0, le=100_000)]
+MaxResults = Annotated[int, Query(ge=1, le=100_000, description=(
+    f"at most {feeds.HARD_MAX_RESULTS} are returned whatever is asked (Person Finder's cap)"))]
+ATOM_MEDIA = "application/atom+xml"
+
+
+@router.get("/feeds/person", response_class=Response)
+def person_feed(
+    request: Request, who: FeedReader, db: DbSession, domain: Domain,
+    min_entry_date: MinEntryDate = None, skip: Skip = 0,
+    max_results: MaxResults = feeds.DEFAULT_MAX_RESULTS, omit_notes: bool = False,
+) -> Response:
+    """PFIF 1.4 Atom feed of person records (with their notes), oldest entry first (audited)."""
+    data = feeds.person_feed(db, min_entry_date=_min_entry_date(min_entry_date), skip=skip,
+                             max_results=max_results, omit_notes=omit_notes,
+                             url=str(request.url), domain=domain, actor=who)
+    db.commit()
+    return Response(data, media_type=ATOM_MEDIA)
+
+
+@router.get("/feeds/note", response_class=Response)
+def note_feed(
+    request: Request, who: FeedReader, db: DbSession, domain: Domain,
+    min_entry_date: MinEntryDate = None, skip: Skip = 0,
+    max_results: MaxResults = feeds.DEFAULT_MAX_RESULTS,
+    person_record_id: Annotated[str | None, Query(max_length=500)] = None,
+) -> Response:
+    """PFIF 1.4 Atom feed of notes, oldest entry first (audited)."""
+    data = feeds.note_feed(db, min_entry_date=_min_entry_date(min_entry_date), skip=skip,
+                           max_results=max_results, person_record_id=person_record_id,
+                           url=str(request.url), domain=domain, actor=who)
+    db.commit()
+    return Response(data, media_type=ATOM_MEDIA)
 
 
 @router.get("/duplicates", response_model=list[DuplicateOut])

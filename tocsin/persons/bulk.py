@@ -28,7 +28,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
@@ -40,7 +40,7 @@ from tocsin.core.db import session_scope, utcnow, write_lock
 from tocsin.core.outbox import add_event
 from tocsin.persons import interchange, pfif
 from tocsin.persons.models import Note, Person
-from tocsin.persons.pfif_stream import Reader, Writer
+from tocsin.persons.pfif_stream import Streamed, Writer
 from tocsin.persons.service import add_duplicate_proposals, find_duplicates
 
 BATCH = 500
@@ -48,6 +48,15 @@ MAX_DEFERRED = 100_000
 EXPORT_PAGE = 1_000
 
 NoteItem = tuple[int, dict[str, Any], str | None]
+
+
+class RecordSource(Protocol):
+    """Where records come from: a file (``pfif_stream.Reader``) or a feed page (``sync``)."""
+
+    version: str
+    bytes_read: int
+
+    def __iter__(self) -> Iterator[Streamed]: ...
 
 
 @dataclass
@@ -60,7 +69,7 @@ class BulkReport(interchange.ImportReport):
 
 def import_stream(
     sessions: sessionmaker[Session],
-    reader: Reader,
+    reader: RecordSource,
     *,
     home_domain: str,
     source_domain: str | None,

@@ -134,6 +134,68 @@ def export_file(
         console.print(f"wrote {count} records to {out}")
 
 
+@app.command("sync")
+def sync_command(
+    url: Annotated[str, typer.Argument(help=(
+        "Feed base of the other repository, e.g. https://host/api/v1/persons/feeds"))],
+    token: Annotated[str | None, typer.Option(
+        envvar="TOCSIN_PFIF_SYNC_TOKEN",
+        help="Bearer token of an account allowed to read the feeds (partner, authority).")] = None,
+    domain: Annotated[str | None, typer.Option(
+        help="Accept only records of this repository domain (others are reported).")] = None,
+    since: Annotated[str | None, typer.Option(
+        help="Start at this PFIF date (YYYY-MM-DDTHH:MM:SSZ) instead of the saved cursor.")
+    ] = None,
+    page_size: Annotated[int, typer.Option(
+        min=1, max=200, help="Records asked per feed page (Person Finder serves 200 at most).")
+    ] = 200,
+) -> None:
+    """Pull the person then note PFIF Atom feeds of another repository, from where the last
+    run stopped; import them like a file (refused records reported; exit 1 if any)."""
+    import httpx
+
+    from tocsin.core.errors import DomainError
+    from tocsin.core.settings import get_settings
+    from tocsin.persons import pfif, sync
+
+    if urlsplit(url).scheme not in ("http", "https"):
+        console.print(f"[bold red]error:[/] {url!r} is not an http(s) URL")
+        raise typer.Exit(2)
+    try:
+        start = pfif.parse_datetime(since) if since else None
+    except ValueError as exc:
+        console.print(f"[bold red]error:[/] --since: {exc}", highlight=False)
+        raise typer.Exit(2) from None
+
+    def refused(error: pfif.RecordError) -> None:
+        typer.echo(f"refused {error.record_type} {error.record_id or '(no id)'}: "
+                   + "; ".join(error.reasons))
+
+    headers = {"Accept": "application/atom+xml"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    engine, sessions, home = _sessions()
+    try:
+        with httpx.Client(timeout=30.0, headers=headers) as client:
+            done = sync.sync(sessions, client, url, home_domain=home, source_domain=domain,
+                             var_dir=get_settings().var_dir, since=start, refused=refused,
+                             page_size=page_size,
+                             log=lambda line: console.print(line, highlight=False))
+    except sync.SyncError as exc:
+        console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    except DomainError as exc:
+        console.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+        raise typer.Exit(2) from None
+    finally:
+        engine.dispose()
+    typer.echo(f"PFIF sync: {done.persons_created} persons created, "
+               f"{done.persons_updated} updated, {done.notes_created} notes created, "
+               f"{done.unchanged} unchanged, {done.refused} refused")
+    if done.refused:
+        raise typer.Exit(1)
+
+
 @persons_app.command("reindex")
 def reindex_command() -> None:
     """Rebuild the search index of every person record (one transaction), with progress."""
