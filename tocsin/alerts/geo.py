@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from shapely import Polygon
 from shapely.geometry.base import BaseGeometry
 
-EARTH_RADIUS_KM = 6371.0088
+from tocsin.core.geo import EARTH_RADIUS_KM
+
 CIRCLE_SEGMENTS = 64
 MAX_POLYGON_POINTS = 10_000
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import math
 import re
 import secrets
 from collections import defaultdict
@@ -27,6 +26,7 @@ from tocsin.core import audit
 from tocsin.core.auth.permissions import Principal
 from tocsin.core.db import utcnow
 from tocsin.core.errors import Conflict, DomainError, Invalid, NotFound
+from tocsin.core.geo import haversine_m
 from tocsin.core.outbox import add_event
 from tocsin.safety.models import SafetyCheck, SafetyMark
 from tocsin.safety.schemas import CheckIn, MarkIn
@@ -38,7 +38,6 @@ CHECK_RETENTION = dt.timedelta(days=365)
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
 CODE_LENGTH = 8
 CELL_RESOLUTION = 8
-EARTH_RADIUS_M = 6_371_000.0
 
 
 class CheckClosed(DomainError):
@@ -48,17 +47,10 @@ class CheckClosed(DomainError):
     code = "safety_check_closed"
 
 
-def _distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
-
-
 def contains(area: dict[str, Any], lat: float, lon: float) -> bool:
     """Tell whether (lat, lon) lies in a check's area."""
     if area["type"] == "circle":
-        return _distance_m(area["lat"], area["lon"], lat, lon) <= area["radius_m"]
+        return haversine_m(area["lat"], area["lon"], lat, lon) <= area["radius_m"]
     return bool(Polygon(area["coordinates"]).covers(Point(lon, lat)))
 
 

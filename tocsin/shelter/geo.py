@@ -20,8 +20,11 @@ from dataclasses import dataclass
 
 import h3
 
+# Distances are core's (one formula and radius for every domain); re-exported for this domain.
+from tocsin.core.geo import EARTH_RADIUS_KM as EARTH_RADIUS_KM
+from tocsin.core.geo import haversine_km as haversine_km
+
 RESOLUTION = 8
-EARTH_RADIUS_KM = 6371.0088
 
 # Upper bounds (km, centre to centre) and their codes; a band never says more than "between".
 BANDS: tuple[tuple[float, str], ...] = (
@@ -53,14 +56,6 @@ def cell_of(lat: float, lon: float) -> Cell:
 def boundary(index: str) -> list[list[float]]:
     """Return the cell's polygon as ``[[lat, lon], ...]`` for the map (rounded: 1 m is plenty)."""
     return [[round(lat, 5), round(lon, 5)] for lat, lon in h3.cell_to_boundary(index)]
-
-
-def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Return the great-circle distance in kilometres."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
 
 
 def cell_distance_km(a: Cell, b: Cell) -> float:
