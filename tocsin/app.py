@@ -1,17 +1,16 @@
 """The ASGI application: one per worker, assembled from the core and every domain's router.
 
-A domain plugs in by adding its name to ``DOMAINS``; the app then mounts ``tocsin.<name>.api``
-(its ``router``) and, if the domain has one, runs ``tocsin.<name>.lifecycle`` (``start`` and
-``stop`` coroutines taking the runtime) with the worker, and puts
-``tocsin.<name>.fastpath.FastPath`` in front of the whole app (``TocsinApp.add_front``).
+A domain plugs in by adding its name to ``tocsin.domains.DOMAINS``; the app then mounts
+``tocsin.<name>.api`` (its ``router``) and, if the domain has one, runs
+``tocsin.<name>.lifecycle`` (``start`` and ``stop`` coroutines taking the runtime) with the
+worker, and puts ``tocsin.<name>.fastpath.FastPath`` in front of the whole app
+(``TocsinApp.add_front``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
-import importlib
-import importlib.util
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -36,6 +35,7 @@ from tocsin.core.middleware import BodyLimit, SecurityHeaders, security_headers
 from tocsin.core.relay import OutboxRelay
 from tocsin.core.runtime import Runtime
 from tocsin.core.settings import Settings, get_settings
+from tocsin.domains import domain_modules
 from tocsin.web import (
     admin,
     alerts_pages,
@@ -54,27 +54,6 @@ from tocsin.web import (
 log = logging.getLogger("tocsin.app")
 
 # Domains in the order their routers are mounted; each adds itself here when it lands.
-DOMAINS: tuple[str, ...] = (
-    "sos", "shelter", "persons", "safety", "watch", "alerts", "dispatch", "cyber", "stats",
-)
-
-
-def _optional_module(name: str) -> ModuleType | None:
-    if importlib.util.find_spec(name) is None:
-        return None
-    return importlib.import_module(name)
-
-
-def domain_modules(suffix: str) -> list[ModuleType]:
-    """Return ``tocsin.<domain>.<suffix>`` for each domain that has one."""
-    modules = []
-    for domain in DOMAINS:
-        module = _optional_module(f"tocsin.{domain}.{suffix}")
-        if module is not None:
-            modules.append(module)
-    return modules
-
-
 async def _connections_returned(runtime: Runtime, timeout: float = 5.0) -> None:
     """Wait (briefly) for threads still holding a connection before the pool is disposed.
 

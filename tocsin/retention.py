@@ -21,11 +21,11 @@ from collections.abc import Callable
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
-from tocsin.app import domain_modules
 from tocsin.core import audit
 from tocsin.core.auth.models import AccessToken
 from tocsin.core.db import bulk_batch, utcnow
 from tocsin.core.outbox import OutboxEvent
+from tocsin.domains import domain_modules
 
 PUBLISHED_EVENT_RETENTION = dt.timedelta(days=1)
 # Rows per table per transaction (the core's; each domain module has its own ``BATCH``).

@@ -1,7 +1,7 @@
 """The observatory contract: how a domain contributes figures to ``tocsin.stats``.
 
 A domain declares what it counts in its own module ``tocsin/<domain>/figures.py``; the stats
-domain finds those modules through ``tocsin.app.DOMAINS`` and never reads another domain's
+domain finds those modules through ``tocsin.domains.DOMAINS`` and never reads another domain's
 tables itself. The module provides, at module level:
 
 ``KINDS: tuple[Kind, ...]``

@@ -1,6 +1,6 @@
 """Discovery of the figures every domain contributes (``tocsin/<domain>/figures.py``).
 
-The list of domains is ``tocsin.app.DOMAINS``: stats reads no domain's tables itself, it asks
+The list of domains is ``tocsin.domains.DOMAINS``: stats reads no domain's tables itself, it asks
 each domain's ``figures`` module (contract: ``tocsin.core.figures``).
 """
 
@@ -12,6 +12,7 @@ from types import ModuleType
 
 from tocsin.core.errors import Invalid
 from tocsin.core.figures import Kind
+from tocsin.domains import domain_modules
 
 
 @dataclass(frozen=True)
@@ -50,8 +51,5 @@ def build(modules: list[ModuleType]) -> Registry:
 
 @functools.lru_cache(maxsize=1)
 def registry() -> Registry:
-    """Return the registry of every domain in ``tocsin.app.DOMAINS`` (built once)."""
-    # Imported here: ``tocsin.app`` imports the domains' routers, ours included.
-    from tocsin.app import domain_modules
-
+    """Return the registry of every domain in ``tocsin.domains.DOMAINS`` (built once)."""
     return build(domain_modules("figures"))
