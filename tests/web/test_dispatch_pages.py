@@ -117,6 +117,7 @@ def test_sos_reaches_dispatcher_map_and_unit_offer(
         expect(console.locator("[data-detail-summary]")).to_contain_text("Attaque")
         console.locator("[data-sos-list] button").first.click()
         expect(console.locator("[data-sos-detail]")).to_be_visible()
+        console.wait_for_timeout(800)  # the map's zoom animation, not a frame of it
         console.screenshot(path=str(screenshot_dir / "dispatch.png"), full_page=True)
         assert console_problems.all() == []
         assert unit_problems.all() == []

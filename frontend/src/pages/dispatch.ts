@@ -1,401 +1,530 @@
 /**
- * The dispatcher's console: live map and queue of incidents, units, the detail of an incident
- * with its proposed units, and the silent chat with each caller.
+ * The dispatcher's console, built for the night of an attack (~300 SOS in one incident): a
+ * full-height map beside a fixed side panel (queue, incident detail, silent chat) whose lists
+ * scroll inside it, so the page never grows with the number of SOS.
  *
- * Live updates come over Server-Sent Events. EventSource cannot send an Authorization header,
- * so the page first asks for a one-time ticket (valid 60 s, for this stream only) and opens the
- * stream with it; on an error it closes the stream and asks for a new ticket. The server ends
- * the stream with a `closed` event once the session no longer admits it (logged out elsewhere,
- * revoked, 2FA now required): the page says why, and the next ticket request signs it out on a
- * 401 or shows the refusal. Every event triggers a (debounced) reload of the queue from the
- * API, so the page never drifts from the server's truth.
+ * Live updates come over Server-Sent Events opened with a one-time ticket
+ * (`lib/dispatch-stream.ts`).
+ *
+ * Staying responsive under a burst: events only update an in-memory store and mark what is
+ * stale; one animation frame then redraws what changed (the queue, the rows of the SOS list in
+ * view — a virtualised list —, markers added to the cluster layer in one batch). The queue and
+ * SOS positions are re-read from the API on a debounce, so the page never drifts from the
+ * server's truth. Who wrote, and what is unread, is what this console saw on the stream (kept
+ * for the browser tab in sessionStorage): the SOS bodies are sealed and read only on demand,
+ * each read audited.
  */
 import "leaflet/dist/leaflet.css";
+import "leaflet.markercluster/dist/MarkerCluster.css";
+import "leaflet.markercluster/dist/MarkerCluster.Default.css";
 import "../styles/base.css";
 import "../styles/staff.css";
 import "../styles/dispatch.css";
 import * as L from "leaflet";
+import "leaflet.markercluster";
+import { virtualList } from "../lib/dispatch-list";
+import { band, scoreIncident, scoreSos } from "../lib/dispatch-priority";
+import { type Row, type Sos, arrange, element, renderRow, why } from "../lib/dispatch-rows";
 import { formatTime, messagesFrom } from "../lib/i18n";
 import { mapText } from "../lib/map-text";
-import { ApiFailure, api, currentToken, mountStaffLogin } from "../lib/staff";
+import { ApiFailure, api, mountStaffLogin } from "../lib/staff";
+import { followStream } from "../lib/dispatch-stream";
 
-interface Assignment {
-  id: string;
-  unit_id: string;
-  status: string;
-  distance_m: number;
-  eta_s: number;
-}
+interface Assignment { id: string; unit_id: string; status: string; distance_m: number; eta_s: number }
 interface Incident {
-  id: string;
-  status: string;
-  priority: number;
-  situation: string;
-  sos_count: number;
-  lat: number;
-  lon: number;
-  opened_at: string;
-  assignments: Assignment[];
+  id: string; status: string; priority: number; situation: string; sos_count: number;
+  lat: number; lon: number; opened_at: string; assignments: Assignment[];
 }
-interface IncidentSos {
-  sos_id: string;
-  lat: number;
-  lon: number;
-  situation: string;
-  people: number | null;
-  received_at: string;
+interface SosPoint {
+  sos_id: string; incident_id?: string; lat: number; lon: number; situation: string;
+  people: number | null; received_at: string;
 }
-interface IncidentDetail extends Incident {
-  sos: IncidentSos[];
-}
-interface Unit {
-  id: string;
-  callsign: string;
-  status: string;
-  lat: number | null;
-  lon: number | null;
-}
-interface Proposal {
-  unit_id: string;
-  callsign: string;
-  distance_m: number;
-  eta_s: number;
-}
+interface IncidentDetail extends Incident { sos: SosPoint[] }
+interface Unit { id: string; callsign: string; status: string; lat: number | null; lon: number | null }
+interface Proposal { unit_id: string; callsign: string; distance_m: number; eta_s: number }
 interface SosDetail {
-  id: string;
-  text: string | null;
-  trail: { lat: number; lon: number; at: string }[];
+  id: string; text: string | null; trail: { lat: number; lon: number; at: string }[];
   messages: { sender: string; text: string; at: string }[];
 }
-interface BusEvent {
-  subject: string;
-  data: Record<string, unknown>;
-}
-
 const root = document.getElementById("dispatch-app") as HTMLElement;
 const t = messagesFrom(root);
 const $ = <E extends Element>(selector: string): E => root.querySelector(selector) as E;
 const PARIS: L.LatLngTuple = [48.8566, 2.3522];
+const LIVE = ["offered", "accepted", "on_scene"];
+const CHAT_STORE = "tocsin.dispatch.chat";
 const UNIT_COLOURS: Record<string, string> = {
-  available: "#1a7f37",
-  offered: "#b35900",
-  assigned: "#0b5cad",
-  on_scene: "#6639ba",
+  available: "#1a7f37", offered: "#b35900", assigned: "#0b5cad", on_scene: "#6639ba",
   off_duty: "#6e7781",
 };
+// leaflet.markercluster extends the global L that Leaflet's own bundle sets on window.
+const LL = (window as unknown as { L: typeof L }).L;
 
 let map: L.Map | null = null;
-const sosLayer = L.layerGroup();
+const sosCluster = LL.markerClusterGroup({ chunkedLoading: true, maxClusterRadius: 50,
+  showCoverageOnHover: false });
 const incidentLayer = L.layerGroup();
+// Units are few and their labels are what a dispatcher looks for: never folded into a count.
 const unitLayer = L.layerGroup();
 let trailLayer: L.Polyline | null = null;
 const sosMarkers = new Map<string, L.CircleMarker>();
+const pendingMarkers: L.CircleMarker[] = [];
 const unitMarkers = new Map<string, L.CircleMarker>();
 const unitNames = new Map<string, string>();
+const store = new Map<string, Sos>();
+let incidents: Incident[] = [];
 let selected: string | null = null;
+let selectedDetail: IncidentDetail | null = null;
 let selectedSos: string | null = null;
-let stream: EventSource | null = null;
+let pendingAction: "reassign" | "close" | null = null;
+let stream: { close(): void } | null = null;
+let rerank: number | undefined;
 let reloadTimer: number | undefined;
+let frame = 0;
 
-function say(where: string, text: string): void {
+const situation = (code: string): string => t(`dispatch.situation.${code}`);
+const status = (code: string): string => t(`dispatch.status.${code}`);
+const minutes = (s: number): string => `${Math.max(1, Math.round(s / 60))} min`;
+const km = (m: number): string => (m < 1000 ? `${Math.round(m)} m` : `${(m / 1000).toFixed(1)} km`);
+const failure = (e: unknown): string => (e instanceof ApiFailure ? e.error.message : String(e));
+const say = (where: string, text: string): void => {
   $<HTMLElement>(`[data-message="${where}"]`).textContent = text;
+};
+
+// --- the store: what the stream and the API say about each SOS -----------------------------
+
+type ChatMeta = Record<string, [number | null, number | null, number]>;
+function loadChat(): ChatMeta {
+  try { return JSON.parse(sessionStorage.getItem(CHAT_STORE) ?? "{}") as ChatMeta; } catch { return {}; }
+}
+const chatMeta = loadChat();
+function saveChat(sos: Sos): void {
+  chatMeta[sos.id] = [sos.lastCitizenAt, sos.lastDispatcherAt, sos.unread];
+  sessionStorage.setItem(CHAT_STORE, JSON.stringify(chatMeta));
 }
 
-function failure(error: unknown): string {
-  return error instanceof ApiFailure ? error.error.message : String(error);
+function makeSos(p: SosPoint): Sos {
+  const [citizen, dispatcher, unread] = chatMeta[p.sos_id] ?? [null, null, 0];
+  return {
+    id: p.sos_id, incident: p.incident_id ?? null, lat: p.lat, lon: p.lon,
+    situation: p.situation, people: p.people, receivedAt: Date.parse(p.received_at),
+    lastCitizenAt: citizen, lastDispatcherAt: dispatcher, unread,
+    score: { points: 0, band: 3, reasons: [] },
+  };
 }
 
-function situation(code: string): string {
-  return t(`dispatch.situation.${code}`);
+function upsertSos(p: SosPoint): void {
+  const known = store.get(p.sos_id);
+  if (known) {
+    if (p.incident_id) known.incident = p.incident_id;
+    return;
+  }
+  const sos = makeSos(p);
+  store.set(sos.id, sos);
+  const marker = L.circleMarker([p.lat, p.lon], { radius: 6, color: "#b42318", weight: 2,
+    fillOpacity: 0.9, className: "sos-marker" });
+  marker.on("click", () => void openSos(sos.id));
+  sosMarkers.set(sos.id, marker);
+  pendingMarkers.push(marker);
 }
 
-function status(code: string): string {
-  return t(`dispatch.status.${code}`);
+function removeSos(id: string): void {
+  const marker = sosMarkers.get(id);
+  if (marker) sosCluster.removeLayer(marker);
+  sosMarkers.delete(id);
+  store.delete(id);
 }
 
-function minutes(seconds: number): string {
-  return `${Math.max(1, Math.round(seconds / 60))} min`;
+function scoreAll(now: number): void {
+  for (const sos of store.values()) sos.score = scoreSos(sos, now);
 }
 
-function km(metres: number): string {
-  return metres < 1000 ? `${Math.round(metres)} m` : `${(metres / 1000).toFixed(1)} km`;
+function incidentScore(incident: Incident): number {
+  const scores: number[] = [];
+  for (const sos of store.values()) if (sos.incident === incident.id) scores.push(sos.score.points);
+  return scoreIncident(scores, incident.priority);
 }
 
-function element<K extends keyof HTMLElementTagNameMap>(
-  tag: K, text = "", className = "",
-): HTMLElementTagNameMap[K] {
-  const el = document.createElement(tag);
-  if (text) el.textContent = text;
-  if (className) el.className = className;
-  return el;
+// --- drawing, once per animation frame ------------------------------------------------------
+
+function schedule(): void {
+  if (frame === 0) frame = window.requestAnimationFrame(draw);
 }
 
-function button(label: string, onClick: () => void, secondary = false): HTMLButtonElement {
-  const el = element("button", label, secondary ? "btn btn-secondary" : "btn");
-  el.type = "button";
-  el.addEventListener("click", onClick);
-  return el;
+function draw(): void {
+  frame = 0;
+  if (pendingMarkers.length > 0) sosCluster.addLayers(pendingMarkers.splice(0));
+  $<HTMLElement>("[data-map]").dataset.sosCount = String(sosMarkers.size);
+  scoreAll(Date.now());
+  drawQueue();
+  drawSosRows();
+  let written = 0;
+  let unread = 0;
+  for (const sos of store.values()) {
+    if (sos.lastCitizenAt !== null) written += 1;
+    unread += sos.unread;
+  }
+  $<HTMLElement>("[data-counts]").textContent = t("dispatch.counts")
+    .replace("{incidents}", String(incidents.length)).replace("{sos}", String(store.size))
+    .replace("{written}", String(written)).replace("{unread}", String(unread));
+  root.dataset.drawn = String(Date.now());
 }
+
+function drawQueue(): void {
+  const queue = $<HTMLOListElement>("[data-queue]");
+  const ranked = incidents.map((i) => ({ i, score: incidentScore(i) }))
+    .sort((a, b) => b.score - a.score || a.i.opened_at.localeCompare(b.i.opened_at));
+  const items: HTMLElement[] = [];
+  for (const { i: incident, score } of ranked) {
+    const live = incident.assignments.filter((a) => LIVE.includes(a.status));
+    const who = live.length
+      ? live.map((a) => `${unitNames.get(a.unit_id) ?? "?"} (${status(a.status)})`).join(", ")
+      : t("dispatch.unassigned");
+    let written = 0;
+    let unread = 0;
+    for (const sos of store.values()) {
+      if (sos.incident !== incident.id) continue;
+      if (sos.lastCitizenAt !== null) written += 1;
+      unread += sos.unread;
+    }
+    const item = element("li", "", `queue-item band-${band(score)}`);
+    item.dataset.incidentId = incident.id;
+    item.dataset.score = String(score);
+    item.tabIndex = 0;
+    item.setAttribute("aria-current", String(incident.id === selected));
+    const head = element("strong",
+      `P${band(score)} · ${situation(incident.situation)} · ${incident.sos_count} ${t("dispatch.sos_count")}`);
+    const line = element("span", `${t("dispatch.opened")} ${formatTime(new Date(incident.opened_at))}` +
+      ` · ${who}`, "queue-line");
+    item.append(head, line);
+    if (written > 0) item.append(element("span", `✉ ${written}`, "badge badge-written"));
+    if (unread > 0) item.append(element("span", `${unread} ${t("dispatch.unread")}`, "badge badge-unread"));
+    item.addEventListener("click", () => void select(incident.id));
+    item.addEventListener("keydown", (e) => { if (e.key === "Enter") void select(incident.id); });
+    items.push(item);
+  }
+  if (items.length === 0) items.push(element("li", t("dispatch.empty_queue"), "queue-empty"));
+  queue.replaceChildren(...items);
+}
+
+const filter = <E extends HTMLInputElement | HTMLSelectElement>(name: string): E =>
+  $<E>(`[data-filter="${name}"]`);
+
+function sosRows(): Row[] {
+  if (selected === null) return [];
+  const closed = selectedDetail !== null && selectedDetail.status !== "open";
+  const list = closed && selectedDetail
+    ? selectedDetail.sos.map((p) => {
+      const sos = makeSos(p);
+      sos.score = scoreSos(sos, Date.now());
+      return sos;
+    })
+    : [...store.values()].filter((s) => s.incident === selected);
+  const { rows, shown } = arrange(list, {
+    situation: filter<HTMLSelectElement>("situation").value,
+    written: filter<HTMLInputElement>("written").checked,
+    unread: filter<HTMLInputElement>("unread").checked,
+    sort: filter<HTMLSelectElement>("sort").value,
+    group: filter<HTMLSelectElement>("group").value,
+  }, t);
+  $<HTMLElement>("[data-sos-shown]").textContent = t("dispatch.shown").replace("{n}", String(shown));
+  return rows;
+}
+
+const sosList = virtualList<Row>({
+  scroller: $<HTMLElement>("[data-sos-scroll]"),
+  spacer: $<HTMLElement>("[data-sos-spacer]"),
+  list: $<HTMLElement>("[data-sos-list]"),
+  rowHeight: 36,
+  renderRow: (row) => renderRow(row, { selectedSos, t, open: (id) => void openSos(id) }),
+});
+
+function drawSosRows(): void {
+  sosList.setItems(sosRows());
+}
+
+// --- map -----------------------------------------------------------------------------------
 
 function ensureMap(): L.Map {
   if (map !== null) return map;
-  map = L.map($<HTMLElement>("[data-map]"), { attributionControl: false }).setView(PARIS, 13);
+  map = L.map($<HTMLElement>("[data-map]"), { attributionControl: false, maxZoom: 19 })
+    .setView(PARIS, 13);
   const tiles = root.dataset.tilesUrl ?? "";
   if (tiles !== "") L.tileLayer(tiles, { maxZoom: 19 }).addTo(map);
   incidentLayer.addTo(map);
-  sosLayer.addTo(map);
+  sosCluster.addTo(map);
   unitLayer.addTo(map);
   return map;
 }
 
-function addSos(id: string, lat: number, lon: number): void {
-  if (sosMarkers.has(id)) return;
-  const marker = L.circleMarker([lat, lon], {
-    radius: 5, color: "#b42318", fillOpacity: 0.9, className: "sos-marker",
-  }).addTo(sosLayer);
-  sosMarkers.set(id, marker);
-  $<HTMLElement>("[data-map]").dataset.sosCount = String(sosMarkers.size);
-}
-
 function placeUnit(unit: Unit): void {
   unitNames.set(unit.id, unit.callsign);
-  const existing = unitMarkers.get(unit.id);
   if (unit.lat === null || unit.lon === null) return;
   const colour = UNIT_COLOURS[unit.status] ?? "#6e7781";
+  const label = `${unit.callsign} · ${status(unit.status)}`;
+  const existing = unitMarkers.get(unit.id);
   if (existing) {
     existing.setLatLng([unit.lat, unit.lon]).setStyle({ color: colour, fillColor: colour });
-    existing.setTooltipContent(mapText(`${unit.callsign} · ${status(unit.status)}`));
+    existing.setTooltipContent(mapText(label));
     return;
   }
-  const marker = L.circleMarker([unit.lat, unit.lon], {
-    radius: 7, color: colour, fillColor: colour, fillOpacity: 0.8, className: "unit-marker",
-  }).bindTooltip(mapText(`${unit.callsign} · ${status(unit.status)}`), { permanent: true,
-    direction: "right", className: "unit-label" });
-  marker.addTo(unitLayer);
+  const marker = L.circleMarker([unit.lat, unit.lon], { radius: 7, color: colour,
+    fillColor: colour, fillOpacity: 0.8, className: "unit-marker" })
+    .bindTooltip(mapText(label), { permanent: true, direction: "right", className: "unit-label" });
+  unitLayer.addLayer(marker);
   unitMarkers.set(unit.id, marker);
 }
+
+function drawIncidents(): void {
+  incidentLayer.clearLayers();
+  for (const incident of incidents) {
+    L.circle([incident.lat, incident.lon], { radius: 80, color: "#b42318", weight: 2,
+      fill: false, dashArray: "6 4", className: "incident-marker", interactive: true })
+      .bindTooltip(mapText(`${situation(incident.situation)} · ${incident.sos_count} SOS`))
+      .on("click", () => void select(incident.id))
+      .addTo(incidentLayer);
+  }
+}
+
+// --- the API -------------------------------------------------------------------------------
 
 async function loadUnits(): Promise<void> {
   const units = await api<Unit[]>("/api/v1/dispatch/units");
   const list = $<HTMLUListElement>("[data-units]");
-  list.replaceChildren();
-  for (const unit of units) {
+  list.replaceChildren(...units.map((unit) => {
     placeUnit(unit);
     const item = element("li", `${unit.callsign} · ${status(unit.status)}`);
     item.dataset.unitId = unit.id;
     item.dataset.status = unit.status;
-    list.append(item);
-  }
+    return item;
+  }));
 }
 
-async function loadQueue(): Promise<void> {
-  const incidents = await api<Incident[]>("/api/v1/dispatch/incidents");
-  const queue = $<HTMLOListElement>("[data-queue]");
-  queue.replaceChildren();
-  incidentLayer.clearLayers();
-  if (incidents.length === 0) queue.append(element("li", t("dispatch.empty_queue"), "queue-empty"));
-  for (const incident of incidents) {
-    const live = incident.assignments.filter((a) =>
-      ["offered", "accepted", "on_scene"].includes(a.status));
-    const who = live.length
-      ? live.map((a) => `${unitNames.get(a.unit_id) ?? "?"} (${status(a.status)})`).join(", ")
-      : t("dispatch.unassigned");
-    const item = element("li", "", `queue-item priority-${incident.priority}`);
-    item.dataset.incidentId = incident.id;
-    item.tabIndex = 0;
-    item.setAttribute("aria-current", String(incident.id === selected));
-    item.append(
-      element("strong", `${situation(incident.situation)} · ${incident.sos_count} ${t("dispatch.sos_count")}`),
-      element("span", ` · ${t("dispatch.priority")} ${incident.priority} · ` +
-        `${t("dispatch.opened")} ${formatTime(new Date(incident.opened_at))} · ${who}`),
-    );
-    item.addEventListener("click", () => void select(incident.id));
-    item.addEventListener("keydown", (e) => { if (e.key === "Enter") void select(incident.id); });
-    queue.append(item);
-    L.circleMarker([incident.lat, incident.lon], {
-      radius: 10 + Math.min(20, Math.sqrt(incident.sos_count) * 2),
-      color: "#b42318", weight: 2, fillOpacity: 0.15, className: "incident-marker",
-    }).bindTooltip(mapText(incident.sos_count), { permanent: true, direction: "center",
-      className: "incident-count" }).addTo(incidentLayer);
+async function reload(): Promise<void> {
+  const [queue, points] = await Promise.all([
+    api<Incident[]>("/api/v1/dispatch/incidents"),
+    api<SosPoint[]>("/api/v1/dispatch/sos"),
+  ]);
+  incidents = queue;
+  const open = new Set(points.map((p) => p.sos_id));
+  // An SOS just announced may not be attached yet: keep it until it has had time to be.
+  const now = Date.now();
+  for (const sos of [...store.values()]) {
+    if (!open.has(sos.id) && (sos.incident !== null || now - sos.receivedAt > 60_000)) {
+      removeSos(sos.id);
+    }
   }
+  for (const p of points) upsertSos(p);
+  drawIncidents();
+  if (selected !== null) await loadDetail();
+  schedule();
+}
+
+function scheduleReload(delay = 250): void {
+  window.clearTimeout(reloadTimer);
+  reloadTimer = window.setTimeout(() => void reload().then(loadUnits).catch(() => undefined), delay);
+}
+
+async function loadDetail(): Promise<void> {
+  if (selected === null) return;
+  const detail = await api<IncidentDetail>(`/api/v1/dispatch/incidents/${selected}`);
+  selectedDetail = detail;
+  const open = detail.status === "open";
+  $<HTMLElement>("[data-detail-summary]").textContent =
+    `${situation(detail.situation)} · ${detail.sos_count} ${t("dispatch.sos_count")} · ${status(detail.status)}`;
+  // A closed or merged incident is history: nothing left to decide on it.
+  $<HTMLElement>("[data-actions]").hidden = !open;
+  $<HTMLElement>("[data-detail-closed]").hidden = open;
+  const live = detail.assignments.filter((a) => LIVE.includes(a.status));
+  $<HTMLElement>("[data-detail-units]").textContent = live.length
+    ? live.map((a) => `${unitNames.get(a.unit_id) ?? "?"} (${status(a.status)}) · ` +
+      `${km(a.distance_m)} · ${t("dispatch.eta")} ${minutes(a.eta_s)}`).join(" ; ")
+    : t("dispatch.unassigned");
 }
 
 async function select(incidentId: string): Promise<void> {
+  if (selected !== incidentId) {
+    pendingAction = null;
+    $<HTMLFormElement>('[data-form="reason"]').hidden = true;
+    $<HTMLElement>("[data-proposals]").hidden = true;
+    $<HTMLElement>("[data-sos-scroll]").scrollTop = 0;
+  }
   selected = incidentId;
-  selectedSos = null;
   $<HTMLElement>("[data-detail-empty]").hidden = true;
   $<HTMLElement>("[data-detail]").hidden = false;
-  $<HTMLElement>("[data-sos-detail]").hidden = true;
   say("detail", "");
-  await renderDetail();
-  void loadQueue();
+  await loadDetail().catch((e: unknown) => say("detail", `${t("dispatch.action_failed")} ${failure(e)}`));
+  if (selectedDetail) ensureMap().setView([selectedDetail.lat, selectedDetail.lon], Math.max(ensureMap().getZoom(), 16));
+  schedule();
 }
 
-async function renderDetail(): Promise<void> {
-  if (selected === null) return;
-  const detail = await api<IncidentDetail>(`/api/v1/dispatch/incidents/${selected}`);
-  $<HTMLElement>("[data-detail-summary]").textContent =
-    `${situation(detail.situation)} · ${detail.sos_count} ${t("dispatch.sos_count")} · ` +
-    `${status(detail.status)}`;
-  ensureMap().setView([detail.lat, detail.lon], Math.max(ensureMap().getZoom(), 15));
-  const proposals = await api<Proposal[]>(`/api/v1/dispatch/incidents/${selected}/proposals`);
+async function showProposals(): Promise<void> {
   const list = $<HTMLUListElement>("[data-proposals]");
-  list.replaceChildren();
-  if (proposals.length === 0) list.append(element("li", t("dispatch.no_unit")));
-  for (const p of proposals) {
-    const item = element("li", `${p.callsign} · ${t("dispatch.distance")} ${km(p.distance_m)} · ` +
-      `${t("dispatch.eta")} ${minutes(p.eta_s)} `);
-    item.append(button(t("dispatch.assign"), () => void act(
-      `/api/v1/dispatch/incidents/${selected}/assign`, { unit_id: p.unit_id })));
-    list.append(item);
-  }
-  const sosList = $<HTMLUListElement>("[data-sos-list]");
-  sosList.replaceChildren();
-  for (const sos of detail.sos) {
-    const item = element("li", `${formatTime(new Date(sos.received_at))} · ` +
-      `${situation(sos.situation)}${sos.people ? ` · ${sos.people}` : ""} `);
-    item.append(button(t("dispatch.read"), () => void readSos(sos.sos_id), true));
-    sosList.append(item);
-  }
+  const toggle = $<HTMLButtonElement>('[data-action="proposals"]');
+  if (!list.hidden) { list.hidden = true; toggle.setAttribute("aria-expanded", "false"); return; }
+  const proposals = await api<Proposal[]>(`/api/v1/dispatch/incidents/${selected}/proposals`);
+  list.replaceChildren(...(proposals.length === 0 ? [element("li", t("dispatch.no_unit"))] :
+    proposals.map((p) => {
+      const item = element("li", `${p.callsign} · ${km(p.distance_m)} · ${t("dispatch.eta")} ${minutes(p.eta_s)} `);
+      const go = element("button", t("dispatch.assign"), "btn btn-small");
+      go.type = "button";
+      go.addEventListener("click", () => void act(`/api/v1/dispatch/incidents/${selected}/assign`,
+        { unit_id: p.unit_id }));
+      item.append(go);
+      return item;
+    })));
+  list.hidden = false;
+  toggle.setAttribute("aria-expanded", "true");
 }
 
-async function readSos(sosId: string): Promise<void> {
+async function openSos(sosId: string): Promise<void> {
+  const sos = store.get(sosId);
+  if (sos && sos.incident !== null && sos.incident !== selected) await select(sos.incident);
   selectedSos = sosId;
   const reason = encodeURIComponent(t("dispatch.reason"));
   try {
-    const sos = await api<SosDetail>(`/api/v1/sos/${sosId}?reason=${reason}`);
+    const detail = await api<SosDetail>(`/api/v1/sos/${sosId}?reason=${reason}`);
+    $<HTMLElement>("[data-chat-empty]").hidden = true;
     $<HTMLElement>("[data-sos-detail]").hidden = false;
-    $<HTMLElement>("[data-sos-text]").textContent = sos.text ?? t("dispatch.no_text");
-    const chat = $<HTMLUListElement>("[data-chat]");
-    chat.replaceChildren();
-    for (const m of sos.messages) {
-      const who = m.sender === "dispatcher" ? t("dispatch.you") : t("dispatch.citizen");
-      chat.append(element("li", `${formatTime(new Date(m.at))} ${who} : ${m.text}`,
-        `chat-${m.sender}`));
+    const head = sos ? `${situation(sos.situation)}${sos.people ? ` · ${sos.people} ${t("dispatch.persons")}` : ""}` +
+      ` · P${sos.score.band} ${sos.score.points} (${why(sos.score, t)})` : "";
+    $<HTMLElement>("[data-chat-head]").textContent = head;
+    $<HTMLElement>("[data-sos-text]").textContent = detail.text ?? t("dispatch.no_text");
+    // Newest first, right under the reply box: the last thing the caller said is in view.
+    const messages = [...detail.messages].reverse();
+    $<HTMLUListElement>("[data-chat]").replaceChildren(...messages.map((m) => element("li",
+      `${formatTime(new Date(m.at))} ${m.sender === "dispatcher" ? t("dispatch.you") : t("dispatch.citizen")} : ${m.text}`,
+      `chat-${m.sender}`)));
+    if (sos) {
+      const citizen = detail.messages.filter((m) => m.sender === "citizen").map((m) => Date.parse(m.at));
+      const mine = detail.messages.filter((m) => m.sender === "dispatcher").map((m) => Date.parse(m.at));
+      if (citizen.length) sos.lastCitizenAt = Math.max(...citizen);
+      if (mine.length) sos.lastDispatcherAt = Math.max(...mine);
+      sos.unread = 0;
+      saveChat(sos);
     }
     trailLayer?.remove();
-    if (sos.trail.length > 0) {
-      trailLayer = L.polyline(sos.trail.map((p) => [p.lat, p.lon] as L.LatLngTuple),
-        { color: "#b42318", dashArray: "4 4" }).addTo(ensureMap());
-    }
+    trailLayer = detail.trail.length > 0
+      ? L.polyline(detail.trail.map((p) => [p.lat, p.lon] as L.LatLngTuple),
+        { color: "#b42318", dashArray: "4 4" }).addTo(ensureMap())
+      : null;
   } catch (error) {
     say("detail", `${t("dispatch.action_failed")} ${failure(error)}`);
   }
+  schedule();
 }
 
-async function act(path: string, body: unknown = {}): Promise<void> {
+async function act(path: string, body: unknown = {}): Promise<boolean> {
   try {
     await api(path, { method: "POST", body: JSON.stringify(body) });
     say("detail", "");
+    return true;
   } catch (error) {
     say("detail", `${t("dispatch.action_failed")} ${failure(error)}`);
-  }
-  await refresh();
-}
-
-async function loadSos(): Promise<void> {
-  for (const sos of await api<IncidentSos[]>("/api/v1/dispatch/sos")) {
-    addSos(sos.sos_id, sos.lat, sos.lon);
+    return false;
+  } finally {
+    await reload().catch(() => undefined);
   }
 }
 
-async function refresh(): Promise<void> {
-  await loadUnits();
-  await loadQueue();
-  if (selected !== null) await renderDetail().catch(() => undefined);
+function askReason(action: "reassign" | "close"): void {
+  pendingAction = action;
+  const form = $<HTMLFormElement>('[data-form="reason"]');
+  $<HTMLElement>("[data-reason-label]").textContent = t(`dispatch.reason_${action}`);
+  $<HTMLElement>("[data-reason-submit]").textContent = t(`dispatch.confirm_${action}`);
+  form.hidden = false;
+  $<HTMLInputElement>("#reason-text").focus();
 }
 
-function scheduleRefresh(): void {
-  window.clearTimeout(reloadTimer);
-  reloadTimer = window.setTimeout(() => void refresh(), 150);
-}
+// --- the stream ----------------------------------------------------------------------------
 
-function live(ok: boolean, why = ""): void {
+function live(ok: boolean, reason = ""): void {
   const text = ok ? `● ${t("dispatch.live")}` : t("dispatch.reconnecting");
-  $<HTMLElement>("[data-live]").textContent = why ? `${text} ${why}` : text;
-  $<HTMLElement>("[data-live]").dataset.live = String(ok);
+  const line = $<HTMLElement>("[data-live]");
+  line.textContent = reason ? `${text} ${reason}` : text;
+  line.dataset.live = String(ok);
 }
 
-function onEvent(message: MessageEvent<string>): void {
-  const event = JSON.parse(message.data) as BusEvent;
-  const data = event.data;
-  if (event.subject === "sos.created") {
-    addSos(String(data.sos_id), Number(data.lat), Number(data.lon));
-  } else if (event.subject.startsWith("dispatch.unit_")) {
+function onEvent(subject: string, data: Record<string, unknown>): void {
+  const id = String(data.sos_id ?? "");
+  if (subject === "sos.created") {
+    upsertSos(data as unknown as SosPoint);
+    scheduleReload(400); // which incident it joined: incident.updated follows
+  } else if (subject.startsWith("dispatch.unit_")) {
     placeUnit(data as unknown as Unit);
     return;
-  } else if (event.subject === "sos.position") {
+  } else if (subject === "sos.position") {
     // The caller moved: follow them on the map (the trail itself is read, audited, on demand).
-    sosMarkers.get(String(data.sos_id))?.setLatLng([Number(data.lat), Number(data.lon)]);
+    sosMarkers.get(id)?.setLatLng([Number(data.lat), Number(data.lon)]);
     return;
-  } else if (event.subject === "sos.message" && data.sos_id === selectedSos) {
-    void readSos(String(data.sos_id));
-    return;
+  } else if (subject === "sos.message") {
+    const sos = store.get(id);
+    const at = Date.parse(String(data.at));
+    if (sos && data.sender === "citizen") {
+      sos.lastCitizenAt = at;
+      if (id !== selectedSos) sos.unread += 1;
+    } else if (sos) {
+      sos.lastDispatcherAt = at;
+    }
+    if (sos) saveChat(sos);
+    if (id === selectedSos) void openSos(id);
+  } else if (subject === "sos.closed") {
+    removeSos(id);
+  } else {
+    scheduleReload();
   }
-  scheduleRefresh();
-}
-
-async function connect(): Promise<void> {
-  stream?.close();
-  try {
-    const { ticket } = await api<{ ticket: string }>("/api/v1/dispatch/stream/ticket",
-      { method: "POST" });
-    stream = new EventSource(`/api/v1/dispatch/stream?ticket=${encodeURIComponent(ticket)}`);
-  } catch (error: unknown) {
-    live(false, error instanceof ApiFailure ? failure(error) : "");
-    if (currentToken() !== null) window.setTimeout(() => void connect(), 2000);
-    return;
-  }
-  stream.addEventListener("ready", () => { live(true); scheduleRefresh(); });
-  for (const name of ["sos.created", "sos.message", "sos.position", "sos.closed",
-    "incident.updated", "assignment.offered", "assignment.accepted", "assignment.declined",
-    "assignment.expired", "assignment.cancelled", "assignment.on_scene", "assignment.closed",
-    "dispatch.unit_status", "dispatch.unit_position"]) {
-    stream.addEventListener(name, onEvent as EventListener);
-  }
-  stream.addEventListener("lag", () => scheduleRefresh());
-  stream.addEventListener("closed", (message: MessageEvent<string>) => {
-    // The session no longer admits the stream: say why; a new ticket is refused if it stays so.
-    stream?.close();
-    const { reason } = JSON.parse(message.data) as { reason: string };
-    live(false, `${t("dispatch.stream_closed")} ${reason}`);
-    if (currentToken() !== null) window.setTimeout(() => void connect(), 2000);
-  });
-  stream.onerror = () => {
-    // The ticket was single use: a reconnect needs a new one.
-    stream?.close();
-    live(false);
-    if (currentToken() !== null) window.setTimeout(() => void connect(), 2000);
-  };
+  schedule();
 }
 
 async function startConsole(): Promise<void> {
   ensureMap().invalidateSize();
-  await loadSos();
-  await refresh();
-  void connect();
+  await loadUnits();
+  await reload();
+  stream?.close();
+  stream = followStream({ onEvent, onReady: () => scheduleReload(0), onLag: () => scheduleReload(),
+    live, closedText: t("dispatch.stream_closed") });
+  // Ages and silences grow without any event: re-rank every 30 s.
+  window.clearInterval(rerank);
+  rerank = window.setInterval(schedule, 30_000);
 }
 
 function start(): void {
-  $<HTMLButtonElement>('[data-action="reassign"]').addEventListener("click", () =>
-    void act(`/api/v1/dispatch/incidents/${selected}/reassign`, {}));
-  $<HTMLButtonElement>('[data-action="close"]').addEventListener("click", () =>
-    void act(`/api/v1/dispatch/incidents/${selected}/close`));
+  $<HTMLButtonElement>('[data-action="proposals"]').addEventListener("click",
+    () => void showProposals().catch((e: unknown) => say("detail", failure(e))));
+  $<HTMLButtonElement>('[data-action="reassign"]').addEventListener("click", () => askReason("reassign"));
+  $<HTMLButtonElement>('[data-action="close"]').addEventListener("click", () => askReason("close"));
+  $<HTMLButtonElement>('[data-action="reason-cancel"]').addEventListener("click", () => {
+    pendingAction = null;
+    $<HTMLFormElement>('[data-form="reason"]').hidden = true;
+  });
+  $<HTMLFormElement>('[data-form="reason"]').addEventListener("submit", (e) => {
+    e.preventDefault();
+    const input = $<HTMLInputElement>("#reason-text");
+    const reason = input.value.trim();
+    if (selected === null || pendingAction === null || reason.length < 3) return;
+    void act(`/api/v1/dispatch/incidents/${selected}/${pendingAction}`, { reason }).then((ok) => {
+      if (!ok) return;
+      input.value = "";
+      pendingAction = null;
+      $<HTMLFormElement>('[data-form="reason"]').hidden = true;
+    });
+  });
+  for (const name of ["group", "sort", "situation", "written", "unread"]) {
+    filter(name).addEventListener("change", () => {
+      $<HTMLElement>("[data-sos-scroll]").scrollTop = 0;
+      schedule();
+    });
+  }
   $<HTMLFormElement>('[data-form="reply"]').addEventListener("submit", (e) => {
     e.preventDefault();
     const input = $<HTMLInputElement>("#reply-text");
     if (selectedSos === null || input.value.trim() === "") return;
     api(`/api/v1/sos/${selectedSos}/reply`, { method: "POST",
       body: JSON.stringify({ text: input.value.trim() }) })
-      .then(() => { input.value = ""; say("detail", t("dispatch.reply_sent")); })
-      .catch((error: unknown) => say("detail", `${t("dispatch.action_failed")} ${failure(error)}`));
+      .then(() => { input.value = ""; say("chat", t("dispatch.reply_sent")); })
+      .catch((error: unknown) => say("chat", `${t("dispatch.action_failed")} ${failure(error)}`));
   });
-  mountStaffLogin({
-    root,
-    roles: ["dispatcher"],
-    onSignedIn: startConsole,
-    onSignedOut: () => stream?.close(),
-  });
+  mountStaffLogin({ root, roles: ["dispatcher"], onSignedIn: startConsole,
+    onSignedOut: () => stream?.close() });
 }
 
 start();
