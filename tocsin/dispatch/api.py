@@ -14,12 +14,13 @@ from sqlalchemy.orm import Session
 from tocsin.core.auth import Principal, Role, allow
 from tocsin.core.errors import Invalid
 from tocsin.core.runtime import AppRuntime, DbSession
-from tocsin.dispatch import assign, incidents, manage, stream, units
+from tocsin.dispatch import assign, brief, incidents, manage, stream, units
 from tocsin.dispatch.engine import DispatchEngine, engine_of
 from tocsin.dispatch.models import DispatchIncident
 from tocsin.dispatch.schemas import (
     AssignIn,
     AssignmentOut,
+    BriefOut,
     CloseIn,
     DutyIn,
     IncidentDetail,
@@ -115,6 +116,17 @@ def set_duty(unit_id: IdPath, body: DutyIn, db: DbSession, who: Unit, engine: En
 
 
 # --- a unit answers --------------------------------------------------------------------------
+
+
+@router.get("/assignments/{assignment_id}/brief", response_model=BriefOut)
+def offer_brief(assignment_id: IdPath, db: DbSession, who: Unit) -> BriefOut:
+    """People waiting and the caller's latest words, for the caller's own live offer (unit).
+
+    Reading the words is an audited read of the SOS under the unit's account.
+    """
+    out = brief.brief(db, assignment_id=assignment_id, actor=who)
+    db.commit()
+    return out
 
 
 @router.post("/assignments/{assignment_id}/accept", response_model=AssignmentOut)

@@ -268,7 +268,10 @@ def _transition(
     return unit
 
 
-def _mine(session: Session, assignment_id: str, user_id: int | None) -> DispatchAssignment:
+def own_assignment(
+    session: Session, assignment_id: str, user_id: int | None
+) -> DispatchAssignment:
+    """The assignment if it is addressed to the account's unit, else ``Forbidden``."""
     assignment = get_assignment(session, assignment_id=assignment_id)
     unit = session.get(DispatchUnit, assignment.unit_id)
     if unit is None or unit.user_id is None or unit.user_id != user_id:
@@ -280,7 +283,7 @@ def accept(
     session: Session, *, assignment_id: str, user_id: int | None, now: dt.datetime
 ) -> DispatchAssignment:
     """Accept an offer made to the caller's unit; a second accept is a ``Conflict``."""
-    assignment = _mine(session, assignment_id, user_id)
+    assignment = own_assignment(session, assignment_id, user_id)
     _transition(session, assignment, expect=("offered",), to="accepted",
                 unit_expect=("offered",), unit_to="assigned", now=now)
     return assignment
@@ -290,7 +293,7 @@ def decline(
     session: Session, *, assignment_id: str, user_id: int | None, now: dt.datetime
 ) -> DispatchAssignment:
     """Decline an offer; the unit is free again (the caller then offers to the next unit)."""
-    assignment = _mine(session, assignment_id, user_id)
+    assignment = own_assignment(session, assignment_id, user_id)
     _transition(session, assignment, expect=("offered",), to="declined",
                 unit_expect=("offered",), unit_to="available", now=now)
     return assignment
@@ -300,7 +303,7 @@ def arrive(
     session: Session, *, assignment_id: str, user_id: int | None, now: dt.datetime
 ) -> DispatchAssignment:
     """Mark the caller's unit on scene."""
-    assignment = _mine(session, assignment_id, user_id)
+    assignment = own_assignment(session, assignment_id, user_id)
     _transition(session, assignment, expect=("accepted",), to="on_scene",
                 unit_expect=("assigned",), unit_to="on_scene", now=now)
     return assignment
@@ -310,7 +313,7 @@ def finish(
     session: Session, *, assignment_id: str, user_id: int | None, now: dt.datetime
 ) -> DispatchAssignment:
     """Close the caller's assignment; the incident closes when no other unit is on it."""
-    assignment = _mine(session, assignment_id, user_id)
+    assignment = own_assignment(session, assignment_id, user_id)
     _transition(session, assignment, expect=("accepted", "on_scene"), to="closed",
                 unit_expect=("assigned", "on_scene"), unit_to="available", now=now)
     incident = session.get(DispatchIncident, assignment.incident_id)

@@ -126,6 +126,17 @@ class ProposalOut(BaseModel):
     eta_s: float
 
 
+class BriefOut(BaseModel):
+    """What a unit reads of its offer's incident (the latest words are an audited read)."""
+
+    sos_count: int
+    people: int | None
+    latest_text: str | None
+    latest_at: dt.datetime | None
+    lat: float
+    lon: float
+
+
 class UnitMe(BaseModel):
     unit: UnitOut
     assignment: AssignmentOut | None
