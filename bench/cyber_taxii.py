@@ -26,7 +26,7 @@ from tocsin.core.auth import service as auth_service
 from tocsin.core.db import session_scope
 from tocsin.core.migrate import upgrade
 from tocsin.core.settings import Settings
-from tocsin.cyber import exchange, taxii_api
+from tocsin.cyber import exchange, taxii_api, taxii_auth
 
 TAXII = taxii_api.TAXII
 EXCHANGE = next(k for k, v in taxii_api.COLLECTIONS.items() if v["alias"] == "partner-exchange")
@@ -80,12 +80,12 @@ def main() -> None:
                     exchange.receive(s, raw=_bundle(start, min(400, args.objects - start)),
                                      source="cert-fr")
             ours_t, ours_n, ours_ids = _page_all(client, args.limit)
-            original = taxii_api.BasicCache.get
-            taxii_api.BasicCache.get = lambda self, db, name, password: None  # type: ignore[method-assign]
+            original = taxii_auth.BasicCache.get
+            taxii_auth.BasicCache.get = lambda self, db, name, password: None  # type: ignore[method-assign]
             try:
                 base_t, base_n, base_ids = _page_all(client, args.limit)
             finally:
-                taxii_api.BasicCache.get = original  # type: ignore[method-assign]
+                taxii_auth.BasicCache.get = original  # type: ignore[method-assign]
     assert ours_ids == base_ids, (len(ours_ids), len(base_ids))
     assert len(ours_ids) == args.objects, len(ours_ids)  # the marking came unmarked: AMBER
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, load {os.getloadavg()}")
