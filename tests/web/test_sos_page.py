@@ -98,3 +98,49 @@ def test_sos_kept_and_retried_while_offline(
         assert len(set(attempts)) == 1  # the same body, so the same client_id, every time
     finally:
         context.close()
+
+
+@pytest.mark.browser
+def test_tap_without_geolocation_answers_at_once_and_sends_from_the_map(
+    browser: Browser,
+    live_server: str,
+    watch_page: Callable[[Page], PageProblems],
+    screenshot_dir: Path,
+) -> None:
+    """Issue 20: no GPS (permission refused), a tap still does something, at once."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2,
+                                  is_mobile=True, has_touch=True, locale="fr-FR",
+                                  permissions=[])
+    page = context.new_page()
+    problems = watch_page(page)
+    try:
+        page.goto(f"{live_server}/sos")
+        page.locator("input[value=hidden]").check()
+        page.locator("[data-send]").click()
+        # Feedback within one frame, not after a geolocation timeout.
+        expect(page.locator("[data-position]")).to_contain_text("Position inconnue", timeout=500)
+        expect(page.locator("[data-send]")).to_have_attribute("aria-busy", "true")
+        expect(page.locator("[data-send]")).to_contain_text("Alerte prête")
+        picker = page.locator("[data-manual] [data-map]")
+        expect(picker).to_be_visible()
+        box = picker.bounding_box()
+        assert box is not None and box["y"] >= 0 and box["y"] + 40 < 844, box
+        page.screenshot(path=str(screenshot_dir / "sos-no-position.png"))
+        # One tap on the map: the armed SOS leaves with that point, no second tap on SOS.
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + min(100, box["height"] / 2))
+        expect(page.locator("[data-ack]")).to_contain_text("Alerte reçue", timeout=10_000)
+        sent = page.evaluate("JSON.parse(localStorage.getItem('tocsin.sos'))")
+        assert sent["ack"]["id"]
+
+        # False alarm: two taps (a shaking hand does not cancel), then it is in the chat.
+        cancel = page.locator("[data-false-alarm]")
+        cancel.click()
+        expect(cancel).to_contain_text("Confirmer")
+        cancel.click()
+        expect(page.locator("[data-chat]")).to_contain_text("FAUSSE ALERTE", timeout=10_000)
+        expect(page.locator("[data-chat-status]")).to_contain_text("Annulation transmise")
+        expect(cancel).to_be_hidden()
+        page.screenshot(path=str(screenshot_dir / "sos-false-alarm.png"))
+        assert problems.all() == []
+    finally:
+        context.close()

@@ -9,6 +9,13 @@
  * retry it already has) the page retries with the same `client_id`, also after a reload.
  * After the acknowledgement the follow-up token (kept only on this phone) opens a silent chat,
  * polled every few seconds, and the position is sent again when it changes (the trail).
+ *
+ * A tap never does nothing: without a position yet (no GPS, permission refused, indoors), the
+ * tap is answered at once on the button and the "I am at…" map opens in view; the SOS is armed
+ * and leaves the moment a position exists, from the phone or from a tap on the map. (The API
+ * requires a position; an SOS "position unknown" for the dispatcher to ask is left to the sos
+ * domain, see docs/roles/citizen.md.) After sending, a false alarm is cancelled in the chat,
+ * so the dispatcher reads it where they already look.
  */
 import "leaflet/dist/leaflet.css";
 import "../styles/base.css";
@@ -96,6 +103,7 @@ function start(root: HTMLElement): void {
   let fix: Fix | null = null;
   let manual = false;
   let lastSent: Fix | null = null;
+  let armed = false; // tapped without a position: send as soon as one exists
   let map: L.Map | null = null;
   let marker: L.CircleMarker | null = null;
 
@@ -117,6 +125,7 @@ function start(root: HTMLElement): void {
         if (manual) return;
         fix = { lat: pos.coords.latitude, lon: pos.coords.longitude, accuracy_m: pos.coords.accuracy };
         showFix();
+        if (armed) send();
       },
       () => {
         if (fix === null) positionLine.textContent = t("sos.no_position");
@@ -141,6 +150,7 @@ function start(root: HTMLElement): void {
       manual = true;
       fix = { lat: e.latlng.lat, lon: e.latlng.lng, accuracy_m: 50 };
       showFix();
+      if (armed) send();
     });
     showFix();
   });
@@ -180,6 +190,7 @@ function start(root: HTMLElement): void {
           closed = true;
           chatStatus.textContent = t("sos.closed");
           $<HTMLFormElement>("[data-chat-form]").hidden = true;
+          $<HTMLButtonElement>("[data-false-alarm]").hidden = true;
         }
       } catch {
         /* offline: the next poll tries again */
@@ -196,6 +207,28 @@ function start(root: HTMLElement): void {
         lastSent = null;
       });
     }, TRAIL_MS);
+    const cancel = $<HTMLButtonElement>("[data-false-alarm]");
+    cancel.addEventListener("click", () => {
+      // Two taps: a pocket or a shaking hand must not cancel a real alert.
+      if (cancel.dataset.confirm !== "true") {
+        cancel.dataset.confirm = "true";
+        cancel.textContent = t("sos.false_alarm_confirm");
+        return;
+      }
+      cancel.disabled = true;
+      void fetch(`${base}/messages`, { method: "POST", headers,
+        body: JSON.stringify({ text: t("sos.false_alarm_text") }) })
+        .then((response) => {
+          if (!response.ok) throw new Error(String(response.status));
+          chatStatus.textContent = t("sos.false_alarm_sent");
+          cancel.hidden = true;
+          return poll();
+        })
+        .catch(() => {
+          cancel.disabled = false;
+          chatStatus.textContent = t("sos.chat_failed");
+        });
+    });
     $<HTMLFormElement>("[data-chat-form]").addEventListener("submit", (event) => {
       event.preventDefault();
       const input = $<HTMLInputElement>("#sos-chat-input");
@@ -256,12 +289,11 @@ function start(root: HTMLElement): void {
     }
   };
 
-  $<HTMLButtonElement>("[data-send]").addEventListener("click", () => {
-    if (fix === null) {
-      positionLine.textContent = t("sos.no_position");
-      details.open = true;
-      return;
-    }
+  const sendButton = $<HTMLButtonElement>("[data-send]");
+  const send = (): void => {
+    if (fix === null) return;
+    armed = false;
+    sendButton.removeAttribute("aria-busy");
     const form = root.querySelector<HTMLInputElement>("input[name=situation]:checked");
     const people = Number($<HTMLInputElement>("#sos-people").value);
     const text = $<HTMLTextAreaElement>("#sos-text").value.trim();
@@ -277,6 +309,23 @@ function start(root: HTMLElement): void {
     save({ body }); // kept before the first try: a reload or a lost network loses nothing
     lastSent = fix;
     void deliver(body);
+  };
+
+  sendButton.addEventListener("click", () => {
+    if (fix !== null) {
+      send();
+      return;
+    }
+    // No position yet: answer the tap at once, arm the SOS and open the map in view.
+    armed = true;
+    sendButton.setAttribute("aria-busy", "true");
+    $<HTMLElement>(".sos-button-hint").textContent = t("sos.armed");
+    positionLine.textContent = t("sos.no_position_tap");
+    positionLine.classList.add("sos-status-urgent");
+    // The picker moves up under the message, so the message and the map are in view together.
+    positionLine.after(details);
+    details.open = true;
+    positionLine.scrollIntoView({ block: "start", behavior: "auto" });
   });
 
   // One tap hides everything behind a neutral page; a double tap on its title comes back.
