@@ -51,6 +51,9 @@ FAMILY = _words(
 )
 PARTICLE_NAMES = ("de la Fontaine", "de Villiers", "Le Goff", "Le Gall", "de Montfort",
                   "du Pont", "de la Tour", "Le Roux", "d'Arcy", "de Saint-Exupéry")
+# The same families written glued, as registers and relatives often do.
+GLUED_NAMES = ("Delafontaine", "Devilliers", "Legoff", "Legall", "Demontfort", "Delatour",
+               "Darcy", "Lebreton", "Lacroix", "Delaunay")
 SYLLABLES = _words(
     "ba be bi bo bou bri bru ca ce cha che chi co cou cour da de di do du fa fe fi fon "
     "ga ge gi go gou gra gre gui la le li lo lou lan lin ma me mi mo mou mar mer "
@@ -69,7 +72,7 @@ def invented_family(rng: random.Random) -> str:
 
 def make_families(rng: random.Random, invented: int) -> list[str]:
     """Return the family-name pool: real names (weighted up) and ``invented`` others."""
-    pool = list(FAMILY) * 40 + list(PARTICLE_NAMES) * 10
+    pool = list(FAMILY) * 40 + list(PARTICLE_NAMES) * 10 + list(GLUED_NAMES) * 10
     # Sorted: a set's order follows the per-process string hash, and the records would differ
     # from run to run.
     pool += sorted({invented_family(rng) for _ in range(invented)})
@@ -137,3 +140,117 @@ def variant(rng: random.Random, given: str, family: str) -> tuple[str, str]:
     if kind == "hyphen":
         return kind, f"{given} {family}".replace("-", " ").replace("'", " ")
     return kind, f"{given} {family}".lower()
+
+
+PARTICLES = ("de la ", "de ", "du ", "des ", "le ", "la ", "d'", "l'")
+
+
+def _unglue(family: str) -> str | None:
+    """Split a glued particle off ("Delafontaine" -> "de la Fontaine"), or None."""
+    low = family.lower()
+    for particle in ("dela", "de", "du", "le", "la", "d"):
+        rest = family[len(particle):]
+        if low.startswith(particle) and len(rest) >= 4:
+            spaced = {"dela": "de la ", "d": "d'"}.get(particle, particle + " ")
+            return spaced + rest.capitalize()
+    return None
+
+
+HARD_KINDS = ("initial", "short_form", "phonetic2", "compound_part", "compound_initials",
+              "glued", "no_particle", "split")
+
+
+def hard_kinds(given: str, family: str) -> list[str]:
+    """The harder kinds a name lends itself to."""
+    kinds = ["initial", "phonetic2"]
+    if len(given.split("-")[0]) >= 6:
+        kinds += ["short_form"]
+    if "-" in given:
+        kinds += ["compound_part", "compound_initials"]
+    if " " in family or "'" in family:
+        kinds += ["glued", "no_particle"]
+    if family in GLUED_NAMES:
+        kinds += ["split"]
+    return kinds
+
+
+def hard_variant(rng: random.Random, given: str, family: str,
+                 kind: str | None = None) -> tuple[str, str] | None:
+    """Return (kind, query) of a harder kind (issue 22), or None when the name has none:
+    initials, compound given names cut short or by initials, short forms, family names
+    glued, split or without their particle, and French phonetic respellings."""
+    kinds = hard_kinds(given, family)
+    if kind is None:
+        kind = rng.choice(kinds)
+    elif kind not in kinds:
+        return None
+    if kind == "initial":
+        initial = strip_accents(given)[0]
+        return kind, rng.choice((f"{initial}. {family}", f"{family} {initial}",
+                                 f"{initial} {family}"))
+    if kind == "short_form":
+        first = given.split("-")[0]
+        return kind, f"{first[: rng.choice((4, 5))]} {family}"
+    if kind == "phonetic2":
+        text = f"{given} {family}".lower()
+        swaps = [sw for sw in PHONETIC_SWAPS if sw[0] in text]
+        rng.shuffle(swaps)
+        for old, new in swaps[:2]:
+            text = text.replace(old, new, 1)
+        return kind, text
+    if kind == "compound_part":
+        return kind, f"{rng.choice(given.split('-'))} {family}"
+    if kind == "compound_initials":
+        a, b = (strip_accents(p)[0] for p in given.split("-"))
+        return kind, rng.choice((f"{a}{b} {family}", f"{a}.-{b}. {family}", f"{a}. {b}. {family}"))
+    if kind == "glued":
+        glued = family.replace(" ", "").replace("'", "")
+        return kind, f"{given} {glued[0].upper()}{glued[1:].lower()}"
+    if kind == "no_particle":
+        bare = family.replace("'", " ").split()[-1]
+        return kind, f"{given} {bare}"
+    unglued = _unglue(family)
+    return (kind, f"{given} {unglued}") if unglued else None
+
+
+def _fold(text: str) -> str:
+    return " ".join("".join(c if c.isalpha() else " " for c in strip_accents(text).lower())
+                    .split())
+
+
+def _bare(family: str) -> str:
+    """A family name without its leading particle words, spaces removed."""
+    words = _fold(family).split()
+    while len(words) > 1 and words[0] in ("de", "la", "le", "du", "des", "d", "l"):
+        words = words[1:]
+    return "".join(words)
+
+
+def fits(kind: str, query: str, target: tuple[str, str, str],
+         other: tuple[str, str, str]) -> bool:
+    """Whether ``other`` (full, given, family) is as good an answer to ``query`` as the target:
+    the query, of this kind, does not tell them apart. Used for the "fit" recall only; the
+    strict recall asks for the target's own name."""
+    _, tgiven, tfamily = target
+    _, ogiven, ofamily = other
+    same_name = _fold(f"{tgiven} {tfamily}").replace(" ", "") == \
+        _fold(f"{ogiven} {ofamily}").replace(" ", "")
+    if same_name:
+        return True
+    same_family = _fold(tfamily).replace(" ", "") == _fold(ofamily).replace(" ", "")
+    typed = _fold(query).split()
+    if kind == "initial":
+        return same_family and _fold(ogiven)[:1] == _fold(tgiven)[:1]
+    if kind == "compound_initials":
+        parts = [_fold(p)[:1] for p in ogiven.split("-")]
+        return same_family and parts == [_fold(p)[:1] for p in tgiven.split("-")]
+    if kind == "compound_part":
+        return same_family and typed[0] in [_fold(p) for p in ogiven.split("-")]
+    if kind == "short_form":
+        return same_family and _fold(ogiven.split("-")[0]).startswith(typed[0])
+    if kind in ("glued", "split", "no_particle"):
+        bare, obare = _bare(tfamily), _bare(ofamily)
+        return _fold(ogiven) == _fold(tgiven) and (
+            obare == bare or any(obare == p + bare for p in ("dela", "de", "du", "le", "la", "d"))
+            if kind == "no_particle" else same_family)
+    return False

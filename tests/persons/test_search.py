@@ -127,3 +127,71 @@ def test_common_pair_does_not_crowd_out_the_family_name(db: Session) -> None:
     add_person(db, "Jean-Pierre Durand")
     assert top(db, "Jean Pierre Durand")[0] == "Jean-Pierre Durand"
     assert top(db, "jean-pierre duranf")[0] == "Jean-Pierre Durand"
+
+
+# Issue 22: initials, compound given names, glued and split family names, particles.
+HARD_CROWD = [
+    "Jean-Pierre Martin", "Jacques Martin", "Pierre Martin", "Julie Dupont", "Daniel Leroy",
+    "Michel Leroy", "Maëlle Legoff", "Maëlle Goff", "Yann Le Goff", "Anne-Louise de la Tour",
+    "Anne-Laure de la Tour", "Manon Delatour", "Fatima Breton", "Fatima Lebreton",
+    "Michel Darcy", "Pierre-Louise Dupont", "Lucas du Pont", "Frédéric Moulin",
+    "Fernand Moulin", "Loïc de la Fontaine", "Jean Pierre Garnier",
+]
+
+
+@pytest.fixture
+def hard(db: Session) -> None:
+    for name in HARD_CROWD:
+        add_person(db, name)
+
+
+@pytest.mark.parametrize(("query", "first"), [
+    ("J. Dupont", "Julie Dupont"),
+    ("Dupont J", "Julie Dupont"),
+    ("D Leroy", "Daniel Leroy"),  # "d" typed alone is an initial, not the particle of d'Arcy
+    ("Leroy M.", "Michel Leroy"),
+    ("JP Martin", "Jean-Pierre Martin"),
+    ("J.-P. Martin", "Jean-Pierre Martin"),
+    ("P. L. Dupont", "Pierre-Louise Dupont"),  # not Lucas du Pont: "p" is no family name
+    ("AL de la Tour", "Anne-Louise de la Tour"),
+])
+def test_initials(db: Session, hard: None, query: str, first: str) -> None:
+    assert top(db, query)[0] == first
+
+
+@pytest.mark.parametrize(("query", "first"), [
+    ("Yann Legoff", "Yann Le Goff"),           # glued for a record written apart
+    ("Maëlle Le Goff", "Maëlle Legoff"),       # apart for a record written glued (not Goff)
+    ("Manon de la Tour", "Manon Delatour"),
+    ("Fatima le Breton", "Fatima Lebreton"),   # the particle typed: not Fatima Breton
+    ("Fatima Breton", "Fatima Breton"),
+    ("Michel d'Arcy", "Michel Darcy"),
+    ("Loic Fontaine", "Loïc de la Fontaine"),  # the particle left out
+    ("Jeanpierre Garnier", "Jean Pierre Garnier"),  # glued for two words written apart
+])
+def test_glued_split_and_particles(db: Session, hard: None, query: str, first: str) -> None:
+    assert top(db, query)[0] == first
+
+
+def test_short_forms_and_one_part_of_a_compound(db: Session, hard: None) -> None:
+    assert top(db, "Fred Moulin")[0] == "Frédéric Moulin"
+    assert "Jean-Pierre Martin" in top(db, "Jean Martin")
+    assert top(db, "Pierre Martin")[0] == "Pierre Martin"
+    assert "Jean-Pierre Martin" in top(db, "Pierre Martin")
+
+
+def test_initial_keys_are_indexed() -> None:
+    plain, joined = search.record_tokens(["Jean-Pierre Martin"])
+    keys = search.index_keys(plain, joined)
+    assert {"i:j martin", "i:p martin", "i:m jean", "i:jp martin"} <= set(keys)
+
+
+def test_the_migration_gives_existing_records_the_same_initial_keys() -> None:
+    import importlib
+
+    migration = importlib.import_module(
+        "tocsin.migrations.versions.20261205_persons_initials")
+    for name in ("Jean-Pierre Martin", "Marie de la Fontaine", "Anne-Louise Le Goff", "Zoé"):
+        plain, joined = search.record_tokens([name])
+        live = [k for k in search.index_keys(plain, joined) if k.startswith("i:")]
+        assert migration.initial_keys(search.stored_form(plain, joined)) == live, name

@@ -91,11 +91,48 @@ def tokens(text: str) -> list[str]:
     return plain + joined
 
 
+_ELIDED = re.compile(r"\b([dl])\s*['\u2019\u02bc`]", re.IGNORECASE)
+
+
+def query_words(text: str) -> list[tuple[str, bool]]:
+    """Return the folded words of a typed query, each with whether it is a particle.
+
+    A lone "d" or "l" is a particle only when elided ("d'Arcy", "L'Hermite"); otherwise it is
+    an initial ("J. L. Payet", "D Leroy"), which the search matches against first letters.
+    """
+    marked = _ELIDED.sub(lambda m: f" {m.group(1)}\u0001 ", text)
+    out: list[tuple[str, bool]] = []
+    for chunk in marked.split():
+        elided = chunk.endswith("\u0001")
+        for word in raw_tokens(chunk.rstrip("\u0001")):
+            particle = word in PARTICLES and (len(word) > 1 or elided)
+            out.append((word, particle))
+    return out
+
+
 def query_tokens(text: str) -> list[str]:
     """Return the tokens of a typed query: words without particles (no joined forms)."""
-    words = raw_tokens(text)
-    kept = [w for w in words if w not in PARTICLES]
-    return list(dict.fromkeys(kept or words))
+    words = query_words(text)
+    kept = [w for w, particle in words if not particle]
+    # Initials may repeat ("P. P. Jean"); a repeated word is typed once too many.
+    return [w for i, w in enumerate(kept or [w for w, _ in words])
+            if len(w) == 1 or w not in kept[:i]]
+
+
+def glued_forms(text: str) -> list[tuple[str, str]]:
+    """Return ``(word, glued)`` for each particle run typed before a word: "de la Tour" gives
+    ("tour", "delatour") and ("tour", "latour"), the spellings a record may have glued."""
+    words = query_words(text)
+    out: list[tuple[str, str]] = []
+    for i, (word, particle) in enumerate(words):
+        if particle:
+            continue
+        j = i
+        while j > 0 and words[j - 1][1]:
+            j -= 1
+        for start in range(j, i):
+            out.append((word, "".join(w for w, _ in words[start : i + 1])))
+    return out
 
 
 # Ordered rewrite rules; each is (pattern, replacement) on the folded word.

@@ -39,6 +39,7 @@ Why this design (and not Person Finder's prefix match, nor a full scan):
 from __future__ import annotations
 
 import heapq
+import itertools
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -51,7 +52,7 @@ from sqlalchemy.orm import Session
 
 from tocsin.core.db import utcnow
 from tocsin.persons.models import Person
-from tocsin.persons.phonetic import phonetic, query_tokens, split_tokens
+from tocsin.persons.phonetic import glued_forms, phonetic, query_tokens, split_tokens
 from tocsin.persons.vocabulary import Vocabulary, vocabulary_for
 
 MAX_QUERY_WORDS = 6
@@ -65,6 +66,10 @@ SLACK = 5  # records found beyond ``limit`` before probing may stop
 MARGIN = 0.4  # ...or once unprobed keys weigh this much less than the best record found
 MIN_SCORE = 0.5
 CONVINCING = 0.8
+# An initial matches any word it begins: worth less than the word typed in full.
+INITIAL_WEIGHT = 0.85
+# How many respellings of the whole query (words glued or split) are searched beside it.
+MAX_VARIANTS = 2
 
 # (key, ((query word index, weight), ...)): a key and the query words a posting of it covers.
 Probe = tuple[str, tuple[tuple[int, float], ...]]
@@ -106,8 +111,14 @@ def pair_key(a: str, b: str) -> str:
     return (f"2:{a} {b}" if a < b else f"2:{b} {a}")[:80]
 
 
+def initial_key(initial: str, word: str) -> str:
+    """Return the index key of a word with the initial of another word of the same record."""
+    return f"i:{initial} {word}"[:80]
+
+
 def index_keys(plain: Sequence[str], joined: Sequence[str] = ()) -> list[str]:
-    """Return a record's index keys: each word, and each pair of words (see the docstring).
+    """Return a record's index keys: each word, each pair of words, and each word with the
+    initial of another plain word ("J. Dupont": ``i:j dupont``; see the docstring).
 
     A joined form is not paired with a word it contains ("delafontaine" with "fontaine"):
     nobody types both.
@@ -120,6 +131,18 @@ def index_keys(plain: Sequence[str], joined: Sequence[str] = ()) -> list[str]:
         for b in head[i + 1 :]:
             if a != b and not ((a in glued and b in a) or (b in glued and a in b)):
                 keys.setdefault(pair_key(a, b), None)
+    firsts = plain[:MAX_RECORD_WORDS]
+    for a in firsts:
+        for b in head:
+            if a != b and not (b in glued and a in b):
+                keys.setdefault(initial_key(a[0], b), None)
+    # A compound given name by its initials ("J.-P. Martin", "JP Martin"): the two parts'
+    # initials with each other word, for the records whose two words make a joined form.
+    for a, b in itertools.pairwise(firsts):
+        if a + b in glued:
+            for other in firsts:
+                if other not in (a, b):
+                    keys.setdefault(initial_key(a[0] + b[0], other), None)
     return list(keys)
 
 
@@ -135,6 +158,8 @@ def word_score(query: str, word: str) -> float:
     """Score how well a typed word matches a record word (1 = same word)."""
     if query == word:
         return 1.0
+    if len(query) == 1:  # an initial ("J. Dupont")
+        return INITIAL_WEIGHT if word.startswith(query) else 0.0
     best = DamerauLevenshtein.normalized_similarity(query, word)
     if best < 0.95 and phonetic(query) == phonetic(word):
         best = 0.95
@@ -153,10 +178,18 @@ def rank_score(query: Sequence[str], stored: str) -> float:
     used: set[int] = set()
     total = 0.0
     positions: list[int] = []
+    last = len(plain) - 1
     for q in query:
         best, best_i = 0.0, -1
         for i, word in enumerate(record):
-            score = word_score(q, word)
+            if len(q) == 1:
+                # An initial stands for one word of its own, a given name rather than the
+                # family name (written last) or a joined form.
+                if i in used or not word.startswith(q):
+                    continue
+                score = INITIAL_WEIGHT if i < last else INITIAL_WEIGHT - 0.05
+            else:
+                score = word_score(q, word)
             if score > best or (score == best and best_i in used and i not in used):
                 best, best_i = score, i
         total += best
@@ -165,11 +198,18 @@ def rank_score(query: Sequence[str], stored: str) -> float:
             positions.append(best_i)
     mean = total / len(query)
     # Record words the query left out cost a little (a search for "Marie" prefers "Marie
-    # Dupont" to "Marie-Hélène Anne Dupont"); a joined form matched covers two words.
-    covered = sum(1 if i < len(plain) else 2 for i in used)
+    # Dupont" to "Marie-Hélène Anne Dupont"); a joined form matched covers the words it
+    # joins ("jeanpierre" two, "desaint" one: the particle is no word of the record).
+    covered = sum(1 if i < len(plain) else max(1, sum(1 for w in plain if w in record[i]))
+                  for i in used)
     missing = max(0, len(plain) - covered)
     score = mean * (1.0 - 0.04 * min(missing, 3))
-    if positions == sorted(positions):
+    # The typed order is a hint, except that an initial stands for a given name, which
+    # records write first, wherever it was typed ("Dupont J.").
+    short = [p for q, p in zip(query, positions, strict=False) if len(q) == 1]
+    full = [p for q, p in zip(query, positions, strict=False) if len(q) > 1]
+    if (short == sorted(short) and max(short) < min(full) if short and full
+            else positions == sorted(positions)):
         score += 0.01
     return round(min(score, 1.0), 4)
 
@@ -193,7 +233,11 @@ def _pairs(expansions: Expansions) -> Iterator[tuple[float, Probe]]:
     while heap:
         negative, i, j, x, y = heapq.heappop(heap)
         (a, wa), (b, wb) = expansions[i][x], expansions[j][y]
-        if a != b:
+        if len(a) == 1 and len(b) > 1:
+            yield -negative, (initial_key(a, b), ((i, wa), (j, wb)))
+        elif len(b) == 1 and len(a) > 1:
+            yield -negative, (initial_key(b, a), ((i, wa), (j, wb)))
+        elif a != b and len(a) > 1:
             yield -negative, (pair_key(a, b), ((i, wa), (j, wb)))
         for nx, ny in ((x + 1, y), (x, y + 1)):
             if nx < len(expansions[i]) and ny < len(expansions[j]) and (i, j, nx, ny) not in seen:
@@ -202,10 +246,29 @@ def _pairs(expansions: Expansions) -> Iterator[tuple[float, Probe]]:
                                       i, j, nx, ny))
 
 
+def _compound_initials(expansions: Expansions) -> Iterator[tuple[float, Probe]]:
+    """Yield ``i:<xy> <word>`` keys for two initials typed in a row, best weight first."""
+    probes: list[tuple[float, Probe]] = []
+    for i in range(len(expansions) - 1):
+        if not expansions[i] or not expansions[i + 1]:
+            continue
+        (a, wa), (b, wb) = expansions[i][0], expansions[i + 1][0]
+        if len(a) == 1 and len(b) == 1 and len(expansions[i]) == len(expansions[i + 1]) == 1:
+            for k, found in enumerate(expansions):
+                if k in (i, i + 1):
+                    continue
+                for word, weight in found:
+                    if len(word) > 1:
+                        probes.append((wa + wb + weight, (initial_key(a + b, word), (
+                            (i, wa), (i + 1, wb), (k, weight)))))
+    probes.sort(key=lambda p: -p[0])
+    yield from probes
+
+
 def _words(expansions: Expansions) -> Iterator[tuple[float, Probe]]:
     """Yield the word keys of the expanded query words, best weight first."""
     probes = [(w, (word_key(word), ((qi, w),)))
-              for qi, found in enumerate(expansions) for word, w in found]
+              for qi, found in enumerate(expansions) for word, w in found if len(word) > 1]
     probes.sort(key=lambda p: -p[0])
     yield from probes
 
@@ -268,7 +331,8 @@ def _collect(connection: Connection, probes: Iterator[tuple[float, Probe]], *, w
             for pid, weights in cover.items()}
 
 
-def _rerank(connection: Connection, words: list[str], coarse: dict[int, float]) -> list[Hit]:
+def _rerank(connection: Connection, words: list[str], coarse: dict[int, float],
+            particled: frozenset[str] = frozenset()) -> list[Hit]:
     ids = heapq.nlargest(RERANK_POOL, coarse, key=coarse.__getitem__)
     now = utcnow()
     hits: list[Hit] = []
@@ -279,37 +343,95 @@ def _rerank(connection: Connection, words: list[str], coarse: dict[int, float]) 
             )
         ):
             score = rank_score(words, stored)
+            if particled and not particled.isdisjoint(stored.split()):
+                score = round(score + 0.005, 4)
             if score >= MIN_SCORE:
                 hits.append(Hit(person_id, score))
     return hits
+
+
+def initials(words: list[str], vocab: Vocabulary) -> list[str]:
+    """Spell out a compound's initials typed together ("JP Martin", "AM Faure": two
+    initials), when the letters are no known word; three letters only without a vowel."""
+    out: list[str] = []
+    for word in words:
+        if word not in vocab and (len(word) == 2 or (
+                len(word) == 3 and not set(word) & set("aeiouy"))):
+            out.extend(word)
+        else:
+            out.append(word)
+    return out
+
+
+def variants(words: list[str], vocab: Vocabulary,
+             glued: Sequence[tuple[str, str]] = ()) -> list[list[str]]:
+    """Other spellings of the whole query that the vocabulary makes plausible: a typed
+    particle glued to its word ("de la Tour" for a record "Delatour"), two adjacent words
+    glued ("Jean Pierre" for "Jeanpierre"), or one word split in two known words
+    ("Jeanpierre" for "Jean Pierre")."""
+    out: list[list[str]] = []
+    done: set[str] = set()
+    for word, form in glued:
+        if word in words and word not in done and form in vocab:
+            done.add(word)
+            out.append([form if w == word else w for w in words])
+    for i in range(len(words) - 1):
+        pair = words[i] + words[i + 1]
+        if len(words[i]) > 1 and len(words[i + 1]) > 1 and pair in vocab:
+            out.append([*words[:i], pair, *words[i + 2 :]])
+    for i, word in enumerate(words):
+        for cut in range(3, len(word) - 2):
+            if word[:cut] in vocab and word[cut:] in vocab:
+                out.append([*words[:i], word[:cut], word[cut:], *words[i + 1 :]])
+                break
+    return out[:MAX_VARIANTS]
 
 
 def search(
     session: Session, text: str, *, limit: int = 20, vocab: Vocabulary | None = None
 ) -> list[Hit]:
     """Return the records best matching ``text``, best first (see the module docstring)."""
-    words = query_tokens(text)[:MAX_QUERY_WORDS]
+    vocab = vocab or vocabulary_for(session)
+    words = initials(query_tokens(text), vocab)[:MAX_QUERY_WORDS]
     if not words:
         return []
-    vocab = vocab or vocabulary_for(session)
-    expansions = [vocab.expand(word) for word in words]
-    tops = sorted((found[0][1] if found else 0.0 for found in expansions), reverse=True)
     connection = session.connection()
+    glued = glued_forms(text)
+    # A record that has the particle typed ("Le Breton", "Lebreton") goes before one that
+    # has not ("Breton") when the words otherwise score the same.
+    particled = frozenset(form for _, form in glued)
+    best: dict[int, float] = {}
+    for spelling in [words, *variants(words, vocab, glued)]:
+        for hit in _search(connection, spelling[:MAX_QUERY_WORDS], limit, vocab, particled):
+            if hit.score > best.get(hit.person_id, 0.0):
+                best[hit.person_id] = hit.score
+    hits = [Hit(person_id, score) for person_id, score in best.items()]
+    hits.sort(key=lambda h: (-h.score, h.person_id))
+    return hits[:limit]
+
+
+def _search(connection: Connection, words: list[str], limit: int, vocab: Vocabulary,
+            particled: frozenset[str] = frozenset()) -> list[Hit]:
+    expansions = [[(word, INITIAL_WEIGHT)] if len(word) == 1 else vocab.expand(word)
+                  for word in words]
+    tops = sorted((found[0][1] if found else 0.0 for found in expansions), reverse=True)
     need = limit + SLACK
     hits: list[Hit] = []
     if len(words) >= 2:
-        coarse = _collect(connection, _pairs(expansions), words=len(words), need=need,
+        probes = heapq.merge(_compound_initials(expansions), _pairs(expansions),
+                             key=lambda probe: -probe[0])
+        coarse = _collect(connection, probes, words=len(words), need=need,
                           postings=PAIR_POSTINGS, extra=sum(tops[: len(words) - 2]))
-        hits = _rerank(connection, words, coarse)
+        hits = _rerank(connection, words, coarse, particled)
     # One word, or no convincing record matching a pair of the words (a one-word name, a
     # word too mangled to expand): the capped path over each word's keys.
     if not hits or max(h.score for h in hits) < CONVINCING:
         seen = {h.person_id for h in hits}
         coarse = _collect(connection, _words(expansions), words=len(words), need=need,
                           postings=WORD_POSTINGS, extra=sum(tops[1:]))
-        hits += [h for h in _rerank(connection, words, coarse) if h.person_id not in seen]
-    hits.sort(key=lambda h: (-h.score, h.person_id))
-    return hits[:limit]
+        hits += [h for h in _rerank(connection, words, coarse, particled)
+                 if h.person_id not in seen]
+    return hits
 
 
 def rows_keys(rows: Iterable[Any]) -> Iterator[tuple[int, list[str], str]]:

@@ -29,6 +29,11 @@ MAX_EXPANSIONS = 60
 # Weights of an expansion (the typed word itself weighs 1.0). A typo costs more than a
 # phonetic respelling: "Gautier" for Gauthier is a spelling, "Gauhtier" a slip.
 PHONETIC_WEIGHT = 0.9
+# A name with or without its particle ("Fontaine" for Delafontaine, "Lacroix" for Croix): the
+# same family name as often as not.
+PARTICLE_WEIGHT = 0.85
+# Particle runs people glue to a family name, longest first.
+GLUED_PARTICLES = ("dela", "des", "del", "de", "du", "la", "le", "les", "d", "l", "van", "von")
 TYPO_WEIGHT = {1: 0.75, 2: 0.65}
 
 
@@ -118,6 +123,8 @@ class Vocabulary:
         for other, weight in self.similar(word):
             if weight > weights.get(other, 0.0):
                 weights[other] = weight
+        for other in self.particled(word):
+            weights.setdefault(other, PARTICLE_WEIGHT)
         if word not in self._known:
             for other, weight in self.prefixed(word):
                 if weight > weights.get(other, 0.0):
@@ -167,6 +174,16 @@ class Vocabulary:
         return [other for other, _, _ in process.extract(
             word, choices, scorer=DamerauLevenshtein.distance, score_cutoff=2,
             limit=MAX_EXPANSIONS)]
+
+    def particled(self, word: str) -> list[str]:
+        """Known words that are ``word`` with a particle glued on, or without its particle."""
+        out = [p + word for p in GLUED_PARTICLES if p + word in self._known]
+        for particle in GLUED_PARTICLES:
+            rest = word[len(particle) :]
+            if word.startswith(particle) and len(rest) >= 4 and rest in self._known:
+                out.append(rest)
+                break
+        return out
 
     def prefixed(self, word: str) -> list[tuple[str, float]]:
         """Return words that begin with ``word`` (a partial name), weighted by coverage."""
