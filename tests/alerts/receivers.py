@@ -21,6 +21,7 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    peer_port: int = 0
 
 
 @dataclass
@@ -34,21 +35,32 @@ class Receiver:
 
 
 @contextmanager
-def serve() -> Iterator[Receiver]:
-    """Answer 201 (after 5 s on /slow…), 500 on /fail…; record every request."""
+def serve(*, keep_alive: bool = False) -> Iterator[Receiver]:
+    """Answer 201 (after 5 s on /slow…, 50 ms on /lag…), 500 on /fail…, 410 on /gone…, 429
+    with Retry-After: 1 on the first request to each /busy… path; record every request.
+    ``keep_alive``: HTTP/1.1 persistent connections (each sender's connections stay open)."""
     lock = threading.Lock()
     receiver = Receiver(port=0)
+    busy_seen: set[str] = set()
 
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
+
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))
             body = self.rfile.read(length)
             with lock:
                 receiver.requests.append(
-                    Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+                    Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body,
+                             self.client_address[1]))
             if self.path.startswith("/slow"):
                 time.sleep(5)
-            self.send_response(500 if self.path.startswith("/fail") else 201)
+            if self.path.startswith("/lag"):
+                time.sleep(0.05)
+            status, extra = _status_for(self.path, busy_seen, lock)
+            self.send_response(status)
+            for name, value in extra.items():
+                self.send_header(name, value)
             self.send_header("Content-Length", "0")
             self.end_headers()
 
@@ -64,6 +76,94 @@ def serve() -> Iterator[Receiver]:
     finally:
         server.shutdown()
         server.server_close()
+        thread.join(5)
+
+
+def _status_for(path: str, busy_seen: set[str], lock: threading.Lock) -> tuple[int, dict[str, str]]:
+    if path.startswith("/fail"):
+        return 500, {}
+    if path.startswith("/gone"):
+        return 410, {}
+    if path.startswith("/busy"):
+        with lock:
+            first = path not in busy_seen
+            busy_seen.add(path)
+        if first:
+            return 429, {"Retry-After": "1"}
+    return 201, {}
+
+
+@contextmanager
+def serve_h2_tls(cert: str, key: str) -> Iterator[Receiver]:
+    """An HTTP/2-only TLS receiver (``h2`` state machine) with the same paths as :func:`serve`."""
+    import asyncio
+    import ssl
+
+    import h2.config
+    import h2.connection
+    import h2.events
+
+    lock = threading.Lock()
+    receiver = Receiver(port=0)
+    busy_seen: set[str] = set()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    context.set_alpn_protocols(["h2"])
+
+    open_transports: list[asyncio.BaseTransport] = []
+
+    class Protocol(asyncio.Protocol):
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            open_transports.append(transport)
+            self.transport: asyncio.Transport = transport  # type: ignore[assignment]
+            self.conn = h2.connection.H2Connection(
+                config=h2.config.H2Configuration(client_side=False, header_encoding="utf-8"))
+            self.conn.initiate_connection()
+            self.streams: dict[int, tuple[dict[str, str], bytearray]] = {}
+            self.transport.write(self.conn.data_to_send())
+
+        def data_received(self, data: bytes) -> None:
+            for event in self.conn.receive_data(data):
+                if isinstance(event, h2.events.RequestReceived):
+                    self.streams[event.stream_id] = (dict(event.headers), bytearray())  # type: ignore[arg-type]
+                elif isinstance(event, h2.events.DataReceived):
+                    self.streams[event.stream_id][1].extend(event.data)
+                    self.conn.acknowledge_received_data(event.flow_controlled_length,
+                                                        event.stream_id)
+                elif isinstance(event, h2.events.StreamEnded):
+                    headers, body = self.streams.pop(event.stream_id)
+                    path = headers.get(":path", "")
+                    with lock:
+                        receiver.requests.append(Received(path, headers, bytes(body)))
+                    status, extra = _status_for(path, busy_seen, lock)
+                    self.conn.send_headers(event.stream_id, [
+                        (":status", str(status)), ("content-length", "0"),
+                        *((k.lower(), v) for k, v in extra.items())], end_stream=True)
+            self.transport.write(self.conn.data_to_send())
+
+    loop = asyncio.new_event_loop()
+    started = threading.Event()
+
+    def run() -> None:
+        asyncio.set_event_loop(loop)
+        server = loop.run_until_complete(
+            loop.create_server(Protocol, "127.0.0.1", 0, ssl=context))
+        receiver.port = server.sockets[0].getsockname()[1]
+        started.set()
+        loop.run_forever()
+        server.close()
+        for transport in open_transports:
+            transport.close()
+        loop.run_until_complete(asyncio.sleep(0.05))
+        loop.close()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    started.wait(10)
+    try:
+        yield receiver
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
         thread.join(5)
 
 

@@ -8,6 +8,8 @@ subscription cannot make the server call into its own network (SSRF).
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -34,5 +36,11 @@ class AlertSettings(BaseSettings):
     timeout_seconds: float = Field(default=5.0, gt=0, le=60)
     retry_base_seconds: float = Field(default=2.0, ge=0, le=600)
     max_attempts: int = Field(default=6, ge=1, le=30)
-    concurrency: int = Field(default=64, ge=1, le=1000)
+    # Sends in flight per worker, and per push service (HTTP/2 streams on one connection).
+    concurrency: int = Field(default=256, ge=1, le=5000)
+    per_host: int = Field(default=16, ge=1, le=1000)  # webhooks in flight per platform host
+    # A claimed delivery is another worker's again after this long without an outcome.
+    lease_seconds: float = Field(default=60.0, ge=1, le=3600)
+    poll_seconds: float = Field(default=1.0, gt=0, le=60)  # look for rows planned elsewhere
+    encrypt_pool: Literal["thread", "process"] = "thread"  # see bench/alert_fanout.py
     subscription_days: int = Field(default=90, ge=1, le=400)

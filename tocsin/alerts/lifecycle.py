@@ -1,22 +1,22 @@
 """Worker start and stop of the alerts domain: settings, VAPID key, fan-out consumer and sender.
 
 ``alerts.published`` is consumed under the durable name ``alerts-fanout`` (each event planned
-once across all workers, redelivered until handled); planning is idempotent anyway. Every worker
-runs a :class:`~tocsin.alerts.fanout.Deliverer`; the one that planned is woken at once, the
-others find the rows on their next poll.
+once across all workers, redelivered until handled); planning is idempotent anyway and streams
+page by page. Every worker runs a :class:`~tocsin.alerts.fanout.Deliverer`; the one that plans is
+woken after each page, the others find the rows on their next poll and share them.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 
 from starlette.concurrency import run_in_threadpool
 
-from tocsin.alerts import events, fanout, senders, service
+from tocsin.alerts import events, fanout, planning, senders, service
 from tocsin.alerts.config import AlertSettings
 from tocsin.core.bus import Event, Subscription
-from tocsin.core.db import session_scope
 from tocsin.core.runtime import Runtime
 
 log = logging.getLogger("tocsin.alerts")
@@ -58,15 +58,15 @@ async def start(runtime: Runtime) -> None:
 
     async def on_published(event: Event) -> None:
         alert_id = str(event.data.get("id", ""))
+        loop = asyncio.get_running_loop()
 
-        def work() -> int:
-            with session_scope(runtime.sessions) as session:
-                return fanout.plan(session, alert_id)
+        def wake(added: int) -> None:  # from the planning thread, after each page's commit
+            loop.call_soon_threadsafe(current.deliverer.wake)
 
-        added = await run_in_threadpool(work)
+        added = await run_in_threadpool(
+            planning.plan_streaming, runtime.sessions, alert_id, on_chunk=wake)
         if added:
             log.info("alert %s: %d deliveries planned", alert_id, added)
-            current.deliverer.wake()
 
     current.subscription = await runtime.bus.subscribe(
         events.PUBLISHED, on_published, durable="alerts-fanout")

@@ -1,0 +1,178 @@
+"""Planning of a published alert's deliveries, streamed: the first push leaves before the last
+subscriber of the area is selected.
+
+The subscribers are read in pages (keyset on the id, inside the area's bounding box), each page
+tested against the area (H3 cover computed once: cells wholly inside take their points as they
+are, only points of border cells get the exact test) and written as ``alert_delivery`` rows in
+its own short transaction, after which ``on_chunk`` wakes the senders. The table is the queue:
+durable, shared by every worker (each claims rows with a lease), bounded in memory by the claim
+window, and idempotent (``INSERT ... ON CONFLICT DO NOTHING`` on the unique (alert, subscription)
+pair, so a redelivered ``alerts.published`` adds nothing and no subscriber is planned twice).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import h3
+import numpy as np
+import shapely
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+from tocsin.alerts import cap, geo, targeting
+from tocsin.alerts.models import Alert, AlertDelivery, AlertSubscription
+from tocsin.core.db import utcnow
+
+CHUNK = 2000
+FIRST_CHUNK = 200  # a small first page: the first pushes leave sooner
+ZONE_MARGIN_DEG = 0.75  # > 50 km (the largest followed zone) in latitude and, at 48°, longitude
+
+
+@dataclass
+class _Cover:
+    """The area's shapes with their H3 interior and border cells, computed once per alert."""
+
+    shapes: list[BaseGeometry]
+    interior: np.ndarray
+    border: np.ndarray
+
+    @classmethod
+    def of(cls, shapes: list[BaseGeometry]) -> _Cover:
+        interior: set[int] = set()
+        border: set[int] = set()
+        for shape in shapes:
+            inside, edge = targeting.cover(shape)
+            interior.update(inside)
+            border.update(edge)
+        border -= interior
+        return cls(shapes, np.fromiter(interior, dtype=np.uint64, count=len(interior)),
+                   np.fromiter(border, dtype=np.uint64, count=len(border)))
+
+    def hits(self, lat: np.ndarray, lon: np.ndarray, cells: np.ndarray) -> np.ndarray:
+        """Boolean mask of the points inside any shape (edge included)."""
+        hit = np.isin(cells, self.interior)
+        edge = np.flatnonzero(~hit & np.isin(cells, self.border))
+        if edge.size:
+            exact = np.zeros(edge.size, dtype=bool)
+            for shape in self.shapes:
+                shapely.prepare(shape)
+                exact |= shapely.intersects_xy(shape, lon[edge], lat[edge])
+            hit[edge[exact]] = True
+        return hit
+
+
+def _chunks(session: Session, row: Alert, now: dt.datetime) -> Iterator[list[tuple[str, str]]]:
+    """Yield (subscription id, kind) pages: the platforms, then the area's points, then zones."""
+    live = AlertSubscription.expires_at > now
+    platforms = [(sid, kind) for sid, kind in session.execute(
+        select(AlertSubscription.id, AlertSubscription.kind)
+        .where(live, AlertSubscription.all_areas.is_(True)))]
+    if platforms:
+        yield platforms
+    # Citizens get Actual and Exercise messages only (CAP 1.2 §3.2.1: Test is to be ignored).
+    if row.status not in ("Actual", "Exercise") or row.min_lat is None:
+        return
+    assert row.max_lat is not None and row.min_lon is not None and row.max_lon is not None
+    message = cap.from_json(row.content)
+    shapes = [shape for info in message.infos for area in info.areas
+              if (shape := geo.area_shape(area.polygons, area.circles)) is not None]
+    if not shapes:
+        return
+    area = _Cover.of(shapes)
+    push = (AlertSubscription.kind == "push", live)
+    # Plain values: the caller commits between pages, which expires the ORM row.
+    min_lat, max_lat, min_lon, max_lon = row.min_lat, row.max_lat, row.min_lon, row.max_lon
+    last = ""
+    size = min(FIRST_CHUNK, CHUNK)
+    while True:
+        page = session.execute(
+            select(AlertSubscription.id, AlertSubscription.lat, AlertSubscription.lon,
+                   AlertSubscription.h3_cell)
+            .where(*push, AlertSubscription.radius_km == 0, AlertSubscription.id > last,
+                   AlertSubscription.lat.between(min_lat, max_lat),
+                   AlertSubscription.lon.between(min_lon, max_lon))
+            .order_by(AlertSubscription.id).limit(size)).all()
+        size = CHUNK
+        if not page:
+            break
+        last = page[-1].id
+        lat = np.fromiter((p.lat for p in page), dtype=np.float64, count=len(page))
+        lon = np.fromiter((p.lon for p in page), dtype=np.float64, count=len(page))
+        cells = np.fromiter((h3.str_to_int(p.h3_cell) if p.h3_cell else 0 for p in page),
+                            dtype=np.uint64, count=len(page))
+        mask = area.hits(lat, lon, cells)
+        yield [(page[int(i)].id, "push") for i in np.flatnonzero(mask)]
+    zones = session.execute(
+        select(AlertSubscription.id, AlertSubscription.lat, AlertSubscription.lon,
+               AlertSubscription.radius_km)
+        .where(*push, AlertSubscription.radius_km > 0,
+               AlertSubscription.lat.between(min_lat - ZONE_MARGIN_DEG,
+                                             max_lat + ZONE_MARGIN_DEG),
+               AlertSubscription.lon.between(min_lon - ZONE_MARGIN_DEG,
+                                             max_lon + ZONE_MARGIN_DEG))).all()
+    # Few, and each needs a shape-to-shape test.
+    met = [(z.id, "push") for z in zones
+           if any(shape.intersects(geo.circle_shape(geo.Circle(z.lat, z.lon, z.radius_km)))
+                  for shape in shapes)]
+    if met:
+        yield met
+
+
+def _insert(session: Session, alert_id: str, targets: list[tuple[str, str]],
+            now: dt.datetime) -> int:
+    if not targets:
+        return 0
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    rows = [{"alert_id": alert_id, "subscription_id": sid, "kind": kind, "status": "pending",
+             "attempts": 0, "next_attempt_at": now, "created_at": now} for sid, kind in targets]
+    added = 0
+    for start in range(0, len(rows), 1000):  # one statement each, under both bind-parameter caps
+        stmt = insert(AlertDelivery).values(rows[start:start + 1000]).on_conflict_do_nothing(
+            index_elements=["alert_id", "subscription_id"])
+        added += max(int(session.connection().execute(stmt).rowcount or 0), 0)
+    return added
+
+
+def _plannable(session: Session, alert_id: str) -> Alert | None:
+    row = session.get(Alert, alert_id)
+    if row is None or row.state == "pending" or row.cap_xml is None:
+        return None
+    return row
+
+
+def plan(session: Session, alert_id: str, *, now: dt.datetime | None = None) -> int:
+    """Create the pending deliveries of a published message in ``session``; return how many."""
+    now = now or utcnow()
+    row = _plannable(session, alert_id)
+    if row is None:
+        return 0
+    added = sum(_insert(session, alert_id, chunk, now) for chunk in _chunks(session, row, now))
+    session.flush()
+    return added
+
+
+def plan_streaming(factory: sessionmaker[Session], alert_id: str, *,
+                   on_chunk: Callable[[int], None] = lambda added: None,
+                   now: dt.datetime | None = None) -> int:
+    """Plan page by page, committing each page and calling ``on_chunk`` after it (blocking)."""
+    now = now or utcnow()
+    added = 0
+    with factory() as session:
+        row = _plannable(session, alert_id)
+        if row is None:
+            return 0
+        for chunk in _chunks(session, row, now):
+            count = _insert(session, alert_id, chunk, now)
+            # Short transactions: the senders (and the SQLite writers of other domains) need
+            # not wait for the whole area.
+            session.commit()
+            added += count
+            if count:
+                on_chunk(count)
+    return added
