@@ -44,7 +44,8 @@ UNIT_KEYS = (
     "unit.wrong_role", "unit.no_offer", "unit.offer_title",
     "unit.mission_title", "unit.deadline", "unit.position_sent", "unit.no_geolocation",
     "dispatch.sos_count", "dispatch.eta", "dispatch.distance", "dispatch.action_failed",
-    "unit.not_linked", "unit.on_duty", "unit.off_duty",
+    "unit.not_linked", "unit.on_duty", "unit.off_duty", "unit.countdown", "unit.too_late",
+    "unit.people_unknown", "unit.no_words", "unit.you", "unit.sos_place",
     *(f"dispatch.situation.{s}" for s in SITUATIONS),
     *(f"dispatch.status.{s}" for s in STATUSES),
 )
@@ -160,6 +161,17 @@ _FR = {
     "unit.finish": "Terminer la mission",
     "unit.position_sent": "Position envoyée à",
     "unit.no_geolocation": "Géolocalisation indisponible.",
+    "unit.new_offer": "Nouvelle mission : répondez avant la fin du décompte.",
+    "unit.people": "Personnes",
+    "unit.people_unknown": "nombre inconnu",
+    "unit.latest": "Derniers mots de l'appelant",
+    "unit.no_words": "(aucun texte)",
+    "unit.countdown": "Répondre dans {s} s",
+    "unit.too_late": "Délai de réponse écoulé",
+    "unit.navigate": "Itinéraire (GPS)",
+    "unit.map": "Carte : votre unité et le lieu du SOS",
+    "unit.you": "Vous",
+    "unit.sos_place": "Lieu du SOS",
 }
 _EN = {
     "dispatch.title": "Dispatch",
@@ -272,6 +284,17 @@ _EN = {
     "unit.finish": "Finish the mission",
     "unit.position_sent": "Position sent at",
     "unit.no_geolocation": "Geolocation unavailable.",
+    "unit.new_offer": "New mission: answer before the countdown ends.",
+    "unit.people": "People",
+    "unit.people_unknown": "number unknown",
+    "unit.latest": "Caller's latest words",
+    "unit.no_words": "(no text)",
+    "unit.countdown": "Answer within {s} s",
+    "unit.too_late": "Answer time is over",
+    "unit.navigate": "Directions (GPS)",
+    "unit.map": "Map: your unit and the SOS place",
+    "unit.you": "You",
+    "unit.sos_place": "SOS place",
 }
 i18n.register_messages({"fr": _FR, "en": _EN})
 
@@ -289,4 +312,8 @@ def dispatch_page(request: Request) -> Response:
 @router.get("/unit", response_class=HTMLResponse, dependencies=[Depends(public())])
 def unit_page(request: Request) -> Response:
     """Show the field unit's page (data comes from unit-only routes)."""
-    return render_page(request, "unit.html", entry="unit", context={"script_keys": UNIT_KEYS})
+    return render_page(
+        request, "unit.html", entry="unit",
+        context={"script_keys": UNIT_KEYS,
+                 "tiles_url": request.app.state.runtime.settings.map_tiles_url},
+    )

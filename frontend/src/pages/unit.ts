@@ -2,19 +2,30 @@
  * The field unit's page: its status, the mission offered (accept / decline before the
  * deadline), on scene, finish, and position pings from the phone's geolocation.
  *
+ * An offer says where and what, for a crew in a moving car: situation, people waiting, the
+ * caller's latest words (an audited read, asked once per offer and every 30 s), a countdown to
+ * the deadline, a `geo:` link that opens the phone's navigation app, and a map with the line
+ * from the unit to the SOS. A new offer vibrates and beeps where the browser allows it (sound
+ * needs an earlier tap on the page: the sign-in or the duty button unlocks it).
+ *
  * The page polls its own state every two seconds rather than holding a stream: a patrol's
  * phone roams between cells, and a poll that fails simply succeeds on the next tick.
  */
+import "leaflet/dist/leaflet.css";
 import "../styles/base.css";
 import "../styles/staff.css";
 import "../styles/dispatch.css";
+import * as L from "leaflet";
 import { formatTime, messagesFrom } from "../lib/i18n";
+import { mapText } from "../lib/map-text";
 import { ApiFailure, api, currentToken, mountStaffLogin, type StaffLogin } from "../lib/staff";
 
 interface Unit {
   id: string;
   callsign: string;
   status: string;
+  lat: number | null;
+  lon: number | null;
 }
 interface Assignment {
   id: string;
@@ -26,6 +37,12 @@ interface Assignment {
 interface Incident {
   situation: string;
   sos_count: number;
+  lat: number;
+  lon: number;
+}
+interface Brief {
+  people: number | null;
+  latest_text: string | null;
 }
 interface Me {
   unit: Unit;
@@ -45,6 +62,95 @@ let watchId: number | null = null;
 let lastPing = 0;
 
 let staff: StaffLogin | null = null;
+let map: L.Map | null = null;
+let routeLine: L.Polyline | null = null;
+let unitDot: L.CircleMarker | null = null;
+let sosDot: L.CircleMarker | null = null;
+let countdown: number | undefined;
+let briefed: { id: string; at: number } | null = null;
+let announced: string | null = null;
+let audio: AudioContext | null = null;
+const BRIEF_MS = 30_000;
+
+/** Created on a tap (sign-in, duty): browsers only let a page make sound after one. */
+function unlockSound(): void {
+  if (audio === null && "AudioContext" in window) audio = new AudioContext();
+  void audio?.resume();
+}
+
+function alertNewOffer(): void {
+  navigator.vibrate?.([400, 150, 400, 150, 400]);
+  if (audio === null || audio.state !== "running") return;
+  for (const [start, freq] of [[0, 880], [0.25, 660], [0.5, 880]] as const) {
+    const osc = audio.createOscillator();
+    const gain = audio.createGain();
+    osc.frequency.value = freq;
+    gain.gain.value = 0.3;
+    osc.connect(gain).connect(audio.destination);
+    osc.start(audio.currentTime + start);
+    osc.stop(audio.currentTime + start + 0.2);
+  }
+}
+
+function tick(deadline: string | null): void {
+  window.clearInterval(countdown);
+  const line = $<HTMLElement>("[data-offer-deadline]");
+  if (deadline === null) { line.replaceChildren(); return; }
+  const end = Date.parse(deadline);
+  const show = (): void => {
+    const left = Math.ceil((end - Date.now()) / 1000);
+    const big = document.createElement("span");
+    big.textContent = left > 0 ? t("unit.countdown").replace("{s}", String(left)) : t("unit.too_late");
+    const small = document.createElement("small");
+    small.textContent = `${t("unit.deadline")} ${formatTime(new Date(end))}`;
+    line.replaceChildren(big, small);
+    line.dataset.left = String(Math.max(0, left));
+    line.classList.toggle("is-urgent", left <= 10);
+  };
+  show();
+  countdown = window.setInterval(show, 500);
+}
+
+function drawMap(unit: Unit, incident: Incident): void {
+  const el = $<HTMLElement>("[data-map]");
+  if (map === null) {
+    map = L.map(el, { attributionControl: false, maxZoom: 19 });
+    const tiles = root.dataset.tilesUrl ?? "";
+    if (tiles !== "") L.tileLayer(tiles, { maxZoom: 19 }).addTo(map);
+  }
+  const target: L.LatLngTuple = [incident.lat, incident.lon];
+  if (sosDot === null) {
+    sosDot = L.circleMarker(target, { radius: 9, color: "#b42318", fillOpacity: 0.9 })
+      .bindTooltip(mapText(t("unit.sos_place")), { permanent: true, direction: "right" }).addTo(map);
+  } else sosDot.setLatLng(target);
+  routeLine?.remove();
+  routeLine = null;
+  if (unit.lat !== null && unit.lon !== null) {
+    const here: L.LatLngTuple = [unit.lat, unit.lon];
+    if (unitDot === null) {
+      unitDot = L.circleMarker(here, { radius: 8, color: "#0b5cad", fillOpacity: 0.9 })
+        .bindTooltip(mapText(t("unit.you")), { permanent: true, direction: "left" }).addTo(map);
+    } else unitDot.setLatLng(here);
+    routeLine = L.polyline([here, target], { color: "#0b5cad", weight: 4, dashArray: "8 6",
+      className: "unit-route" }).addTo(map);
+    map.fitBounds(L.latLngBounds([here, target]), { padding: [40, 40], maxZoom: 17 });
+  } else {
+    map.setView(target, 16);
+  }
+  map.invalidateSize();
+}
+
+async function loadBrief(assignmentId: string): Promise<void> {
+  briefed = { id: assignmentId, at: Date.now() };
+  try {
+    const brief = await api<Brief>(`/api/v1/dispatch/assignments/${assignmentId}/brief`);
+    $<HTMLElement>("[data-offer-people]").textContent =
+      brief.people === null ? t("unit.people_unknown") : String(brief.people);
+    $<HTMLElement>("[data-offer-text]").textContent = brief.latest_text ?? t("unit.no_words");
+  } catch {
+    briefed = null; // try again on the next poll
+  }
+}
 
 function say(where: string, text: string): void {
   $<HTMLElement>(`[data-message="${where}"]`).textContent = text;
@@ -69,8 +175,26 @@ function render(state: Me): void {
   $<HTMLElement>("[data-offer]").dataset.status = offer?.status ?? "";
   if (offer === null || state.incident === null) {
     $<HTMLElement>("[data-offer-title]").textContent = t("unit.offer_title");
+    tick(null);
+    briefed = null;
     return;
   }
+  if (offer.status === "offered" && announced !== offer.id) {
+    announced = offer.id;
+    alertNewOffer();
+  }
+  $<HTMLElement>("[data-offer-alert]").hidden = offer.status !== "offered";
+  if (briefed === null || briefed.id !== offer.id || Date.now() - briefed.at > BRIEF_MS) {
+    if (briefed?.id !== offer.id) {
+      $<HTMLElement>("[data-offer-people]").textContent = "…";
+      $<HTMLElement>("[data-offer-text]").textContent = "…";
+    }
+    void loadBrief(offer.id);
+  }
+  const { lat, lon } = state.incident;
+  // geo: opens the phone's navigation app on the SOS point (RFC 5870; "q" puts a pin there).
+  $<HTMLAnchorElement>("[data-nav]").href = `geo:${lat.toFixed(6)},${lon.toFixed(6)}?q=${lat.toFixed(6)},${lon.toFixed(6)}`;
+  drawMap(state.unit, state.incident);
   const offered = offer.status === "offered";
   $<HTMLElement>("[data-offer-title]").textContent =
     offered ? t("unit.offer_title") : t("unit.mission_title");
@@ -80,8 +204,13 @@ function render(state: Me): void {
     `${t(`dispatch.situation.${state.incident.situation}`)} · ${state.incident.sos_count} ` +
     `${t("dispatch.sos_count")} · ${t("dispatch.distance")} ${km} · ${t("dispatch.eta")} ` +
     `${Math.max(1, Math.round(offer.eta_s / 60))} min · ${t(`dispatch.status.${offer.status}`)}`;
-  $<HTMLElement>("[data-offer-deadline]").textContent = offered && offer.deadline_at
-    ? `${t("unit.deadline")} ${formatTime(new Date(offer.deadline_at))}` : "";
+  if (offered) {
+    if ($<HTMLElement>("[data-offer-deadline]").dataset.for !== offer.id) tick(offer.deadline_at);
+    $<HTMLElement>("[data-offer-deadline]").dataset.for = offer.id;
+  } else {
+    tick(null);
+    $<HTMLElement>("[data-offer-deadline]").dataset.for = "";
+  }
   $<HTMLButtonElement>('[data-action="accept"]').hidden = !offered;
   $<HTMLButtonElement>('[data-action="decline"]').hidden = !offered;
   $<HTMLButtonElement>('[data-action="on-scene"]').hidden = offer.status !== "accepted";
@@ -154,12 +283,14 @@ function start(): void {
   $<HTMLButtonElement>('[data-action="finish"]').addEventListener("click",
     () => void answer("close"));
   $<HTMLButtonElement>('[data-action="duty"]').addEventListener("click", () => {
+    unlockSound();
     if (me === null) return;
     api(`/api/v1/dispatch/units/${me.unit.id}/duty`, { method: "POST",
       body: JSON.stringify({ on_duty: me.unit.status === "off_duty" }) })
       .then(() => poll())
       .catch((error: unknown) => say("offer", `${t("dispatch.action_failed")} ${failure(error)}`));
   });
+  root.querySelector('[data-form="login"]')?.addEventListener("submit", unlockSound);
   staff = mountStaffLogin({ root, roles: ["unit"], onSignedIn: startConsole, onSignedOut: stopDuty });
 }
 
