@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -78,8 +77,6 @@ BATCH = 200
 # most (SQLite's busy handler), so a longer gap lets it in whatever its phase.
 BATCH_PAUSE_S = 0.11
 LANE = Lane("persons.pfif", concurrency=1, waiting=2, timeout_s=60.0, retry_after_s=10)
-EXPORT_LANE = Lane("persons.pfif_export", concurrency=1, waiting=2, timeout_s=120.0,
-                   retry_after_s=10)
 _LARGER = ("split the document, or load it with the command line `tocsin pfif import` "
            "(streamed, no size limit); the whole-document reader takes up to")
 
@@ -332,48 +329,3 @@ def person_fields(person: Person) -> dict[str, Any]:
 def note_fields(note: Note) -> dict[str, Any]:
     """Return a note's PFIF 1.4 fields."""
     return {name: getattr(note, name) for name in pfif.NOTE_FIELDS}
-
-
-def export_rows(
-    session: Session, *, actor: Principal | str, since: dt.datetime | None = None
-) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
-    """Return every record (or those changed since ``since``) and their notes as PFIF fields.
-
-    The export carries the sealed contact details (PFIF has no other way to pass them on), so
-    this writes an entry to the audit log like any other read of them.
-    """
-    query = select(Person).order_by(Person.id)
-    if since is not None:
-        query = query.where(Person.source_date >= since)
-    persons = list(session.scalars(query))
-    notes: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    notes_query = select(Note).order_by(Note.person_id, Note.source_date, Note.id)
-    if since is not None:
-        notes_query = notes_query.join(Person, Person.id == Note.person_id).where(
-            Person.source_date >= since)
-    record_ids = {p.id: p.person_record_id for p in persons}
-    for note in session.scalars(notes_query):
-        if note.person_id in record_ids:
-            notes[record_ids[note.person_id]].append(note_fields(note))
-    audit.record_read(session, actor=actor, object_type="pfif_export", object_id="*",
-                      reason=f"PFIF 1.4 export of {len(persons)} records")
-    return [person_fields(p) for p in persons], dict(notes)
-
-
-def read_export(
-    sessions: sessionmaker[Session], *, actor: Principal | str
-) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
-    """:func:`export_rows` in its own transaction (blocking: a thread); the audit committed."""
-    with session_scope(sessions) as session:
-        return export_rows(session, actor=actor)
-
-
-def export_document(
-    session: Session, *, actor: Principal | str, since: dt.datetime | None = None
-) -> bytes:
-    """Return every record (or those changed since ``since``) as PFIF 1.4; audit the export.
-
-    Writes the XML in this process (the command line); the API writes it in the process pool.
-    """
-    persons, notes = export_rows(session, actor=actor, since=since)
-    return pfif.write(persons, notes)
