@@ -175,7 +175,7 @@ def test_pools_speak_http2_over_verified_tls_and_pause_on_retry_after(
 def test_header_blocks_decode_with_hpack_and_keep_no_server_state() -> None:
     from hpack import Decoder
 
-    from tocsin.core.pushhttp import encode_headers
+    from tocsin.core.pushwire import encode_headers
 
     fields = [(":method", "POST"), (":scheme", "https"), (":authority", "push.example:8443"),
               (":path", "/wpush/v2/" + "x" * 300), ("content-length", "4096"),
@@ -187,3 +187,18 @@ def test_header_blocks_decode_with_hpack_and_keep_no_server_state() -> None:
         assert block[0] == 0x20  # dynamic table size update to 0 opens every block
         assert [(k.decode(), v.decode()) for k, v in decoder.decode(block, raw=True)] == fields
     assert len(decoder.header_table.dynamic_entries) == 0
+
+
+def test_url_split_matches_urlsplit() -> None:
+    from urllib.parse import urlsplit
+
+    from tocsin.core.pushwire import split_url
+
+    for url in ("https://fcm.googleapis.com/fcm/send/abc?x=1#frag", "https://a.example:8443/p",
+                "http://127.0.0.1:5/x/y", "https://h.example?q=1", "https://h.example",
+                "https://evil.example#@push.example/x", "https://push.example/a#b/c"):
+        parts = urlsplit(url)
+        origin, scheme, host, port, path = split_url(url)
+        assert origin == f"{parts.scheme}://{parts.netloc}" and scheme == parts.scheme
+        assert host == parts.hostname and port == (parts.port or {"https": 443}.get(scheme, 80))
+        assert path == (parts.path or "/") + (f"?{parts.query}" if parts.query else "")

@@ -35,14 +35,14 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from tocsin.core.pushhttp import Slots, Transport, TransportError
+from tocsin.core.pushhttp import Transport, TransportError
+from tocsin.core.pushwire import Slots, split_url
 
 RECORD_SIZE = 4096
 VAPID_LIFETIME_S = 12 * 3600  # RFC 8292 §2: at most 24 h
@@ -154,8 +154,7 @@ class Encryptor:
 
 def origin_of(url: str) -> str:
     """``scheme://host[:port]`` of a URL: the VAPID audience and the pool key."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
+    return split_url(url)[0]
 
 
 class VapidSigner:

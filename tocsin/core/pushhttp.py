@@ -16,7 +16,6 @@ import contextlib
 import ssl
 from collections import deque
 from typing import Any
-from urllib.parse import urlsplit
 
 import aiohttp
 import h2.config
@@ -25,7 +24,8 @@ import h2.errors
 import h2.events
 import h2.exceptions
 import h2.settings
-from hpack.table import HeaderTable
+
+from tocsin.core.pushwire import encode_headers, split_url
 
 
 class TransportError(Exception):
@@ -34,101 +34,6 @@ class TransportError(Exception):
 
 class _NoH2(Exception):
     """The origin chose HTTP/1.1 in ALPN."""
-
-
-class Slots:
-    """A counting semaphore whose waits and wake-ups are O(1).
-
-    ``asyncio.Semaphore.acquire`` scans its waiters on every call (Python 3.11), which with the
-    hundreds of sends queued at a push service made the fan-out quadratic.
-    """
-
-    def __init__(self, value: int) -> None:
-        self.value = value
-        self._waiters: deque[asyncio.Future[None]] = deque()
-
-    async def acquire(self) -> None:
-        if self.value > 0 and not self._waiters:
-            self.value -= 1
-            return
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiters.append(future)
-        try:
-            await future
-        except asyncio.CancelledError:
-            if future.done() and not future.cancelled():
-                self.release()  # woken and cancelled at once: pass the slot on
-            raise
-
-    def release(self) -> None:
-        while self._waiters:
-            future = self._waiters.popleft()
-            if not future.done():
-                future.set_result(None)
-                return
-        self.value += 1
-
-    async def __aenter__(self) -> None:
-        await self.acquire()
-
-    async def __aexit__(self, *exc: object) -> None:
-        self.release()
-
-
-_STATIC_FULL = {entry: n for n, entry in reversed(list(enumerate(HeaderTable.STATIC_TABLE, 1)))}
-_STATIC_NAME = {name: n for n, (name, _) in reversed(list(enumerate(HeaderTable.STATIC_TABLE, 1)))}
-
-
-def _integer(value: int, prefix_bits: int, first: int) -> bytes:
-    limit = (1 << prefix_bits) - 1
-    if value < limit:
-        return bytes([first | value])
-    out = bytearray([first | limit])
-    value -= limit
-    while value >= 128:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
-
-
-def _literal(data: bytes) -> bytes:
-    return _integer(len(data), 7, 0) + data
-
-
-_FIELD_CACHE: dict[tuple[Any, Any], bytes] = {}
-
-
-def _field(name: bytes, value: bytes) -> bytes:
-    index = _STATIC_FULL.get((name, value))
-    if index is not None:
-        return _integer(index, 7, 0x80)
-    name_index = _STATIC_NAME.get(name)
-    if name_index is not None:
-        return _integer(name_index, 4, 0x00) + _literal(value)
-    return b"\x00" + _literal(name) + _literal(value)
-
-
-def encode_headers(headers: Any, huffman: bool = True) -> bytes:
-    """HPACK (RFC 7541) without the dynamic table: static-table indices, raw literals.
-
-    ``hpack``'s encoder searches its tables linearly and Huffman-codes in pure Python, which
-    cost more than the rest of a request. Each block starts with a table size update to 0, so
-    the server keeps no state for us whatever its SETTINGS say (§4.2, §6.3).
-    """
-    out = bytearray(b"\x20")
-    for name, value in headers:
-        # Most fields repeat from one push to the next (the VAPID header, TTL, the topic...).
-        encoded = _FIELD_CACHE.get((name, value))
-        if encoded is None:
-            encoded = _field(name if isinstance(name, bytes) else name.encode(),
-                             value if isinstance(value, bytes) else value.encode())
-            if name not in (":path", b":path"):
-                if len(_FIELD_CACHE) > 4096:
-                    _FIELD_CACHE.clear()
-                _FIELD_CACHE[(name, value)] = encoded
-        out += encoded
-    return bytes(out)
 
 
 class _H2Protocol(asyncio.Protocol):
@@ -364,14 +269,11 @@ class Transport:
     async def post(self, url: str, body: bytes,
                    headers: dict[str, str]) -> tuple[int, dict[str, str]]:
         """POST ``body``; return the status and lower-cased headers of the answer."""
-        parts = urlsplit(url)
+        _, scheme, host, port, path = split_url(url)
         try:
-            if self.http2 and parts.scheme == "https":
-                origin = await self._h2_origin(parts.hostname or "", parts.port or 443)
+            if self.http2 and scheme == "https":
+                origin = await self._h2_origin(host, port)
                 if origin is not None:
-                    path = parts.path or "/"
-                    if parts.query:
-                        path += "?" + parts.query
                     with contextlib.suppress(_NoH2):
                         return await origin.request(path, headers, body)
             async with self._h1().post(url, data=body, headers=headers,
