@@ -72,8 +72,10 @@ def _chunks(session: Session, row: Alert, now: dt.datetime) -> Iterator[list[tup
     platforms = [(sid, kind) for sid, kind in session.execute(
         select(AlertSubscription.id, AlertSubscription.kind)
         .where(live, AlertSubscription.all_areas.is_(True)))]
-    if platforms:
-        yield platforms
+    start, size = 0, min(FIRST_CHUNK, CHUNK)
+    while start < len(platforms):  # paged too: the first platforms need not wait for the last
+        yield platforms[start:start + size]
+        start, size = start + size, CHUNK
     # Citizens get Actual and Exercise messages only (CAP 1.2 §3.2.1: Test is to be ignored).
     if row.status not in ("Actual", "Exercise") or row.min_lat is None:
         return
