@@ -14,7 +14,13 @@ regression with default settings. Figures:
    threads pinned to 1; process CPU time) and per wall-clock second (run it under
    ``taskset -c 0`` on a quiet machine for the one-core wall figure).
 
+4. (issue 21) per functional category of ``tocsin/watch/data/functional.csv``: the previous
+   model (issue 8's recipe: MLMA + own cases, no folding, no lexicon, threshold 0.5) beside the
+   new stage 1 alone and the two stages together, all trained in this run; and stage 2's texts
+   per second (sentence encoder on one BLAS thread, plus its head).
+
 ``python -m bench.watch_variants`` runs the alternatives tried for the macro-F1 on the same folds.
+``--skip-cv`` leaves out figure 1 (the longest).
 """
 
 from __future__ import annotations
@@ -38,8 +44,9 @@ from sklearn.model_selection import StratifiedGroupKFold  # noqa: E402
 from sklearn.pipeline import Pipeline, make_pipeline  # noqa: E402
 
 from tocsin.watch import classifier as clf  # noqa: E402
+from tocsin.watch import stage2  # noqa: E402
 from tocsin.watch.evaluate import COUNTER_KINDS  # noqa: E402
-from tocsin.watch.paths import DEFAULT_MLMA, EVAL_CASES, OWN_CASES  # noqa: E402
+from tocsin.watch.paths import DEFAULT_MLMA, EVAL_CASES, FUNCTIONAL_CASES, OWN_CASES  # noqa: E402
 
 
 def baseline() -> Pipeline:
@@ -75,6 +82,7 @@ def cross_validate(texts: list[str], labels: np.ndarray) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_MLMA)
+    parser.add_argument("--skip-cv", action="store_true")
     args = parser.parse_args()
     mlma = clf.load_mlma(args.data)
     texts = [clf._mask(e.text) for e in mlma]
@@ -85,12 +93,17 @@ def main() -> None:
     print(f"MLMA-FR: {len(texts)} tweets, {int((labels == 'hostile').sum())} hostile, "
           f"{int((labels == 'normal').sum())} normal; {len(texts) - len(set(groups))} rows "
           f"duplicate another (kept in the same fold)")
-    cv = cross_validate(texts, labels)
-    print(f"MLMA-FR 5-fold macro-F1 (hostile/normal): baseline {cv['baseline']:.3f}  "
-          f"ours {cv['ours']:.3f}")
+    if not args.skip_cv:
+        cv = cross_validate(texts, labels)
+        print(f"MLMA-FR 5-fold macro-F1 (hostile/normal): baseline {cv['baseline']:.3f}  "
+              f"ours {cv['ours']:.3f}")
 
     train = clf.training_examples(args.data, OWN_CASES)
+    started = time.perf_counter()
     ours = clf.train(train)
+    print(f"two stages trained on {len(train)} texts in {time.perf_counter() - started:.0f} s; "
+          f"stage 1 operating point {ours.meta['stage1_operating_point']}")
+    functional(ours, clf.training_examples(args.data, OWN_CASES, ftr=None))
     base = baseline()
     base.fit([clf._mask(e.text) for e in train], [e.label for e in train])
     cases = clf.load_cases(EVAL_CASES)
@@ -121,7 +134,46 @@ def main() -> None:
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
         print(f"  {name:<18} {len(sample) / cpu:>8,.0f} texts per CPU-second, "
               f"{len(sample) / wall:>8,.0f} texts per wall second")
+    flagged = [t for t, r in zip(sample, ours.classify(sample[:2048]), strict=False)
+               if r["flagged"]][:1024]
+    stage2.refine(ours, flagged[:8])  # loads the encoder (not timed: once per process)
+    cpu, wall = time.process_time(), time.perf_counter()
+    for i in range(0, len(flagged), 64):
+        stage2.refine(ours, flagged[i:i + 64])
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    print(f"  {'stage 2 (encoder + head)':<18} {len(flagged) / cpu:>8,.0f} texts per CPU-second, "
+          f"{len(flagged) / wall:>8,.0f} texts per wall second ({len(flagged)} stage-1 flags)")
     print(f"load average during the run: {os.getloadavg()[0]:.1f}")
+
+
+def functional(ours: clf.Model, previous_data: list[clf.Example]) -> None:
+    """Per functional category: the previous model, stage 1 alone, both stages."""
+    previous = clf.build_pipeline(legacy=True)
+    previous.fit([clf._mask(e.text) for e in previous_data], [e.label for e in previous_data],
+                 model__sample_weight=[e.weight for e in previous_data])
+    cases = clf.load_cases(FUNCTIONAL_CASES)
+    texts = [c.text for c in cases]
+    before = [clf.Model(previous).classify(texts, explain=0)]
+    first = ours.classify(texts, explain=0)
+    second = stage2.refine(ours, texts)
+    both = [s if f["flagged"] else f for f, s in zip(first, second, strict=True)]
+    print(f"{'functional category':<20}{'n':>4}{'goal':>7}{'previous':>10}{'stage 1':>9}"
+          f"{'2 stages':>10}   (recall of harm for harmful, accuracy for the others)")
+    for cat in dict.fromkeys(c.kind for c in cases):
+        idx = [i for i, c in enumerate(cases) if c.kind == cat]
+        harmful = cases[idx[0]].label != "none"
+
+        def score(results: list[dict[str, object]], idx: list[int] = idx,
+                  harmful: bool = harmful) -> float:
+            if harmful:  # flagged at all: a moderator sees it, whatever the category
+                return sum(bool(results[i]["flagged"]) for i in idx) / len(idx)
+            return sum(results[i]["category"] == "none" for i in idx) / len(idx)
+
+        goal = 0.85 if harmful else 0.80
+        print(f"{cat:<20}{len(idx):>4}{goal:>7.2f}{score(before[0]):>10.2f}"
+              f"{score(first):>9.2f}{score(both):>10.2f}")
+    exact = sum(b["category"] == c.label for b, c in zip(both, cases, strict=True))
+    print(f"exact category, two stages: {exact}/{len(cases)}")
 
 
 if __name__ == "__main__":

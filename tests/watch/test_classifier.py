@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from tocsin.cli import app
 from tocsin.watch import classifier
 from tocsin.watch.classifier import Model
-from tocsin.watch.evaluate import evaluate
+from tocsin.watch.evaluate import evaluate, two_stage
 from tocsin.watch.paths import DEFAULT_MLMA, EVAL_CASES, OWN_CASES, SHIPPED_MODEL
 
 runner = CliRunner()
@@ -32,11 +32,15 @@ def test_clear_apology_and_threat_are_flagged(model: Model) -> None:
 
 
 def test_condemnation_is_not_flagged_and_explained(model: Model) -> None:
-    (result,) = model.classify(["Je condamne fermement les attentats de Paris"])
-    assert not result["flagged"] and result["category"] == "none"
-    # The explanation names what held the decision back: the condemnation.
+    text = "Je condamne fermement les attentats de Paris"
+    (final,) = two_stage(model, [text])
+    assert not final["flagged"] and final["category"] == "none"
+    # The explanation names what held the decision back: the condemnation, in words.
+    (result,) = model.classify([text])
     assert any("condemn" in f["feature"] or "condamne" in f["feature"]
                for f in result["features"])
+    assert any(r["kind"] == "condemn" and "condamne" in r["text"]
+               and r["label"].startswith("condamnation : « ") for r in result["reasons"])
 
 
 def test_spans_point_into_the_original_text(model: Model) -> None:

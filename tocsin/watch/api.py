@@ -4,7 +4,8 @@ Routes with heavy work are ``async``: image decoding and re-encoding (``media.IM
 hash-list parsing (``hashes.HASH_LANE``) run in the process pool (``tocsin.core.offload``: 503
 with Retry-After when a lane is full), database work in the thread pool. The classifier stays in
 the request's thread: one text of at most 2,000 characters costs 2-6 ms, less than the round trip
-to the pool would (and the pool would hold a second copy of the model).
+to the pool would. Its stage 2 (sentence encoder, ``stage2.LANE``) runs in the pool after the
+answer is sent, on what stage 1 flagged only.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import base64
 import binascii
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, BackgroundTasks, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import PlainTextResponse, Response
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -63,8 +64,10 @@ def item_out(item: WatchItem, priority: float) -> ItemOut:
     return ItemOut(**fields, has_image=item.image is not None, priority=priority)
 
 
-def _record(db: Session, runtime: Runtime, intake: service.Intake) -> ItemAck:
-    """Record and commit an arrival; a concurrent first report of the same URL is grouped."""
+def _record(db: Session, runtime: Runtime, intake: service.Intake) -> tuple[ItemAck, bool]:
+    """Record and commit an arrival; a concurrent first report of the same URL is grouped.
+
+    Also says whether the item waits for the classifier's stage 2 (run after the answer)."""
     model = service.model_for(runtime.settings.var_dir)
     try:
         item, grouped = service.record_item(db, model=model, intake=intake)
@@ -75,7 +78,37 @@ def _record(db: Session, runtime: Runtime, intake: service.Intake) -> ItemAck:
         db.rollback()
         item, grouped = service.record_item(db, model=model, intake=intake)
         db.commit()
-    return ItemAck(item_id=item.id, report_count=item.report_count, grouped=grouped)
+    ack = ItemAck(item_id=item.id, report_count=item.report_count, grouped=grouped)
+    return ack, service.second_stage_pending(item)
+
+
+async def _second_stage(runtime: Runtime, item_id: int, text: str) -> None:
+    """Stage 2 after the intake answered: behind the SOS turns, in the process pool (the
+    encoder loads once per pool process). A full lane or a failure keeps stage 1's result."""
+    from tocsin.core.offload import Busy
+    from tocsin.watch import stage2
+
+    path = str(service.model_path(runtime.settings.var_dir))
+    try:
+        await runtime.background().turn()
+        (second,) = await runtime.offload.run(stage2.LANE, stage2.assess, path, [text])
+    except Busy:
+        return
+    await run_in_threadpool(_apply_second_stage, runtime, item_id, second)
+
+
+def _apply_second_stage(runtime: Runtime, item_id: int, second: dict[str, object]) -> None:
+    with runtime.sessions() as session:
+        if service.apply_second_stage(session, item_id, second):
+            session.commit()
+
+
+async def _record_then_refine(db: Session, runtime: Runtime, intake: service.Intake,
+                              tasks: BackgroundTasks) -> ItemAck:
+    ack, pending = await run_in_threadpool(_record, db, runtime, intake)
+    if pending:
+        tasks.add_task(_second_stage, runtime, ack.item_id, intake.excerpt)
+    return ack
 
 
 async def _clean_image(runtime: Runtime, raw: bytes) -> media_mod.CleanImage:
@@ -103,6 +136,7 @@ async def post_report(
     platform: Annotated[str, Form(min_length=1, max_length=40)],
     category: Annotated[ReportCategory, Form()],
     excerpt: Annotated[str, Form(min_length=1, max_length=MAX_EXCERPT)],
+    tasks: BackgroundTasks,
     screenshot: Annotated[UploadFile | None, File()] = None,
 ) -> ItemAck:
     """Report content (no account): identical reports of one URL are grouped and counted."""
@@ -115,23 +149,23 @@ async def post_report(
     if screenshot is not None and screenshot.filename:
         raw = await screenshot.read(media_mod.MAX_IMAGE_BYTES + 1)
         image = await _clean_image(runtime, raw)
-    return await run_in_threadpool(_record, db, runtime, service.Intake(
+    return await _record_then_refine(db, runtime, service.Intake(
         url=url, platform=platform, source="report", category=category.value,
-        excerpt=excerpt.strip(), image=image))
+        excerpt=excerpt.strip(), image=image), tasks)
 
 
 @router.post("/ingest", status_code=201, response_model=ItemAck)
 async def ingest(body: IngestIn, who: PlatformAccount, db: DbSession,
-                 runtime: AppRuntime) -> ItemAck:
+                 runtime: AppRuntime, tasks: BackgroundTasks) -> ItemAck:
     """Push an item from a platform account (text, optional image, URL, author handle)."""
     from tocsin.watch.orders import platform_of
 
     platform = await run_in_threadpool(platform_of, db, who)
     image = await _decode_image(runtime, body.image_base64)
-    return await run_in_threadpool(_record, db, runtime, service.Intake(
+    return await _record_then_refine(db, runtime, service.Intake(
         url=body.url, platform=platform.name, source="ingest", category="other",
         excerpt=body.text, reach=body.reach, author_handle=body.author_handle, image=image,
-        counts_as_report=False))
+        counts_as_report=False), tasks)
 
 
 @router.get("/queue", response_model=QueueOut)

@@ -61,47 +61,73 @@ def _load(explicit: Path | None) -> Model:
 def train(
     data: Annotated[Path, typer.Option(help="MLMA-FR CSV.")] = paths.DEFAULT_MLMA,
     cases: Annotated[Path, typer.Option(help="Own labelled cases.")] = paths.OWN_CASES,
+    ftr: Annotated[Path, typer.Option(help="FTR racist-tweet CSV.")] = paths.FTR_TWEETS,
     out: Annotated[Path | None, typer.Option(help="Model file to write.")] = None,
+    stage2: Annotated[bool, typer.Option(help="Also train stage 2 (sentence encoder).")] = True,
 ) -> None:
-    """Train the classifier from MLMA-FR plus the project's own cases."""
+    """Train both stages from MLMA-FR, the FTR tweets and the project's own cases."""
     from tocsin.watch import classifier
 
     target = out or trained_model_path()
-    for path in (data, cases):
+    for path in (data, cases, ftr):
         if not path.is_file():
-            console.print(f"[bold red]error:[/] {path} does not exist (see --data / --cases)")
+            console.print(f"[bold red]error:[/] {path} does not exist (see --data/--cases/--ftr)")
             raise typer.Exit(2)
-    stages = {"read": 1, "features": 2, "model": 3, "done": 4}
+    # Steps in order; "embed:n/total" moves the bar inside the embedding step.
+    stages = ["read", "features", "model", "fold", "fold", "fold", "embed", "stage2", "done"]
+    labels = {"features": "stage 1: features and fit", "model": "stage 1: threshold (folds)",
+              "fold": "stage 1: threshold (folds)", "embed": "stage 2: sentence vectors",
+              "stage2": "stage 2: head", "done": "fitted"}
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
                   console=console) as progress:
         task = progress.add_task("reading data", total=len(stages) + 1)
         try:
-            examples = classifier.load_mlma(data) + classifier.load_cases(
-                cases, weight=classifier.OWN_WEIGHT)
+            examples = classifier.training_examples(data, cases, ftr)
         except (ValueError, KeyError, UnicodeDecodeError) as exc:
             console.print(f"[bold red]error:[/] {exc}")
             raise typer.Exit(2) from None
-        progress.update(task, completed=stages["read"], description="extracting features")
+        done = {"n": 1}
 
         def on_step(stage: str) -> None:
-            label = {"model": "fitting model", "done": "fitted"}.get(stage, "extracting features")
-            progress.update(task, completed=stages[stage], description=label)
+            if stage.startswith("embed:"):
+                got, total = (int(x) for x in stage.removeprefix("embed:").split("/"))
+                progress.update(task, completed=stages.index("embed") + got / total)
+                return
+            done["n"] += 1
+            progress.update(task, completed=done["n"], description=labels.get(stage, stage))
 
-        model = classifier.train(examples, on_step=on_step)
+        model = classifier.train(examples, on_step=on_step, two_stage=stage2)
         progress.update(task, description="saving")
         size = model.save(target)
         progress.update(task, completed=len(stages) + 1, description="saved")
-    console.print(f"trained on {len(examples)} texts; model {target} ({size / 1e6:.2f} MB)")
+    point = model.meta.get("stage1_operating_point", {})
+    console.print(f"trained on {len(examples)} texts; model {target} ({size / 1e6:.2f} MB); "
+                  f"stage 1 threshold {model.threshold} (out-of-fold harmful recall "
+                  f"{point.get('recall', float('nan')):.3f}, "
+                  f"flags {point.get('flag_rate', 0):.0%})")
 
 
 @app.command()
-def classify(model: ModelOption = None) -> None:
+def classify(
+    model: ModelOption = None,
+    two_stage: Annotated[bool, typer.Option(
+        "--two-stage/--stage1", help="Send what stage 1 flags to stage 2.")] = True,
+) -> None:
     """Classify one text per stdin line; print one JSON object per line."""
     loaded = _load(model)
     batch: list[str] = []
 
     def flush() -> None:
-        for result in loaded.classify(batch):
+        results = loaded.classify(batch)
+        if two_stage and loaded.stage2 is not None:
+            from tocsin.watch.stage2 import refine
+
+            flagged = [i for i, r in enumerate(results) if r["flagged"]]
+            for i, second in zip(flagged, refine(loaded, [batch[i] for i in flagged]),
+                                 strict=True):
+                results[i] = {**results[i], **second, "stage1": {
+                    k: results[i][k] for k in ("flagged", "category", "score")}}
+        for result in results:
             sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
         sys.stdout.flush()
         batch.clear()

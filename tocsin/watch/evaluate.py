@@ -34,9 +34,23 @@ def _prf(tp: int, fp: int, fn: int, support: int) -> Scores:
     return Scores(precision, recall, f1, support)
 
 
+def two_stage(model: Model, texts: Sequence[str]) -> list[dict[str, Any]]:
+    """The final decisions as the watch takes them: stage 1 on all, stage 2 on its flags."""
+    from tocsin.watch.stage2 import refine
+
+    results = model.classify(texts, explain=0)
+    if model.stage2 is None:
+        return results
+    flagged = [i for i, r in enumerate(results) if r["flagged"]]
+    for i, second in zip(flagged, refine(model, [texts[i] for i in flagged]), strict=True):
+        results[i] = second
+    return results
+
+
 def evaluate(model: Model, cases: Sequence[Example]) -> dict[str, Any]:
-    """Return per-category scores, flag rates per kind and the counter-speech false positives."""
-    results = model.classify([c.text for c in cases], explain=0)
+    """Return per-category scores, flag rates per kind and the counter-speech false positives
+    of the two stages together (stage 1 alone for a model without a stage-2 head)."""
+    results = two_stage(model, [c.text for c in cases])
     per_category = {}
     for cat in CATEGORIES:
         tp = sum(1 for c, r in zip(cases, results, strict=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -85,3 +86,185 @@ class FramingFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         return np.asarray(list(FRAME_NAMES), dtype=object)
+
+
+# --- Spelling variants -------------------------------------------------------------------
+# Leetspeak: only inside a token that is mostly letters, so « 2015 », « 17h30 », « au 17 »
+# stay what they are while « h3r0s » becomes « heros ».
+_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a",
+                       "$": "s", "!": "i", "€": "e"})
+_TOKEN = re.compile(r"[\w@$!€]+")
+_SPACED = re.compile(r"\b(?:[a-z][ .\-_*]){2,}[a-z]\b")
+_REPEAT = re.compile(r"([a-z])\1{2,}")
+
+
+def _deleet(match: re.Match[str]) -> str:
+    token = match.group(0)
+    letters = sum(c.isalpha() for c in token)
+    others = len(token) - letters
+    if others == 0 or letters < 2 or letters < others:
+        return token
+    return token.rstrip("!").translate(_LEET) + "!" * (len(token) - len(token.rstrip("!")))
+
+
+def fold(text: str) -> str:
+    """:func:`normalise`, then undo the usual disguises of a word: leetspeak (« s@l3 »),
+    spaced or dotted letters (« t u e r », « t.u.e.r »), stretched letters (« saaale »)."""
+    norm = _TOKEN.sub(_deleet, normalise(text))
+    norm = _SPACED.sub(lambda m: re.sub(r"[ .\-_*]", "", m.group(0)), norm)
+    return _REPEAT.sub(r"\1", norm)
+
+
+# --- Lexicon -----------------------------------------------------------------------------
+# Why a lexicon beside the learned n-grams: it names, in a moderator's words, why a text was
+# flagged (« mot : « vermine » (déshumanisation) »), and it carries words the training tweets
+# hold too rarely. Each entry is a regular expression over folded text; the reason is French.
+LEXICON_REASONS: dict[str, str] = {
+    "slur": "injure discriminatoire", "insult": "insulte", "dehumanise": "déshumanisation",
+    "violence": "violence", "glorify": "glorification", "negation": "négation",
+}
+_SLURS = (
+    r"bougnoul\w*", r"bicots?", r"crouill\w*", r"negros?", r"negresses?", r"niakou\w*",
+    r"chinetoqu\w*", r"chintoks?", r"chinetocs?", r"youpin\w*", r"youtres?", r"youds?",
+    r"feujs? de merde", r"ratons?", r"moricauds?", r"makoum\w*", r"bamboulas?", r"pedes?",
+    r"pd", r"pedales?", r"tapettes?", r"tarlouz\w*", r"tafioles?", r"tantouz\w*", r"gouines?",
+    r"fiottes?", r"boukaks?", r"gnoules?", r"bounioul\w*", r"schleu\w*", r"chleuh\w*",
+    r"sous[- ]hommes?", r"macaques?", r"singes?",
+)
+_DEHUMANISE = (
+    r"rats?", r"vermines?", r"cafards?", r"parasites?", r"nuisibles?", r"microbes?",
+    r"animaux", r"betes", r"sauvages", r"cancers?", r"maladies?", r"virus", r"dechets?",
+    r"ordures?", r"racailles?", r"invasion", r"grand remplacement", r"pullul\w*",
+)
+_VIOLENCE = (
+    r"tu(er|ez|ons|e|erai|erons)", r"egorg\w*", r"crev(er|ez|e|erai)", r"but(er|e|erai)",
+    r"brul(er|ons|ez|erai)", r"extermin\w*", r"massacr(er|ez|ons)", r"tabass\w*",
+    r"defonc\w*", r"plant(er|erai)", r"abatt(re|ez|ons)", r"elimin(er|ez|ons)", r"pendre",
+    r"fusill\w*", r"attaqu(ez|ons)", r"frapp(ez|ons)", r"cass(ez|ons) (la|les|le)",
+    r"a coups? de", r"y passer", r"le payer", r"vos armes", r"combat arme",
+)
+_GLORIFY = (
+    r"heros", r"gloire", r"martyrs?", r"honneur a", r"bravo", r"bien fait\w*", r"fiers?",
+    r"venge\w*", r"respect", r"paradis", r"lions?", r"allah (lui|leur) accorde",
+    r"merite", r"montre la voie", r"imiter", r"vive (daech|daesh|l'etat islamique|l'ei)",
+)
+_NEGATION = (
+    r"ne \w+ pas", r"n'\w+ pas", r"ne \w+ jamais", r"n'\w+ jamais", r"ne \w+ (ni|aucun\w*)",
+    r"jamais", r"aucun\w*", r"non,", r"pas (des|de|une?|du)", r"ni \w+ ni",
+)
+
+
+def _word_list(path: Path) -> tuple[str, ...]:
+    """Plain words of french-badwords-list (its leetspeak lines are left to :func:`fold`)."""
+    if not path.is_file():
+        return ()
+    words = {normalise(w) for w in path.read_text(encoding="utf-8").splitlines()}
+    return tuple(sorted(re.escape(w) for w in words if w and w.replace("-", "").replace(
+        " ", "").isalpha() and len(w) > 2))
+
+
+def _alternation(patterns: Iterable[str]) -> re.Pattern[str]:
+    return re.compile(r"\b(?:" + "|".join(patterns) + r")\b")
+
+
+_BADWORDS = Path(__file__).resolve().parent / "data" / "badwords" / "list.txt"
+LEXICON: dict[str, re.Pattern[str]] = {
+    "slur": _alternation(_SLURS),
+    "insult": _alternation(_word_list(_BADWORDS) or ("con",)),
+    "dehumanise": _alternation(_DEHUMANISE),
+    "violence": _alternation(_VIOLENCE),
+    "glorify": _alternation(_GLORIFY),
+    "negation": _alternation(_NEGATION),
+}
+LEXICON_NAMES: tuple[str, ...] = tuple(LEXICON)
+
+
+def lexicon_hits(folded: str) -> dict[str, list[tuple[int, int]]]:
+    """Return each lexicon entry's matches (offsets into ``folded``); slurs are not insults."""
+    hits = {name: [m.span() for m in rx.finditer(folded)] for name, rx in LEXICON.items()}
+    slur_spans = set(hits["slur"])
+    hits["insult"] = [s for s in hits["insult"] if s not in slur_spans]
+    return hits
+
+
+class LexiconFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
+    """One column per lexicon entry (``log1p`` of its count) over folded text."""
+
+    def fit(self, x: Iterable[str], y: Any = None) -> LexiconFeatures:
+        return self
+
+    def transform(self, x: Iterable[str]) -> sparse.csr_matrix:
+        rows = [[len(v) for v in lexicon_hits(fold(t)).values()] for t in x]
+        counts = np.asarray(rows, dtype=np.float64).reshape(-1, len(LEXICON_NAMES))
+        return sparse.csr_matrix(np.log1p(counts))
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        return np.asarray([f"lex_{n}" for n in LEXICON_NAMES], dtype=object)
+
+
+# --- Reasons a moderator reads -----------------------------------------------------------
+# Frames that hold a decision back; lexicon entries that push it (negation holds back too).
+FRAME_REASONS: dict[str, str] = {
+    "condemn": "condamnation", "report_act": "signalement", "news": "information",
+    "quote": "citation", "solidarity": "solidarité",
+}
+PUSHING = ("slur", "dehumanise", "violence", "glorify", "insult")
+
+
+class _OneToOne(dict[int, str]):
+    """``str.translate`` table giving each character its one folded character, so offsets in
+    the translated text are offsets in the original (used to quote the words as written)."""
+
+    def __missing__(self, code: int) -> str:
+        value = (normalise(chr(code)) or " ")[:1]
+        if code < 128 or value.isascii():
+            value = value.translate(_LEET) if not value.isalpha() and value in "013457@$€" \
+                else value
+        self[code] = value
+        return value
+
+
+_ONE_TO_ONE = _OneToOne()
+
+
+def _as_written(text: str, folded_word: str) -> str:
+    """The words of ``text`` that fold to ``folded_word`` when they can be found, else it."""
+    pattern = re.compile(r"\b" + r"\W+".join(map(re.escape, folded_word.split())) + r"\b")
+    match = pattern.search(text.translate(_ONE_TO_ONE))
+    return text[match.start():match.end()] if match else folded_word
+
+
+def reasons(text: str, limit: int = 6) -> list[dict[str, str]]:
+    """The words behind a decision, each with its reason: ``{"kind", "text", "label"}``.
+
+    ``label`` is the French line a moderator reads (« mot : « vermine » (déshumanisation) »,
+    « négation : « ne sont pas » », « citation : « … » »); ``kind`` lets a page translate it.
+    """
+    out: list[dict[str, str]] = []
+    seen: set[tuple[str, str]] = set()
+
+    def add(kind: str, words: str, label: str) -> None:
+        if (kind, words) not in seen and len(out) < limit:
+            seen.add((kind, words))
+            out.append({"kind": kind, "text": words, "label": label})
+
+    hits = lexicon_hits(fold(text))
+    folded = fold(text)
+    for kind in (*PUSHING, "negation"):
+        for start, end in hits[kind]:
+            words = _as_written(text, folded[start:end])
+            label = (f"négation : « {words} »" if kind == "negation"
+                     else f"mot : « {words} » ({LEXICON_REASONS[kind]})")
+            add(kind, words, label)
+    norm = normalise(text)
+    for frame, name in FRAME_REASONS.items():
+        match = _COMPILED[frame].search(norm)
+        if match:
+            end = match.end()
+            while end < len(norm) and norm[end].isalnum():
+                end += 1  # the whole word, not the stem the pattern stops at
+            words = "« … »" if frame == "quote" and match.group(0) in "«»\"" else \
+                _as_written(text, norm[match.start():end].strip())
+            add(frame, words, f"{name} : « {words} »" if words != "« … »" else
+                f"{name} : {words}")
+    return out

@@ -39,10 +39,15 @@ def _load_model(path: str, mtime: float) -> Model:
     return Model.load(Path(path))
 
 
+def model_path(var_dir: Path) -> Path:
+    """Return the trained model under ``var_dir`` if any, else the shipped one."""
+    trained = var_dir / "watch" / "model.joblib"
+    return trained if trained.exists() else SHIPPED_MODEL
+
+
 def model_for(var_dir: Path) -> Model:
     """Return the trained model under ``var_dir`` if any, else the shipped one (cached)."""
-    trained = var_dir / "watch" / "model.joblib"
-    path = trained if trained.exists() else SHIPPED_MODEL
+    path = model_path(var_dir)
     return _load_model(str(path), path.stat().st_mtime)
 
 
@@ -121,7 +126,11 @@ def record_item(session: Session, *, intake: Intake, model: Model,
             author_handle=intake.author_handle, category=result["category"],
             score=result["score"],
             explanation={"features": result["features"], "spans": result["spans"],
-                         "flagged": result["flagged"], "matches": matches},
+                         "reasons": result.get("reasons", []),
+                         "flagged": result["flagged"], "matches": matches, "stage": 1,
+                         # Stage 2 reads what stage 1 flags, after the intake has answered.
+                         "stage2": "pending" if result["flagged"] and model.stage2 is not None
+                         else None},
             hash_matches=len(matches), report_count=0, reach=intake.reach,
             image=intake.image.data if intake.image else None,
             image_sha256=intake.image.sha256 if intake.image else None,
@@ -146,6 +155,31 @@ def record_item(session: Session, *, intake: Intake, model: Model,
                                 has_image=intake.image is not None, reported_at=now))
     session.flush()
     return item, grouped
+
+
+def second_stage_pending(item: WatchItem) -> bool:
+    """Whether the item waits for stage 2 (stage 1 flagged it and a stage-2 head exists)."""
+    return (item.explanation or {}).get("stage2") == "pending"
+
+
+def apply_second_stage(session: Session, item_id: int, second: dict[str, Any]) -> bool:
+    """Replace stage 1's assessment of a pending item by stage 2's; False if not pending.
+
+    Stage 1's answer stays in the explanation (``stage1``) and its reasons are kept: they are
+    the words a moderator checks, whichever stage decided.
+    """
+    item = session.get(WatchItem, item_id)
+    if item is None or not second_stage_pending(item):
+        return False
+    explanation = dict(item.explanation or {})
+    explanation["stage1"] = {"category": item.category, "score": item.score,
+                             "flagged": explanation.get("flagged")}
+    explanation.update(flagged=bool(second["flagged"]), stage=2, stage2="done",
+                       probabilities=second.get("probabilities"))
+    item.category, item.score = second["category"], float(second["score"])
+    item.explanation = explanation
+    session.flush()
+    return True
 
 
 def priority(item: WatchItem, now: dt.datetime) -> float:

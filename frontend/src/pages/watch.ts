@@ -11,6 +11,7 @@ import { ApiFailure, api, currentRole, currentToken, mountStaffLogin } from "../
 
 interface Span { start: number; end: number; text: string; weight: number }
 interface Feature { feature: string; weight: number }
+interface Reason { kind: string; text: string; label: string }
 interface Item {
   id: number;
   url: string;
@@ -23,7 +24,7 @@ interface Item {
   priority: number;
   has_image: boolean;
   status: string;
-  explanation: { spans?: Span[]; features?: Feature[] };
+  explanation: { spans?: Span[]; features?: Feature[]; reasons?: Reason[]; stage?: number };
 }
 interface Order {
   id: number;
@@ -213,8 +214,12 @@ function itemCard(item: Item): HTMLElement {
     el("span", "status-pill", t(`watch.item.${item.status}`)),
   );
   const url = el("p", "watch-item-url", `${item.platform} · ${item.url}`);
-  const why = el("p", "watch-why", `${t("watch.why")}: ` + (item.explanation.features ?? [])
-    .slice(0, 5).map((f) => `${f.feature} (${f.weight > 0 ? "+" : ""}${f.weight.toFixed(2)})`).join(", "));
+  // The words behind the decision and why each counts (« mot : « vermine » (déshumanisation) »),
+  // translated by kind; items assessed before the reasons existed show their features.
+  const reasons = item.explanation.reasons ?? [];
+  const why = el("p", "watch-why", `${t("watch.why")}${item.explanation.stage === 2 ? ` (${t("watch.stage2")})` : ""}: `
+    + (reasons.length ? reasons.map((r) => `${t(`watch.reason.${r.kind}`)} « ${r.text} »`).join(" · ")
+      : (item.explanation.features ?? []).slice(0, 5).map((f) => f.feature).join(", ")));
   li.append(head, url, excerpt(item), why);
   if (item.has_image) {
     const holder = el("div");
