@@ -77,6 +77,19 @@ def _write(app: FastAPI, sos_ids: list[str]) -> None:
             service.add_citizen_message(session, sos=sos, body="On est dans la loge, 4 personnes")
 
 
+OVERLAPS = """() => {
+  const boxes = [...document.querySelectorAll(".marker-cluster, .unit-label")]
+    .filter((el) => getComputedStyle(el).visibility !== "hidden")
+    .map((el) => el.getBoundingClientRect());
+  let n = 0;
+  for (let i = 0; i < boxes.length; i += 1) for (let j = i + 1; j < boxes.length; j += 1) {
+    const a = boxes[i], b = boxes[j];
+    if (a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom) n += 1;
+  }
+  return n;
+}"""
+
+
 def _one_window(page: Page) -> tuple[int, int]:
     return page.evaluate("[document.documentElement.scrollHeight, window.innerHeight]")
 
@@ -130,6 +143,9 @@ def test_three_hundred_sos_in_one_incident(
 
         height, window = _one_window(console)
         assert height <= window, (height, window)
+        # No label lies on a cluster's count or another label, at the city zoom and closer.
+        console.wait_for_timeout(400)
+        assert console.evaluate(OVERLAPS) == 0
 
         # Some callers write: the queue counts them, their rows are marked unread.
         _write(app, ids[:WRITERS])
@@ -140,6 +156,8 @@ def test_three_hundred_sos_in_one_incident(
 
         incident.click()
         expect(console.locator("[data-detail-summary]")).to_contain_text(f"{BURST} SOS")
+        console.wait_for_timeout(800)  # the zoom animation, then the labels are placed again
+        assert console.evaluate(OVERLAPS) == 0
         rows = console.locator("[data-sos-list] > li")
         # Grouped by situation: 300 SOS rows and one header per situation present.
         expect(console.locator("[data-sos-list]")).to_have_attribute(
@@ -185,14 +203,16 @@ def test_three_hundred_sos_in_one_incident(
         expect(console.locator("[data-queue] [data-incident-id]")).to_have_count(0)
         assert problems.all() == []
 
-        # On a phone the console is still one screen tall.
-        _burst(app, 40)
+        # On a phone the console is still one screen tall; callers who wrote before it opened
+        # are marked (unanswered: one unread each).
+        _write(app, _burst(app, 40)[:3])
         mobile = phone.new_page()
         mobile.goto(f"{base}/dispatch")
         _login(mobile, dispatcher, password)
         expect(mobile.locator("[data-live]")).to_have_text("● En direct", timeout=10_000)
         expect(mobile.locator("[data-queue] [data-incident-id]")).to_have_count(1,
                                                                                timeout=10_000)
+        expect(mobile.locator("[data-counts]")).to_contain_text("ont écrit : 3 · non lus : 3")
         mobile.locator("[data-queue] [data-incident-id]").first.click()
         expect(mobile.locator("[data-sos-list] .sos-row").first).to_be_visible()
         mobile.wait_for_timeout(800)  # the map's zoom animation, not a frame of it

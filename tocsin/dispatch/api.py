@@ -14,13 +14,14 @@ from sqlalchemy.orm import Session
 from tocsin.core.auth import Principal, Role, allow
 from tocsin.core.errors import Invalid
 from tocsin.core.runtime import AppRuntime, DbSession
-from tocsin.dispatch import assign, brief, incidents, manage, stream, units
+from tocsin.dispatch import assign, brief, chat, incidents, manage, stream, units
 from tocsin.dispatch.engine import DispatchEngine, engine_of
 from tocsin.dispatch.models import DispatchIncident
 from tocsin.dispatch.schemas import (
     AssignIn,
     AssignmentOut,
     BriefOut,
+    ChatStateOut,
     CloseIn,
     DutyIn,
     IncidentDetail,
@@ -186,6 +187,12 @@ def queue(db: DbSession, who: Dispatcher) -> list[IncidentOut]:
 def open_sos(db: DbSession, who: Dispatcher) -> list[IncidentSosOut]:
     """Positions of the SOS of open incidents, for the map (dispatcher; no text)."""
     return [IncidentSosOut.model_validate(s) for s in incidents.open_sos_points(db)]
+
+
+@router.get("/sos/chat", response_model=list[ChatStateOut])
+def chat_state(db: DbSession, who: Dispatcher) -> list[ChatStateOut]:
+    """Per open SOS with a chat: caller messages and last times per side, no text (dispatcher)."""
+    return [ChatStateOut.model_validate(s) for s in chat.open_chat_state(db)]
 
 
 @router.get("/incidents/{incident_id}", response_model=IncidentDetail)

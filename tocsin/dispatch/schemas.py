@@ -126,6 +126,15 @@ class ProposalOut(BaseModel):
     eta_s: float
 
 
+class ChatStateOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    sos_id: str
+    citizen_messages: int
+    last_citizen_at: dt.datetime | None
+    last_dispatcher_at: dt.datetime | None
+
+
 class BriefOut(BaseModel):
     """What a unit reads of its offer's incident (the latest words are an audited read)."""
 

@@ -155,6 +155,7 @@ function draw(): void {
   if (pendingMarkers.length > 0) sosCluster.addLayers(pendingMarkers.splice(0));
   $<HTMLElement>("[data-map]").dataset.sosCount = String(sosMarkers.size);
   scoreAll(Date.now());
+  declutter();
   drawQueue();
   drawSosRows();
   let written = 0;
@@ -253,6 +254,9 @@ function ensureMap(): L.Map {
   incidentLayer.addTo(map);
   sosCluster.addTo(map);
   unitLayer.addTo(map);
+  // Clusters are redrawn after a zoom or pan (markercluster's animationend): declutter again.
+  map.on("zoomend moveend", schedule);
+  sosCluster.on("animationend", schedule);
   return map;
 }
 
@@ -265,6 +269,9 @@ function placeUnit(unit: Unit): void {
   if (existing) {
     existing.setLatLng([unit.lat, unit.lon]).setStyle({ color: colour, fillColor: colour });
     existing.setTooltipContent(mapText(label));
+    const el = existing.getTooltip()?.getElement();
+    if (el) el.dataset.status = unit.status;
+    schedule();
     return;
   }
   const marker = L.circleMarker([unit.lat, unit.lon], { radius: 7, color: colour,
@@ -272,6 +279,30 @@ function placeUnit(unit: Unit): void {
     .bindTooltip(mapText(label), { permanent: true, direction: "right", className: "unit-label" });
   unitLayer.addLayer(marker);
   unitMarkers.set(unit.id, marker);
+  const el = marker.getTooltip()?.getElement();
+  if (el) el.dataset.status = unit.status;
+  schedule();
+}
+
+/**
+ * Labels never pile up: a unit label that would overlap a cluster's count or a label already
+ * kept is hidden (the unit stays a dot, and is named in the unit list); zooming in shows it.
+ * Kept in the order of the units' urgency: units on a mission before available ones.
+ */
+function declutter(): void {
+  const taken: DOMRect[] = [...root.querySelectorAll(".marker-cluster")]
+    .map((el) => el.getBoundingClientRect());
+  const order = ["on_scene", "assigned", "offered", "available", "off_duty"];
+  const labels = [...root.querySelectorAll<HTMLElement>(".unit-label")]
+    .sort((a, b) => order.indexOf(a.dataset.status ?? "") - order.indexOf(b.dataset.status ?? ""));
+  const overlaps = (a: DOMRect, b: DOMRect): boolean =>
+    a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+  for (const label of labels) {
+    label.classList.remove("label-hidden");
+    const box = label.getBoundingClientRect();
+    if (taken.some((other) => overlaps(box, other))) label.classList.add("label-hidden");
+    else taken.push(box);
+  }
 }
 
 function drawIncidents(): void {
@@ -316,6 +347,31 @@ async function reload(): Promise<void> {
   for (const p of points) upsertSos(p);
   drawIncidents();
   if (selected !== null) await loadDetail();
+  schedule();
+}
+
+interface ChatState {
+  sos_id: string; citizen_messages: number; last_citizen_at: string | null;
+  last_dispatcher_at: string | null;
+}
+
+/** Who wrote before this console was open: an unanswered caller counts as one unread. */
+async function loadChatState(): Promise<void> {
+  for (const row of await api<ChatState[]>("/api/v1/dispatch/sos/chat")) {
+    const sos = store.get(row.sos_id);
+    if (!sos) continue;
+    const citizen = row.last_citizen_at ? Date.parse(row.last_citizen_at) : null;
+    const mine = row.last_dispatcher_at ? Date.parse(row.last_dispatcher_at) : null;
+    if (citizen !== null && (sos.lastCitizenAt === null || citizen > sos.lastCitizenAt)) {
+      const seen = chatMeta[sos.id] !== undefined;
+      sos.lastCitizenAt = citizen;
+      if (!seen && (mine === null || mine < citizen)) sos.unread = Math.max(sos.unread, 1);
+    }
+    if (mine !== null && (sos.lastDispatcherAt === null || mine > sos.lastDispatcherAt)) {
+      sos.lastDispatcherAt = mine;
+    }
+    saveChat(sos);
+  }
   schedule();
 }
 
@@ -480,7 +536,9 @@ async function startConsole(): Promise<void> {
   await loadUnits();
   await reload();
   stream?.close();
-  stream = followStream({ onEvent, onReady: () => scheduleReload(0), onLag: () => scheduleReload(),
+  await loadChatState().catch(() => undefined);
+  stream = followStream({ onEvent, onReady: () => scheduleReload(0),
+    onLag: () => { scheduleReload(); void loadChatState().catch(() => undefined); },
     live, closedText: t("dispatch.stream_closed") });
   // Ages and silences grow without any event: re-rank every 30 s.
   window.clearInterval(rerank);
