@@ -11,8 +11,8 @@ from rich.console import Console
 
 from tocsin import __version__
 from tocsin.alerts.cli import app as cap_app
-from tocsin.core.audit.cli import app as audit_app
 from tocsin.cli_errors import safe_url as _safe_url
+from tocsin.core.audit.cli import app as audit_app
 from tocsin.core.settings import get_settings
 from tocsin.cyber.cli import app as cyber_app
 from tocsin.demo.cli import demo as demo_command
