@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tests.alerts.helpers import alert_body, authorities, publish
+from tests.alerts.helpers import authorities, publish
 from tests.alerts.receivers import Receiver, serve
 from tests.alerts.test_fanout import Browser, _wait_settled
 from tests.factories import login
@@ -133,30 +133,32 @@ def test_planning_commits_page_by_page(rules_client: TestClient,
                                        receivers: tuple[Receiver, Receiver],
                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """Each page of the area's subscribers is committed (visible to every worker) before the
-    next is read, so sending starts on the first page."""
+    next is read, so sending starts on the first page; planning again adds nothing."""
     client, (receiver, _) = rules_client, receivers
     for n in range(12):
         _subscribe(client, f"{receiver.base}/push/{n}", Browser())
     runtime = client.app.state.runtime  # type: ignore[attr-defined]
     a, b = authorities(client)
-    r = client.post("/api/v1/alerts", json=alert_body(status="Exercise"), headers=a)
-    alert_id = r.json()["id"]
+    plan = planning.plan_streaming
+    asked: list[str] = []
+    # The worker's own planning is held back, so this test's call is the only one.
+    monkeypatch.setattr(planning, "plan_streaming",
+                        lambda factory, alert_id, **kw: asked.append(alert_id) or 0)
     monkeypatch.setattr(planning, "CHUNK", 5)
+    alert = publish(client, a, b, status="Exercise")
+    deadline = time.monotonic() + 10
+    while alert["id"] not in asked:
+        assert time.monotonic() < deadline, "the worker never asked to plan"
+        time.sleep(0.05)
     seen: list[int] = []
 
     def on_chunk(added: int) -> None:
         with runtime.sessions() as other:  # another connection: only committed rows
             seen.append(len(other.scalars(select(AlertDelivery.id).where(
-                AlertDelivery.alert_id == alert_id)).all()))
+                AlertDelivery.alert_id == alert["id"])).all()))
 
-    # Approving publishes and plans in the worker too; planning again adds nothing.
-    client.post(f"/api/v1/alerts/{alert_id}/approve", headers=b)
-    _wait_settled(client, alert_id, a, expect_total=12)
-    assert planning.plan_streaming(runtime.sessions, alert_id, on_chunk=on_chunk) == 0
-    assert seen == []
-    with runtime.sessions() as session:
-        session.query(AlertDelivery).filter(AlertDelivery.alert_id == alert_id).delete()
-        session.commit()
-    added = planning.plan_streaming(runtime.sessions, alert_id, on_chunk=on_chunk)
-    assert added == 12
+    assert plan(runtime.sessions, alert["id"], on_chunk=on_chunk) == 12
     assert seen == [5, 10, 12]
+    assert plan(runtime.sessions, alert["id"], on_chunk=on_chunk) == 0  # idempotent
+    assert seen == [5, 10, 12]
+    _wait_settled(client, alert["id"], a, expect_total=12)  # the worker sends what was planned

@@ -135,9 +135,10 @@ def _insert(session: Session, alert_id: str, targets: list[tuple[str, str]],
              "attempts": 0, "next_attempt_at": now, "created_at": now} for sid, kind in targets]
     added = 0
     for start in range(0, len(rows), 1000):  # one statement each, under both bind-parameter caps
+        # RETURNING counts what was inserted: psycopg reports no rowcount (-1) for this form.
         stmt = insert(AlertDelivery).values(rows[start:start + 1000]).on_conflict_do_nothing(
-            index_elements=["alert_id", "subscription_id"])
-        added += max(int(session.connection().execute(stmt).rowcount or 0), 0)
+            index_elements=["alert_id", "subscription_id"]).returning(AlertDelivery.id)
+        added += len(session.execute(stmt).all())
     return added
 
 
