@@ -213,6 +213,14 @@ def test_three_hundred_sos_in_one_incident(
         expect(mobile.locator("[data-queue] [data-incident-id]")).to_have_count(1,
                                                                                timeout=10_000)
         expect(mobile.locator("[data-counts]")).to_contain_text("ont écrit : 3 · non lus : 3")
+        # An SOS sent "position unknown" is listed first, to ask the caller where they are.
+        lost = httpx.post(f"{base}/api/v1/sos", json={
+            "position_unknown": True, "situation": "injured", "people": 2,
+            "client_id": uuid.uuid4().hex}, headers={"X-Device-Token": uuid.uuid4().hex})
+        assert lost.status_code == 201, lost.text
+        unlocated = mobile.locator("[data-queue] [data-unlocated]")
+        expect(unlocated).to_contain_text("Position inconnue · Blessés · 2", timeout=10_000)
+        assert mobile.locator("[data-queue] > li").first.get_attribute("data-unlocated")
         mobile.locator("[data-queue] [data-incident-id]").first.click()
         expect(mobile.locator("[data-sos-list] .sos-row").first).to_be_visible()
         mobile.wait_for_timeout(800)  # the map's zoom animation, not a frame of it

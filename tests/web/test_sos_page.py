@@ -107,7 +107,7 @@ def test_tap_without_geolocation_answers_at_once_and_sends_from_the_map(
     watch_page: Callable[[Page], PageProblems],
     screenshot_dir: Path,
 ) -> None:
-    """Issue 20: no GPS (permission refused), a tap still does something, at once."""
+    """Issue 20: no GPS (permission refused), a tap still sends, "position unknown"."""
     context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2,
                                   is_mobile=True, has_touch=True, locale="fr-FR",
                                   permissions=[])
@@ -117,20 +117,20 @@ def test_tap_without_geolocation_answers_at_once_and_sends_from_the_map(
         page.goto(f"{live_server}/sos")
         page.locator("input[value=hidden]").check()
         page.locator("[data-send]").click()
-        # Feedback within one frame, not after a geolocation timeout.
-        expect(page.locator("[data-position]")).to_contain_text("Position inconnue", timeout=500)
-        expect(page.locator("[data-send]")).to_have_attribute("aria-busy", "true")
-        expect(page.locator("[data-send]")).to_contain_text("Alerte prête")
+        # Sent at once, "position unknown", and the map is there to say where.
+        expect(page.locator("[data-ack]")).to_contain_text("Alerte reçue", timeout=10_000)
+        where = page.locator("[data-where]")
+        expect(where).to_contain_text("sans position")
+        sent = page.evaluate("JSON.parse(localStorage.getItem('tocsin.sos'))")
+        assert sent["ack"]["id"]
         picker = page.locator("[data-manual] [data-map]")
         expect(picker).to_be_visible()
         box = picker.bounding_box()
         assert box is not None and box["y"] >= 0 and box["y"] + 40 < 844, box
         page.screenshot(path=str(screenshot_dir / "sos-no-position.png"))
-        # One tap on the map: the armed SOS leaves with that point, no second tap on SOS.
+        # One tap on the map: the position goes at once (and places the SOS for dispatch).
         page.mouse.click(box["x"] + box["width"] / 2, box["y"] + min(100, box["height"] / 2))
-        expect(page.locator("[data-ack]")).to_contain_text("Alerte reçue", timeout=10_000)
-        sent = page.evaluate("JSON.parse(localStorage.getItem('tocsin.sos'))")
-        assert sent["ack"]["id"]
+        expect(where).to_contain_text("Position envoyée", timeout=10_000)
 
         # False alarm: two taps (a shaking hand does not cancel), then it is in the chat.
         cancel = page.locator("[data-false-alarm]")

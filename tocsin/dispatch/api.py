@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from tocsin.core.auth import Principal, Role, allow
 from tocsin.core.errors import Invalid
 from tocsin.core.runtime import AppRuntime, DbSession
-from tocsin.dispatch import assign, brief, chat, incidents, manage, stream, units
+from tocsin.dispatch import assign, brief, chat, incidents, manage, stream, units, unlocated
 from tocsin.dispatch.engine import DispatchEngine, engine_of
 from tocsin.dispatch.models import DispatchIncident
 from tocsin.dispatch.schemas import (
@@ -35,6 +35,7 @@ from tocsin.dispatch.schemas import (
     UnitCreate,
     UnitMe,
     UnitOut,
+    UnlocatedOut,
 )
 
 router = APIRouter(prefix="/api/v1/dispatch", tags=["dispatch"])
@@ -187,6 +188,13 @@ def queue(db: DbSession, who: Dispatcher) -> list[IncidentOut]:
 def open_sos(db: DbSession, who: Dispatcher) -> list[IncidentSosOut]:
     """Positions of the SOS of open incidents, for the map (dispatcher; no text)."""
     return [IncidentSosOut.model_validate(s) for s in incidents.open_sos_points(db)]
+
+
+@router.get("/sos/unlocated", response_model=list[UnlocatedOut])
+def unlocated_sos(db: DbSession, who: Dispatcher) -> list[UnlocatedOut]:
+    """Open SOS sent "position unknown" and not placed yet, newest first (dispatcher)."""
+    return [UnlocatedOut(sos_id=s.id, situation=s.situation, people=s.people,
+                         received_at=s.received_at) for s in unlocated.unlocated(db)]
 
 
 @router.get("/sos/chat", response_model=list[ChatStateOut])

@@ -21,7 +21,7 @@ from tocsin.core.bus import Event
 from tocsin.core.db import utcnow
 from tocsin.core.errors import Invalid
 from tocsin.core.runtime import Runtime
-from tocsin.dispatch import assign, incidents
+from tocsin.dispatch import assign, incidents, unlocated
 from tocsin.dispatch.batch import attach_batch
 from tocsin.dispatch.config import DispatchConfig
 from tocsin.dispatch.index import UnitIndex
@@ -134,6 +134,8 @@ class DispatchEngine:
         """
         batch: list[incidents.SosIn] = []
         for data in payloads:
+            if data.get("lat") is None and data.get("lon") is None:
+                continue  # sent "position unknown": placed by its first position (unlocated.py)
             try:
                 batch.append(incidents.parse_sos(dict(data)))
             except Invalid as exc:
@@ -175,6 +177,19 @@ class DispatchEngine:
         with self.decision() as session:
             return assign.escalate_due(session, index=self.index, config=self.config,
                                        now=self.clock())
+
+    def place(self, data: Mapping[str, Any]) -> str | None:
+        """Handle ``sos.position``: an SOS sent without position is clustered at its first one."""
+        try:
+            sos_id = str(data["sos_id"])
+            lat, lon = float(data["lat"]), float(data["lon"])
+            accuracy = float(data.get("accuracy_m") or 0.0)
+        except (KeyError, TypeError, ValueError):
+            return None
+        with self.sessions() as session:
+            sos = unlocated.first_position(session, sos_id=sos_id, lat=lat, lon=lon,
+                                           accuracy_m=accuracy)
+        return None if sos is None else self.intake_many([sos]).get(sos.sos_id)
 
     def recover(self, halt: threading.Event | None = None) -> int:
         """Send every open, acknowledged SOS that no incident holds back to dispatch.

@@ -21,6 +21,7 @@ from tocsin.core.bus import Event, Subscription
 from tocsin.core.runtime import Runtime
 from tocsin.dispatch import events
 from tocsin.dispatch.engine import DispatchEngine, engine_of
+from tocsin.sos.events import SOS_POSITION
 
 log = logging.getLogger("tocsin.dispatch")
 
@@ -52,12 +53,17 @@ async def start(runtime: Runtime) -> None:
         job.add_done_callback(inflight.discard)
         await asyncio.shield(job)
 
+    async def on_position(event: Event) -> None:
+        # Only an SOS sent "position unknown" and not placed yet changes anything here.
+        await run_in_threadpool(engine.place, event.data)
+
     async def on_unit(event: Event) -> None:
         engine.apply_unit_event(event)
 
     subs: list[Subscription] = [
         await runtime.bus.subscribe_batch(events.SOS_CREATED, on_sos, durable="dispatch",
                                           max_batch=engine.config.batch),
+        await runtime.bus.subscribe(SOS_POSITION, on_position),
         await runtime.bus.subscribe(events.UNIT_STATUS, on_unit),
         await runtime.bus.subscribe(events.UNIT_POSITION, on_unit),
     ]

@@ -126,6 +126,15 @@ class ProposalOut(BaseModel):
     eta_s: float
 
 
+class UnlocatedOut(BaseModel):
+    """An SOS sent "position unknown", not placed yet (no text: read it through the sos API)."""
+
+    sos_id: str
+    situation: str
+    people: int | None
+    received_at: dt.datetime
+
+
 class ChatStateOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

@@ -18,12 +18,15 @@ SOS_CLOSED = "sos.closed"
 
 
 class SosCreated(BaseModel):
-    """``sos.created``: a durable, acknowledged SOS (``received_at`` is ISO 8601 UTC)."""
+    """``sos.created``: a durable, acknowledged SOS (``received_at`` is ISO 8601 UTC).
+
+    lat, lon and accuracy_m are all None for an SOS sent "position unknown".
+    """
 
     sos_id: str
-    lat: float
-    lon: float
-    accuracy_m: float
+    lat: float | None
+    lon: float | None
+    accuracy_m: float | None
     situation: str
     people: int | None
     received_at: str

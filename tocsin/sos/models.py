@@ -26,9 +26,10 @@ class Sos(Base):
     # Unique: the idempotency key of retries (same client_id, same SOS).
     client_hash: Mapped[str] = mapped_column(String(64), unique=True)
     token_hash: Mapped[str] = mapped_column(String(64))
-    lat: Mapped[float] = mapped_column(Float)
-    lon: Mapped[float] = mapped_column(Float)
-    accuracy_m: Mapped[float] = mapped_column(Float)
+    # NULL together: an SOS sent "position unknown" (migration 20261206_sos_position_unknown).
+    lat: Mapped[float | None] = mapped_column(Float, nullable=True)
+    lon: Mapped[float | None] = mapped_column(Float, nullable=True)
+    accuracy_m: Mapped[float | None] = mapped_column(Float, nullable=True)
     situation: Mapped[str] = mapped_column(String(20))
     people: Mapped[int | None] = mapped_column(Integer, nullable=True)
     text: Mapped[str | None] = mapped_column(SealedText("sos.text"), nullable=True)

@@ -6,7 +6,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 MAX_TEXT_BYTES = 2048
 MAX_MESSAGE_CHARS = 500
@@ -34,9 +34,20 @@ class Position(BaseModel):
     accuracy_m: float = Field(ge=0, le=100_000, allow_inf_nan=False)
 
 
-class SosIn(Position):
-    """``POST /api/v1/sos``. ``client_id`` is generated once by the phone and kept secret."""
+class SosIn(BaseModel):
+    """``POST /api/v1/sos``. ``client_id`` is generated once by the phone and kept secret.
 
+    The position is lat, lon and accuracy_m together, or none of them with
+    ``position_unknown: true`` (a phone without GPS or with location refused must still call
+    for help; the dispatcher asks where, and the phone's first position places it later).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    lat: float | None = Field(default=None, ge=-90, le=90, allow_inf_nan=False)
+    lon: float | None = Field(default=None, ge=-180, le=180, allow_inf_nan=False)
+    accuracy_m: float | None = Field(default=None, ge=0, le=100_000, allow_inf_nan=False)
+    position_unknown: bool = False
     situation: Situation
     people: int | None = Field(default=None, ge=1, le=10_000)
     text: str | None = Field(default=None, max_length=MAX_TEXT_BYTES)
@@ -49,6 +60,18 @@ class SosIn(Position):
         if value is not None and len(value.encode("utf-8")) > MAX_TEXT_BYTES:
             raise ValueError(f"text must be at most {MAX_TEXT_BYTES} bytes in UTF-8")
         return value or None
+
+    @model_validator(mode="after")
+    def _whole_position_or_unknown(self) -> SosIn:
+        given = [name for name in ("lat", "lon", "accuracy_m") if getattr(self, name) is not None]
+        if self.position_unknown and given:
+            raise ValueError(f"position_unknown is true but {', '.join(given)} given: "
+                             "send a position or position_unknown, not both")
+        if not self.position_unknown and len(given) != 3:
+            missing = [n for n in ("lat", "lon", "accuracy_m") if getattr(self, n) is None]
+            raise ValueError(f"position incomplete, missing {', '.join(missing)} "
+                             "(or send position_unknown: true)")
+        return self
 
 
 class SosAck(BaseModel):
@@ -93,9 +116,11 @@ class SosSummary(BaseModel):
     """An SOS without its sealed fields (no audit needed to show it)."""
 
     id: str
-    lat: float
-    lon: float
-    accuracy_m: float
+    # None when the SOS was sent "position unknown" (its trail has the positions sent since).
+    lat: float | None
+    lon: float | None
+    accuracy_m: float | None
+    position_unknown: bool = False
     situation: Situation
     people: int | None
     status: Literal["open", "closed"]

@@ -284,6 +284,7 @@ def summary(sos: Sos) -> SosSummary:
         lat=sos.lat,
         lon=sos.lon,
         accuracy_m=sos.accuracy_m,
+        position_unknown=sos.lat is None,
         situation=Situation(sos.situation),
         people=sos.people,
         status=sos.status,  # type: ignore[arg-type]

@@ -22,7 +22,7 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 SCRIPT_KEYS = (
     "sos.locating", "sos.located", "sos.no_position", "sos.manual_set", "sos.sending",
     "sos.retrying", "sos.received", "sos.ref", "sos.refused", "sos.you", "sos.dispatcher",
-    "sos.closed", "sos.chat_failed", "sos.armed", "sos.no_position_tap",
+    "sos.closed", "sos.chat_failed", "sos.position_sent",
     "sos.false_alarm_confirm", "sos.false_alarm_text", "sos.false_alarm_sent",
 )
 
@@ -65,9 +65,9 @@ _FR = {
     "sos.neutral_body": "Acheter du pain. Rappeler Claire. Rendre le livre à la bibliothèque.",
     "sos.neutral_back": "Touchez deux fois le titre pour revenir.",
     "sos.call": "Si vous pouvez parler : 17 ou 112. Par SMS : 114.",
-    "sos.armed": "Alerte prête : elle part dès que votre position est connue",
-    "sos.no_position_tap": "Position inconnue. Touchez la carte ci-dessous à l'endroit où vous "
-                           "êtes : l'alerte partira aussitôt.",
+    "sos.position_unknown_sent": "Alerte envoyée sans position : l'opérateur va vous demander "
+                                 "où vous êtes. Si vous pouvez, touchez la carte à cet endroit.",
+    "sos.position_sent": "Position envoyée à l'opérateur.",
     "sos.false_alarm": "Fausse alerte ? Annuler",
     "sos.false_alarm_confirm": "Confirmer : c'était une fausse alerte",
     "sos.false_alarm_text": "FAUSSE ALERTE : l'appelant annule son alerte.",
@@ -112,9 +112,9 @@ _EN = {
     "sos.neutral_body": "Buy bread. Call Claire back. Return the book to the library.",
     "sos.neutral_back": "Double-tap the title to come back.",
     "sos.call": "If you can speak: 17 or 112. By text message: 114.",
-    "sos.armed": "Alert ready: it leaves as soon as your position is known",
-    "sos.no_position_tap": "Position unknown. Tap the map below where you are: the alert "
-                           "leaves at once.",
+    "sos.position_unknown_sent": "Alert sent without a position: the dispatcher will ask where "
+                                 "you are. If you can, tap the map at that place.",
+    "sos.position_sent": "Position sent to the dispatcher.",
     "sos.false_alarm": "False alarm? Cancel",
     "sos.false_alarm_confirm": "Confirm: it was a false alarm",
     "sos.false_alarm_text": "FALSE ALARM: the caller cancels the alert.",

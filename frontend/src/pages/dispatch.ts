@@ -72,6 +72,9 @@ const unitMarkers = new Map<string, L.CircleMarker>();
 const unitNames = new Map<string, string>();
 const store = new Map<string, Sos>();
 let incidents: Incident[] = [];
+// SOS sent "position unknown": in no incident until the phone sends a point; ask the caller.
+interface Unlocated { sos_id: string; situation: string; people: number | null; received_at: string }
+let unlocatedSos: Unlocated[] = [];
 let selected: string | null = null;
 let selectedDetail: IncidentDetail | null = null;
 let selectedSos: string | null = null;
@@ -203,6 +206,21 @@ function drawQueue(): void {
     item.addEventListener("keydown", (e) => { if (e.key === "Enter") void select(incident.id); });
     items.push(item);
   }
+  for (const sos of unlocatedSos) {
+    // First: a caller nobody can find yet is the one to ask, before any map work.
+    const item = element("li", "", "queue-item queue-unlocated band-1");
+    item.dataset.unlocated = sos.sos_id;
+    item.tabIndex = 0;
+    item.append(
+      element("strong", `${t("dispatch.unlocated")} · ${situation(sos.situation)}` +
+        `${sos.people ? ` · ${sos.people} ${t("dispatch.persons")}` : ""}`),
+      element("span", `${t("dispatch.received")} ${formatTime(new Date(sos.received_at))} · ` +
+        t("dispatch.ask_where"), "queue-line"),
+    );
+    item.addEventListener("click", () => void openSos(sos.sos_id));
+    item.addEventListener("keydown", (e) => { if (e.key === "Enter") void openSos(sos.sos_id); });
+    items.unshift(item);
+  }
   if (items.length === 0) items.push(element("li", t("dispatch.empty_queue"), "queue-empty"));
   queue.replaceChildren(...items);
 }
@@ -331,11 +349,13 @@ async function loadUnits(): Promise<void> {
 }
 
 async function reload(): Promise<void> {
-  const [queue, points] = await Promise.all([
+  const [queue, points, unplaced] = await Promise.all([
     api<Incident[]>("/api/v1/dispatch/incidents"),
     api<SosPoint[]>("/api/v1/dispatch/sos"),
+    api<Unlocated[]>("/api/v1/dispatch/sos/unlocated"),
   ]);
   incidents = queue;
+  unlocatedSos = unplaced;
   const open = new Set(points.map((p) => p.sos_id));
   // An SOS just announced may not be attached yet: keep it until it has had time to be.
   const now = Date.now();
@@ -502,7 +522,9 @@ function live(ok: boolean, reason = ""): void {
 
 function onEvent(subject: string, data: Record<string, unknown>): void {
   const id = String(data.sos_id ?? "");
-  if (subject === "sos.created") {
+  if (subject === "sos.created" && data.lat === null) {
+    scheduleReload(0); // sent "position unknown": listed apart (see reload)
+  } else if (subject === "sos.created") {
     upsertSos(data as unknown as SosPoint);
     scheduleReload(400); // which incident it joined: incident.updated follows
   } else if (subject.startsWith("dispatch.unit_")) {

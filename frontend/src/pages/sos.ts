@@ -11,11 +11,10 @@
  * polled every few seconds, and the position is sent again when it changes (the trail).
  *
  * A tap never does nothing: without a position yet (no GPS, permission refused, indoors), the
- * tap is answered at once on the button and the "I am at…" map opens in view; the SOS is armed
- * and leaves the moment a position exists, from the phone or from a tap on the map. (The API
- * requires a position; an SOS "position unknown" for the dispatcher to ask is left to the sos
- * domain, see docs/roles/citizen.md.) After sending, a false alarm is cancelled in the chat,
- * so the dispatcher reads it where they already look.
+ * SOS leaves at once marked "position unknown" (the dispatcher sees it apart and asks where),
+ * and the "I am at…" map opens in view under the acknowledgement; the first point the phone
+ * finds, or a tap on that map, is sent at once and places the SOS for dispatch. After sending,
+ * a false alarm is cancelled in the chat, so the dispatcher reads it where they already look.
  */
 import "leaflet/dist/leaflet.css";
 import "../styles/base.css";
@@ -28,7 +27,8 @@ interface Fix {
   lon: number;
   accuracy_m: number;
 }
-interface SosBody extends Fix {
+interface SosBody extends Partial<Fix> {
+  position_unknown?: boolean;
   situation: string;
   people?: number;
   text?: string;
@@ -103,7 +103,8 @@ function start(root: HTMLElement): void {
   let fix: Fix | null = null;
   let manual = false;
   let lastSent: Fix | null = null;
-  let armed = false; // tapped without a position: send as soon as one exists
+  // Set once the SOS is acknowledged: sends the current position now (a first one matters).
+  let pushPosition: (() => void) | null = null;
   let map: L.Map | null = null;
   let marker: L.CircleMarker | null = null;
 
@@ -125,7 +126,7 @@ function start(root: HTMLElement): void {
         if (manual) return;
         fix = { lat: pos.coords.latitude, lon: pos.coords.longitude, accuracy_m: pos.coords.accuracy };
         showFix();
-        if (armed) send();
+        if (lastSent === null) pushPosition?.();
       },
       () => {
         if (fix === null) positionLine.textContent = t("sos.no_position");
@@ -150,7 +151,7 @@ function start(root: HTMLElement): void {
       manual = true;
       fix = { lat: e.latlng.lat, lon: e.latlng.lng, accuracy_m: 50 };
       showFix();
-      if (armed) send();
+      pushPosition?.();
     });
     showFix();
   });
@@ -179,6 +180,8 @@ function start(root: HTMLElement): void {
     $<HTMLElement>("[data-ack]").textContent =
       `${t("sos.received")} ${formatTime(new Date(ack.received_at))}. ${t("sos.ref")} ${ack.id.slice(0, 8)}`;
     show("sent");
+    // The map may have been opened while its view was hidden (sent without a position).
+    window.requestAnimationFrame(() => map?.invalidateSize());
     let closed = false;
     const poll = async (): Promise<void> => {
       try {
@@ -198,14 +201,21 @@ function start(root: HTMLElement): void {
     };
     void poll();
     const poller = window.setInterval(() => (closed ? window.clearInterval(poller) : void poll()), POLL_MS);
-    const trail = window.setInterval(() => {
-      if (closed) return window.clearInterval(trail);
+    const sendPosition = (): void => {
       const now = fix;
       if (now === null || (lastSent !== null && now.lat === lastSent.lat && now.lon === lastSent.lon)) return;
       lastSent = now;
-      void fetch(`${base}/positions`, { method: "POST", headers, body: JSON.stringify(now) }).catch(() => {
+      void fetch(`${base}/positions`, { method: "POST", headers, body: JSON.stringify(now) }).then((r) => {
+        if (!r.ok) lastSent = null;
+        else $<HTMLElement>("[data-where]").textContent = t("sos.position_sent");
+      }).catch(() => {
         lastSent = null;
       });
+    };
+    pushPosition = sendPosition;
+    const trail = window.setInterval(() => {
+      if (closed) return window.clearInterval(trail);
+      sendPosition();
     }, TRAIL_MS);
     const cancel = $<HTMLButtonElement>("[data-false-alarm]");
     cancel.addEventListener("click", () => {
@@ -289,43 +299,27 @@ function start(root: HTMLElement): void {
     }
   };
 
-  const sendButton = $<HTMLButtonElement>("[data-send]");
-  const send = (): void => {
-    if (fix === null) return;
-    armed = false;
-    sendButton.removeAttribute("aria-busy");
+  $<HTMLButtonElement>("[data-send]").addEventListener("click", () => {
     const form = root.querySelector<HTMLInputElement>("input[name=situation]:checked");
     const people = Number($<HTMLInputElement>("#sos-people").value);
     const text = $<HTMLTextAreaElement>("#sos-text").value.trim();
-    const body: SosBody = {
-      lat: fix.lat,
-      lon: fix.lon,
-      accuracy_m: Math.max(0, fix.accuracy_m),
-      situation: form?.value ?? "other",
-      client_id: randomId(),
-    };
+    const body: SosBody = { situation: form?.value ?? "other", client_id: randomId() };
+    if (fix !== null) {
+      Object.assign(body, { lat: fix.lat, lon: fix.lon, accuracy_m: Math.max(0, fix.accuracy_m) });
+      lastSent = fix;
+    } else {
+      // No position yet: the SOS leaves now, "position unknown"; the map opens under the
+      // acknowledgement so the first point (phone or tap) follows at once.
+      body.position_unknown = true;
+      const where = $<HTMLElement>("[data-where]");
+      where.hidden = false;
+      where.after(details);
+      details.open = true;
+    }
     if (Number.isInteger(people) && people > 0) body.people = people;
     if (text !== "") body.text = text;
     save({ body }); // kept before the first try: a reload or a lost network loses nothing
-    lastSent = fix;
     void deliver(body);
-  };
-
-  sendButton.addEventListener("click", () => {
-    if (fix !== null) {
-      send();
-      return;
-    }
-    // No position yet: answer the tap at once, arm the SOS and open the map in view.
-    armed = true;
-    sendButton.setAttribute("aria-busy", "true");
-    $<HTMLElement>(".sos-button-hint").textContent = t("sos.armed");
-    positionLine.textContent = t("sos.no_position_tap");
-    positionLine.classList.add("sos-status-urgent");
-    // The picker moves up under the message, so the message and the map are in view together.
-    positionLine.after(details);
-    details.open = true;
-    positionLine.scrollIntoView({ block: "start", behavior: "auto" });
   });
 
   // One tap hides everything behind a neutral page; a double tap on its title comes back.
