@@ -4,7 +4,8 @@
  * scroll inside it, so the page never grows with the number of SOS.
  *
  * Live updates come over Server-Sent Events opened with a one-time ticket
- * (`lib/dispatch-stream.ts`).
+ * (`lib/dispatch-stream.ts`); the map is `lib/dispatch-map.ts`, the SOS rows
+ * `lib/dispatch-rows.ts`, the priorities `lib/dispatch-priority.ts`.
  *
  * Staying responsive under a burst: events only update an in-memory store and mark what is
  * stale; one animation frame then redraws what changed (the queue, the rows of the SOS list in
@@ -20,13 +21,11 @@ import "leaflet.markercluster/dist/MarkerCluster.Default.css";
 import "../styles/base.css";
 import "../styles/staff.css";
 import "../styles/dispatch.css";
-import * as L from "leaflet";
-import "leaflet.markercluster";
 import { virtualList } from "../lib/dispatch-list";
+import { ConsoleMap } from "../lib/dispatch-map";
 import { band, scoreIncident, scoreSos } from "../lib/dispatch-priority";
 import { type Row, type Sos, arrange, element, renderRow, why } from "../lib/dispatch-rows";
 import { formatTime, messagesFrom } from "../lib/i18n";
-import { mapText } from "../lib/map-text";
 import { ApiFailure, api, mountStaffLogin } from "../lib/staff";
 import { followStream } from "../lib/dispatch-stream";
 
@@ -49,26 +48,10 @@ interface SosDetail {
 const root = document.getElementById("dispatch-app") as HTMLElement;
 const t = messagesFrom(root);
 const $ = <E extends Element>(selector: string): E => root.querySelector(selector) as E;
-const PARIS: L.LatLngTuple = [48.8566, 2.3522];
 const LIVE = ["offered", "accepted", "on_scene"];
 const CHAT_STORE = "tocsin.dispatch.chat";
-const UNIT_COLOURS: Record<string, string> = {
-  available: "#1a7f37", offered: "#b35900", assigned: "#0b5cad", on_scene: "#6639ba",
-  off_duty: "#6e7781",
-};
-// leaflet.markercluster extends the global L that Leaflet's own bundle sets on window.
-const LL = (window as unknown as { L: typeof L }).L;
-
-let map: L.Map | null = null;
-const sosCluster = LL.markerClusterGroup({ chunkedLoading: true, maxClusterRadius: 50,
-  showCoverageOnHover: false });
-const incidentLayer = L.layerGroup();
-// Units are few and their labels are what a dispatcher looks for: never folded into a count.
-const unitLayer = L.layerGroup();
-let trailLayer: L.Polyline | null = null;
-const sosMarkers = new Map<string, L.CircleMarker>();
-const pendingMarkers: L.CircleMarker[] = [];
-const unitMarkers = new Map<string, L.CircleMarker>();
+const consoleMap = new ConsoleMap($<HTMLElement>("[data-map]"), root.dataset.tilesUrl ?? "",
+  () => schedule());
 const unitNames = new Map<string, string>();
 const store = new Map<string, Sos>();
 let incidents: Incident[] = [];
@@ -123,17 +106,11 @@ function upsertSos(p: SosPoint): void {
   }
   const sos = makeSos(p);
   store.set(sos.id, sos);
-  const marker = L.circleMarker([p.lat, p.lon], { radius: 6, color: "#b42318", weight: 2,
-    fillOpacity: 0.9, className: "sos-marker" });
-  marker.on("click", () => void openSos(sos.id));
-  sosMarkers.set(sos.id, marker);
-  pendingMarkers.push(marker);
+  consoleMap.addSos(sos.id, p.lat, p.lon, () => void openSos(sos.id));
 }
 
 function removeSos(id: string): void {
-  const marker = sosMarkers.get(id);
-  if (marker) sosCluster.removeLayer(marker);
-  sosMarkers.delete(id);
+  consoleMap.removeSos(id);
   store.delete(id);
 }
 
@@ -155,10 +132,9 @@ function schedule(): void {
 
 function draw(): void {
   frame = 0;
-  if (pendingMarkers.length > 0) sosCluster.addLayers(pendingMarkers.splice(0));
-  $<HTMLElement>("[data-map]").dataset.sosCount = String(sosMarkers.size);
+  consoleMap.flush();
   scoreAll(Date.now());
-  declutter();
+  consoleMap.declutter();
   drawQueue();
   drawSosRows();
   let written = 0;
@@ -263,75 +239,14 @@ function drawSosRows(): void {
 
 // --- map -----------------------------------------------------------------------------------
 
-function ensureMap(): L.Map {
-  if (map !== null) return map;
-  map = L.map($<HTMLElement>("[data-map]"), { attributionControl: false, maxZoom: 19 })
-    .setView(PARIS, 13);
-  const tiles = root.dataset.tilesUrl ?? "";
-  if (tiles !== "") L.tileLayer(tiles, { maxZoom: 19 }).addTo(map);
-  incidentLayer.addTo(map);
-  sosCluster.addTo(map);
-  unitLayer.addTo(map);
-  // Clusters are redrawn after a zoom or pan (markercluster's animationend): declutter again.
-  map.on("zoomend moveend", schedule);
-  sosCluster.on("animationend", schedule);
-  return map;
-}
-
 function placeUnit(unit: Unit): void {
   unitNames.set(unit.id, unit.callsign);
-  if (unit.lat === null || unit.lon === null) return;
-  const colour = UNIT_COLOURS[unit.status] ?? "#6e7781";
-  const label = `${unit.callsign} · ${status(unit.status)}`;
-  const existing = unitMarkers.get(unit.id);
-  if (existing) {
-    existing.setLatLng([unit.lat, unit.lon]).setStyle({ color: colour, fillColor: colour });
-    existing.setTooltipContent(mapText(label));
-    const el = existing.getTooltip()?.getElement();
-    if (el) el.dataset.status = unit.status;
-    schedule();
-    return;
-  }
-  const marker = L.circleMarker([unit.lat, unit.lon], { radius: 7, color: colour,
-    fillColor: colour, fillOpacity: 0.8, className: "unit-marker" })
-    .bindTooltip(mapText(label), { permanent: true, direction: "right", className: "unit-label" });
-  unitLayer.addLayer(marker);
-  unitMarkers.set(unit.id, marker);
-  const el = marker.getTooltip()?.getElement();
-  if (el) el.dataset.status = unit.status;
-  schedule();
-}
-
-/**
- * Labels never pile up: a unit label that would overlap a cluster's count or a label already
- * kept is hidden (the unit stays a dot, and is named in the unit list); zooming in shows it.
- * Kept in the order of the units' urgency: units on a mission before available ones.
- */
-function declutter(): void {
-  const taken: DOMRect[] = [...root.querySelectorAll(".marker-cluster")]
-    .map((el) => el.getBoundingClientRect());
-  const order = ["on_scene", "assigned", "offered", "available", "off_duty"];
-  const labels = [...root.querySelectorAll<HTMLElement>(".unit-label")]
-    .sort((a, b) => order.indexOf(a.dataset.status ?? "") - order.indexOf(b.dataset.status ?? ""));
-  const overlaps = (a: DOMRect, b: DOMRect): boolean =>
-    a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
-  for (const label of labels) {
-    label.classList.remove("label-hidden");
-    const box = label.getBoundingClientRect();
-    if (taken.some((other) => overlaps(box, other))) label.classList.add("label-hidden");
-    else taken.push(box);
-  }
+  consoleMap.placeUnit(unit, `${unit.callsign} · ${status(unit.status)}`);
 }
 
 function drawIncidents(): void {
-  incidentLayer.clearLayers();
-  for (const incident of incidents) {
-    L.circle([incident.lat, incident.lon], { radius: 80, color: "#b42318", weight: 2,
-      fill: false, dashArray: "6 4", className: "incident-marker", interactive: true })
-      .bindTooltip(mapText(`${situation(incident.situation)} · ${incident.sos_count} SOS`))
-      .on("click", () => void select(incident.id))
-      .addTo(incidentLayer);
-  }
+  consoleMap.drawIncidents(incidents.map((i) => ({ id: i.id, lat: i.lat, lon: i.lon,
+    label: `${situation(i.situation)} · ${i.sos_count} SOS` })), (id) => void select(id));
 }
 
 // --- the API -------------------------------------------------------------------------------
@@ -429,7 +344,7 @@ async function select(incidentId: string): Promise<void> {
   $<HTMLElement>("[data-detail]").hidden = false;
   say("detail", "");
   await loadDetail().catch((e: unknown) => say("detail", `${t("dispatch.action_failed")} ${failure(e)}`));
-  if (selectedDetail) ensureMap().setView([selectedDetail.lat, selectedDetail.lon], Math.max(ensureMap().getZoom(), 16));
+  if (selectedDetail) consoleMap.focus(selectedDetail.lat, selectedDetail.lon);
   schedule();
 }
 
@@ -478,11 +393,7 @@ async function openSos(sosId: string): Promise<void> {
       sos.unread = 0;
       saveChat(sos);
     }
-    trailLayer?.remove();
-    trailLayer = detail.trail.length > 0
-      ? L.polyline(detail.trail.map((p) => [p.lat, p.lon] as L.LatLngTuple),
-        { color: "#b42318", dashArray: "4 4" }).addTo(ensureMap())
-      : null;
+    consoleMap.showTrail(detail.trail);
   } catch (error) {
     say("detail", `${t("dispatch.action_failed")} ${failure(error)}`);
   }
@@ -532,7 +443,7 @@ function onEvent(subject: string, data: Record<string, unknown>): void {
     return;
   } else if (subject === "sos.position") {
     // The caller moved: follow them on the map (the trail itself is read, audited, on demand).
-    sosMarkers.get(id)?.setLatLng([Number(data.lat), Number(data.lon)]);
+    consoleMap.moveSos(id, Number(data.lat), Number(data.lon));
     return;
   } else if (subject === "sos.message") {
     const sos = store.get(id);
@@ -554,7 +465,7 @@ function onEvent(subject: string, data: Record<string, unknown>): void {
 }
 
 async function startConsole(): Promise<void> {
-  ensureMap().invalidateSize();
+  consoleMap.ensure().invalidateSize();
   await loadUnits();
   await reload();
   stream?.close();
