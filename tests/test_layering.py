@@ -4,7 +4,10 @@ imports another domain's ``api`` (import-linter checks the first too, in ``make 
 from __future__ import annotations
 
 import ast
+import tomllib
 from pathlib import Path
+
+from tocsin.domains import DOMAINS
 
 PACKAGE = Path(__file__).resolve().parents[1] / "tocsin"
 TOP_LEVEL = {"core", "web", "migrations"}
@@ -50,3 +53,20 @@ def test_no_domain_imports_another_domains_api() -> None:
                 if is_api and parts[1] != domain:
                     offenders.append(f"{path.relative_to(PACKAGE)} imports {name}")
     assert offenders == []
+
+
+def test_every_domain_is_under_the_import_contracts() -> None:
+    """A new domain in tocsin.domains.DOMAINS is covered by import-linter's contracts, or fails."""
+    config = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())
+    contracts = {c["name"]: c for c in config["tool"]["importlinter"]["contracts"]}
+    layers = contracts["layers: cli > app > web > domains > core"]["layers"]
+    domain_layer = {name.strip() for name in layers[3].split(":")}
+    independent = set(contracts["domains are independent but for the crossings listed"]
+                      ["modules"])
+    forbidden_to_core = set(contracts["core imports no domain"]["forbidden_modules"])
+    for domain in DOMAINS:
+        module = f"tocsin.{domain}"
+        assert module in domain_layer, f"{module} missing from the layers contract"
+        assert module in independent, f"{module} missing from the independence contract"
+        assert module in forbidden_to_core, f"{module} missing from 'core imports no domain'"
+    assert {d.split(".")[1] for d in domain_layer} == set(DOMAINS) == _domains() - {"demo"}

@@ -3,8 +3,8 @@
 The console marks callers who wrote and those left unanswered; the stream tells it only what
 happens while it is open, so a console opened (or reloaded) mid-incident reads this once. Only
 the message rows' sender and time are read, never the sealed bodies: nothing is decrypted, so
-there is nothing to audit. The query reads the sos domain's message table directly (one grouped
-SELECT) rather than each SOS's chat through its service, which would unseal every message.
+there is nothing to audit. The sos service counts them (``chat_activity``, grouped SELECTs)
+rather than dispatch reading each SOS's chat, which would unseal every message.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tocsin.dispatch.models import DispatchIncident, DispatchIncidentSos
-from tocsin.sos.models import SosMessage
+from tocsin.sos import service as sos_service
 
 
 @dataclass
@@ -29,18 +29,16 @@ class ChatState:
 
 def open_chat_state(session: Session) -> list[ChatState]:
     """Per SOS of an open incident that has a chat: message count and last times per side."""
-    rows = session.execute(
-        select(SosMessage.sos_id, SosMessage.sender, func.count(), func.max(SosMessage.at))
-        .join(DispatchIncidentSos, DispatchIncidentSos.sos_id == SosMessage.sos_id)
+    sos_ids = list(session.scalars(
+        select(DispatchIncidentSos.sos_id)
         .join(DispatchIncident, DispatchIncident.id == DispatchIncidentSos.incident_id)
-        .where(DispatchIncident.status == "open")
-        .group_by(SosMessage.sos_id, SosMessage.sender)
-    ).all()
+        .where(DispatchIncident.status == "open")))
     states: dict[str, ChatState] = {}
-    for sos_id, sender, count, last in rows:
-        state = states.setdefault(sos_id, ChatState(sos_id=sos_id))
-        if sender == "citizen":
-            state.citizen_messages, state.last_citizen_at = int(count), last
+    for activity in sos_service.chat_activity(session, sos_ids=sos_ids):
+        state = states.setdefault(activity.sos_id, ChatState(sos_id=activity.sos_id))
+        if activity.sender == "citizen":
+            state.citizen_messages = activity.messages
+            state.last_citizen_at = activity.last_at
         else:
-            state.last_dispatcher_at = last
+            state.last_dispatcher_at = activity.last_at
     return list(states.values())

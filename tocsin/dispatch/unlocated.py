@@ -15,18 +15,22 @@ from tocsin.core.errors import NotFound
 from tocsin.dispatch import incidents
 from tocsin.dispatch.models import DispatchIncidentSos
 from tocsin.sos import service as sos_service
-from tocsin.sos.models import Sos
 
 
-def unlocated(session: Session, *, limit: int = 1000) -> list[Sos]:
+def unlocated(session: Session, *, limit: int = 1000) -> list[sos_service.Unplaced]:
     """Open SOS without a position that no incident holds yet, newest first."""
-    return list(session.scalars(
-        select(Sos)
-        .outerjoin(DispatchIncidentSos, DispatchIncidentSos.sos_id == Sos.id)
-        .where(Sos.status == "open", Sos.lat.is_(None), DispatchIncidentSos.sos_id.is_(None))
-        .order_by(Sos.received_at.desc())
-        .limit(limit)
-    ))
+    found: list[sos_service.Unplaced] = []
+    offset = 0
+    while len(found) < limit:
+        page = sos_service.open_without_position(session, limit=limit, offset=offset)
+        if not page:
+            break
+        offset += len(page)
+        # Placed by their first position: in an incident, though the SOS row keeps no point.
+        placed = set(session.scalars(select(DispatchIncidentSos.sos_id).where(
+            DispatchIncidentSos.sos_id.in_([s.id for s in page]))))
+        found += [s for s in page if s.id not in placed]
+    return found[:limit]
 
 
 def first_position(

@@ -18,7 +18,7 @@ import uuid
 from dataclasses import dataclass
 from typing import cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
 from tocsin.core import audit
@@ -207,6 +207,50 @@ def list_open_sos(session: Session, *, limit: int = 1000) -> list[Sos]:
     """Return open SOS, oldest first (crash recovery and queues)."""
     query = select(Sos).where(Sos.status == "open").order_by(Sos.received_at).limit(limit)
     return list(session.scalars(query))
+
+
+@dataclass(frozen=True)
+class Unplaced:
+    """An open SOS sent "position unknown": what a dispatcher needs to ask where it is."""
+
+    id: str
+    situation: str
+    people: int | None
+    received_at: dt.datetime
+
+
+def open_without_position(session: Session, *, limit: int = 1000,
+                          offset: int = 0) -> list[Unplaced]:
+    """Return open SOS sent "position unknown" (no point at intake), newest first."""
+    rows = session.execute(
+        select(Sos.id, Sos.situation, Sos.people, Sos.received_at)
+        .where(Sos.status == "open", Sos.lat.is_(None))
+        .order_by(Sos.received_at.desc(), Sos.id).limit(limit).offset(offset)).all()
+    return [Unplaced(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class ChatActivity:
+    """How much one side of an SOS's chat wrote, and when last: never the bodies (sealed)."""
+
+    sos_id: str
+    sender: str
+    messages: int
+    last_at: dt.datetime
+
+
+def chat_activity(session: Session, *, sos_ids: list[str]) -> list[ChatActivity]:
+    """Per SOS and side, the number of messages and the last one's time (nothing unsealed)."""
+    found: list[ChatActivity] = []
+    for start in range(0, len(sos_ids), 500):  # bounded IN lists
+        chunk = sos_ids[start:start + 500]
+        rows = session.execute(
+            select(SosMessage.sos_id, SosMessage.sender, func.count(), func.max(SosMessage.at))
+            .where(SosMessage.sos_id.in_(chunk))
+            .group_by(SosMessage.sos_id, SosMessage.sender)).all()
+        found += [ChatActivity(sos_id, sender, int(count), last)
+                  for sos_id, sender, count, last in rows]
+    return found
 
 
 def authorize_follow_up(session: Session, *, sos_id: str, token: str | None) -> Sos:
