@@ -81,8 +81,8 @@ class NoteOut(BaseModel):
     photo_url: str | None
 
 
-class PersonOut(BaseModel):
-    """A person record as the public sees it: names, description, city; never contacts."""
+class RecordPerson(BaseModel):
+    """The public fields of a person record: names, description, city; never contacts."""
 
     person_record_id: str
     full_name: str
@@ -100,6 +100,11 @@ class PersonOut(BaseModel):
     source_date: dt.datetime
     entry_date: dt.datetime
     expiry_date: dt.datetime | None
+
+
+class PersonOut(RecordPerson):
+    """A person record as the public sees it, with its notes."""
+
     notes: list[NoteOut] = []
 
 
@@ -169,27 +174,6 @@ class CreatedOut(BaseModel):
     person_record_id: str
     note_record_id: str | None = None
     expiry_date: dt.datetime | None = None
-
-
-class RecordPerson(BaseModel):
-    """The public fields of a record on its page."""
-
-    person_record_id: str
-    full_name: str
-    given_name: str | None
-    family_name: str | None
-    alternate_names: str | None
-    description: str | None
-    sex: str | None
-    date_of_birth: str | None
-    age: str | None
-    home_city: str | None
-    home_country: str | None
-    photo_url: str | None
-    source_name: str | None
-    source_date: dt.datetime
-    entry_date: dt.datetime
-    expiry_date: dt.datetime | None
 
 
 class RecordNote(BaseModel):
