@@ -122,14 +122,17 @@ class WatchScenes(Stage):
         return issued
 
     def platform_removes(self, keep_open: int = 1) -> int:
-        """The platform fetches its orders (the receipt starts the hour) and confirms most."""
+        """The platform fetches its orders and notices (an order's receipt starts its hour),
+        acts on every notice and confirms all orders but ``keep_open``; returns the orders
+        confirmed."""
         token = self.cast.token("platform")
-        orders = self.api.call("GET", "/api/v1/watch/platform/orders", token=token)
-        open_orders = [o for o in orders if o["status"] in ("issued", "sent", "received")]
-        confirmed = 0
-        for order in open_orders[: max(0, len(open_orders) - keep_open)]:
-            self.api.call("POST", f"/api/v1/watch/platform/orders/{order['id']}/confirm",
+        received = self.api.call("GET", "/api/v1/watch/platform/orders", token=token)
+        waiting = [o for o in received if o["status"] in ("issued", "sent", "received")]
+        orders = [o for o in waiting if o["instrument"] == "order"]
+        notices = [o for o in waiting if o["instrument"] == "notice"]
+        for item in [*orders[: max(0, len(orders) - keep_open)], *notices]:
+            self.api.call("POST", f"/api/v1/watch/platform/orders/{item['id']}/confirm",
                           token=token)
-            confirmed += 1
+        confirmed = max(0, len(orders) - keep_open)
         self.sent.confirmed += confirmed
         return confirmed
