@@ -78,6 +78,8 @@ def test_admin_reset_then_redeem_then_change(
     expect(page.locator('[data-view="console"]')).to_be_visible()
 
     # "My account": change it again (a wrong current password is refused and says so).
+    # On the dispatch console "My account" sits in the side panel's "more" drawer.
+    page.locator(".side-more > summary").click()
     account = page.locator("[data-staff-account]")
     account.locator("summary").click()
     account.get_by_label("Mot de passe actuel").fill("Pas-Le-Bon-Secret-1")
