@@ -161,6 +161,7 @@ def create_app(settings: Settings | None = None, *, freeze_gc: bool = False) -> 
                 gc.freeze()
             yield
         finally:
+            runtime.closing = True
             for module in reversed(started):
                 await module.stop(runtime)
             await live.hub(runtime).close()

@@ -36,6 +36,9 @@ class Runtime:
     foreground: Foreground = field(default_factory=Foreground)
     # Domains keep their per-worker state here (spatial indexes, live streams) by name.
     extras: dict[str, Any] = field(default_factory=dict)
+    # Set when the worker begins to stop: background checks must not open new sessions, or a
+    # connection taken after the pool's disposal lives on in the new pool, unclosed.
+    closing: bool = False
 
     def background(self) -> Background:
         """A consumer's turns behind the SOS acknowledgements: see ``tocsin.core.priority``."""

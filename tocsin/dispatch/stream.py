@@ -141,6 +141,8 @@ async def stream(
     session_hash: str = request.state.stream_session
 
     def check() -> str | None:
+        if runtime.closing:  # the worker stops: the stream ends with it, no new session
+            return "the server is stopping; reconnect"
         with runtime.sessions() as db:
             outcome = tickets.check_session(db, session_hash, ConsoleAllow.roles)
         if isinstance(outcome, tickets.Refusal):
