@@ -94,26 +94,36 @@ class TocsinApp(FastAPI):
 
 
 def build_runtime(settings: Settings) -> Runtime:
-    """Create the worker's engine, sessions, bus and relay (nothing connects yet)."""
-    seal.configure(
-        seal.load_sealer(
-            key=settings.seal_key,
-            old_keys=settings.seal_old_keys,
-            var_dir=settings.var_dir,
-            allow_generate=settings.mode == "embedded",
-        )
+    """Create the worker's engine, sessions, bus and relay (nothing connects yet).
+
+    The sealer belongs to this worker: attached to its engines and given to its bus, never
+    installed for the whole process, so workers with different keys can share one (tests).
+    """
+    sealer = seal.load_sealer(
+        key=settings.seal_key,
+        old_keys=settings.seal_old_keys,
+        var_dir=settings.var_dir,
+        allow_generate=settings.mode == "embedded",
     )
     url = settings.resolved_database_url
     engine = make_engine(url, pool_size=settings.db_pool_size)
+    seal.attach(engine, sealer)
     sessions = make_sessionmaker(engine)
-    bus = make_bus(settings.bus_url, stream=settings.bus_stream, prefix=settings.bus_prefix)
+    bus = make_bus(
+        settings.bus_url, stream=settings.bus_stream, prefix=settings.bus_prefix, sealer=sealer
+    )
+    bookkeeping = _relay_engine(url)
+    if bookkeeping is not None:
+        seal.attach(bookkeeping, sealer)
     relay = OutboxRelay(
         sessions,
         bus,
         poll_seconds=settings.outbox_poll_seconds,
-        bookkeeping=_relay_engine(url),
+        bookkeeping=bookkeeping,
     )
-    return Runtime(settings=settings, engine=engine, sessions=sessions, bus=bus, relay=relay)
+    return Runtime(
+        settings=settings, engine=engine, sessions=sessions, bus=bus, relay=relay, sealer=sealer
+    )
 
 
 def _relay_engine(url: str) -> Engine | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, Table, insert, select, text
+from sqlalchemy import Column, Integer, LargeBinary, MetaData, Table, insert, select, text
 from sqlalchemy.orm import Session
 
 from tocsin.core import seal
@@ -72,3 +72,36 @@ def test_sealed_columns_hold_no_plaintext_at_rest(db: Session, mode: str) -> Non
                 assert b"loge technique" not in handle.read()
         metadata.drop_all(db.connection())
         db.commit()
+
+
+def test_each_engine_seals_with_its_own_attached_key() -> None:
+    """Two workers in one process hold different keys (issue 24): the sealer is the engine's.
+
+    Fails with a process-wide sealer: the second ``attach`` would replace the first's key and
+    engine one would seal under key two.
+    """
+    from tocsin.core.db import make_engine
+
+    table = Table("sealed_probe", MetaData(), Column("id", Integer, primary_key=True),
+                  Column("secret", SealedText("sealed_probe.secret")))
+    one_key, two_key = seal.generate_key(), seal.generate_key()
+    one, two = make_engine("sqlite://", pool_size=1), make_engine("sqlite://", pool_size=1)
+    seal.attach(one, Sealer(one_key))
+    seal.attach(two, Sealer(two_key))
+    for engine in (one, two):
+        table.create(engine)
+        with engine.begin() as conn:
+            conn.execute(insert(table).values(id=1, secret=SECRET))
+    raw = Table("sealed_probe", MetaData(), Column("id", Integer), Column("secret", LargeBinary))
+    for engine, key in ((one, one_key), (two, two_key)):
+        with engine.connect() as conn:
+            assert conn.scalar(select(table.c.secret)) == SECRET
+            blob = conn.scalar(select(raw.c.secret))
+        assert seal.key_id_of_blob(blob) == seal.key_id(key)
+    # Engine one's value does not open with engine two's key.
+    with one.connect() as conn:
+        blob = conn.scalar(select(raw.c.secret))
+    with pytest.raises(SealError):
+        Sealer(two_key).open(blob, "sealed_probe.secret")
+    one.dispose()
+    two.dispose()

@@ -1,14 +1,16 @@
-"""What one running worker holds: settings, database, bus, outbox relay.
+"""What one running worker holds: settings, database, bus, outbox relay, sealer, domain states.
 
 Built by ``tocsin.app.create_app`` and stored on ``app.state.runtime``; dependencies read it from
-the request, so tests can run several apps (workers) side by side in one process.
+the request, so tests can run several apps (workers) side by side in one process. Each domain's
+``lifecycle.start`` puts its own typed state here (``runtime.states.put(SosState(...))``) and its
+routes read it back by class (``runtime.state(SosState)``): see ``tocsin.core.state``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy import Engine
@@ -18,7 +20,11 @@ from tocsin.core.bus import Bus
 from tocsin.core.offload import Offload
 from tocsin.core.priority import Background, Foreground
 from tocsin.core.relay import OutboxRelay
+from tocsin.core.seal import Sealer
 from tocsin.core.settings import Settings
+from tocsin.core.state import States
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -30,15 +36,24 @@ class Runtime:
     sessions: sessionmaker[Session]
     bus: Bus
     relay: OutboxRelay
+    # The deployment's keyring, attached to ``engine`` (``tocsin.core.seal.attach``): this
+    # worker's sealed columns use it, whatever other workers in the process hold.
+    sealer: Sealer
     # CPU-heavy request work (images, XML, STIX, PFIF...) runs here, off the event loop.
     offload: Offload = field(default_factory=Offload)
     # The SOS acknowledgement marks itself here; consumers give way to it (tocsin.core.priority).
     foreground: Foreground = field(default_factory=Foreground)
-    # Domains keep their per-worker state here (spatial indexes, live streams) by name.
+    # Each domain's typed state, by class (``tocsin.core.state``).
+    states: States = field(default_factory=States)
+    # Deprecated, string-keyed: kept only for the cyber domain until it moves to ``states``.
     extras: dict[str, Any] = field(default_factory=dict)
     # Set when the worker begins to stop: background checks must not open new sessions, or a
     # connection taken after the pool's disposal lives on in the new pool, unclosed.
     closing: bool = False
+
+    def state(self, kind: type[T]) -> T:
+        """Return the state of class ``kind`` a domain put here; ``StateMissing`` if none."""
+        return self.states.get(kind)
 
     def background(self) -> Background:
         """A consumer's turns behind the SOS acknowledgements: see ``tocsin.core.priority``."""

@@ -18,7 +18,7 @@ from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import LargeBinary
+from sqlalchemy import Engine, LargeBinary
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
@@ -103,20 +103,53 @@ class Sealer:
             raise SealError(f"sealed value for {context!r} failed authentication") from exc
 
 
-_active: Sealer | None = None
+# Where a sealed column finds its keyring: on the dialect of the engine that runs the statement.
+# SQLAlchemy gives a type's ``process_bind_param``/``process_result_value`` the dialect and
+# nothing else (no session, no connection), and every engine has a dialect object of its own;
+# so ``attach(engine, sealer)`` stores the sealer there and each worker's engine seals with its
+# worker's key, however many workers (tests) share the process. A session ``info`` entry read
+# by an ORM event would miss Core statements (``insert(...).values``, the relay's claim, the
+# key rotation's batches), which bind through the same types.
+_ATTR = "tocsin_sealer"
+
+# The process's default sealer, for engines no runtime built and nothing attached to: Alembic's
+# migrations (their engine is made by ``migrations/env.py``), one-shot CLI commands, benchmarks
+# and tests that open a bare engine. A runtime never relies on it: ``tocsin.app.build_runtime``
+# attaches its sealer to its engines. Kept because those callers are many and each runs with a
+# single key; an engine with a sealer attached never reads it.
+_default: Sealer | None = None
+
+
+def attach(engine: Engine, sealer: Sealer) -> None:
+    """Make ``engine``'s sealed columns seal and open with ``sealer`` (see ``_ATTR``)."""
+    setattr(engine.dialect, _ATTR, sealer)
+
+
+def sealer_of(dialect: Dialect) -> Sealer:
+    """Return the sealer attached to ``dialect``'s engine, else the process's default.
+
+    Fails loudly when there is neither: silently storing plaintext is not an option.
+    """
+    found: Sealer | None = getattr(dialect, _ATTR, None)
+    if found is not None:
+        return found
+    return active_sealer()
 
 
 def configure(sealer: Sealer) -> None:
-    """Install the process's sealer; the app and the CLI call this once at start."""
-    global _active
-    _active = sealer
+    """Install the process's default sealer (see ``_default``): for engines with none attached."""
+    global _default
+    _default = sealer
 
 
 def active_sealer() -> Sealer:
-    """Return the installed sealer, or fail loudly: silently storing plaintext is not an option."""
-    if _active is None:
-        raise SealKeyError("no seal key configured: call tocsin.core.seal.configure() at start")
-    return _active
+    """Return the process's default sealer, or fail loudly."""
+    if _default is None:
+        raise SealKeyError(
+            "no seal key: attach one to the engine (tocsin.core.seal.attach) or install a "
+            "default (tocsin.core.seal.configure) at start"
+        )
+    return _default
 
 
 def load_sealer(*, key: str, old_keys: str, var_dir: Path, allow_generate: bool) -> Sealer:
@@ -154,12 +187,12 @@ class SealedText(TypeDecorator[str]):
     def process_bind_param(self, value: str | None, dialect: Dialect) -> bytes | None:
         if value is None:
             return None
-        return active_sealer().seal(value.encode("utf-8"), self.context)
+        return sealer_of(dialect).seal(value.encode("utf-8"), self.context)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
         if value is None:
             return None
-        return active_sealer().open(bytes(value), self.context).decode("utf-8")
+        return sealer_of(dialect).open(bytes(value), self.context).decode("utf-8")
 
 
 class SealedJSON(TypeDecorator[Any]):
@@ -176,9 +209,9 @@ class SealedJSON(TypeDecorator[Any]):
         if value is None:
             return None
         data = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-        return active_sealer().seal(data, self.context)
+        return sealer_of(dialect).seal(data, self.context)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Any:
         if value is None:
             return None
-        return json.loads(active_sealer().open(bytes(value), self.context))
+        return json.loads(sealer_of(dialect).open(bytes(value), self.context))

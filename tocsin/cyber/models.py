@@ -26,7 +26,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tocsin.core.db import Base, UTCDateTime
-from tocsin.core.seal import SealedJSON, SealedText, active_sealer
+from tocsin.core.seal import SealedJSON, SealedText, sealer_of
 
 
 class SealedBytes(SealedText):
@@ -39,10 +39,10 @@ class SealedBytes(SealedText):
     cache_ok = True
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> bytes | None:
-        return None if value is None else active_sealer().seal(bytes(value), self.context)
+        return None if value is None else sealer_of(dialect).seal(bytes(value), self.context)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Any:
-        return None if value is None else active_sealer().open(bytes(value), self.context)
+        return None if value is None else sealer_of(dialect).open(bytes(value), self.context)
 
 
 class CyberIncident(Base):

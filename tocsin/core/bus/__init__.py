@@ -18,6 +18,7 @@ from tocsin.core.bus.base import (
     subject_matches,
 )
 from tocsin.core.bus.dedupe import SeenIds
+from tocsin.core.seal import Sealer
 
 __all__ = [
     "BatchHandler",
@@ -32,8 +33,13 @@ __all__ = [
 ]
 
 
-def make_bus(url: str, *, stream: str = "TOCSIN", prefix: str = "tocsin") -> Bus:
-    """Return the bus named by ``url``: ``memory://`` or ``nats://host:port[,nats://…]``."""
+def make_bus(
+    url: str, *, stream: str = "TOCSIN", prefix: str = "tocsin", sealer: Sealer | None = None
+) -> Bus:
+    """Return the bus named by ``url``: ``memory://`` or ``nats://host:port[,nats://…]``.
+
+    ``sealer`` seals the payloads on the NATS wire (the worker's; ``None``: the process's).
+    """
     if url.startswith("memory"):
         from tocsin.core.bus.memory import MemoryBus
 
@@ -41,5 +47,5 @@ def make_bus(url: str, *, stream: str = "TOCSIN", prefix: str = "tocsin") -> Bus
     if url.startswith(("nats://", "tls://")):
         from tocsin.core.bus.jetstream import JetStreamBus
 
-        return JetStreamBus(url, stream=stream, prefix=prefix)
+        return JetStreamBus(url, stream=stream, prefix=prefix, sealer=sealer)
     raise ValueError(f"unknown bus URL {url!r}: expected memory:// or nats://host:port")

@@ -27,7 +27,7 @@ from nats.js.errors import NotFoundError
 from tocsin.core.bus import wire
 from tocsin.core.bus.base import BatchHandler, BusUnavailable, Event, Handler
 from tocsin.core.bus.dedupe import SeenIds
-from tocsin.core.seal import SealError
+from tocsin.core.seal import Sealer, SealError
 
 log = logging.getLogger("tocsin.bus.jetstream")
 
@@ -124,7 +124,7 @@ class _PullSubscription:
         fresh: list[tuple[Any, Event]] = []
         for msg in msgs:
             try:
-                event = wire.decode(msg.data)
+                event = wire.decode(msg.data, self.bus.sealer)
             except SealError as exc:
                 # Most likely a key missing from TOCSIN_SEAL_OLD_KEYS after a rotation: keep
                 # the message (redelivered later) rather than lose an event; the log says why.
@@ -188,7 +188,12 @@ class JetStreamBus:
 
     name = "nats"
 
-    def __init__(self, url: str, *, stream: str = "TOCSIN", prefix: str = "tocsin") -> None:
+    def __init__(
+        self, url: str, *, stream: str = "TOCSIN", prefix: str = "tocsin",
+        sealer: Sealer | None = None,
+    ) -> None:
+        # The worker's keyring for payloads (None: the process's default, tools and tests).
+        self.sealer = sealer
         self.servers = [part.strip() for part in url.split(",") if part.strip()]
         self.stream = stream
         self.prefix = prefix
@@ -277,7 +282,7 @@ class JetStreamBus:
         try:
             await js.publish(
                 self._wire(event.subject),
-                wire.encode(event),
+                wire.encode(event, self.sealer),
                 stream=self.stream,
                 headers={"Nats-Msg-Id": event.id},
                 timeout=3,
@@ -298,7 +303,7 @@ class JetStreamBus:
 
         async def on_message(msg: Any) -> None:
             try:
-                event = wire.decode(msg.data)
+                event = wire.decode(msg.data, self.sealer)
             except (ValueError, SealError) as exc:
                 log.error("live message on %s not read: %s", msg.subject, exc)
                 return

@@ -36,19 +36,24 @@ def context(subject: str, event_id: str) -> str:
     return f"bus.event:{subject}:{event_id}"
 
 
-def encode(event: Event) -> bytes:
-    """Serialise ``event`` for the wire with its ``data`` sealed."""
-    blob = seal.active_sealer().seal(to_json(event.data), context(event.subject, event.id))
+def encode(event: Event, sealer: seal.Sealer | None = None) -> bytes:
+    """Serialise ``event`` for the wire with its ``data`` sealed by ``sealer``.
+
+    ``sealer``: the worker's (``JetStreamBus`` passes its own); ``None`` takes the process's
+    default (``tocsin.core.seal.configure``), for tools and tests with a single key.
+    """
+    keys = sealer or seal.active_sealer()
+    blob = keys.seal(to_json(event.data), context(event.subject, event.id))
     head = to_json({"id": event.id, "subject": event.subject, "occurred_at": event.occurred_at})
     # Append the sealed field to the routing fields' JSON object (…"} → …","sealed":"…"}).
     return head[:-1] + b',"sealed":"' + base64.b64encode(blob) + b'"}'
 
 
-def decode(raw: bytes) -> Event:
+def decode(raw: bytes, sealer: seal.Sealer | None = None) -> Event:
     """Parse a wire message back into an event, opening its payload.
 
     Raises ``ValueError`` for a malformed message and ``seal.SealError`` for a payload that does
-    not open (a key this worker lacks, or tampering).
+    not open (a key this worker lacks, or tampering). ``sealer`` as for :func:`encode`.
     """
     fields: Any = json.loads(raw)
     if not isinstance(fields, dict):
@@ -64,5 +69,6 @@ def decode(raw: bytes) -> Event:
             blob = base64.b64decode(sealed, validate=True)
         except ValueError as exc:
             raise ValueError("sealed payload is not base64") from exc
-        fields["data"] = json.loads(seal.active_sealer().open(blob, context(subject, event_id)))
+        opened = (sealer or seal.active_sealer()).open(blob, context(subject, event_id))
+        fields["data"] = json.loads(opened)
     return Event.model_validate(fields)
