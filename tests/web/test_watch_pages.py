@@ -85,7 +85,20 @@ def test_report_then_review_decide_and_order(
     expect(card).to_contain_text("apologie du terrorisme")
     expect(page.locator(".watch-item")).to_have_count(4)
     expect(page.locator(".watch-item").last).to_contain_text("rien à signaler")
-    expect(card.locator("mark").first).to_be_visible()
+    # Who decides is named; each card says why in a moderator's words, with those words
+    # marked in the text, never the model's feature names.
+    expect(page.locator("[data-whoami]")).to_have_text(
+        "Connecté(e) : moderatrice.web · modération")
+    expect(card.locator(".watch-why")).to_have_text(
+        "Pourquoi : mot : « Gloire » (glorification) · mot : « héros » (glorification)")
+    expect(card.locator("mark")).to_have_text(["Gloire", "héros"])
+    expect(card).to_contain_text("1 signalement")
+    expect(card).not_to_contain_text("1 signalements")
+    condemnation = page.locator(".watch-item", has_text="Je condamne")
+    expect(condemnation.locator(".watch-why")).to_contain_text(
+        "cadre : condamnation (« Je condamne »)")
+    expect(condemnation.locator("mark.is-holding")).to_have_text("Je condamne")
+    expect(page.locator(".watch-why", has_text="word:")).to_have_count(0)
     card.get_by_label("Motif de la décision").fill("apologie des attentats du 13 novembre")
     card.get_by_role("button", name="Retirer").click()
     expect(page.locator('[data-message="console"]')).to_have_text("Décision enregistrée.")
@@ -136,6 +149,31 @@ def test_report_then_review_decide_and_order(
     expect(page.locator('[data-message="console"]')).to_have_text("Approuvée et envoyée.")
     expect(waiting).to_contain_text("approuvée par moderatrice.web")
     assert problems.all() == []
+    context.close()
+    _phone_console_in_english(browser, live_server, moderator, password, screenshot_dir)
+
+
+def _phone_console_in_english(
+    browser: Browser, base: str, moderator: str, password: str, screenshot_dir: Path
+) -> None:
+    """On a phone, in English, the same queue says why in English words."""
+    context = browser.new_context(locale="en-GB", viewport={"width": 390, "height": 844},
+                                  is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.goto(base + "/watch?lang=en")
+    sign_in = page.locator('[data-form="login"]')
+    sign_in.get_by_label("Username").fill(moderator)
+    sign_in.get_by_label("Password").fill(password)
+    sign_in.get_by_role("button", name="Sign in").click()
+    expect(page.locator("[data-whoami]")).to_have_text("Signed in: moderatrice.web · moderation")
+    threat = page.locator(".watch-item", has_text="planter")
+    expect(threat.locator(".watch-why")).to_have_text("Why: word: \u201cplanter\u201d (violence)")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    wide = page.evaluate(
+        "[...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right"
+        " > 391).slice(-4).map((e) => `${e.tagName}.${e.className}`)")
+    assert width <= 390, f"the console scrolls sideways on a phone: {width}px, {wide}"
+    page.screenshot(path=screenshot_dir / "watch-phone.png", full_page=True)
     context.close()
 
 

@@ -7,7 +7,7 @@ import "../styles/base.css";
 import "../styles/staff.css";
 import "../styles/watch.css";
 import { messagesFrom, pageLang } from "../lib/i18n";
-import { ApiFailure, api, currentRole, currentToken, mountStaffLogin } from "../lib/staff";
+import { ApiFailure, api, currentRole, currentToken, currentUser, mountStaffLogin } from "../lib/staff";
 
 interface Span { start: number; end: number; text: string; weight: number }
 interface Feature { feature: string; weight: number }
@@ -73,16 +73,59 @@ function failureText(error: unknown): string {
   return error instanceof ApiFailure ? `${t("watch.error")}: ${error.message}` : String(error);
 }
 
-/** The excerpt with the spans that drove the decision marked (text nodes only: no HTML). */
+/** Reasons that hold a decision back (counter-speech, reporting, negation), shown apart. */
+const HOLDING_BACK = ["negation", "condemn", "report_act", "news", "quote", "solidarity"];
+
+/** One reason in the page language: « mot : « planter » (violence) », « cadre : citation ». */
+function reasonText(kind: string, text: string): string {
+  const quoted = text.startsWith("«") ? text : t("watch.quote").replace("{text}", text);
+  return t(`watch.reason.${kind}`).replace("{q}", quoted);
+}
+
+/**
+ * The reasons a moderator reads. Items assessed before the reasons existed carry only the
+ * model's features (``word:sale``, ``frame:condemn``): their words and frames are said the
+ * same way, and the character n-grams, which mean nothing to a reader, are left out.
+ */
+function reasonsOf(item: Item): { kind: string; text: string }[] {
+  if (item.explanation.reasons?.length) return item.explanation.reasons;
+  const out: { kind: string; text: string }[] = [];
+  for (const { feature, weight } of item.explanation.features ?? []) {
+    const [source, name] = [feature.slice(0, feature.indexOf(":")), feature.slice(feature.indexOf(":") + 1)];
+    if (source === "word" && weight > 0) out.push({ kind: "expression", text: name });
+    else if (source === "frame" && HOLDING_BACK.includes(name)) out.push({ kind: name, text: "…" });
+  }
+  return out.slice(0, 4);
+}
+
+/** Where each reason's words stand in the excerpt (case-insensitive, first occurrence). */
+function reasonSpans(item: Item): { start: number; end: number; holding: boolean }[] {
+  const lower = item.excerpt.toLocaleLowerCase();
+  const found = [];
+  for (const reason of item.explanation.reasons ?? []) {
+    const at = lower.indexOf(reason.text.toLocaleLowerCase());
+    if (reason.text && at >= 0) {
+      found.push({ start: at, end: at + reason.text.length, holding: HOLDING_BACK.includes(reason.kind) });
+    }
+  }
+  return found;
+}
+
+/**
+ * The excerpt with the words of the reasons marked (text nodes only: no HTML); items without
+ * reasons mark the model's spans. Words that hold the decision back are marked apart.
+ */
 function excerpt(item: Item): HTMLElement {
   const p = el("p", "watch-excerpt");
-  const spans = [...(item.explanation.spans ?? [])]
-    .filter((s) => s.weight > 0)
+  const fromReasons = reasonSpans(item);
+  const spans = (fromReasons.length ? fromReasons
+    : (item.explanation.spans ?? []).filter((s) => s.weight > 0).map((s) => ({ ...s, holding: false })))
     .sort((a, b) => a.start - b.start);
   let at = 0;
   for (const span of spans) {
     if (span.start < at) continue;
-    p.append(item.excerpt.slice(at, span.start), el("mark", "", item.excerpt.slice(span.start, span.end)));
+    p.append(item.excerpt.slice(at, span.start),
+      el("mark", span.holding ? "is-holding" : "", item.excerpt.slice(span.start, span.end)));
     at = span.end;
   }
   p.append(item.excerpt.slice(at));
@@ -209,17 +252,16 @@ function itemCard(item: Item): HTMLElement {
   head.append(
     el("span", `watch-cat watch-cat-${item.category}`, t(`watch.cat.${item.category}`)),
     el("span", "status-pill", `${t("watch.score")} ${item.score.toFixed(2)}`),
-    el("span", "status-pill", `${item.report_count} ${t("watch.reports")}`),
+    el("span", "status-pill",
+      `${item.report_count} ${t(item.report_count === 1 ? "watch.report_one" : "watch.reports")}`),
     el("span", "status-pill", `${t("watch.priority")} ${item.priority.toFixed(0)}`),
     el("span", "status-pill", t(`watch.item.${item.status}`)),
   );
   const url = el("p", "watch-item-url", `${item.platform} · ${item.url}`);
-  // The words behind the decision and why each counts (« mot : « vermine » (déshumanisation) »),
-  // translated by kind; items assessed before the reasons existed show their features.
-  const reasons = item.explanation.reasons ?? [];
-  const why = el("p", "watch-why", `${t("watch.why")}${item.explanation.stage === 2 ? ` (${t("watch.stage2")})` : ""}: `
-    + (reasons.length ? reasons.map((r) => `${t(`watch.reason.${r.kind}`)} « ${r.text} »`).join(" · ")
-      : (item.explanation.features ?? []).slice(0, 5).map((f) => f.feature).join(", ")));
+  // The words behind the decision and why each counts, in the page language.
+  const why = el("p", "watch-why", `${t("watch.why")} `
+    + reasonsOf(item).map((r) => reasonText(r.kind, r.text)).join(" · ")
+    + (item.explanation.stage === 2 ? ` (${t("watch.stage2")})` : ""));
   li.append(head, url, excerpt(item), why);
   if (item.has_image) {
     const holder = el("div");
@@ -313,7 +355,9 @@ async function refreshOrders(): Promise<void> {
 }
 
 async function openConsole(): Promise<void> {
-  $<HTMLElement>("[data-whoami]").textContent = currentRole() ?? "";
+  // Who is deciding: the account's name, then its role (decisions are audited under the name).
+  $<HTMLElement>("[data-whoami]").textContent =
+    `${t("watch.signed_in")} ${currentUser() ?? ""} · ${t(`watch.role.${currentRole() ?? ""}`)}`;
   try {
     await refresh();
   } catch (error) {
