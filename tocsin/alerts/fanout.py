@@ -317,7 +317,10 @@ class Deliverer:
                 values: dict[str, Any] = {"attempts": attempts, "claimed_until": None,
                                           "last_error": outcome.error[:300]}
                 if outcome.permanent or attempts >= self.config.max_attempts:
-                    values.update(status="dead")
+                    # Dead at this attempt: the observatory counts the failure at this time
+                    # (a row due long ago, behind a backlog, would land in a minute it has
+                    # already counted).
+                    values.update(status="dead", next_attempt_at=now)
                 else:
                     delay = min(self.config.retry_base_seconds * 2 ** (attempts - 1), 3600.0)
                     delay = max(delay, outcome.retry_after or 0.0)

@@ -164,6 +164,7 @@ def plan_streaming(factory: sessionmaker[Session], alert_id: str, *,
                    on_chunk: Callable[[int], None] = lambda added: None,
                    now: dt.datetime | None = None) -> int:
     """Plan page by page, committing each page and calling ``on_chunk`` after it (blocking)."""
+    stamp = now
     now = now or utcnow()
     added = 0
     with factory() as session:
@@ -171,7 +172,10 @@ def plan_streaming(factory: sessionmaker[Session], alert_id: str, *,
         if row is None:
             return 0
         for chunk in _chunks(session, row, now):
-            count = _insert(session, alert_id, chunk, now)
+            # Each page stamped when it is written, not when planning began: the observatory
+            # counts a minute of deliveries once it is over (``figures.LATE``), and the pages of
+            # a million subscribers are written over minutes.
+            count = _insert(session, alert_id, chunk, stamp or utcnow())
             # Short transactions: the senders (and the SQLite writers of other domains) need
             # not wait for the whole area.
             session.commit()

@@ -69,6 +69,13 @@ class Fact:
     ``key`` is unique per kind (e.g. the row id). ``lat``/``lon`` (or an H3 ``cell``) only
     serve to place the fact in a coarse cell. ``detail`` is a second breakdown (platform,
     source) where the kind has one.
+
+    ``count`` > 1: the fact stands for that many occurrences of one minute (its ``at``, a whole
+    minute) and ``value`` is the sum of theirs. For counted figures whose rows come by the
+    hundred thousand (an alert's deliveries): the domain counts them with one ``GROUP BY``
+    instead of handing over a fact per row. The key must then name a group that no longer
+    grows (a minute whose rows are all committed), since a stored key is never counted again.
+    Not for ``seconds`` figures: their median reads single facts.
     """
 
     kind: str
@@ -80,6 +87,7 @@ class Fact:
     lon: float | None = None
     value: float | None = None
     cell: str | None = None  # an H3 cell instead of a position (any resolution as fine or finer)
+    count: int = 1
 
 
 @dataclass(frozen=True, slots=True)

@@ -96,6 +96,7 @@ def rollup_rows(facts: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     counts: dict[tuple[str, str, str, dt.datetime, str, str], list[float]] = {}
     for row in facts:
         value = row["value"] if row["value"] is not None else 0.0
+        n = row.get("n", 1)  # a fact may stand for several occurrences (``Fact.count``)
         for grain in GRAINS:
             start = bucket(row["at"], grain)
             keys = [(row["kind"], grain, "", start, row["category"], row["detail"])]
@@ -103,7 +104,7 @@ def rollup_rows(facts: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
                 keys.append((row["kind"], grain, row["cell"], start, row["category"], ""))
             for key in keys:
                 slot = counts.setdefault(key, [0, 0.0])
-                slot[0] += 1
+                slot[0] += n
                 slot[1] += value
     # Sorted: two workers upserting the same rows take their locks in one order (no deadlock).
     return [
@@ -149,9 +150,12 @@ def add_to_rollups(session: Session, rows: list[dict[str, Any]]) -> None:
 def store(session: Session, facts: Iterable[Fact]) -> int:
     """Store new facts and count them into the rollups; return how many were new."""
     rows = {}
+    counts: dict[tuple[str, str], int] = {}
     for fact in facts:
         row = fact_row(fact)
         rows[(row["kind"], row["key"])] = row  # the same fact twice in one batch counts once
+        if fact.count != 1:
+            counts[(row["kind"], row["key"])] = fact.count
     if not rows:
         return 0
     insert = _insert(session)
@@ -162,6 +166,9 @@ def store(session: Session, facts: Iterable[Fact]) -> int:
         result = session.execute(stmt.returning(StatsFact.kind, StatsFact.key),
                                  pending[start:start + _CHUNK])
         fresh.extend(rows[(r.kind, r.key)] for r in result)
+    if counts:
+        fresh = [{**row, "n": counts[(row["kind"], row["key"])]}
+                 if (row["kind"], row["key"]) in counts else row for row in fresh]
     add_to_rollups(session, rollup_rows(fresh))
     return len(fresh)
 
