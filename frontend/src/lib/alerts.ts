@@ -5,6 +5,7 @@
  */
 import L from "leaflet";
 import "leaflet/dist/leaflet.css";
+import { addBaseMap } from "./basemap";
 import { mapText } from "./map-text";
 
 export interface Info {
@@ -47,12 +48,10 @@ export interface Alert {
 
 export const PARIS: L.LatLngTuple = [48.8566, 2.3522];
 
-/** Create a map in `el`; tiles only when the deployment set TOCSIN_MAP_TILES_URL. */
+/** Create a map in `el`: the deployment's tiles (TOCSIN_MAP_TILES_URL) or the embedded map. */
 export function createMap(el: HTMLElement, tiles: string): L.Map {
   const map = L.map(el, { center: PARIS, zoom: 12, zoomControl: true });
-  if (tiles) {
-    L.tileLayer(tiles, { maxZoom: 19, attribution: "© OpenStreetMap" }).addTo(map);
-  }
+  addBaseMap(map, tiles);
   return map;
 }
 

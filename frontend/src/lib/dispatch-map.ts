@@ -8,6 +8,7 @@
  */
 import * as L from "leaflet";
 import "leaflet.markercluster";
+import { addBaseMap } from "./basemap";
 import { mapText } from "./map-text";
 
 const PARIS: L.LatLngTuple = [48.8566, 2.3522];
@@ -40,7 +41,7 @@ export class ConsoleMap {
   ensure(): L.Map {
     if (this.map !== null) return this.map;
     const map = L.map(this.el, { attributionControl: false, maxZoom: 19 }).setView(PARIS, 13);
-    if (this.tiles !== "") L.tileLayer(this.tiles, { maxZoom: 19 }).addTo(map);
+    addBaseMap(map, this.tiles);
     this.incidentLayer.addTo(map);
     this.sosCluster.addTo(map);
     this.unitLayer.addTo(map);

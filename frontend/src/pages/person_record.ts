@@ -12,6 +12,7 @@ import "leaflet/dist/leaflet.css";
 import "../styles/base.css";
 import "../styles/persons.css";
 import * as L from "leaflet";
+import { addBaseMap } from "../lib/basemap";
 import { messagesFrom, pageLang } from "../lib/i18n";
 import { mapText } from "../lib/map-text";
 import { api, currentRole, currentToken } from "../lib/staff";
@@ -166,8 +167,7 @@ function start(root: HTMLElement): void {
     map?.remove();
     map = L.map(box, { attributionControl: false, zoomControl: true }).setView(
       [last.lat, last.lon], 15);
-    const tiles = root.dataset.tilesUrl ?? "";
-    if (tiles !== "") L.tileLayer(tiles, { maxZoom: 19 }).addTo(map);
+    addBaseMap(map, root.dataset.tilesUrl ?? "");
     L.circleMarker([last.lat, last.lon], { radius: 8, className: "record-marker" })
       .bindTooltip(mapText(last.text), { permanent: true, direction: "top" })
       .addTo(map);

@@ -20,6 +20,8 @@ import "leaflet/dist/leaflet.css";
 import "../styles/base.css";
 import "../styles/sos.css";
 import * as L from "leaflet";
+import { addBaseMap } from "../lib/basemap";
+import { attachAddressSearch } from "../lib/geo-search";
 import { formatTime, messagesFrom } from "../lib/i18n";
 
 interface Fix {
@@ -137,22 +139,27 @@ function start(root: HTMLElement): void {
     positionLine.textContent = t("sos.no_position");
   }
 
-  // "I am at…": a small map; no base layer unless the deployment configures tiles.
+  // "I am at…": a small map on the embedded base map (or the deployment's tiles), with an
+  // offline address search; a tap, or a confirmed search result, places the SOS.
   const details = $<HTMLDetailsElement>("[data-manual]");
   details.addEventListener("toggle", () => {
     if (!details.open || map !== null) return;
-    map = L.map($<HTMLElement>("[data-map]"), { attributionControl: false }).setView(
+    const mapEl = $<HTMLElement>("[data-map]");
+    const here = L.map(mapEl, { attributionControl: false }).setView(
       fix !== null ? [fix.lat, fix.lon] : PARIS,
       15,
     );
-    const tiles = root.dataset.tilesUrl ?? "";
-    if (tiles !== "") L.tileLayer(tiles, { maxZoom: 19 }).addTo(map);
-    map.on("click", (e: L.LeafletMouseEvent) => {
+    map = here;
+    addBaseMap(here, root.dataset.tilesUrl ?? "", "night");
+    const place = (lat: number, lon: number, accuracy: number): void => {
       manual = true;
-      fix = { lat: e.latlng.lat, lon: e.latlng.lng, accuracy_m: 50 };
+      fix = { lat, lon, accuracy_m: accuracy };
       showFix();
       pushPosition?.();
-    });
+    };
+    here.on("click", (e: L.LeafletMouseEvent) => place(e.latlng.lat, e.latlng.lng, 50));
+    // A street's point stands for the whole street: say so in the accuracy sent to dispatch.
+    attachAddressSearch(here, mapEl, (hit) => place(hit.lat, hit.lon, hit.kind === "address" ? 15 : 100));
     showFix();
   });
 

@@ -11,6 +11,7 @@ import "uplot/dist/uPlot.min.css";
 import "../styles/stats.css";
 import * as L from "leaflet";
 import uPlot from "uplot";
+import { addBaseMap } from "../lib/basemap";
 import { messagesFrom, pageLang } from "../lib/i18n";
 import { mapText } from "../lib/map-text";
 import { ApiFailure, api, currentRole, currentToken, mountStaffLogin } from "../lib/staff";
@@ -207,8 +208,7 @@ async function drawMain(): Promise<void> {
 function ensureMap(): L.Map {
   if (map) return map;
   map = L.map($<HTMLElement>("[data-map]"), { zoomControl: true }).setView([48.8566, 2.3522], 11);
-  const tiles = root.dataset.tilesUrl ?? "";
-  if (tiles !== "") L.tileLayer(tiles, { maxZoom: 19 }).addTo(map);
+  addBaseMap(map, root.dataset.tilesUrl ?? "");
   return map;
 }
 

@@ -16,6 +16,7 @@ import "../styles/base.css";
 import "../styles/staff.css";
 import "../styles/dispatch.css";
 import * as L from "leaflet";
+import { addBaseMap } from "../lib/basemap";
 import { formatTime, messagesFrom } from "../lib/i18n";
 import { mapText } from "../lib/map-text";
 import { ApiFailure, api, currentToken, mountStaffLogin, type StaffLogin } from "../lib/staff";
@@ -115,8 +116,7 @@ function drawMap(unit: Unit, incident: Incident): void {
   const el = $<HTMLElement>("[data-map]");
   if (map === null) {
     map = L.map(el, { attributionControl: false, maxZoom: 19 });
-    const tiles = root.dataset.tilesUrl ?? "";
-    if (tiles !== "") L.tileLayer(tiles, { maxZoom: 19 }).addTo(map);
+    addBaseMap(map, root.dataset.tilesUrl ?? "");
   }
   const target: L.LatLngTuple = [incident.lat, incident.lon];
   if (sosDot === null) {

@@ -1,0 +1,279 @@
+/**
+ * The base layer of every map of the platform (issue 20), in one place.
+ *
+ * With TOCSIN_MAP_TILES_URL set, the deployment's tile server is used and nothing else. Without
+ * it (the default), an embedded base map that needs no network at all: Paris and its inner
+ * suburbs drawn from the files of frontend/public/basemap/ (communes, arrondissements, the Seine
+ * and canals, every named street of Paris, stations), on a canvas (thousands of streets as SVG
+ * paths would make panning sluggish on a phone), with street and place labels placed by
+ * importance and never on top of each other.
+ *
+ * Two palettes: "night" for the dark SOS page (no bright surface at night, a discreet screen),
+ * "day" elsewhere, muted greys that neither dazzle in a dark control room nor hide the pages'
+ * own coloured overlays (alert areas, SOS, units), which are drawn above it.
+ */
+import L from "leaflet";
+import "../styles/basemap.css";
+import { type BaseData, type LatLon, type Street, loadBaseData } from "./geo-data";
+
+export type Theme = "day" | "night";
+
+export const ATTRIBUTION =
+  "Fond : BAN, IGN (Licence Ouverte) · Ville de Paris, IDFM (ODbL)";
+
+interface Palette {
+  background: string;
+  water: string;
+  arrondissement: string;
+  arrondissementLine: string;
+  commune: string;
+  communeLine: string;
+  streets: [string, string, string];
+}
+
+const PALETTES: Record<Theme, Palette> = {
+  day: {
+    background: "#e4e2dc",
+    water: "#9cc0dd",
+    arrondissement: "#eeece7",
+    arrondissementLine: "#8a8f99",
+    commune: "#e4e2dc",
+    communeLine: "#9a9ea6",
+    streets: ["#ffffff", "#fbfaf7", "#f6f4ef"],
+  },
+  night: {
+    background: "#101418",
+    water: "#163a57",
+    arrondissement: "#161c22",
+    arrondissementLine: "#4d5866",
+    commune: "#121619",
+    communeLine: "#3f4853",
+    streets: ["#6f7a88", "#56606c", "#434b55"],
+  },
+};
+
+/** Lowest zoom at which each street class (major, street, lane) is drawn, then labelled. */
+const DRAW_FROM = [12, 14, 15];
+const LABEL_FROM = [14, 15, 17];
+const MAX_LABELS = 220;
+
+/**
+ * Give `map` its base layer: the deployment's tiles when `tilesUrl` is set, else the embedded
+ * map. Returns at once; the embedded map appears when its files are loaded (a few hundred kB,
+ * cached by the browser afterwards).
+ */
+export function addBaseMap(map: L.Map, tilesUrl = "", theme: Theme = "day"): void {
+  if (tilesUrl !== "") {
+    L.tileLayer(tilesUrl, { maxZoom: 19, attribution: "© OpenStreetMap" }).addTo(map);
+    return;
+  }
+  const container = map.getContainer();
+  const palette = PALETTES[theme];
+  container.classList.add("basemap", `basemap-${theme}`);
+  container.style.background = palette.background;
+  container.dataset.basemap = "loading";
+  // ODbL asks the sources to be credited on the map itself, also where a page hid Leaflet's.
+  const attribution = map.attributionControl ?? L.control.attribution({ prefix: false }).addTo(map);
+  attribution.addAttribution(ATTRIBUTION);
+  const pane = map.createPane("basemap");
+  pane.style.zIndex = "150";
+  pane.style.pointerEvents = "none";
+  const labelPane = map.createPane("basemap-labels");
+  labelPane.style.zIndex = "350";
+  labelPane.style.pointerEvents = "none";
+  loadBaseData()
+    .then((data) => {
+      draw(map, data, palette);
+      const labels = new Labels(map, data, labelPane);
+      labels.update();
+      container.dataset.basemap = "ready";
+    })
+    .catch(() => {
+      container.dataset.basemap = "failed";
+    });
+}
+
+function draw(map: L.Map, data: BaseData, palette: Palette): void {
+  const renderer = L.canvas({ pane: "basemap", padding: 0.5 });
+  const base = { renderer, interactive: false } as const;
+  const areas = L.layerGroup();
+  // Communes and arrondissements first, water over them, streets on top.
+  for (const area of data.areas.filter((a) => a.kind !== "water")) {
+    const paris = area.kind === "arrondissement";
+    L.polygon(area.rings, {
+      ...base,
+      fillColor: paris ? palette.arrondissement : palette.commune,
+      fillOpacity: 1,
+      color: paris ? palette.arrondissementLine : palette.communeLine,
+      weight: 1,
+      dashArray: paris ? "6 4" : "2 4",
+    }).addTo(areas);
+  }
+  for (const area of data.areas.filter((a) => a.kind === "water")) {
+    L.polygon(area.rings, { ...base, fillColor: palette.water, fillOpacity: 1, stroke: false })
+      .addTo(areas);
+  }
+  areas.addTo(map);
+
+  const groups = [0, 1, 2].map(() => L.featureGroup());
+  for (const street of data.streets) {
+    if (street.lines.length === 0) continue;
+    L.polyline(street.lines, { ...base, color: palette.streets[street.cls] ?? palette.streets[1],
+      lineCap: "round", lineJoin: "round" }).addTo(groups[street.cls] ?? (groups[1] as L.FeatureGroup));
+  }
+  const restyle = (): void => {
+    const zoom = map.getZoom();
+    groups.forEach((group, cls) => {
+      const shown = zoom >= (DRAW_FROM[cls] ?? 14);
+      if (shown && !map.hasLayer(group)) group.addTo(map);
+      if (!shown && map.hasLayer(group)) group.remove();
+      // Width grows with the zoom, majors wider: the street grid reads at a glance.
+      const width = Math.max(1, (zoom - 11) * (cls === 0 ? 1.6 : cls === 1 ? 1.1 : 0.7));
+      group.setStyle({ weight: width });
+    });
+  };
+  map.on("zoomend", restyle);
+  restyle();
+}
+
+interface Box {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}
+
+interface Candidate {
+  text: string;
+  kind: string;
+  at: L.Point;
+  angle: number;
+  width: number;
+  height: number;
+}
+
+/** Street and place labels as DOM text (crisp, selectable by tests), placed without overlap. */
+class Labels {
+  private readonly measure = document.createElement("canvas").getContext("2d");
+
+  constructor(
+    private readonly map: L.Map,
+    private readonly data: BaseData,
+    private readonly pane: HTMLElement,
+  ) {
+    map.on("moveend zoomend resize", () => this.update());
+    map.on("zoomstart", () => pane.classList.add("basemap-labels-moving"));
+  }
+
+  private textWidth(text: string, px: number): number {
+    if (this.measure === null) return text.length * px * 0.6;
+    this.measure.font = `600 ${px}px system-ui, sans-serif`;
+    return this.measure.measureText(text).width;
+  }
+
+  update(): void {
+    const map = this.map;
+    const zoom = map.getZoom();
+    const view = map.getBounds().pad(0.05);
+    const candidates: Candidate[] = [];
+    // Area names while the whole city is in view; then streets take over.
+    if (zoom <= 14) {
+      for (const place of this.data.places) {
+        if (place.kind !== "arrondissement" && place.kind !== "commune") continue;
+        if (!view.contains(place.point)) continue;
+        const px = place.kind === "arrondissement" ? 13 : 12;
+        if (place.kind === "commune" && zoom < 12) continue;
+        const text = place.kind === "arrondissement" ? place.name.split(" ")[0] ?? place.name : place.name;
+        candidates.push(this.flat(zoom >= 13 ? place.name : text, place.kind, place.point, px));
+      }
+    }
+    const streets: Street[] = [];
+    for (const street of this.data.streets) {
+      if (zoom < (LABEL_FROM[street.cls] ?? 15)) continue;
+      if (!view.contains(street.point)) continue;
+      streets.push(street);
+    }
+    const placed: { candidate: Candidate; length: number; cls: number }[] = [];
+    for (const street of streets) {
+      const c = this.alongStreet(street, zoom);
+      if (c !== null) placed.push({ candidate: c.candidate, length: c.length, cls: street.cls });
+    }
+    placed.sort((a, b) => a.cls - b.cls || b.length - a.length);
+    candidates.push(...placed.map((p) => p.candidate));
+    if (zoom >= 15) {
+      for (const place of this.data.places) {
+        if (place.kind === "arrondissement" || place.kind === "commune") continue;
+        if (view.contains(place.point)) candidates.push(this.flat(place.name, "station", place.point, 11));
+      }
+    }
+    this.render(candidates);
+  }
+
+  private flat(text: string, kind: string, point: LatLon, px: number): Candidate {
+    return { text, kind, at: this.map.latLngToLayerPoint(point), angle: 0,
+      width: this.textWidth(text, px) + 6, height: px + 4 };
+  }
+
+  /** A label along the street's longest line, at its middle, when the line is long enough. */
+  private alongStreet(street: Street, zoom: number): { candidate: Candidate; length: number } | null {
+    const px = street.cls === 0 ? 12 : 11;
+    const width = this.textWidth(street.name, px) + 4;
+    if (street.lines.length === 0) {
+      // A square or a short lane known by one point: named only close in.
+      if (zoom < 17) return null;
+      return { candidate: this.flat(street.name, "street", street.point, px), length: 0 };
+    }
+    let best: L.Point[] = [];
+    let bestLength = 0;
+    for (const line of street.lines) {
+      const points = line.map((p) => this.map.latLngToLayerPoint(p));
+      let length = 0;
+      for (let i = 1; i < points.length; i += 1) length += (points[i] as L.Point).distanceTo(points[i - 1] as L.Point);
+      if (length > bestLength) {
+        best = points;
+        bestLength = length;
+      }
+    }
+    if (bestLength < width * 0.9 || best.length < 2) return null;
+    // The segment holding the line's midpoint gives the position and the angle.
+    let walked = 0;
+    for (let i = 1; i < best.length; i += 1) {
+      const a = best[i - 1] as L.Point;
+      const b = best[i] as L.Point;
+      const step = a.distanceTo(b);
+      if (walked + step >= bestLength / 2 || i === best.length - 1) {
+        const t = step === 0 ? 0 : (bestLength / 2 - walked) / step;
+        const at = L.point(a.x + (b.x - a.x) * t, a.y + (b.y - a.y) * t);
+        let angle = (Math.atan2(b.y - a.y, b.x - a.x) * 180) / Math.PI;
+        if (angle > 90) angle -= 180; // never upside down
+        if (angle < -90) angle += 180;
+        return { candidate: { text: street.name, kind: street.cls === 0 ? "major" : "street", at, angle,
+          width, height: px + 4 }, length: bestLength };
+      }
+      walked += step;
+    }
+    return null;
+  }
+
+  private render(candidates: Candidate[]): void {
+    const taken: Box[] = [];
+    const nodes: HTMLElement[] = [];
+    for (const c of candidates) {
+      if (nodes.length >= MAX_LABELS) break;
+      const rad = (c.angle * Math.PI) / 180;
+      const halfW = (Math.abs(c.width * Math.cos(rad)) + Math.abs(c.height * Math.sin(rad))) / 2 + 3;
+      const halfH = (Math.abs(c.width * Math.sin(rad)) + Math.abs(c.height * Math.cos(rad))) / 2 + 3;
+      const box = { x0: c.at.x - halfW, y0: c.at.y - halfH, x1: c.at.x + halfW, y1: c.at.y + halfH };
+      if (taken.some((t) => box.x0 < t.x1 && box.x1 > t.x0 && box.y0 < t.y1 && box.y1 > t.y0)) continue;
+      taken.push(box);
+      const node = document.createElement("div");
+      node.className = `basemap-label basemap-label-${c.kind}`;
+      node.textContent = c.text;
+      node.style.transform =
+        `translate(${Math.round(c.at.x)}px, ${Math.round(c.at.y)}px) translate(-50%, -50%) rotate(${c.angle.toFixed(1)}deg)`;
+      nodes.push(node);
+    }
+    this.pane.replaceChildren(...nodes);
+    this.pane.classList.remove("basemap-labels-moving");
+  }
+}

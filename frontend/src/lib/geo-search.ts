@@ -1,0 +1,383 @@
+/**
+ * Offline address search and reverse geocoding over the embedded base map's data (issue 20).
+ *
+ * The index is the street list of streets.json (every named street of Paris, from the BAN),
+ * the stations and the area names of places.json; house numbers come from numbers.json, fetched
+ * only when a query starts with a number. Matching ignores case, accents, apostrophes and
+ * hyphens ("place d italie" finds "Place d'Italie"), every word of the query must start a word
+ * of the name, and common abbreviations are expanded ("bd", "av", "st"…).
+ *
+ * `attachAddressSearch` is the widget of the pages where someone places something: the found
+ * point is shown on the map (marker and label) and used only when the person confirms it.
+ */
+import L from "leaflet";
+import { type LatLon, type Street, houseNumber, loadBaseData, metres } from "./geo-data";
+import { pageLang } from "./i18n";
+
+export interface GeoHit {
+  label: string;
+  detail: string;
+  kind: string;
+  lat: number;
+  lon: number;
+}
+
+const ABBREVIATIONS: Record<string, string> = {
+  bd: "boulevard",
+  bld: "boulevard",
+  boul: "boulevard",
+  av: "avenue",
+  ave: "avenue",
+  pl: "place",
+  r: "rue",
+  st: "saint",
+  ste: "sainte",
+  fg: "faubourg",
+  sq: "square",
+  imp: "impasse",
+  pas: "passage",
+  pt: "pont",
+  gal: "general",
+  mal: "marechal",
+};
+
+/** Lower case, no accents, apostrophes and hyphens as spaces: how names are compared. */
+export function normalize(text: string): string {
+  return text
+    .normalize("NFD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .toLowerCase()
+    .replace(/œ/g, "oe")
+    .replace(/æ/g, "ae")
+    .replace(/[^a-z0-9]+/g, " ")
+    .trim();
+}
+
+function words(text: string): string[] {
+  return normalize(text)
+    .split(" ")
+    .filter((w) => w !== "")
+    .map((w) => ABBREVIATIONS[w] ?? w);
+}
+
+interface Entry {
+  words: string[];
+  joined: string;
+  street: Street | null;
+  hit: GeoHit;
+}
+
+let index: Promise<Entry[]> | null = null;
+
+function areaLabel(area: string): string {
+  return /^\d+(er|e)$/.test(area) ? `Paris ${area}` : area;
+}
+
+const KIND_LABEL: Record<string, [string, string]> = {
+  metro: ["station de métro", "metro station"],
+  rer: ["gare RER", "RER station"],
+  train: ["gare", "railway station"],
+  tramway: ["station de tramway", "tram stop"],
+  val: ["station", "station"],
+  commune: ["commune", "municipality"],
+  arrondissement: ["arrondissement", "arrondissement"],
+};
+
+function loadIndex(): Promise<Entry[]> {
+  index ??= loadBaseData().then((data) => {
+    const en = pageLang() === "en" ? 1 : 0;
+    const entries: Entry[] = data.streets.map((street) => {
+      const w = words(street.name);
+      return {
+        words: w,
+        joined: w.join(" "),
+        street,
+        hit: { label: street.name, detail: areaLabel(street.area), kind: "street",
+          lat: street.point[0], lon: street.point[1] },
+      };
+    });
+    for (const place of data.places) {
+      const w = words(place.name);
+      entries.push({
+        words: w,
+        joined: w.join(" "),
+        street: null,
+        hit: { label: place.name, detail: KIND_LABEL[place.kind]?.[en] ?? place.kind, kind: place.kind,
+          lat: place.point[0], lon: place.point[1] },
+      });
+    }
+    return entries;
+  });
+  index.catch(() => {
+    index = null;
+  });
+  return index;
+}
+
+/** Score of `entry` for the query words, or -1 when a word matches nothing. */
+function score(entry: Entry, query: string[], joined: string): number {
+  for (const q of query) {
+    if (!entry.words.some((w) => w.startsWith(q))) return -1;
+  }
+  let s = 0;
+  if (entry.joined === joined) s += 100;
+  else if (entry.joined.startsWith(joined)) s += 50;
+  else if (entry.joined.includes(joined)) s += 25;
+  // Streets before stations of the same name (an address is what is asked), then majors, then
+  // the shorter name (fewer words left unmatched).
+  if (entry.street !== null) s += 10 - entry.street.cls * 2;
+  return s - entry.words.length;
+}
+
+/**
+ * The best matches for `query` (at most `limit`). "12 rue de rivoli" gives the house's own point
+ * when the BAN has that number, else the street's.
+ */
+export async function searchAddress(query: string, limit = 8): Promise<GeoHit[]> {
+  const match = /^\s*(\d+)\s*(bis|ter|quater|[a-d])?\b[\s,]*(.*)$/i.exec(query);
+  const number = match ? `${match[1]}${(match[2] ?? "").toLowerCase()}` : null;
+  const rest = match ? (match[3] ?? "") : query;
+  const q = words(rest);
+  if (q.length === 0 || q.join("").length < 2) return [];
+  const entries = await loadIndex();
+  const joined = q.join(" ");
+  const ranked = entries
+    .map((entry) => ({ entry, s: score(entry, q, joined) }))
+    .filter((r) => r.s >= 0)
+    .sort((a, b) => b.s - a.s || a.entry.hit.label.localeCompare(b.entry.hit.label, "fr"))
+    .slice(0, limit);
+  const hits: GeoHit[] = [];
+  for (const { entry } of ranked) {
+    if (number !== null && entry.street !== null) {
+      const at = await houseNumber(entry.street, number);
+      if (at !== null) {
+        hits.push({ ...entry.hit, label: `${number} ${entry.hit.label}`, kind: "address", lat: at[0], lon: at[1] });
+        continue;
+      }
+    }
+    hits.push(entry.hit);
+  }
+  return hits;
+}
+
+function segmentMetres(p: LatLon, a: LatLon, b: LatLon): number {
+  const k = Math.cos((p[0] * Math.PI) / 180) * 111_320;
+  const ax = (a[1] - p[1]) * k;
+  const ay = (a[0] - p[0]) * 111_320;
+  const bx = (b[1] - p[1]) * k;
+  const by = (b[0] - p[0]) * 111_320;
+  const dx = bx - ax;
+  const dy = by - ay;
+  const len2 = dx * dx + dy * dy;
+  const t = len2 === 0 ? 0 : Math.max(0, Math.min(1, -(ax * dx + ay * dy) / len2));
+  return Math.hypot(ax + t * dx, ay + t * dy);
+}
+
+export interface NearestStreet {
+  name: string;
+  area: string;
+  metres: number;
+}
+
+/** The named street nearest to a point (within `maxMetres`), for "where is this?" lines. */
+export async function nearestStreet(lat: number, lon: number, maxMetres = 250): Promise<NearestStreet | null> {
+  const data = await loadBaseData();
+  const p: LatLon = [lat, lon];
+  let best: NearestStreet | null = null;
+  for (const street of data.streets) {
+    // Cheap rejection first: a street whose point is far cannot be near (the longest streets
+    // of Paris are split by arrondissement in the BAN, none spans more than ~3 km).
+    if (metres(p, street.point) > 3500) continue;
+    let d = metres(p, street.point);
+    for (const line of street.lines) {
+      for (let i = 1; i < line.length; i += 1) {
+        d = Math.min(d, segmentMetres(p, line[i - 1] as LatLon, line[i] as LatLon));
+      }
+    }
+    if (d <= maxMetres && (best === null || d < best.metres)) {
+      best = { name: street.name, area: areaLabel(street.area), metres: Math.round(d) };
+    }
+  }
+  return best;
+}
+
+const TEXT = {
+  fr: {
+    label: "Chercher une adresse, une rue, une gare",
+    placeholder: "ex. 12 rue de Rivoli, place d'Italie",
+    search: "Chercher",
+    none: "Aucune adresse trouvée dans la carte embarquée (Paris).",
+    found: "Trouvé :",
+    use: "Utiliser ce point",
+    failed: "La recherche d'adresse n'est pas disponible.",
+  },
+  en: {
+    label: "Search an address, a street, a station",
+    placeholder: "e.g. 12 rue de Rivoli, place d'Italie",
+    search: "Search",
+    none: "No address found in the embedded map (Paris).",
+    found: "Found:",
+    use: "Use this point",
+    failed: "Address search is unavailable.",
+  },
+};
+
+export interface AddressSearch {
+  element: HTMLElement;
+  clear(): void;
+}
+
+/**
+ * An address search box for `map`, inserted just before `anchor` (usually the map's element).
+ * A chosen result is shown on the map with its name; `onConfirm` runs only when the person
+ * presses "Use this point". Not a <form>: the map may sit inside a page's own form.
+ */
+export function attachAddressSearch(map: L.Map, anchor: HTMLElement, onConfirm: (hit: GeoHit) => void
+): AddressSearch {
+  const text = TEXT[pageLang()];
+  const form = document.createElement("div");
+  form.className = "geo-search";
+  form.setAttribute("role", "search");
+  form.dataset.geoSearch = "";
+  const id = `geo-q-${Math.random().toString(36).slice(2, 8)}`;
+  const label = document.createElement("label");
+  label.htmlFor = id;
+  label.textContent = text.label;
+  const row = document.createElement("div");
+  row.className = "geo-search-row";
+  const input = document.createElement("input");
+  input.type = "search";
+  input.id = id;
+  input.autocomplete = "off";
+  input.placeholder = text.placeholder;
+  input.dataset.geoQuery = "";
+  const go = document.createElement("button");
+  go.type = "button";
+  go.textContent = text.search;
+  row.append(input, go);
+  const results = document.createElement("ul");
+  results.className = "geo-results";
+  results.dataset.geoResults = "";
+  results.setAttribute("aria-live", "polite");
+  const found = document.createElement("p");
+  found.className = "geo-found";
+  found.dataset.geoFound = "";
+  found.hidden = true;
+  const foundText = document.createElement("span");
+  const use = document.createElement("button");
+  use.type = "button";
+  use.textContent = text.use;
+  use.dataset.geoConfirm = "";
+  found.append(foundText, use);
+  form.append(label, row, results, found);
+  anchor.before(form);
+
+  let pin: L.CircleMarker | null = null;
+  let chosen: GeoHit | null = null;
+  let last: GeoHit[] = [];
+
+  const show = (hit: GeoHit): void => {
+    chosen = hit;
+    const at: L.LatLngTuple = [hit.lat, hit.lon];
+    pin?.remove();
+    pin = L.circleMarker(at, { radius: 9, color: "#b34000", weight: 3, fillColor: "#ffb000",
+      fillOpacity: 0.9, className: "geo-pin" })
+      .bindTooltip(hit.label, { permanent: true, direction: "top", offset: [0, -8], className: "geo-pin-label" })
+      .addTo(map);
+    map.setView(at, Math.max(map.getZoom(), 17));
+    foundText.textContent = `${text.found} ${hit.label} (${hit.detail})`;
+    found.dataset.lat = hit.lat.toFixed(5); // what "use this point" will send, for a reader
+    found.dataset.lon = hit.lon.toFixed(5);
+    found.hidden = false;
+    results.replaceChildren();
+    use.focus();
+  };
+
+  const list = (hits: GeoHit[]): void => {
+    last = hits;
+    if (hits.length === 0) {
+      const empty = document.createElement("li");
+      empty.className = "geo-empty";
+      empty.textContent = text.none;
+      results.replaceChildren(empty);
+      return;
+    }
+    results.replaceChildren(
+      ...hits.map((hit) => {
+        const item = document.createElement("li");
+        const button = document.createElement("button");
+        button.type = "button";
+        const name = document.createElement("span");
+        name.textContent = hit.label;
+        const detail = document.createElement("span");
+        detail.className = "geo-result-detail";
+        detail.textContent = ` · ${hit.detail}`;
+        button.append(name, detail);
+        button.addEventListener("click", () => show(hit));
+        item.append(button);
+        return item;
+      }),
+    );
+  };
+
+  let timer = 0;
+  let asked = 0;
+  const run = (pick: boolean): void => {
+    const query = input.value;
+    const ticket = (asked += 1);
+    searchAddress(query)
+      .then((hits) => {
+        if (ticket !== asked) return; // a newer query is on its way
+        if (query.trim() === "") {
+          results.replaceChildren();
+          return;
+        }
+        if (pick && hits[0] !== undefined) show(hits[0]);
+        else list(hits);
+      })
+      .catch(() => {
+        results.replaceChildren();
+        const item = document.createElement("li");
+        item.className = "geo-empty";
+        item.textContent = text.failed;
+        results.append(item);
+      });
+  };
+  input.addEventListener("input", () => {
+    found.hidden = true;
+    last = [];
+    window.clearTimeout(timer);
+    timer = window.setTimeout(() => run(false), 150);
+  });
+  // Enter (or the button) shows the first result on the map, still to be confirmed.
+  const pickFirst = (): void => {
+    window.clearTimeout(timer);
+    if (last[0] !== undefined && results.querySelector("button") !== null) show(last[0]);
+    else run(true);
+  };
+  input.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter") return;
+    event.preventDefault(); // never submits a form the map sits in
+    pickFirst();
+  });
+  go.addEventListener("click", pickFirst);
+  use.addEventListener("click", () => {
+    if (chosen === null) return;
+    found.hidden = true;
+    pin?.remove();
+    pin = null;
+    onConfirm(chosen);
+  });
+
+  return {
+    element: form,
+    clear: () => {
+      pin?.remove();
+      pin = null;
+      chosen = null;
+      found.hidden = true;
+      results.replaceChildren();
+      input.value = "";
+    },
+  };
+}

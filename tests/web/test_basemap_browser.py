@@ -1,0 +1,148 @@
+"""The embedded offline base map and the offline address search, in Chromium (issue 20).
+
+No tile server is configured in the tests (TOCSIN_MAP_TILES_URL empty) and every request off
+the platform's own origin is refused: what is drawn comes from /static/basemap/ alone.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
+
+from tests.web.conftest import PageProblems
+
+PLACE_ITALIE = (48.8314, 2.3556)
+
+
+def _metres(a: tuple[float, float], b: tuple[float, float]) -> float:
+    k = math.cos(math.radians((a[0] + b[0]) / 2))
+    return math.hypot((a[0] - b[0]) * 111_320, (a[1] - b[1]) * 111_320 * k)
+
+
+def _offline(context: BrowserContext, origin: str) -> list[str]:
+    """Refuse every request that is not to the platform itself; return what was tried."""
+    tried: list[str] = []
+
+    def route(r: Route) -> None:
+        if r.request.url.startswith(origin):
+            r.continue_()
+        else:
+            tried.append(r.request.url)
+            r.abort()
+
+    context.route("**/*", route)
+    return tried
+
+
+def _open_sos_map(page: Page, live_server: str) -> None:
+    page.goto(f"{live_server}/sos")
+    page.locator("[data-manual] summary").click()
+    expect(page.locator("[data-manual] [data-map]")).to_have_attribute(
+        "data-basemap", "ready", timeout=15_000
+    )
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(
+    ("viewport", "name"),
+    [
+        ({"width": 390, "height": 844}, "basemap-sos-phone"),
+        ({"width": 1280, "height": 900}, "basemap-sos"),
+    ],
+)
+def test_sos_map_draws_offline_and_finds_place_d_italie(
+    browser: Browser,
+    live_server: str,
+    watch_page: Callable[[Page], PageProblems],
+    screenshot_dir: Path,
+    viewport: dict[str, int],
+    name: str,
+) -> None:
+    phone = viewport["width"] < 500
+    context = browser.new_context(
+        viewport=viewport,  # type: ignore[arg-type]
+        device_scale_factor=2 if phone else 1,
+        is_mobile=phone,
+        has_touch=phone,
+        locale="fr-FR",
+        permissions=[],
+    )
+    tried = _offline(context, live_server)
+    page = context.new_page()
+    problems = watch_page(page)
+    try:
+        _open_sos_map(page, live_server)
+        box = page.locator("[data-manual] [data-map]")
+        # Drawn: the canvas of the base pane, street names (Hôtel de Ville, zoom 15), credits.
+        expect(box.locator(".leaflet-basemap-pane canvas")).to_have_count(1)
+        labels = box.locator(".basemap-label")
+        expect(labels.first).to_be_visible()
+        texts = labels.all_text_contents()
+        assert len(texts) >= 5, texts
+        assert any(
+            t.startswith(("Rue ", "Quai ", "Boulevard ", "Avenue ", "Place ")) for t in texts
+        )
+        expect(box.locator(".leaflet-control-attribution")).to_contain_text("BAN")
+        # The canvas has street pixels, not a blank background.
+        painted = page.evaluate(
+            """() => {
+              const c = document.querySelector('[data-manual] .leaflet-basemap-pane canvas');
+              const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+              let lit = 0;
+              for (let i = 0; i < d.length; i += 4) if (d[i] + d[i + 1] + d[i + 2] > 200) lit++;
+              return lit;
+            }"""
+        )
+        assert painted > 1000, painted
+
+        # Offline address search, accents and apostrophe typed loosely.
+        page.locator("[data-geo-query]").fill("place d italie")
+        results = page.locator("[data-geo-results] button")
+        expect(results.first).to_contain_text("Place d'Italie", timeout=10_000)
+        results.first.click()
+        found = page.locator("[data-geo-found]")
+        expect(found).to_be_visible()
+        lat = float(found.get_attribute("data-lat") or "nan")
+        lon = float(found.get_attribute("data-lon") or "nan")
+        assert _metres((lat, lon), PLACE_ITALIE) < 150, (lat, lon)
+        # Shown on the map (marker and its name) before it is used.
+        expect(box.locator(".geo-pin")).to_have_count(1)
+        expect(box.locator(".geo-pin-label")).to_contain_text("Place d'Italie")
+        expect(page.locator("[data-position]")).not_to_contain_text("Position choisie")
+        page.screenshot(path=str(screenshot_dir / f"{name}.png"))
+        page.locator("[data-geo-confirm]").click()
+        expect(page.locator("[data-position]")).to_contain_text("Position choisie")
+        assert tried == [], tried
+        assert problems.all() == []
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
+def test_search_finds_a_house_number_and_says_when_nothing_matches(
+    browser: Browser, live_server: str, watch_page: Callable[[Page], PageProblems]
+) -> None:
+    context = browser.new_context(locale="fr-FR", permissions=[])
+    _offline(context, live_server)
+    page = context.new_page()
+    problems = watch_page(page)
+    try:
+        _open_sos_map(page, live_server)
+        query = page.locator("[data-geo-query]")
+        query.fill("1 place d'italie")
+        query.press("Enter")
+        found = page.locator("[data-geo-found]")
+        expect(found).to_contain_text("1 Place d'Italie", timeout=10_000)
+        lat = float(found.get_attribute("data-lat") or "nan")
+        lon = float(found.get_attribute("data-lon") or "nan")
+        # BAN: 1 place d'Italie is the town hall of the 13th, on the square's east side.
+        assert _metres((lat, lon), (48.83231, 2.35531)) < 30, (lat, lon)
+        query.fill("zzqx nowhere")
+        expect(page.locator("[data-geo-results]")).to_contain_text("Aucune adresse trouvée")
+        assert problems.all() == []
+    finally:
+        context.close()
