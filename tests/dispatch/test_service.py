@@ -141,11 +141,9 @@ def test_one_unit_never_taken_by_two_incidents(engine: DispatchEngine, clock: Fa
     """Two workers (threads) grab the same unit for different incidents at once: one wins."""
     unit_id, _ = add_unit(engine, "SOLO", 48.864, 2.371)
     with session_scope(engine.sessions) as session:
-        pairs = [
-            incidents.attach_sos(session, sos=incidents.parse_sos(sos_data(48.80 + i * 0.01, 2.3)),
-                                 config=engine.config, now=clock())[0].id
-            for i in range(8)
-        ]
+        found = [incidents.from_sos_created(sos_data(48.80 + i * 0.01, 2.3)) for i in range(8)]
+        pairs = [incidents.attach_sos(session, sos=sos, config=engine.config, now=clock())[0].id
+                 for sos in found if sos is not None]
     won: list[str] = []
     barrier = threading.Barrier(len(pairs))
 

@@ -32,6 +32,7 @@ from tocsin.dispatch.models import (
     DispatchIncidentSos,
     DispatchUnit,
 )
+from tocsin.sos.events import SosCreated
 
 log = logging.getLogger("tocsin.dispatch")
 
@@ -123,7 +124,9 @@ class DispatchEngine:
 
     def intake(self, data: Mapping[str, Any]) -> str | None:
         """Handle one ``sos.created``: cluster it, then offer its incident if nobody has it."""
-        sos = incidents.parse_sos(dict(data))
+        sos = incidents.from_sos_created(data)
+        if sos is None:
+            return None  # sent "position unknown": placed by its first position (unlocated.py)
         return self.intake_many([sos]).get(sos.sos_id)
 
     def intake_batch(self, payloads: Iterable[Mapping[str, Any]]) -> dict[str, str]:
@@ -134,12 +137,13 @@ class DispatchEngine:
         """
         batch: list[incidents.SosIn] = []
         for data in payloads:
-            if data.get("lat") is None and data.get("lon") is None:
-                continue  # sent "position unknown": placed by its first position (unlocated.py)
             try:
-                batch.append(incidents.parse_sos(dict(data)))
+                sos = incidents.from_sos_created(data)
             except Invalid as exc:
                 log.error("dropping sos.created: %s", exc.message)
+                continue
+            if sos is not None:  # None: "position unknown", placed by its first position
+                batch.append(sos)
         return self.intake_many(batch) if batch else {}
 
     def intake_many(self, batch: list[incidents.SosIn]) -> dict[str, str]:
@@ -203,9 +207,11 @@ class DispatchEngine:
         with self.sessions() as session:
             open_sos = sos_service.list_open_sos(session, limit=1_000_000)
             attached = set(session.scalars(select(DispatchIncidentSos.sos_id)))
+            # The same contract as the event the SOS was published with.
             pending = [
-                {"sos_id": s.id, "lat": s.lat, "lon": s.lon, "accuracy_m": s.accuracy_m,
-                 "situation": s.situation, "people": s.people, "received_at": s.received_at}
+                SosCreated(sos_id=s.id, lat=s.lat, lon=s.lon, accuracy_m=s.accuracy_m,
+                           situation=s.situation, people=s.people,
+                           received_at=s.received_at.isoformat()).model_dump()
                 for s in open_sos if s.id not in attached
             ]
         for start in range(0, len(pending), RECOVERY_BATCH):

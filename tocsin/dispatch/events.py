@@ -8,20 +8,19 @@ service with an audit entry).
 
 from __future__ import annotations
 
+from tocsin.sos.events import SOS_CLOSED, SOS_CREATED, SOS_MESSAGE, SOS_POSITION
+
 INCIDENT_UPDATED = "incident.updated"
 ASSIGNMENT_PREFIX = "assignment."
 UNIT_STATUS = "dispatch.unit_status"
 UNIT_POSITION = "dispatch.unit_position"
 
-# Consumed from the sos domain (its events.py is the contract).
-SOS_CREATED = "sos.created"
-
 # What the dispatcher console streams.
 CONSOLE_PATTERNS = [
-    "sos.created",
-    "sos.message",
-    "sos.position",
-    "sos.closed",
+    SOS_CREATED,
+    SOS_MESSAGE,
+    SOS_POSITION,
+    SOS_CLOSED,
     INCIDENT_UPDATED,
     "assignment.*",
     UNIT_STATUS,

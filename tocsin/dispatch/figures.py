@@ -18,7 +18,7 @@ from tocsin.core.bus import Event
 from tocsin.core.figures import Fact, Kind, seconds_between
 from tocsin.dispatch import events
 from tocsin.dispatch.models import DispatchAssignment, DispatchIncident, DispatchIncidentSos
-from tocsin.sos.schemas import Situation
+from tocsin.sos.events import Situation
 
 _SITUATIONS = tuple(s.value for s in Situation)
 KINDS = (

@@ -12,9 +12,11 @@ from __future__ import annotations
 import datetime as dt
 import math
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -24,16 +26,18 @@ from tocsin.dispatch import events
 from tocsin.dispatch.config import DispatchConfig
 from tocsin.dispatch.geo import M_PER_DEG_LAT, haversine_m
 from tocsin.dispatch.models import DispatchIncident, DispatchIncidentSos
+from tocsin.sos.events import Situation, SosCreated
 
-# 1 is most urgent. Codes are the sos domain's situation codes; unknown ones rank as "other".
-PRIORITY = {
-    "attack": 1,
-    "armed_person": 1,
-    "hostage": 1,
-    "injured": 2,
-    "fire": 2,
-    "hidden": 2,
-    "other": 3,
+# 1 is most urgent. Codes are the sos domain's situations (its events' contract); a code this
+# worker does not know (a newer producer) ranks as "other".
+PRIORITY: dict[str, int] = {
+    Situation.attack: 1,
+    Situation.armed_person: 1,
+    Situation.hostage: 1,
+    Situation.injured: 2,
+    Situation.fire: 2,
+    Situation.hidden: 2,
+    Situation.other: 3,
 }
 
 
@@ -55,30 +59,40 @@ class SosIn:
     received_at: dt.datetime
 
 
-def parse_sos(data: dict[str, Any]) -> SosIn:
-    """Read an ``sos.created`` payload; raise ``Invalid`` on a malformed one."""
+def from_sos_created(data: Mapping[str, Any]) -> SosIn | None:
+    """Read an ``sos.created`` payload with the producer's model (``tocsin.sos.events``).
+
+    Returns None for an SOS sent "position unknown" (lat and lon None): it is placed later by
+    its first position (``unlocated``). Raises ``Invalid`` on a malformed payload, one with half
+    a position, or a position out of range.
+    """
     try:
-        received = data["received_at"]
-        received_at = (
-            received if isinstance(received, dt.datetime) else dt.datetime.fromisoformat(received)
-        )
-        if received_at.tzinfo is None:
-            received_at = received_at.replace(tzinfo=dt.UTC)
-        people = data.get("people")
-        sos = SosIn(
-            sos_id=str(data["sos_id"]),
-            lat=float(data["lat"]),
-            lon=float(data["lon"]),
-            accuracy_m=float(data.get("accuracy_m") or 0.0),
-            situation=str(data.get("situation") or "other")[:32],
-            people=int(people) if people is not None else None,
-            received_at=received_at,
-        )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise Invalid(f"malformed sos.created payload: {exc}") from None
-    if not (-90 <= sos.lat <= 90 and -180 <= sos.lon <= 180) or not sos.sos_id:
+        event = SosCreated.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "payload"
+        raise Invalid(f"malformed sos.created payload: {where}: {first['msg']}") from None
+    if event.lat is None and event.lon is None:
+        return None
+    if event.lat is None or event.lon is None:
+        raise Invalid("malformed sos.created payload: half a position (lat or lon missing)")
+    try:
+        received_at = dt.datetime.fromisoformat(event.received_at)
+    except ValueError:
+        raise Invalid("malformed sos.created payload: received_at is not ISO 8601") from None
+    if received_at.tzinfo is None:
+        received_at = received_at.replace(tzinfo=dt.UTC)
+    if not (-90 <= event.lat <= 90 and -180 <= event.lon <= 180) or not event.sos_id:
         raise Invalid("sos.created payload out of range")
-    return sos
+    return SosIn(
+        sos_id=event.sos_id,
+        lat=event.lat,
+        lon=event.lon,
+        accuracy_m=event.accuracy_m or 0.0,
+        situation=(event.situation or Situation.other.value)[:32],
+        people=event.people,
+        received_at=received_at,
+    )
 
 
 def incident_event_data(incident: DispatchIncident) -> dict[str, Any]:

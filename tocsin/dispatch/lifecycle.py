@@ -21,7 +21,7 @@ from tocsin.core.bus import Event, Subscription
 from tocsin.core.runtime import Runtime
 from tocsin.dispatch import events
 from tocsin.dispatch.engine import DispatchEngine, engine_of
-from tocsin.sos.events import SOS_POSITION
+from tocsin.sos.events import SOS_CREATED, SOS_POSITION
 
 log = logging.getLogger("tocsin.dispatch")
 
@@ -61,7 +61,7 @@ async def start(runtime: Runtime) -> None:
         engine.apply_unit_event(event)
 
     subs: list[Subscription] = [
-        await runtime.bus.subscribe_batch(events.SOS_CREATED, on_sos, durable="dispatch",
+        await runtime.bus.subscribe_batch(SOS_CREATED, on_sos, durable="dispatch",
                                           max_batch=engine.config.batch),
         await runtime.bus.subscribe(SOS_POSITION, on_position),
         await runtime.bus.subscribe(events.UNIT_STATUS, on_unit),

@@ -7,6 +7,7 @@ only through the audited API (``service.read_sos_detail``). Positions travel in 
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel
@@ -17,10 +18,28 @@ SOS_POSITION = "sos.position"
 SOS_CLOSED = "sos.closed"
 
 
+class Situation(StrEnum):
+    """What is happening, in one tap (no typing needed when hidden).
+
+    Part of the events' contract (``SosCreated.situation`` is one of these codes), so consumers
+    (dispatch's priorities and figures) read it here; ``tocsin.sos.schemas`` re-exports it.
+    """
+
+    attack = "attack"
+    armed_person = "armed_person"
+    hostage = "hostage"
+    hidden = "hidden"
+    injured = "injured"
+    fire = "fire"
+    other = "other"
+
+
 class SosCreated(BaseModel):
     """``sos.created``: a durable, acknowledged SOS (``received_at`` is ISO 8601 UTC).
 
-    lat, lon and accuracy_m are all None for an SOS sent "position unknown".
+    lat, lon and accuracy_m are all None for an SOS sent "position unknown". ``situation`` is a
+    :class:`Situation` code, typed ``str`` so an event written by an older or newer producer
+    (a code this worker does not know) still validates; consumers rank unknown codes as "other".
     """
 
     sos_id: str

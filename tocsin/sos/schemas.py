@@ -3,25 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+# The situation codes are part of the events' contract; re-exported here for the API's models.
+from tocsin.sos.events import Situation as Situation
+
 MAX_TEXT_BYTES = 2048
 MAX_MESSAGE_CHARS = 500
-
-
-class Situation(StrEnum):
-    """What is happening, in one tap (no typing needed when hidden)."""
-
-    attack = "attack"
-    armed_person = "armed_person"
-    hostage = "hostage"
-    hidden = "hidden"
-    injured = "injured"
-    fire = "fire"
-    other = "other"
 
 
 class Position(BaseModel):
