@@ -11,13 +11,14 @@ import asyncio
 import contextlib
 import logging
 
+from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
 from tocsin.core.bus import Event
 from tocsin.core.db import session_scope
 from tocsin.core.errors import DomainError
 from tocsin.core.runtime import Runtime
-from tocsin.watch import feeds, service, webhook
+from tocsin.watch import events, feeds, service, webhook
 from tocsin.watch.config import WatchSettings
 
 log = logging.getLogger("tocsin.watch")
@@ -62,7 +63,11 @@ async def start(runtime: Runtime) -> None:
         runtime.extras[POLLER] = asyncio.create_task(_loop(runtime, cfg.feed_poll_seconds))
 
     async def on_order(event: Event) -> None:
-        order_id = int(event.data.get("id", 0))
+        try:
+            order_id = events.OrderIssued.model_validate(event.data).id
+        except ValidationError as exc:  # redelivering it would never help
+            log.error("dropping %s: %s", events.ORDER_ISSUED, exc.errors()[0]["msg"])
+            return
 
         def push() -> bool:
             with session_scope(runtime.sessions) as session:
@@ -78,7 +83,7 @@ async def start(runtime: Runtime) -> None:
                 log.warning("order %s webhook not recorded: %s", order_id, exc)
 
     runtime.extras[WEBHOOKS] = await runtime.bus.subscribe(
-        "watch.order_issued", on_order, durable="watch-webhook")
+        events.ORDER_ISSUED, on_order, durable="watch-webhook")
 
 
 async def stop(runtime: Runtime) -> None:

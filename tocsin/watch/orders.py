@@ -31,6 +31,7 @@ from tocsin.core.auth.models import UserAccount
 from tocsin.core.db import utcnow
 from tocsin.core.errors import Conflict, DomainError, Invalid, NotFound
 from tocsin.core.outbox import add_event
+from tocsin.watch import events
 from tocsin.watch.config import WatchSettings, check_outbound
 from tocsin.watch.instruments import (
     OPEN_STATUSES,
@@ -158,9 +159,9 @@ def _check_prior_notice(session: Session, platform: WatchPlatform, *, emergency:
 
 def _announce(session: Session, order: WatchOrder, platform: WatchPlatform) -> None:
     # One event for both instruments: the webhook consumer pushes either to the platform.
-    add_event(session, "watch.order_issued", {"id": order.id, "platform": platform.name,
-                                              "item_id": order.item_id,
-                                              "instrument": order.instrument})
+    add_event(session, events.ORDER_ISSUED, events.OrderIssued(
+        id=order.id, platform=platform.name, item_id=order.item_id,
+        instrument=order.instrument).model_dump())
 
 
 def _proposal(session: Session, order_id: int) -> WatchOrder:
@@ -269,7 +270,8 @@ def confirm(session: Session, *, order_id: int, who: Principal,
         item.decided_at = item.decided_at or now
     audit.record(session, actor=who, action=f"watch.{order.instrument}_confirm",
                  object_type="watch_order", object_id=order_id)
-    add_event(session, "watch.order_removed", {"id": order_id, "late": is_overdue(order, now)})
+    add_event(session, events.ORDER_REMOVED,
+              events.OrderRemoved(id=order_id, late=is_overdue(order, now)).model_dump())
     session.flush()
     return order
 
@@ -289,7 +291,7 @@ def contest(session: Session, *, order_id: int, who: Principal, reason: str,
     order.contested_at, order.contest_reason = now, reason
     audit.record(session, actor=who, action=f"watch.{order.instrument}_contest",
                  object_type="watch_order", object_id=order_id, reason=reason)
-    add_event(session, "watch.order_contested", {"id": order_id})
+    add_event(session, events.ORDER_CONTESTED, events.OrderContested(id=order_id).model_dump())
     session.flush()
     return order
 

@@ -24,7 +24,7 @@ from tocsin.core.auth import Principal
 from tocsin.core.db import utcnow
 from tocsin.core.errors import Conflict, Invalid, NotFound
 from tocsin.core.outbox import add_event
-from tocsin.watch import hashes
+from tocsin.watch import events, hashes
 from tocsin.watch.classifier import Model
 from tocsin.watch.media import PDQ_MIN_QUALITY, CleanImage
 from tocsin.watch.models import WatchDecision, WatchItem, WatchPlatform, WatchReport
@@ -139,9 +139,9 @@ def record_item(session: Session, *, intake: Intake, model: Model,
             status="pending", first_seen_at=now, last_seen_at=now)
         session.add(item)
         session.flush()
-        add_event(session, "watch.item_created", {"id": item.id, "platform": item.platform,
-                                                  "category": item.category,
-                                                  "score": item.score})
+        add_event(session, events.ITEM_CREATED, events.ItemCreated(
+            id=item.id, platform=item.platform, category=item.category,
+            score=item.score).model_dump())
     else:
         item.last_seen_at = now
         item.reach = max(item.reach, intake.reach)
@@ -249,8 +249,8 @@ def decide(session: Session, *, item_id: int, who: Principal, decision: str, rea
         item.decided_at = now
     audit.record(session, actor=who, action=f"watch.{decision}", object_type="watch_item",
                  object_id=item_id, reason=reason)
-    add_event(session, "watch.item_decided", {"id": item_id, "decision": decision,
-                                              "status": item.status})
+    add_event(session, events.ITEM_DECIDED, events.ItemDecided(
+        id=item_id, decision=decision, status=item.status).model_dump())
     session.flush()
     return item, needs_second
 
