@@ -44,7 +44,10 @@ def test_advisory_is_pushed_to_the_subscriber(make_app: Callable[..., FastAPI],
             time.sleep(0.1)
         push = receiver.requests[0]
         assert push.path == "/push/org"
-        claims, _ = verify_vapid(push.headers["authorization"])
+        claims, key = verify_vapid(push.headers["authorization"])
         assert claims["aud"] == receiver.base
+        # One VAPID key for the worker: the one browsers get for the alerts signs this too.
+        assert key == client.get("/api/v1/alerts/push/key").json()["public_key"]
+        assert push.headers["topic"] == advisory["id"]  # a revision replaces an undelivered one
         message = browser.decrypt(push.body)
         assert message["advisory_id"] == advisory["id"] and message["title"] == ADVISORY["title"]

@@ -11,29 +11,24 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from tocsin.core.outbound import url_problem
+from tocsin.core.webpush import DEFAULT_PUSH_HOSTS, PushSettings
 
 __all__ = ["DEFAULT_PUSH_HOSTS", "AlertSettings", "url_problem"]
 
-DEFAULT_PUSH_HOSTS = (
-    "fcm.googleapis.com,updates.push.services.mozilla.com,web.push.apple.com,*.notify.windows.com"
-)
 
-
-class AlertSettings(BaseSettings):
-    """Fan-out and CAP settings; see the module docstring."""
+class AlertSettings(PushSettings):
+    """Fan-out and CAP settings; see the module docstring. The Web Push ones (``push_hosts``,
+    ``vapid_private_key``, ``vapid_subject``, ``timeout_seconds``) are the core's
+    :class:`~tocsin.core.webpush.PushSettings`, read under the same names by the cyber desk."""
 
     model_config = SettingsConfigDict(env_prefix="TOCSIN_ALERTS_", extra="ignore")
 
     sender: str = ""  # CAP <sender>; default tocsin@<host of TOCSIN_BASE_URL>
     sender_name: str = "Préfecture de police"
     webhook_hosts: str = ""  # comma-separated host or host:port, "*.example.org" allowed
-    push_hosts: str = DEFAULT_PUSH_HOSTS
-    vapid_private_key: str = ""  # PEM text; generated into var/vapid.pem when empty
-    vapid_subject: str = "mailto:alertes@tocsin.invalid"
-    timeout_seconds: float = Field(default=5.0, gt=0, le=60)
     retry_base_seconds: float = Field(default=2.0, ge=0, le=600)
     max_attempts: int = Field(default=6, ge=1, le=30)
     # Sends in flight per worker, and per push service (HTTP/2 streams on one connection).

@@ -4,10 +4,9 @@ Webhooks (the way a platform relays an alert, as Facebook and Twitter did in 201
 as JSON with ``X-Tocsin-Signature: t=<unix time>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>``;
 the timestamp lets the receiver refuse replays. :func:`verify_signature` is the receiver's side.
 
-Web Push (RFC 8030) payloads are encrypted for the browser (RFC 8291, aes128gcm) and signed with
-the server's VAPID key (RFC 8292) by pywebpush. The key comes from the settings or is generated
-into ``var/vapid.pem`` on first start. Redirects are never followed: an allowed host must not
-bounce a request into the operator's network.
+Web Push (RFC 8030, 8291, 8292) is sent by the fan-out (``fanout``) over the pooled HTTP/2
+sender of :mod:`tocsin.core.push`; the VAPID key and its settings are the core's
+(:mod:`tocsin.core.webpush`, shared with the cyber desk), re-exported here for this domain.
 """
 
 from __future__ import annotations
@@ -17,15 +16,12 @@ import hmac
 import json
 import logging
 import time
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
-import requests
-from cryptography.hazmat.primitives import serialization
-from py_vapid import Vapid02, b64urlencode
-from pywebpush import WebPushException, webpush
+
+from tocsin.core.webpush import VapidKey as VapidKey
+from tocsin.core.webpush import load_vapid as load_vapid
 
 log = logging.getLogger("tocsin.alerts.senders")
 
@@ -79,64 +75,3 @@ async def send_webhook(client: httpx.AsyncClient, *, url: str, secret: str,
     if not 200 <= response.status_code < 300:
         permanent = response.status_code in (404, 410)
         raise DeliveryError(f"HTTP {response.status_code}", permanent=permanent)
-
-
-@dataclass
-class VapidKey:
-    """The server's VAPID key and the public key browsers need (``applicationServerKey``)."""
-
-    vapid: Vapid02
-    public_key: str
-
-
-def load_vapid(pem: str, var_dir: Path) -> VapidKey:
-    """Use the configured PEM, else ``var/vapid.pem``, generating it on first start."""
-    if pem.strip():
-        vapid = Vapid02.from_pem(pem.encode())
-    else:
-        path = var_dir / "vapid.pem"
-        if path.exists():
-            vapid = Vapid02.from_file(str(path))
-        else:
-            vapid = Vapid02()
-            vapid.generate_keys()
-            path.parent.mkdir(parents=True, exist_ok=True)
-            vapid.save_key(str(path))
-            path.chmod(0o600)
-            log.info("generated a VAPID key in %s", path)
-    raw = vapid.public_key.public_bytes(
-        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
-    )
-    return VapidKey(vapid=vapid, public_key=b64urlencode(raw))
-
-
-def _no_redirect_session() -> requests.Session:
-    session = requests.Session()
-    session.max_redirects = 0
-    session.trust_env = False
-    return session
-
-
-def send_push(*, key: VapidKey, subject: str, endpoint: str, keys: dict[str, str],
-              payload: dict[str, Any], timeout: float) -> None:
-    """Encrypt and send one Web Push message (blocking: run it in a thread)."""
-    with _no_redirect_session() as session:
-        try:
-            response = webpush(
-                subscription_info={"endpoint": endpoint, "keys": keys},
-                data=json.dumps(payload, ensure_ascii=False),
-                vapid_private_key=key.vapid,
-                vapid_claims={"sub": subject},
-                timeout=timeout,
-                ttl=3600,
-                headers={"Urgency": "high"},
-                requests_session=session,
-            )
-        except WebPushException as exc:
-            status = exc.response.status_code if exc.response is not None else None
-            raise DeliveryError(f"push refused: HTTP {status}",
-                                permanent=status in (404, 410)) from None
-        except (requests.RequestException, ValueError) as exc:
-            raise DeliveryError(f"{type(exc).__name__}: {exc}"[:300]) from None
-    if isinstance(response, requests.Response) and not 200 <= response.status_code < 300:
-        raise DeliveryError(f"HTTP {response.status_code}")

@@ -18,7 +18,7 @@ from tocsin.core import audit, outbox
 from tocsin.core.auth import Principal
 from tocsin.core.db import utcnow
 from tocsin.core.errors import Conflict, Forbidden, Invalid, NotFound
-from tocsin.cyber import stix
+from tocsin.cyber import events, stix
 from tocsin.cyber.models import (
     CyberAdvisory,
     CyberAdvisoryVersion,
@@ -26,8 +26,6 @@ from tocsin.cyber.models import (
     CyberIndicator,
 )
 from tocsin.cyber.schemas import AdvisoryIn, AdvisoryOut, AdvisoryVersionOut
-
-PUBLISHED = "cyber.advisory_published"
 
 
 def _version(session: Session, advisory_id: str, number: int) -> CyberAdvisoryVersion:
@@ -140,7 +138,8 @@ def approve(session: Session, *, who: Principal, advisory_id: str, note: str | N
     advisory.first_published_at = advisory.first_published_at or now
     session.flush()
     _share(session, advisory.id, version)
-    outbox.add_event(session, PUBLISHED, {"id": advisory.id, "version": version.version})
+    outbox.add_event(session, events.ADVISORY_PUBLISHED, events.AdvisoryPublished(
+        id=advisory.id, version=version.version).model_dump())
     audit.record(session, actor=who, action="cyber.advisory_publish",
                  object_type="cyber_advisory", object_id=advisory.id,
                  reason=f"version {version.version}")

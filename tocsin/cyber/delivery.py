@@ -3,26 +3,31 @@
 Planning runs after commit, from the ``cyber.advisory_published`` event (``lifecycle``), and is
 idempotent (unique rows per subscription and version). Mails wait in ``cyber_mail_outbox`` for the
 deployment's mail relay, which sends and marks them (``tocsin`` holds no SMTP password). Pushes are
-sent with the alerts domain's VAPID key and sender, to the push hosts the operator allows.
+sent with the core's Web Push sender and VAPID key (:mod:`tocsin.core.webpush`, the same key and
+settings as the alerts' fan-out), to the push hosts the operator allows: sending is asynchronous
+(``send_pushes``), recording the outcomes a short transaction (``record_pushes``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import re
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tocsin.alerts import senders
-from tocsin.alerts.config import AlertSettings, url_problem
 from tocsin.core import audit
 from tocsin.core.auth import Principal
 from tocsin.core.db import utcnow
 from tocsin.core.errors import Invalid, NotFound
+from tocsin.core.outbound import url_problem
+from tocsin.core.push import Outcome
+from tocsin.core.webpush import PushSender, PushSettings
 from tocsin.cyber.models import (
     CyberAdvisory,
     CyberAdvisoryVersion,
@@ -43,7 +48,7 @@ def subscribe(session: Session, *, who: Principal, data: SubscriptionIn,
     """Record an organisation's subscription (push endpoint checked against allowed hosts)."""
     now = now or utcnow()
     if data.push is not None:
-        problem = url_problem(data.push.endpoint, AlertSettings().push_hosts)
+        problem = url_problem(data.push.endpoint, PushSettings().push_hosts)
         if problem is not None:
             raise Invalid(f"push.endpoint: {problem}",
                           details=[{"location": "body.push.endpoint", "message": problem}])
@@ -134,7 +139,18 @@ def plan(session: Session, *, advisory_id: str, version_no: int, base_url: str,
     return mails, pushes
 
 
-def pending_pushes(session: Session) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class PushJob:
+    """One push to attempt and what sending it needs."""
+
+    id: int
+    advisory_id: str
+    endpoint: str
+    keys: dict[str, str]
+    payload: dict[str, Any]
+
+
+def pending_pushes(session: Session) -> list[PushJob]:
     """Return the pushes to attempt, with what sending them needs."""
     rows = session.execute(
         select(CyberPushDelivery, CyberSubscription, CyberAdvisoryVersion)
@@ -143,37 +159,45 @@ def pending_pushes(session: Session) -> list[dict[str, Any]]:
               (CyberAdvisoryVersion.advisory_id == CyberPushDelivery.advisory_id)
               & (CyberAdvisoryVersion.version == CyberPushDelivery.version))
         .where(CyberPushDelivery.status == "pending").limit(200)).all()
-    return [{"id": d.id, "endpoint": s.push_endpoint, "keys": dict(s.push_keys or {}),
-             "payload": {"advisory_id": d.advisory_id, "version": d.version, "title": v.title,
-                         "severity": v.severity, "url": f"/cyber/advisories#advisory-"
-                                                        f"{d.advisory_id}"}}
+    return [PushJob(id=d.id, advisory_id=d.advisory_id, endpoint=s.push_endpoint or "",
+                    keys={k: str(v) for k, v in (s.push_keys or {}).items()},
+                    payload={"advisory_id": d.advisory_id, "version": d.version,
+                             "title": v.title, "severity": v.severity,
+                             "url": f"/cyber/advisories#advisory-{d.advisory_id}"})
             for d, s, v in rows]
 
 
-def send_pushes(session: Session, *, vapid: senders.VapidKey | None, config: AlertSettings,
-                jobs: list[dict[str, Any]]) -> int:
-    """Send the given pushes (blocking) and record each outcome; return how many were sent."""
+async def send_pushes(sender: PushSender, jobs: list[PushJob]) -> list[tuple[int, Outcome]]:
+    """Send the pushes at once (each push service bounds its own); never raises for one."""
+    async def one(job: PushJob) -> tuple[int, Outcome]:
+        try:
+            # The advisory as topic: a revision replaces an undelivered earlier version.
+            return job.id, await sender.send(job.endpoint, job.keys, job.payload,
+                                             topic=job.advisory_id)
+        except Exception as exc:  # a bug in one send must not lose the others' outcomes
+            log.exception("cyber push %s crashed", job.id)
+            return job.id, Outcome(ok=False, error=type(exc).__name__)
+
+    return list(await asyncio.gather(*(one(job) for job in jobs)))
+
+
+def record_pushes(session: Session, outcomes: list[tuple[int, Outcome]], *,
+                  now: dt.datetime | None = None) -> int:
+    """Record each push's outcome (a failure is retried up to ``MAX_PUSH_ATTEMPTS`` times, a
+    permanent one is not); return how many were sent."""
+    now = now or utcnow()
     sent = 0
-    for job in jobs:
-        row = session.get(CyberPushDelivery, job["id"])
+    for delivery_id, outcome in outcomes:
+        row = session.get(CyberPushDelivery, delivery_id)
         if row is None or row.status != "pending":
             continue
         row.attempts += 1
-        try:
-            if vapid is None:
-                raise senders.DeliveryError("no VAPID key in this worker")
-            problem = url_problem(job["endpoint"], config.push_hosts)
-            if problem is not None:
-                raise senders.DeliveryError(f"refused: {problem}", permanent=True)
-            senders.send_push(key=vapid, subject=config.vapid_subject, endpoint=job["endpoint"],
-                              keys={k: str(v) for k, v in job["keys"].items()},
-                              payload=job["payload"], timeout=config.timeout_seconds)
-        except senders.DeliveryError as exc:
-            row.last_error = str(exc)[:300]
-            if exc.permanent or row.attempts >= MAX_PUSH_ATTEMPTS:
+        if not outcome.ok:
+            row.last_error = outcome.error[:300]
+            if outcome.permanent or row.attempts >= MAX_PUSH_ATTEMPTS:
                 row.status = "dead"
             continue
-        row.status, row.sent_at, row.last_error = "sent", utcnow(), None
+        row.status, row.sent_at, row.last_error = "sent", now, None
         sent += 1
     session.flush()
     return sent

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from tocsin.core.bus import Event
 from tocsin.core.figures import Fact, Kind, seconds_between
-from tocsin.cyber import advisories
+from tocsin.cyber import events
 from tocsin.cyber.indicators import KINDS as INDICATOR_KINDS
 from tocsin.cyber.models import CyberAdvisory, CyberAdvisoryVersion, CyberIncident, CyberIndicator
 from tocsin.cyber.schemas import REGIONS, SEVERITIES, TYPES
@@ -44,7 +44,7 @@ KINDS = (
     Kind("cyber.time_to_advisory", "Délai du signalement à l'avis", "Time from report to advisory",
          unit="seconds"),
 )
-SUBJECTS = ("cyber.incident_reported", advisories.PUBLISHED)
+SUBJECTS = (events.INCIDENT_REPORTED, events.ADVISORY_PUBLISHED)
 
 
 def _incident(row: CyberIncident) -> list[Fact]:
@@ -78,7 +78,7 @@ def _advisory(session: Session, advisory: CyberAdvisory) -> list[Fact]:
 def from_event(session: Session, event: Event) -> list[Fact]:
     """A report, or a first publication, becomes its facts at once."""
     key = str(event.data.get("id", ""))
-    if event.subject == "cyber.incident_reported":
+    if event.subject == events.INCIDENT_REPORTED:
         row = session.get(CyberIncident, key)
         return _incident(row) if row is not None else []
     advisory = session.get(CyberAdvisory, key)

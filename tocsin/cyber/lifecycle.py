@@ -1,55 +1,77 @@
 """Worker start and stop of the cyber desk: plan and send advisory deliveries after commit.
 
 ``cyber.advisory_published`` is consumed under the durable name ``cyber-delivery`` (once across
-workers, redelivered until handled); planning is idempotent, pushes are sent in a thread.
+workers, redelivered until handled); planning is idempotent. Pushes go out through the core's
+Web Push sender (:mod:`tocsin.core.webpush`: pooled HTTP/2 per push service, the VAPID key and
+settings the alerts' fan-out uses too), so the desk needs nothing of the alerts domain.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
+from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from tocsin.alerts.config import AlertSettings
-from tocsin.core.bus import Event
+from tocsin.core.bus import Event, Subscription
 from tocsin.core.db import session_scope
 from tocsin.core.runtime import Runtime
-from tocsin.cyber import advisories, delivery
+from tocsin.core.webpush import PushSender, PushSettings, load_vapid
+from tocsin.cyber import delivery, events
 
 log = logging.getLogger("tocsin.cyber")
-STATE_KEY = "cyber.subscription"
+
+
+@dataclass
+class CyberState:
+    """What the cyber desk keeps in a worker: its push sender and its consumer."""
+
+    sender: PushSender
+    subscription: Subscription | None = None
 
 
 async def start(runtime: Runtime) -> None:
-    """Subscribe the delivery planner."""
-    config = AlertSettings()
+    """Load the VAPID key, subscribe the delivery planner."""
+    settings = PushSettings()
+    key = await run_in_threadpool(load_vapid, settings.vapid_private_key,
+                                  runtime.settings.var_dir)
+    current = runtime.states.put(CyberState(sender=PushSender(key, settings)))
 
     async def on_published(event: Event) -> None:
-        advisory_id = str(event.data.get("id", ""))
-        version_no = int(event.data.get("version", 0))
+        try:
+            published = events.AdvisoryPublished.model_validate(event.data)
+        except ValidationError as exc:  # redelivering it would never help
+            log.error("dropping %s: %s", events.ADVISORY_PUBLISHED, exc.errors()[0]["msg"])
+            return
 
-        def work() -> tuple[int, int, int]:
+        def plan() -> tuple[int, int, list[delivery.PushJob]]:
             with session_scope(runtime.sessions) as session:
-                mails, pushes = delivery.plan(session, advisory_id=advisory_id,
-                                              version_no=version_no,
+                mails, pushes = delivery.plan(session, advisory_id=published.id,
+                                              version_no=published.version,
                                               base_url=runtime.settings.base_url)
-                jobs = delivery.pending_pushes(session)
-            # The alerts domain keeps the worker's VAPID key; without it pushes wait.
-            vapid = getattr(runtime.extras.get("alerts"), "vapid", None)
+                return mails, pushes, delivery.pending_pushes(session)
+
+        mails, pushes, jobs = await run_in_threadpool(plan)
+        outcomes = await delivery.send_pushes(current.sender, jobs)
+
+        def record() -> int:
             with session_scope(runtime.sessions) as session:
-                sent = delivery.send_pushes(session, vapid=vapid, config=config, jobs=jobs)
-            return mails, pushes, sent
+                return delivery.record_pushes(session, outcomes)
 
-        mails, pushes, sent = await run_in_threadpool(work)
+        sent = await run_in_threadpool(record)
         log.info("advisory %s v%d: %d mails queued, %d pushes planned, %d sent",
-                 advisory_id, version_no, mails, pushes, sent)
+                 published.id, published.version, mails, pushes, sent)
 
-    runtime.extras[STATE_KEY] = await runtime.bus.subscribe(
-        advisories.PUBLISHED, on_published, durable="cyber-delivery")
+    current.subscription = await runtime.bus.subscribe(
+        events.ADVISORY_PUBLISHED, on_published, durable="cyber-delivery")
 
 
 async def stop(runtime: Runtime) -> None:
-    """Stop consuming."""
-    subscription = runtime.extras.pop(STATE_KEY, None)
-    if subscription is not None:
-        await subscription.stop()
+    """Stop consuming, close the push connections."""
+    current = runtime.states.take(CyberState)
+    if current is None:
+        return
+    if current.subscription is not None:
+        await current.subscription.stop()
+    await current.sender.aclose()

@@ -17,9 +17,9 @@ from tocsin.core import audit, outbox
 from tocsin.core.auth import Principal
 from tocsin.core.db import utcnow
 from tocsin.core.errors import Invalid, NotFound
+from tocsin.cyber import events, intel
 from tocsin.cyber import evidence as ev
 from tocsin.cyber import indicators as ioc
-from tocsin.cyber import intel
 from tocsin.cyber.models import CyberEvidence, CyberIncident, CyberIndicatorSighting
 from tocsin.cyber.schemas import (
     ContactIn,
@@ -76,9 +76,9 @@ def create(session: Session, *, data: IncidentIn, reporter: str | None,
     for indicator in found.values():
         intel.sight(session, indicator, source="report", incident_id=incident.id, now=now)
     session.flush()
-    outbox.add_event(session, "cyber.incident_reported", {
-        "id": incident.id, "incident_type": incident.incident_type, "sector": incident.sector,
-        "region": incident.region, "indicators": len(found)})
+    outbox.add_event(session, events.INCIDENT_REPORTED, events.IncidentReported(
+        id=incident.id, incident_type=incident.incident_type, sector=incident.sector,
+        region=incident.region, indicators=len(found)).model_dump())
     return incident
 
 

@@ -23,7 +23,7 @@ from tocsin.core.auth import service as auth_service
 from tocsin.core.auth.models import UserAccount
 from tocsin.core.auth.permissions import Allow, oauth2_scheme
 from tocsin.core.auth.throttle import Guard
-from tocsin.core.runtime import DbSession
+from tocsin.core.runtime import DbSession, Runtime
 
 TAXII = "application/taxii+json;version=2.1"
 
@@ -67,12 +67,8 @@ class BasicCache:
 
 
 def _basic_cache(request: Request) -> BasicCache:
-    extras = request.app.state.runtime.extras
-    cache = extras.get("cyber.basic_cache")
-    if cache is None:
-        cache = extras.setdefault("cyber.basic_cache", BasicCache())
-    assert isinstance(cache, BasicCache)
-    return cache
+    runtime: Runtime = request.app.state.runtime
+    return runtime.states.shared(BasicCache, BasicCache)  # made by the first request needing it
 
 
 class TaxiiClient(Allow):
