@@ -18,11 +18,12 @@ from pydantic import ValidationError
 
 from tocsin.core.ratelimit import RateLimit
 from tocsin.core.settings import Settings
+from tocsin.core.state import States
 
 
 def _app(limit: RateLimit) -> FastAPI:
     app = FastAPI()
-    app.state.runtime = SimpleNamespace(extras={}, settings=SimpleNamespace())
+    app.state.runtime = SimpleNamespace(states=States(), settings=SimpleNamespace())
 
     @app.get("/probe", dependencies=[Depends(limit)])
     def probe() -> dict[str, str]:

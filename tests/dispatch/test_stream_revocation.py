@@ -143,8 +143,8 @@ def test_one_account_holds_a_bounded_number_of_streams(
 ) -> None:
     app = make_app()
     runtime = app.state.runtime
-    runtime.extras["live_hub"] = live.LiveHub(
-        runtime, live.LiveSettings(per_address=10, per_account=2, total=10))
+    runtime.states.put(live.LiveHub(
+        runtime, live.LiveSettings(per_address=10, per_account=2, total=10)))
     with serve(app) as base:
         _, token = _account(app, base)
         readers = [_open(base, token), _open(base, token)]

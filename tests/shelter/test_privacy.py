@@ -20,6 +20,7 @@ from tocsin.core.auth import Principal
 from tocsin.core.db import session_scope
 from tocsin.shelter import geo, requests, service
 from tocsin.shelter.config import ShelterSettings
+from tocsin.shelter.lifecycle import ShelterState
 from tocsin.shelter.schemas import OfferCreate, RequestCreate
 
 CITIZEN = Principal(user_id=None, username="citizen", role=None)
@@ -123,9 +124,8 @@ def test_proposals_give_bands_never_distances_or_points(client: TestClient) -> N
 
 def test_creating_requests_is_rate_limited_per_address(client: TestClient) -> None:
     """Minting device tokens does not help: requests are limited per address too."""
-    client.app.state.runtime.extras["shelter.config"] = ShelterSettings(  # type: ignore[attr-defined]
-        address_per_minute=5, address_burst=5
-    )
+    client.app.state.runtime.states.put(ShelterState(  # type: ignore[attr-defined]
+        settings=ShelterSettings(address_per_minute=5, address_burst=5)))
     codes = []
     for n in range(8):
         response = client.post("/api/v1/shelter/requests",

@@ -15,13 +15,14 @@ from sqlalchemy.orm import Session
 from tests.sos.factories import count_rows, sos_body
 from tocsin.core.db import make_engine, make_sessionmaker
 from tocsin.core.settings import Settings
-from tocsin.sos import lifecycle, service
+from tocsin.sos import service
 from tocsin.sos.intake import SosBatcher
+from tocsin.sos.lifecycle import SosState
 from tocsin.sos.schemas import SosIn
 
 
 def _batcher(client: TestClient) -> SosBatcher:
-    batcher = client.app.state.runtime.extras[lifecycle.BATCHER]  # type: ignore[attr-defined]
+    batcher = client.app.state.runtime.state(SosState).batcher  # type: ignore[attr-defined]
     assert isinstance(batcher, SosBatcher)
     return batcher
 

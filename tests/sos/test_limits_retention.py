@@ -13,16 +13,17 @@ from tests.sos.factories import count_rows, post_sos, sos_body
 from tocsin.core.auth.roles import Role
 from tocsin.core.db import session_scope, utcnow
 from tocsin.retention import purge_all
-from tocsin.sos import lifecycle, service
+from tocsin.sos import service
 from tocsin.sos.config import SosSettings
+from tocsin.sos.lifecycle import SosState
 from tocsin.sos.limits import SosLimiter
 from tocsin.sos.retention import purge
 
 
 def _frozen_clock(client: TestClient) -> None:
     """No refill during the test: a slow machine must not blur the counts."""
-    extras = client.app.state.runtime.extras  # type: ignore[attr-defined]
-    extras[lifecycle.LIMITER] = SosLimiter(SosSettings(), clock=lambda: 1000.0)
+    state = client.app.state.runtime.state(SosState)  # type: ignore[attr-defined]
+    state.limiter = SosLimiter(SosSettings(), clock=lambda: 1000.0)
 
 
 def test_a_venue_of_300_phones_behind_one_nat_all_get_through(client: TestClient) -> None:

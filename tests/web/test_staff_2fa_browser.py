@@ -22,6 +22,7 @@ from sqlalchemy import delete
 from tests.web.conftest import live_account
 from tocsin.core.auth.models import MfaRolePolicy
 from tocsin.core.db import session_scope
+from tocsin.core.ratelimit import buckets
 
 pytestmark = pytest.mark.browser
 
@@ -66,8 +67,7 @@ def policy_restored(live_app: FastAPI) -> Iterator[None]:
     Its login rate limit (10 a minute per client, per worker) is shared too; this test signs in
     seven times, so it starts with a fresh bucket rather than inherit the others' sign-ins.
     """
-    for key in [k for k in live_app.state.runtime.extras if k.startswith("ratelimit:login")]:
-        live_app.state.runtime.extras.pop(key, None)
+    buckets(live_app.state.runtime.states).forget("login")
     yield
     with session_scope(live_app.state.runtime.sessions) as session:
         session.execute(delete(MfaRolePolicy))

@@ -21,12 +21,14 @@ from tocsin.core.runtime import Runtime
 
 log = logging.getLogger("tocsin.alerts")
 
-STATE_KEY = "alerts"
+# Deprecated: the cyber domain still reads the VAPID key from ``runtime.extras["alerts"]``;
+# this copy goes when it reads ``runtime.state(AlertsState)`` instead.
+LEGACY_KEY = "alerts"
 
 
 @dataclass
 class AlertsState:
-    """What the alerts domain keeps in a worker's runtime."""
+    """What the alerts domain keeps in a worker's runtime (``runtime.state(AlertsState)``)."""
 
     config: AlertSettings
     sender: str
@@ -37,9 +39,7 @@ class AlertsState:
 
 def state(runtime: Runtime) -> AlertsState:
     """Return the domain's state in this worker."""
-    found = runtime.extras[STATE_KEY]
-    assert isinstance(found, AlertsState)
-    return found
+    return runtime.state(AlertsState)
 
 
 async def start(runtime: Runtime) -> None:
@@ -54,7 +54,8 @@ async def start(runtime: Runtime) -> None:
         sender=config.sender or service.default_sender(runtime.settings.base_url),
         vapid=vapid, deliverer=deliverer,
     )
-    runtime.extras[STATE_KEY] = current
+    runtime.states.put(current)
+    runtime.extras[LEGACY_KEY] = current
 
     async def on_published(event: Event) -> None:
         alert_id = str(event.data.get("id", ""))
@@ -75,8 +76,8 @@ async def start(runtime: Runtime) -> None:
 
 async def stop(runtime: Runtime) -> None:
     """Stop consuming and sending."""
-    current = runtime.extras.get(STATE_KEY)
-    if not isinstance(current, AlertsState):
+    current = runtime.states.find(AlertsState)
+    if current is None:
         return
     if current.subscription is not None:
         await current.subscription.stop()

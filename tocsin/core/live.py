@@ -168,11 +168,7 @@ def _add(counts: dict[str, int], key: str, step: int) -> None:
 
 def hub(runtime: Runtime) -> LiveHub:
     """Return the worker's hub, creating it on first use."""
-    existing = runtime.extras.get("live_hub")
-    if existing is None:
-        existing = runtime.extras.setdefault("live_hub", LiveHub(runtime))
-    assert isinstance(existing, LiveHub)
-    return existing
+    return runtime.states.shared(LiveHub, lambda: LiveHub(runtime))
 
 
 async def live_slot(request: Request) -> AsyncIterator[None]:

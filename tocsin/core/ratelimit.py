@@ -23,6 +23,8 @@ from collections.abc import Callable
 
 from fastapi import HTTPException, Request
 
+from tocsin.core.state import States
+
 
 class TokenBucket:
     """``rate_per_minute`` tokens per minute, bursts up to ``burst``; bounded number of keys.
@@ -99,6 +101,33 @@ def client_key(request: Request) -> str:
     return f"{host}|{device}"
 
 
+class RateBuckets:
+    """One worker's token buckets, by ``<limit name>:<scope>``; kept in its runtime's states."""
+
+    def __init__(self) -> None:
+        self._by_key: dict[str, TokenBucket] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str, make: Callable[[], TokenBucket]) -> TokenBucket:
+        """Return the bucket named ``key``, made by ``make()`` the first time."""
+        found = self._by_key.get(key)
+        if found is None:
+            with self._lock:
+                found = self._by_key.setdefault(key, make())
+        return found
+
+    def forget(self, name: str) -> None:
+        """Drop the buckets of the limit ``name`` (a test starting a step with full buckets)."""
+        with self._lock:
+            for key in [k for k in self._by_key if k.split(":", 1)[0] == name]:
+                del self._by_key[key]
+
+
+def buckets(states: States) -> RateBuckets:
+    """Return the worker's buckets, kept in its runtime's ``states``."""
+    return states.shared(RateBuckets, RateBuckets)
+
+
 class RateLimit:
     """A dependency that answers 429 with ``Retry-After`` once a client exceeds its bucket.
 
@@ -119,16 +148,16 @@ class RateLimit:
         self.devices = devices
 
     def _bucket(self, request: Request, scope: str, factor: int = 1) -> TokenBucket:
-        extras = request.app.state.runtime.extras
-        key = f"ratelimit:{self.name}:{scope}"
-        bucket = extras.get(key)
-        if bucket is None:
+        runtime = request.app.state.runtime
+
+        def make() -> TokenBucket:
             rate = self.per_minute
             if isinstance(rate, str):
-                rate = float(getattr(request.app.state.runtime.settings, rate))
+                rate = float(getattr(runtime.settings, rate))
             burst = self.burst if self.burst is not None else max(1, int(rate))
-            bucket = extras.setdefault(key, TokenBucket(rate * factor, burst=burst * factor))
-        return bucket  # type: ignore[no-any-return]
+            return TokenBucket(rate * factor, burst=burst * factor)
+
+        return buckets(runtime.states).get(f"{self.name}:{scope}", make)
 
     def __call__(self, request: Request) -> None:
         address = client_address(request)

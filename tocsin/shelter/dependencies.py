@@ -1,5 +1,7 @@
 """Dependencies of the shelter routes: the worker's shelter settings, secret headers, limits.
 
+The settings are the ones ``lifecycle.start`` read for the worker (``ShelterState``).
+
 Limits are token buckets per worker (as in :mod:`tocsin.core.ratelimit`), with rates from
 :class:`ShelterSettings`. A per-client limit (address + device token, so the families behind one
 NAT do not starve each other) also caps the address at ``ADDRESS_FACTOR`` times its rate,
@@ -15,22 +17,18 @@ from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Request
 
-from tocsin.core.ratelimit import TokenBucket, client_address, client_key
-from tocsin.shelter.config import ShelterSettings, shelter_settings
+from tocsin.core.ratelimit import TokenBucket, buckets, client_address, client_key
+from tocsin.core.runtime import AppRuntime
+from tocsin.shelter.config import ShelterSettings
+from tocsin.shelter.lifecycle import ShelterState
 
-CONFIG_KEY = "shelter.config"
 # How many devices' worth of a per-client rate one address may spend in all.
 ADDRESS_FACTOR = 10
 
 
-def get_config(request: Request) -> ShelterSettings:
-    """Return this worker's shelter settings (read from the environment on first use)."""
-    extras = request.app.state.runtime.extras
-    config = extras.get(CONFIG_KEY)
-    if config is None:
-        config = extras.setdefault(CONFIG_KEY, shelter_settings())
-    assert isinstance(config, ShelterSettings)
-    return config
+def get_config(runtime: AppRuntime) -> ShelterSettings:
+    """Return this worker's shelter settings (read once, at start)."""
+    return runtime.state(ShelterState).settings
 
 
 Config = Annotated[ShelterSettings, Depends(get_config)]
@@ -59,14 +57,13 @@ class Limit:
         self._spend(request, config, "", 1, client_key(request))
 
     def _spend(self, request: Request, config: Config, scope: str, factor: int, who: str) -> None:
-        extras = request.app.state.runtime.extras
-        key = f"ratelimit:shelter.{self.rate}{scope}"
-        bucket = extras.get(key)
-        if bucket is None:
-            bucket = extras.setdefault(key, TokenBucket(
+        def make() -> TokenBucket:
+            return TokenBucket(
                 float(getattr(config, f"{self.rate}_per_minute")) * factor,
                 burst=int(getattr(config, f"{self.rate}_burst")) * factor,
-            ))
+            )
+
+        bucket = buckets(request.app.state.runtime.states).get(f"shelter.{self.rate}{scope}", make)
         wait = bucket.hit(who)
         if wait > 0:
             raise HTTPException(

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from tocsin.core.auth import Principal, Public, Role, allow
 from tocsin.core.ratelimit import client_address
 from tocsin.core.runtime import DbSession, Runtime
-from tocsin.sos import lifecycle, service
-from tocsin.sos.intake import SosBatcher
+from tocsin.sos import service
+from tocsin.sos.lifecycle import SosState
 from tocsin.sos.limits import SosLimiter
 from tocsin.sos.schemas import (
     FollowUpOut,
@@ -46,8 +46,8 @@ class Citizen(Public):
 
 
 def _limiter(request: Request) -> SosLimiter:
-    limiter: SosLimiter = request.app.state.runtime.extras[lifecycle.LIMITER]
-    return limiter
+    runtime: Runtime = request.app.state.runtime
+    return runtime.state(SosState).limiter
 
 
 def unavailable() -> HTTPException:
@@ -92,10 +92,11 @@ async def accept(
     Returns the acknowledgement and whether this request created the SOS (False: a retry);
     raises ``HTTPException`` 429 (limits) or 503 (not recorded).
     """
-    limiter: SosLimiter = runtime.extras[lifecycle.LIMITER]
-    limiter.check_intake(address=address, device_token=device_token, client_id=body.client_id)
-    batcher = runtime.extras.get(lifecycle.BATCHER)
-    if not isinstance(batcher, SosBatcher):  # the worker is starting or stopping
+    state = runtime.state(SosState)
+    state.limiter.check_intake(address=address, device_token=device_token,
+                               client_id=body.client_id)
+    batcher = state.batcher
+    if batcher is None:  # the worker is stopping
         raise unavailable()
     try:
         with runtime.foreground.busy():

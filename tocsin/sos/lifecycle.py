@@ -3,29 +3,35 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 
 from tocsin.core.runtime import Runtime
 from tocsin.sos.config import SosSettings
 from tocsin.sos.intake import SosBatcher
 from tocsin.sos.limits import SosLimiter
 
-SETTINGS = "sos.settings"
-BATCHER = "sos.batcher"
-LIMITER = "sos.limiter"
+
+@dataclass
+class SosState:
+    """What the SOS domain keeps in a worker's runtime (``runtime.state(SosState)``)."""
+
+    settings: SosSettings
+    limiter: SosLimiter
+    # None once the worker stops: the intake answers 503 (the phone retries elsewhere).
+    batcher: SosBatcher | None
 
 
 async def start(runtime: Runtime) -> None:
     """Read the SOS settings and start the group-commit writer."""
     cfg = SosSettings()
-    runtime.extras[SETTINGS] = cfg
-    runtime.extras[LIMITER] = SosLimiter(cfg)
     batcher = SosBatcher(runtime.sessions, batch_max=cfg.batch_max, linger_ms=cfg.linger_ms)
     batcher.start()
-    runtime.extras[BATCHER] = batcher
+    runtime.states.put(SosState(settings=cfg, limiter=SosLimiter(cfg), batcher=batcher))
 
 
 async def stop(runtime: Runtime) -> None:
-    """Commit what is queued and stop the writer."""
-    batcher = runtime.extras.pop(BATCHER, None)
-    if isinstance(batcher, SosBatcher):
+    """Commit what is queued and stop the writer (the intake answers 503 from now on)."""
+    state = runtime.states.find(SosState)
+    if state is not None and state.batcher is not None:
+        batcher, state.batcher = state.batcher, None
         await asyncio.to_thread(batcher.stop)

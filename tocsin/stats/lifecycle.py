@@ -14,6 +14,7 @@ import datetime as dt
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 
 from starlette.concurrency import run_in_threadpool
 
@@ -26,19 +27,23 @@ from tocsin.stats.registry import registry
 
 log = logging.getLogger("tocsin.stats")
 
-SETTINGS = "stats.settings"
-SUBS = "stats.subscriptions"
-LOOP = "stats.loop"
 # Events taken per transaction (what the bus has waiting, up to this many).
 BATCH = 256
 
 
+@dataclass
+class StatsState:
+    """What the observatory keeps in a worker's runtime (``runtime.state(StatsState)``)."""
+
+    settings: StatsSettings
+    subscriptions: list[Subscription] = field(default_factory=list)
+    stop_flag: asyncio.Event = field(default_factory=asyncio.Event)
+    loop: asyncio.Task[None] | None = None
+
+
 def settings_of(runtime: Runtime) -> StatsSettings:
-    """Return this worker's stats settings."""
-    cfg = runtime.extras.get(SETTINGS)
-    if not isinstance(cfg, StatsSettings):
-        cfg = runtime.extras[SETTINGS] = StatsSettings()
-    return cfg
+    """Return this worker's stats settings (read once, at start)."""
+    return runtime.state(StatsState).settings
 
 
 def durable_name(subject: str) -> str:
@@ -74,9 +79,8 @@ def tick(runtime: Runtime) -> None:
 
 
 async def start(runtime: Runtime) -> None:
-    """Subscribe to the figures' subjects and start the sweep loop."""
-    cfg = settings_of(runtime)
-    subs: list[Subscription] = []
+    """Read the settings, subscribe to the figures' subjects and start the sweep loop."""
+    state = runtime.states.put(StatsState(settings=StatsSettings()))
 
     def consumer() -> Callable[[list[Event]], Awaitable[None]]:
         turns = runtime.background()  # one per subscription: each batches on its own
@@ -88,12 +92,10 @@ async def start(runtime: Runtime) -> None:
         return on_events
 
     for subject in registry().subjects():
-        subs.append(await runtime.bus.subscribe_batch(
+        state.subscriptions.append(await runtime.bus.subscribe_batch(
             subject, consumer(), durable=durable_name(subject), max_batch=BATCH))
-    runtime.extras[SUBS] = subs
-    stop_flag = asyncio.Event()
-    task = asyncio.create_task(_loop(runtime, cfg, stop_flag), name="stats-sweep")
-    runtime.extras[LOOP] = (stop_flag, task)
+    state.loop = asyncio.create_task(
+        _loop(runtime, state.settings, state.stop_flag), name="stats-sweep")
 
 
 async def _loop(runtime: Runtime, cfg: StatsSettings, stop_flag: asyncio.Event) -> None:
@@ -110,11 +112,14 @@ async def _loop(runtime: Runtime, cfg: StatsSettings, stop_flag: asyncio.Event) 
 
 async def stop(runtime: Runtime) -> None:
     """Stop the loop (the tick in progress finishes) and unsubscribe."""
-    loop = runtime.extras.pop(LOOP, None)
-    if loop is not None:
-        stop_flag, task = loop
-        stop_flag.set()
+    state = runtime.states.find(StatsState)
+    if state is None:
+        return
+    if state.loop is not None:
+        state.stop_flag.set()
         with contextlib.suppress(asyncio.CancelledError):
-            await task
-    for sub in runtime.extras.pop(SUBS, []):
+            await state.loop
+        state.loop = None
+    for sub in state.subscriptions:
         await sub.stop()
+    state.subscriptions.clear()

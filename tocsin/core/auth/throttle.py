@@ -34,6 +34,7 @@ from fastapi import Request
 
 from tocsin.core.errors import DomainError
 from tocsin.core.ratelimit import client_address
+from tocsin.core.state import States
 
 
 class Throttled(DomainError):
@@ -167,12 +168,8 @@ class LoginThrottle:
 
 def login_throttle(request: Request) -> LoginThrottle:
     """The worker's throttle (logins, TAXII Basic, 2FA codes and password checks share it)."""
-    extras = request.app.state.runtime.extras
-    found = extras.get("auth.login_throttle")
-    if found is None:
-        found = extras.setdefault("auth.login_throttle", LoginThrottle())
-    assert isinstance(found, LoginThrottle)
-    return found
+    states: States = request.app.state.runtime.states
+    return states.shared(LoginThrottle, LoginThrottle)
 
 
 class Guard:
