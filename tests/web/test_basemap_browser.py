@@ -7,13 +7,15 @@ the platform's own origin is refused: what is drawn comes from /static/basemap/ 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
+from fastapi import FastAPI
 from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
 
-from tests.web.conftest import PageProblems
+from tests.web.conftest import PageProblems, live_account, own_live_server
 
 PLACE_ITALIE = (48.8314, 2.3556)
 
@@ -143,6 +145,101 @@ def test_search_finds_a_house_number_and_says_when_nothing_matches(
         assert _metres((lat, lon), (48.83231, 2.35531)) < 30, (lat, lon)
         query.fill("zzqx nowhere")
         expect(page.locator("[data-geo-results]")).to_contain_text("Aucune adresse trouvée")
+        assert problems.all() == []
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="module")
+def geo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, FastAPI]]:
+    """A live server of its own, so the tests can create staff accounts in its database."""
+    with own_live_server(tmp_path_factory.mktemp("geo-live"), "geo-live") as served:
+        yield served
+
+
+@pytest.mark.browser
+def test_authority_centres_the_alert_circle_on_a_searched_address(
+    browser: Browser,
+    geo_server: tuple[str, FastAPI],
+    watch_page: Callable[[Page], PageProblems],
+    screenshot_dir: Path,
+) -> None:
+    """The issue's case: the authority meant Place d'Italie, not the Hôtel de Ville."""
+    base, app = geo_server
+    username, password = live_account(app, "authority", "prefete.italie")
+    context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 1000})
+    tried = _offline(context, base)
+    page = context.new_page()
+    problems = watch_page(page)
+    try:
+        page.goto(f"{base}/authority")
+        page.fill("#login-username", username)
+        page.fill("#login-password", password)
+        page.click("[data-form=login] button[type=submit]")
+        expect(page.locator("[data-view=console]")).to_be_visible()
+        expect(page.locator("#compose-map")).to_have_attribute("data-basemap", "ready")
+        search = page.locator("[data-geo-search]")
+        search.locator("[data-geo-query]").fill("Place d'Italie")
+        search.locator("[data-geo-query]").press("Enter")
+        found = search.locator("[data-geo-found]")
+        expect(found).to_contain_text("Place d'Italie")
+        # Shown, not used yet: no area until the authority confirms.
+        expect(page.locator("[data-area-summary]")).to_have_text("Aucune zone tracée.")
+        found.locator("[data-geo-confirm]").click()
+        expect(page.locator("[data-area-summary]")).to_have_text("Cercle de 0.5 km.")
+        lat = float(found.get_attribute("data-lat") or "nan")
+        lon = float(found.get_attribute("data-lon") or "nan")
+        assert _metres((lat, lon), PLACE_ITALIE) < 150
+        page.locator("#compose-map").scroll_into_view_if_needed()
+        page.screenshot(path=str(screenshot_dir / "basemap-authority.png"))
+        assert tried == [], tried
+        assert problems.all() == []
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
+def test_unit_offer_names_the_nearest_street(
+    browser: Browser,
+    geo_server: tuple[str, FastAPI],
+    watch_page: Callable[[Page], PageProblems],
+) -> None:
+    base, app = geo_server
+    dispatcher, password = live_account(app, "dispatcher", "op.geo.offer")
+    crew, _ = live_account(app, "unit", "crew.geo.1")
+    token = httpx.post(
+        f"{base}/api/v1/auth/token", data={"username": dispatcher, "password": password}
+    ).json()["access_token"]
+    httpx.post(
+        f"{base}/api/v1/dispatch/units",
+        headers={"Authorization": f"Bearer {token}"},
+        json={"callsign": "PS-75-GEO", "username": crew, "lat": 48.8606, "lon": 2.3470},
+    ).raise_for_status()
+    context = browser.new_context(locale="fr-FR", viewport={"width": 390, "height": 844})
+    tried = _offline(context, base)
+    page = context.new_page()
+    problems = watch_page(page)
+    try:
+        page.goto(f"{base}/unit")
+        form = page.locator('[data-form="login"]')
+        form.get_by_label("Identifiant").fill(crew)
+        form.get_by_label("Mot de passe").fill(password)
+        form.get_by_role("button", name="Se connecter").click()
+        expect(page.locator("[data-offer-empty]")).to_be_visible()
+        # The BAN's point of 120 rue de Rivoli, in the middle of a long block.
+        httpx.post(
+            f"{base}/api/v1/sos",
+            json={
+                "lat": 48.859405,
+                "lon": 2.345843,
+                "accuracy_m": 10,
+                "situation": "injured",
+                "client_id": "geo-offer-test-0000000001",
+            },
+        ).raise_for_status()
+        address = page.locator("[data-offer-address]")
+        expect(address).to_contain_text("Rue de Rivoli, Paris 1er", timeout=10_000)
+        assert tried == [], tried
         assert problems.all() == []
     finally:
         context.close()

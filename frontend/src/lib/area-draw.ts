@@ -3,6 +3,10 @@
  * close it) or a circle (click the centre, then a point on the edge). The result is what the
  * alerts API takes: a closed ring of [lat, lon] (CAP 1.2 §3.2.4 wants the first point repeated
  * at the end) or a centre and a radius in kilometres.
+ *
+ * An address found by the search box (geo-search.ts) and confirmed becomes a circle's centre
+ * (`centreAt`): the authority who means "Place d'Italie" starts from Place d'Italie, not from
+ * where their mouse happened to be.
  */
 import L from "leaflet";
 
@@ -42,6 +46,19 @@ export class AreaDrawer {
     this.radiusM = 0;
     this.mode = "none";
     this.map.getContainer().classList.remove("drawing");
+    this.redraw();
+  }
+
+  /**
+   * Centre a circle on a confirmed address, 500 m wide to begin with: a valid area at once; the
+   * next click on the map sets the edge (the radius) instead.
+   */
+  centreAt(lat: number, lon: number, radiusM = 500): void {
+    this.clear();
+    this.centre = L.latLng(lat, lon);
+    this.radiusM = radiusM;
+    this.mode = "circle";
+    this.map.getContainer().classList.add("drawing");
     this.redraw();
   }
 
@@ -96,6 +113,7 @@ export class AreaDrawer {
     } else if (this.mode === "circle") {
       if (this.centre === null) {
         this.centre = at;
+        this.radiusM = 0;
       } else {
         this.radiusM = this.map.distance(this.centre, at);
         this.mode = "none";

@@ -232,8 +232,8 @@ export interface AddressSearch {
  * A chosen result is shown on the map with its name; `onConfirm` runs only when the person
  * presses "Use this point". Not a <form>: the map may sit inside a page's own form.
  */
-export function attachAddressSearch(map: L.Map, anchor: HTMLElement, onConfirm: (hit: GeoHit) => void
-): AddressSearch {
+export function attachAddressSearch(map: L.Map, anchor: HTMLElement, onConfirm: (hit: GeoHit) => void,
+  options: { zoom?: number } = {}): AddressSearch {
   const text = TEXT[pageLang()];
   const form = document.createElement("div");
   form.className = "geo-search";
@@ -284,7 +284,7 @@ export function attachAddressSearch(map: L.Map, anchor: HTMLElement, onConfirm: 
       fillOpacity: 0.9, className: "geo-pin" })
       .bindTooltip(hit.label, { permanent: true, direction: "top", offset: [0, -8], className: "geo-pin-label" })
       .addTo(map);
-    map.setView(at, Math.max(map.getZoom(), 17));
+    map.setView(at, Math.max(map.getZoom(), options.zoom ?? 17));
     foundText.textContent = `${text.found} ${hit.label} (${hit.detail})`;
     found.dataset.lat = hit.lat.toFixed(5); // what "use this point" will send, for a reader
     found.dataset.lon = hit.lon.toFixed(5);

@@ -10,6 +10,7 @@ import L from "leaflet";
 import { messagesFrom, pageLang } from "../lib/i18n";
 import { type Alert, createMap, drawAreas, el, formatDate, infoFor } from "../lib/alerts";
 import { AreaDrawer } from "../lib/area-draw";
+import { attachAddressSearch } from "../lib/geo-search";
 import { currentToken, currentUser, logout, mountStaffLogin } from "../lib/staff";
 
 const REFRESH_MS = 3000;
@@ -93,6 +94,9 @@ const drawer = new AreaDrawer(composeMap, (d) => {
     button.setAttribute("aria-pressed", String(button.dataset.draw === d.mode));
   }
 });
+// "Place d'Italie", typed, found offline, shown, confirmed: the circle starts there.
+attachAddressSearch(composeMap, $<HTMLElement>("#compose-map"), (hit) => drawer.centreAt(hit.lat, hit.lon),
+  { zoom: 15 });
 const form = $<HTMLFormElement>("[data-form=compose]");
 let updating: Alert | null = null;
 

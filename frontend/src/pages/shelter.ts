@@ -10,6 +10,8 @@ import "leaflet/dist/leaflet.css";
 import "../styles/base.css";
 import "../styles/shelter.css";
 import * as L from "leaflet";
+import { addBaseMap } from "../lib/basemap";
+import { attachAddressSearch } from "../lib/geo-search";
 import { messagesFrom } from "../lib/i18n";
 import { mapText } from "../lib/map-text";
 import {
@@ -43,8 +45,7 @@ function el(tag: string, cls: string, text = ""): HTMLElement {
 function start(root: HTMLElement): void {
   const t = messagesFrom(root);
   const map = L.map($("[data-map]", root), { attributionControl: false }).setView(PARIS, 13);
-  const tiles = root.dataset.tilesUrl ?? "";
-  if (tiles !== "") L.tileLayer(tiles, { maxZoom: 19 }).addTo(map);
+  addBaseMap(map, root.dataset.tilesUrl ?? "");
   const areasLayer = L.layerGroup().addTo(map);
   const proposalsLayer = L.featureGroup().addTo(map);
   const mine = L.layerGroup().addTo(map);
@@ -79,6 +80,12 @@ function start(root: HTMLElement): void {
     $("[data-pick]", box).addEventListener("click", () => {
       pickFor = box;
       mapNote.textContent = t("shelter.pick.hint");
+    });
+    // An address instead of raw coordinates: found offline, shown on the map, then confirmed.
+    attachAddressSearch(map, box, (hit) => {
+      setPosition(box, hit.lat, hit.lon);
+      const address = box.closest("form")?.querySelector<HTMLInputElement>("input[name=address]");
+      if (address && address.value.trim() === "") address.value = hit.label;
     });
   }
   map.on("click", (e: L.LeafletMouseEvent) => {

@@ -17,7 +17,8 @@ import "../styles/staff.css";
 import "../styles/dispatch.css";
 import * as L from "leaflet";
 import { addBaseMap } from "../lib/basemap";
-import { formatTime, messagesFrom } from "../lib/i18n";
+import { nearestStreet } from "../lib/geo-search";
+import { formatTime, messagesFrom, pageLang } from "../lib/i18n";
 import { mapText } from "../lib/map-text";
 import { ApiFailure, api, currentToken, mountStaffLogin, type StaffLogin } from "../lib/staff";
 
@@ -152,6 +153,42 @@ async function loadBrief(assignmentId: string): Promise<void> {
   }
 }
 
+/**
+ * "Where": the nearest named street of the embedded map (reverse geocoding, offline), shown
+ * first among the offer's facts. Added here rather than in the template: the same fact, in
+ * both languages, wherever the offer is drawn.
+ */
+function showAddress(lat: number, lon: number): void {
+  const en = pageLang() === "en";
+  let dd = root.querySelector<HTMLElement>("[data-offer-address]");
+  if (dd === null) {
+    const facts = root.querySelector<HTMLElement>(".offer-facts");
+    if (facts === null) return;
+    const row = document.createElement("div");
+    const dt = document.createElement("dt");
+    dt.textContent = en ? "Address (approx.)" : "Adresse (approx.)";
+    dd = document.createElement("dd");
+    dd.dataset.offerAddress = "";
+    row.append(dt, dd);
+    facts.prepend(row);
+  }
+  const target = dd;
+  const key = `${lat.toFixed(5)},${lon.toFixed(5)}`;
+  if (target.dataset.for === key) return;
+  target.dataset.for = key;
+  target.textContent = "…";
+  nearestStreet(lat, lon)
+    .then((street) => {
+      if (target.dataset.for !== key) return;
+      target.textContent = street === null
+        ? (en ? "no named street nearby in the embedded map" : "aucune rue nommée à proximité dans la carte embarquée")
+        : `${street.name}, ${street.area} (${en ? "within" : "à"} ${street.metres} m)`;
+    })
+    .catch(() => {
+      target.textContent = en ? "address unavailable" : "adresse indisponible";
+    });
+}
+
 function say(where: string, text: string): void {
   $<HTMLElement>(`[data-message="${where}"]`).textContent = text;
 }
@@ -195,6 +232,7 @@ function render(state: Me): void {
   // geo: opens the phone's navigation app on the SOS point (RFC 5870; "q" puts a pin there).
   $<HTMLAnchorElement>("[data-nav]").href = `geo:${lat.toFixed(6)},${lon.toFixed(6)}?q=${lat.toFixed(6)},${lon.toFixed(6)}`;
   drawMap(state.unit, state.incident);
+  showAddress(lat, lon);
   const offered = offer.status === "offered";
   $<HTMLElement>("[data-offer-title]").textContent =
     offered ? t("unit.offer_title") : t("unit.mission_title");
