@@ -167,19 +167,21 @@ def street_class(name: str) -> int:
     return 1
 
 
-def read_ban(path: Path) -> dict[tuple[str, str], Street]:
+def read_ban(paths: Sequence[Path]) -> dict[tuple[str, str], Street]:
+    """Streets keyed by (name, INSEE code), from one or more BAN ``adresses-XX.csv(.gz)``."""
     streets: dict[tuple[str, str], Street] = {}
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle, delimiter=";"):
-            name = row["nom_voie"].strip()
-            if not name:
-                continue
-            key = (name, row["code_insee"])
-            street = streets.setdefault(key, Street(name=name, insee=row["code_insee"]))
-            label = row["numero"] + (row["rep"] or "")
-            if label not in street.numbers:
-                street.numbers[label] = (float(row["lat"]), float(row["lon"]))
+    for path in paths:
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rt", encoding="utf-8") as handle:
+            for row in csv.DictReader(handle, delimiter=";"):
+                name = row["nom_voie"].strip()
+                if not name:
+                    continue
+                key = (name, row["code_insee"])
+                street = streets.setdefault(key, Street(name=name, insee=row["code_insee"]))
+                label = row["numero"] + (row["rep"] or "")
+                if label not in street.numbers:
+                    street.numbers[label] = (float(row["lat"]), float(row["lon"]))
     return streets
 
 
@@ -319,7 +321,9 @@ def _write(path: Path, data: dict[str, Any]) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--ban", type=Path, required=True, help="BAN adresses-75.csv(.gz)")
+    parser.add_argument(
+        "--ban", type=Path, nargs="+", required=True, help="BAN adresses-XX.csv(.gz), one or more"
+    )
     parser.add_argument(
         "--communes",
         type=Path,
