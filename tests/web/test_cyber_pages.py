@@ -30,6 +30,15 @@ def _sign_in(page: Page, form_selector: str, username: str, password: str) -> No
     form.get_by_role("button", name="Se connecter").click()
 
 
+def _phone_screenshot(page: Page, path: Path) -> None:
+    """The same page at 390x844: nothing wider than the phone (tables scroll in their box)."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the page scrolls sideways on a phone: {width}px"
+    page.screenshot(path=path, full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 1200})
+
+
 def test_organisation_reports_an_incident(
     browser: Browser, live_app: FastAPI, live_server: str,
     watch_page: Callable[[Page], Problems], screenshot_dir: Path,
@@ -99,9 +108,32 @@ def test_analysts_review_indicators_and_publish_an_advisory(
     _sign_in(page, '[data-form="login"]', first, password)
     incident = page.locator(f'[data-incident="{r.json()["id"]}"]')
     expect(incident).to_contain_text("Hameçonnage")
-    incident.get_by_label("Motif de la consultation").fill("qualification")
+    for header in ("Reçu le", "Nature", "Déclarant", "État", "Valeur", "Diffusion (TLP)"):
+        expect(page.get_by_role("columnheader", name=header).first).to_be_visible()
+    # Opening without a reason: the field says so itself, and nothing is asked of the API.
     incident.get_by_role("button", name="Ouvrir (journalisé)").click()
-    expect(page.locator('[data-detail="incident"]')).to_contain_text("rssi@chu.example.fr")
+    expect(incident.locator(".field-error")).to_have_text(
+        "Indiquez le motif de la consultation (3 caractères au moins) : elle est journalisée.")
+    incident.get_by_label("Motif de la consultation").fill("qualification")
+    expect(incident.locator(".field-error")).to_have_count(0)
+    incident.get_by_role("button", name="Ouvrir (journalisé)").click()
+    detail = page.locator('[data-detail="incident"]')
+    expect(detail).to_contain_text("rssi@chu.example.fr")
+    # The report names its indicator; the link leads to its row, marked in the table.
+    expect(detail).to_contain_text("Indicateurs de ce signalement (1)")
+    expect(detail.locator('[data-list="linked"] button')).to_have_text("rh@chu-paie.example")
+    expect(page.locator('[data-indicator="rh@chu-paie.example"]')).to_have_class(
+        re.compile("is-linked"))
+    expect(page.locator('[data-indicator="rh@chu-paie.example"]')).to_contain_text("courriel")
+    # Triage: qualified, then filtered in and out.
+    incident.get_by_role("button", name="Qualifier").click()
+    expect(incident).to_contain_text("qualifié")
+    expect(incident.get_by_role("button", name="Qualifier")).to_have_count(0)
+    page.get_by_label("Afficher").select_option("new")
+    expect(incident).to_have_count(0)
+    page.get_by_label("Afficher").select_option("triaged")
+    expect(incident).to_have_count(1)
+    page.get_by_label("Afficher").select_option("")
 
     indicators = page.locator('[data-form="indicator"]')
     indicators.get_by_label("Valeur").fill("hxxps://chu-paie[.]example/login")
@@ -111,10 +143,14 @@ def test_analysts_review_indicators_and_publish_an_advisory(
     expect(added).to_contain_text("TLP:GREEN")
     # Four eyes: the analyst who entered it cannot confirm it (the second one does, below).
     added.get_by_role("button", name="Confirmer").click()
-    expect(page.locator('[data-message="console"]')).to_contain_text("another analyst")
+    expect(page.locator('[data-message="console"]')).to_have_text(
+        "Vous avez saisi cet indicateur : un autre analyste doit le confirmer ou l'écarter.")
+    # A value that is no indicator: said under the field, in French, not as the API's error.
     indicators.get_by_label("Valeur").fill("pas un indicateur")
     indicators.get_by_role("button", name="Ajouter").click()
-    expect(page.locator('[data-message="console"]')).to_contain_text("is not a URL")
+    expect(indicators.locator(".field-error")).to_contain_text("Ce n'est ni une URL")
+    expect(indicators.get_by_label("Valeur")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("body")).not_to_contain_text("is not a URL")
 
     advisory = page.locator('[data-form="advisory"]')
     advisory.get_by_label("Titre").fill("Hameçonnage visant les services de paie hospitaliers")
@@ -129,8 +165,10 @@ def test_analysts_review_indicators_and_publish_an_advisory(
     card.get_by_role("button", name="Soumettre à relecture").click()
     expect(card).to_contain_text("en relecture")
     card.get_by_role("button", name="Approuver et publier").click()
-    expect(page.locator('[data-message="console"]')).to_contain_text("second analyst")
+    expect(page.locator('[data-message="console"]')).to_have_text(
+        "Vous êtes l'auteur de cette version : un second analyste doit l'approuver.")
     page.screenshot(path=screenshot_dir / "cyber.png", full_page=True)
+    _phone_screenshot(page, screenshot_dir / "cyber-phone.png")
     assert [p for p in problems.all()
             if "403" not in p and "409" not in p and "422" not in p] == []
     page.get_by_role("button", name="Se déconnecter").click()

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse
 from starlette.responses import Response
 
 from tocsin.core.auth import public
+from tocsin.cyber.indicators import KINDS
 from tocsin.web import staff_login as _staff_login  # noqa: F401  (registers the sign-in texts)
 from tocsin.web.cyber_text import (
     IMPACTS,
@@ -36,6 +37,10 @@ DESK_KEYS = (
     "cyber.saved", "cyber.no_incidents", "cyber.no_indicators", "cyber.no_advisories",
     "cyber.seen", "cyber.anonymous", "cyber.reason_prompt", "cyber.subscribed",
     "cyber.no_reports", "cyber.draft_pending", "cyber.evidence",
+    "cyber.reason_needed", "cyber.linked_indicators", "cyber.no_linked", "cyber.triage",
+    "cyber.close", "cyber.reopen", "cyber.second_analyst", "cyber.four_eyes",
+    "cyber.bad_indicator", "cyber.bad_partners",
+    *(f"cyber.kind.{k}" for k in KINDS),
     *(f"cyber.status.{s}" for s in ("new", "confirmed", "false_positive", "triaged", "closed")),
     *(f"cyber.type.{t}" for t in TYPES),
     *(f"cyber.sector.{s}" for s in SECTORS),

@@ -6,7 +6,7 @@
 import "../styles/base.css";
 import "../styles/staff.css";
 import "../styles/cyber.css";
-import { el, say, selected } from "../lib/cyber";
+import { el, fieldError, say, selected } from "../lib/cyber";
 import { messagesFrom, pageLang } from "../lib/i18n";
 import { ApiFailure, api, currentRole, currentUser, mountStaffLogin } from "../lib/staff";
 
@@ -19,6 +19,7 @@ interface IncidentDetail extends Incident {
   description: string | null;
   contact: { name?: string; email?: string; phone?: string } | null;
   evidence_files: { id: number; filename: string; media_type: string; size: number }[];
+  indicator_ids: number[];
 }
 interface Indicator {
   id: number; kind: string; value: string; count: number; status: string; tlp: string;
@@ -39,22 +40,36 @@ const dateFormat = new Intl.DateTimeFormat(pageLang() === "en" ? "en-GB" : "fr-F
   dateStyle: "short", timeStyle: "short",
 });
 const status = (): HTMLElement => $('[data-message="console"]');
+/** The indicator ids of the report open in the detail box (marked again after a refresh). */
+let linked: number[] = [];
 
-function fail(error: unknown): void {
-  say(status(), `${t("cyber.error")}: ${error instanceof ApiFailure ? error.message : String(error)}`,
-    false);
+/** The server's refusals an analyst meets in normal work, said in the page language. */
+const KNOWN: Record<number, string> = { 403: "cyber.second_analyst", 409: "cyber.four_eyes" };
+
+function fail(error: unknown, known: Record<number, string> = {}): void {
+  const key = error instanceof ApiFailure ? known[error.error.status] : undefined;
+  say(status(), key ? t(key)
+    : `${t("cyber.error")}: ${error instanceof ApiFailure ? error.message : String(error)}`, false);
 }
 
 function button(text: string, style: string, action: () => Promise<unknown>): HTMLButtonElement {
   const b = el("button", `btn ${style}`, text);
   b.type = "button";
-  b.addEventListener("click", () => { void action().then(refresh, fail); });
+  b.addEventListener("click", () => {
+    void action().then(refresh, (e: unknown) => fail(e, KNOWN));
+  });
   return b;
 }
 
 function row(body: HTMLTableSectionElement, cells: (string | Node)[]): HTMLTableRowElement {
   const tr = body.insertRow();
-  for (const c of cells) tr.insertCell().append(c);
+  // Each cell carries its column's name: on a phone the rows become cards that say it.
+  const heads = Array.from(body.parentElement?.querySelectorAll("thead th") ?? []);
+  cells.forEach((c, i) => {
+    const td = tr.insertCell();
+    if (cells.length > 1 && heads[i]?.textContent) td.dataset.label = heads[i].textContent ?? "";
+    td.append(c);
+  });
   return tr;
 }
 
@@ -63,7 +78,25 @@ function show(view: "analyst" | "organisation"): void {
   $<HTMLElement>('[data-view="organisation"]').hidden = view !== "organisation";
 }
 
-async function openIncident(incident: Incident, reason: string): Promise<void> {
+/** Mark the indicators a report names in the indicators table; return their rows. */
+function markLinked(ids: number[]): HTMLTableRowElement[] {
+  const rows: HTMLTableRowElement[] = [];
+  for (const tr of root.querySelectorAll<HTMLTableRowElement>('[data-table="indicators"] tr')) {
+    const linked = ids.includes(Number(tr.dataset.indicatorId));
+    tr.classList.toggle("is-linked", linked);
+    if (linked) rows.push(tr);
+  }
+  return rows;
+}
+
+async function openIncident(incident: Incident, reasonInput: HTMLInputElement): Promise<void> {
+  // The reason is audited with the read: ask for it here rather than let the API refuse it.
+  const reason = reasonInput.value.trim();
+  if (reason.length < 3) {
+    fieldError(reasonInput, t("cyber.reason_needed"));
+    reasonInput.focus();
+    return;
+  }
   const d = await api<IncidentDetail>(
     `${API}/incidents/${incident.id}?reason=${encodeURIComponent(reason)}`);
   const box = $<HTMLElement>('[data-detail="incident"]');
@@ -76,26 +109,65 @@ async function openIncident(incident: Incident, reason: string): Promise<void> {
     for (const f of d.evidence_files) list.append(el("li", "", `${f.filename} (${f.media_type}, ${f.size} o)`));
     box.append(el("p", "", t("cyber.evidence")), list);
   }
+  // The report's indicators: each a link to its row (confirm or dismiss it there).
+  linked = d.indicator_ids;
+  const rows = markLinked(linked);
+  box.append(el("p", "", `${t("cyber.linked_indicators")} (${d.indicator_ids.length})`));
+  const links = el("ul", "cyber-links");
+  links.dataset.list = "linked";
+  for (const tr of rows) {
+    const go = el("button", "btn btn-secondary btn-small", tr.dataset.indicator ?? "");
+    go.type = "button";
+    go.addEventListener("click", () => {
+      tr.scrollIntoView({ block: "center" });
+      tr.querySelector<HTMLButtonElement>("button")?.focus({ preventScroll: true });
+    });
+    const li = el("li");
+    li.append(go);
+    links.append(li);
+  }
+  if (!rows.length) links.append(el("li", "", t("cyber.no_linked")));
+  box.append(links);
+  box.dataset.openIncident = d.id;
   box.hidden = false;
 }
 
+/** The next steps of a report's triage: new -> triaged -> closed, and closed can be reopened. */
+const NEXT: Record<string, [string, string][]> = {
+  new: [["triaged", "cyber.triage"], ["closed", "cyber.close"]],
+  triaged: [["closed", "cyber.close"]],
+  closed: [["new", "cyber.reopen"]],
+};
+
 async function loadIncidents(): Promise<void> {
-  const rows = await api<Incident[]>(`${API}/incidents`);
+  const only = $<HTMLSelectElement>('[data-filter="incident-status"]').value;
+  const rows = await api<Incident[]>(`${API}/incidents${only ? `?status=${only}` : ""}`);
   const body = $<HTMLTableSectionElement>('[data-table="incidents"]');
   body.replaceChildren();
   if (!rows.length) row(body, [t("cyber.no_incidents")]);
   for (const r of rows) {
     const reason = el("input");
+    reason.name = `reason-${r.id}`;
+    reason.minLength = 3;
     reason.placeholder = t("cyber.reason_prompt");
     reason.setAttribute("aria-label", t("cyber.reason_prompt"));
     reason.maxLength = 300;
     const open = el("button", "btn btn-secondary", t("cyber.open"));
     open.type = "button";
     open.addEventListener("click", () => {
-      void openIncident(r, reason.value.trim() || "").catch(fail);
+      void openIncident(r, reason).catch((e: unknown) => fail(e));
     });
+    const opening = el("div", "cyber-open");
+    opening.append(reason, open);
     const actions = el("div", "cyber-actions");
-    actions.append(reason, open);
+    actions.append(opening);
+    for (const [next, label] of NEXT[r.status] ?? []) {
+      const step = button(t(label), "btn-secondary btn-small", () => api(`${API}/incidents/${r.id}`, {
+        method: "PATCH", body: JSON.stringify({ status: next }),
+      }));
+      step.dataset.status = next;
+      actions.append(step);
+    }
     const tr = row(body, [dateFormat.format(new Date(r.created_at)), t(`cyber.type.${r.incident_type}`),
       t(`cyber.sector.${r.sector}`), r.region, r.reporter ?? t("cyber.anonymous"),
       t(`cyber.status.${r.status}`), actions]);
@@ -116,11 +188,14 @@ async function loadIndicators(): Promise<void> {
     if (r.status !== "false_positive") {
       actions.append(button(t("cyber.false_positive"), "btn-danger", patch({ status: "false_positive" })));
     }
-    const tr = row(body, [r.kind, el("code", "", r.value), `${t("cyber.seen")} ${r.count}×`,
+    const tr = row(body, [t(`cyber.kind.${r.kind}`), el("code", "", r.value), `${r.count}×`,
       el("span", `tlp tlp-${r.tlp}`, `TLP:${r.tlp.toUpperCase()}`), t(`cyber.status.${r.status}`),
       actions]);
     tr.dataset.indicator = r.value;
+    tr.dataset.indicatorId = String(r.id);
   }
+  const opened = $<HTMLElement>('[data-detail="incident"]');
+  if (!opened.hidden) markLinked(linked);
 }
 
 function advisoryCard(a: Advisory): HTMLElement {
@@ -175,16 +250,35 @@ async function refresh(): Promise<void> {
   $<HTMLElement>("[data-whoami]").textContent = currentUser() ?? "";
 }
 
-$<HTMLButtonElement>('[data-action="refresh"]').addEventListener("click", () => { void refresh().catch(fail); });
+$<HTMLButtonElement>('[data-action="refresh"]').addEventListener("click", () => {
+  void refresh().catch((e: unknown) => fail(e));
+});
+$<HTMLSelectElement>('[data-filter="incident-status"]').addEventListener("change", () => {
+  void loadIncidents().catch((e: unknown) => fail(e));
+});
 
 $<HTMLFormElement>('[data-form="indicator"]').addEventListener("submit", (event) => {
   event.preventDefault();
   const form = event.target as HTMLFormElement;
   const data = new FormData(form);
   const share = String(data.get("share_with") ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  const value = form.elements.namedItem("value") as HTMLInputElement;
+  const partners = form.elements.namedItem("share_with") as HTMLInputElement;
   void api(`${API}/indicators`, { method: "POST", body: JSON.stringify({
     value: data.get("value"), tlp: data.get("tlp"), share_with: share,
-  }) }).then(() => { form.reset(); say(status(), t("cyber.saved"), true); return refresh(); }, fail);
+  }) }).then(() => { form.reset(); say(status(), t("cyber.saved"), true); return refresh(); },
+  (error: unknown) => {
+    // A refused value or partner is said next to its own field, in the page language.
+    if (error instanceof ApiFailure && error.error.status === 422) {
+      const partner = error.message.startsWith("not partner accounts");
+      fieldError(partner ? partners : value, partner
+        ? `${t("cyber.bad_partners")} ${error.message.split(":").slice(1).join(":").trim()}`
+        : t("cyber.bad_indicator"));
+      say(status(), "", true);
+    } else {
+      fail(error);
+    }
+  });
 });
 
 $<HTMLFormElement>('[data-form="advisory"]').addEventListener("submit", (event) => {
@@ -200,7 +294,7 @@ $<HTMLFormElement>('[data-form="advisory"]').addEventListener("submit", (event) 
     form.reset();
     say(status(), t("cyber.saved"), true);
     return refresh();
-  }, fail);
+  }, (e: unknown) => fail(e));
 });
 
 $<HTMLFormElement>('[data-form="subscribe"]').addEventListener("submit", (event) => {
@@ -211,7 +305,7 @@ $<HTMLFormElement>('[data-form="subscribe"]').addEventListener("submit", (event)
   void api(`${API}/subscriptions`, { method: "POST", body: JSON.stringify(body) }).then(() => {
     say(status(), t("cyber.subscribed"), true);
     return refresh();
-  }, fail);
+  }, (e: unknown) => fail(e));
 });
 
 const staff = mountStaffLogin({
