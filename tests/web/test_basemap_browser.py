@@ -243,3 +243,31 @@ def test_unit_offer_names_the_nearest_street(
         assert problems.all() == []
     finally:
         context.close()
+
+
+@pytest.mark.browser
+def test_public_alerts_map_shows_the_city_at_a_glance(
+    browser: Browser,
+    live_server: str,
+    watch_page: Callable[[Page], PageProblems],
+    screenshot_dir: Path,
+) -> None:
+    """Zoomed out (the whole city): arrondissements and communes named, streets drawn."""
+    context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900})
+    tried = _offline(context, live_server)
+    page = context.new_page()
+    problems = watch_page(page)
+    try:
+        page.goto(f"{live_server}/alerts")
+        box = page.locator(".basemap").first
+        expect(box).to_have_attribute("data-basemap", "ready", timeout=15_000)
+        areas = box.locator(".basemap-label-arrondissement")
+        expect(areas.first).to_be_visible()
+        assert areas.count() >= 10, areas.all_text_contents()
+        expect(box.locator(".basemap-label-commune").first).to_be_visible()
+        box.scroll_into_view_if_needed()
+        page.screenshot(path=str(screenshot_dir / "basemap-alerts.png"))
+        assert tried == [], tried
+        assert problems.all() == []
+    finally:
+        context.close()

@@ -203,18 +203,19 @@ export async function nearestStreet(lat: number, lon: number, maxMetres = 250): 
 
 const TEXT = {
   fr: {
-    label: "Chercher une adresse, une rue, une gare",
+    // Not "adresse": the pages' own "Adresse" fields keep a label of their own.
+    label: "Chercher une rue, un numéro, une gare",
     placeholder: "ex. 12 rue de Rivoli, place d'Italie",
-    search: "Chercher",
+    search: "Trouver", // not "Chercher": the shelter page's own search button has that name
     none: "Aucune adresse trouvée dans la carte embarquée (Paris).",
     found: "Trouvé :",
     use: "Utiliser ce point",
     failed: "La recherche d'adresse n'est pas disponible.",
   },
   en: {
-    label: "Search an address, a street, a station",
+    label: "Find a street, a number, a station",
     placeholder: "e.g. 12 rue de Rivoli, place d'Italie",
-    search: "Search",
+    search: "Find",
     none: "No address found in the embedded map (Paris).",
     found: "Found:",
     use: "Use this point",
