@@ -1,11 +1,21 @@
-"""DESIGN.md's layering, checked on the source: ``core`` imports no domain, and no domain
-imports another domain's ``api`` (import-linter checks the first too, in ``make lint``)."""
+"""DESIGN.md's layering, checked on the source: ``core`` imports no domain, no domain imports
+another domain's ``api`` (import-linter checks the first too, in ``make lint``), and no import
+cycle: no module imports, directly or through others, a module that imports it back.
+
+The cycle check reads the whole import graph of ``tocsin`` as grimp builds it for
+import-linter: imports inside functions count (a lazy import is still a dependency, and hiding
+a cycle in a function is the usual way one creeps in), and so do ``TYPE_CHECKING`` imports
+(``exclude_type_checking_imports`` is left off): none is exempted today, inside a domain or not.
+"""
 
 from __future__ import annotations
 
 import ast
 import tomllib
+from collections.abc import Callable, Iterable
 from pathlib import Path
+
+import grimp
 
 from tocsin.domains import DOMAINS
 
@@ -70,3 +80,76 @@ def test_every_domain_is_under_the_import_contracts() -> None:
         assert module in independent, f"{module} missing from the independence contract"
         assert module in forbidden_to_core, f"{module} missing from 'core imports no domain'"
     assert {d.split(".")[1] for d in domain_layer} == set(DOMAINS) == _domains() - {"demo"}
+
+
+def strongly_connected(modules: Iterable[str],
+                       imports_of: Callable[[str], Iterable[str]]) -> list[list[str]]:
+    """Every strongly connected component of more than one module (Tarjan's algorithm,
+    iterative: the graph is deep enough to exhaust Python's recursion limit)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    found: list[list[str]] = []
+    for root in sorted(modules):
+        if root in index:
+            continue
+        work: list[tuple[str, list[str]]] = []
+
+        def enter(module: str) -> None:
+            index[module] = low[module] = len(index)
+            stack.append(module)
+            on_stack.add(module)
+            work.append((module, sorted(imports_of(module))))
+
+        enter(root)
+        while work:
+            module, todo = work[-1]
+            if todo:
+                target = todo.pop()
+                if target not in index:
+                    enter(target)
+                elif target in on_stack:
+                    low[module] = min(low[module], index[target])
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[module])
+            if low[module] == index[module]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == module:
+                        break
+                if len(component) > 1:
+                    found.append(sorted(component))
+    return found
+
+
+def _cycle_through(graph: grimp.ImportGraph, component: list[str]) -> str:
+    """One cycle of the component, spelled out for the failure message."""
+    first, members = component[0], set(component)
+    for target in sorted(graph.find_modules_directly_imported_by(first) & members):
+        back = graph.find_shortest_chain(importer=target, imported=first)
+        if back:
+            return " -> ".join((first, *back))
+    return ", ".join(component)
+
+
+def test_no_import_cycle() -> None:
+    graph = grimp.build_graph("tocsin", cache_dir=None)
+    cycles = strongly_connected(graph.modules, graph.find_modules_directly_imported_by)
+    assert cycles == [], "import cycles (break each: move the shared helper to a leaf module, " \
+        "or pass a function in):\n" + "\n".join(
+            f"{len(c)} modules: {_cycle_through(graph, c)}" for c in cycles)
+
+
+def test_the_cycle_finder_finds_cycles() -> None:
+    """The check above can fail: a planted two-module and three-module cycle are found, a
+    diamond (two paths to one module, no way back) is not a cycle."""
+    edges = {"a": {"b"}, "b": {"a", "c"}, "c": {"d"}, "d": {"e"}, "e": {"c"},
+             "f": {"g", "h"}, "g": {"i"}, "h": {"i"}, "i": set()}
+    assert sorted(strongly_connected(edges, lambda m: edges[m])) == [["a", "b"], ["c", "d", "e"]]

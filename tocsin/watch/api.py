@@ -86,12 +86,12 @@ async def _second_stage(runtime: Runtime, item_id: int, text: str) -> None:
     """Stage 2 after the intake answered: behind the SOS turns, in the process pool (the
     encoder loads once per pool process). A full lane or a failure keeps stage 1's result."""
     from tocsin.core.offload import Busy
-    from tocsin.watch import stage2
+    from tocsin.watch import classifier, stage2
 
     path = str(service.model_path(runtime.settings.var_dir))
     try:
         await runtime.background().turn()
-        (second,) = await runtime.offload.run(stage2.LANE, stage2.assess, path, [text])
+        (second,) = await runtime.offload.run(stage2.LANE, classifier.assess, path, [text])
     except Busy:
         return
     await run_in_threadpool(_apply_second_stage, runtime, item_id, second)

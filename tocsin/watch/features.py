@@ -24,6 +24,13 @@ _COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\
 _SPACES = re.compile(r"\s+")
 
 
+def mask_handles(text: str) -> str:
+    """Mentions and links as MLMA writes them (``@user``, ``@url``): they carry no signal of
+    their own. Shared by both stages (stage 2 reads stage 1's columns of the masked text)."""
+    text = re.sub(r"https?://\S+", "@url", text)
+    return re.sub(r"@\w+", "@user", text)
+
+
 def normalise(text: str) -> str:
     """Lower-case, strip accents and squeeze spaces (shared by hashing and the vectorisers)."""
     lowered = text.casefold()

@@ -19,17 +19,27 @@ import functools
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from tocsin.core.offload import Lane
+from tocsin.watch.features import mask_handles
 
 if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
 
-    from tocsin.watch.classifier import Model
+
+class StageOne(Protocol):
+    """What stage 2 reads of stage 1's model (``tocsin.watch.classifier.Model``), named here so
+    this module never imports the classifier's, which imports this one to train the head."""
+
+    pipeline: Pipeline
+    stage2: Any
+
+    def probabilities(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def classify(self, texts: Sequence[str], *, explain: int = 5) -> list[dict[str, Any]]: ...
 
 # One job at a time per worker (the encoder holds one core), a few waiting; a refused job
 # leaves the item with stage 1's assessment, so nothing is lost when the lane is full.
@@ -65,21 +75,15 @@ def embed(texts: Sequence[str], on_batch: Callable[[int], None] | None = None) -
     return np.vstack(rows)
 
 
-def context_columns(model: Model, texts: Sequence[str]) -> np.ndarray:
+def context_columns(model: StageOne, texts: Sequence[str]) -> np.ndarray:
     """Stage 1's probabilities with the framing and lexicon counts, one row per text."""
     features = model.pipeline.named_steps["features"]
-    masked = [_mask(t) for t in texts]
+    masked = [mask_handles(t) for t in texts]
     parts = [np.asarray(model.probabilities(texts))]
     for name, transformer in features.transformer_list:
         if name in ("frame", "lex"):
             parts.append(np.asarray(transformer.transform(masked).todense()))
     return np.hstack(parts)
-
-
-def _mask(text: str) -> str:
-    from tocsin.watch.classifier import _mask as mask
-
-    return mask(text)
 
 
 @dataclass
@@ -159,7 +163,7 @@ def clearing_threshold(embeddings: np.ndarray, context: np.ndarray, labels: Sequ
     return best
 
 
-def refine(model: Model, texts: Sequence[str]) -> list[dict[str, Any]]:
+def refine(model: StageOne, texts: Sequence[str]) -> list[dict[str, Any]]:
     """Stage 2's decision on ``texts`` (stage 1's own when the model has no head)."""
     if not texts:
         return []
@@ -168,15 +172,3 @@ def refine(model: Model, texts: Sequence[str]) -> list[dict[str, Any]]:
     head: Head = model.stage2
     return [dict(r, stage=2) for r in head.decide(embed(texts), context_columns(model, texts))]
 
-
-@functools.lru_cache(maxsize=2)
-def _model_at(path: str, mtime: float) -> Model:
-    from tocsin.watch.classifier import Model
-
-    return Model.load(Path(path))
-
-
-def assess(model_path: str, texts: list[str]) -> list[dict[str, Any]]:
-    """Pool entry point: load the model and encoder once per process, then refine ``texts``."""
-    path = Path(model_path)
-    return refine(_model_at(str(path), path.stat().st_mtime), texts)
