@@ -12,6 +12,7 @@ from tests.factories import PASSWORD, create_account, login
 from tocsin.core.auth.models import MfaRecoveryCode, MfaTotp
 from tocsin.core.auth.roles import Role
 from tocsin.core.db import session_scope
+from tocsin.cyber.taxii_auth import BasicCache
 
 TOKEN = "/api/v1/auth/token"
 
@@ -217,7 +218,7 @@ def test_password_only_paths_honour_the_requirement(client: TestClient) -> None:
     taxii = {"Accept": "application/taxii+json;version=2.1"}
     assert client.get("/taxii2/", auth=(partner, PASSWORD), headers=taxii).status_code == 200
     client.put("/api/v1/auth/mfa/policy/partner", json={"required": True}, headers=admin)
-    client.app.state.runtime.extras.pop("cyber.basic_cache", None)  # type: ignore[attr-defined]
+    client.app.state.runtime.states.take(BasicCache)  # type: ignore[attr-defined]
     assert client.get("/taxii2/", auth=(partner, PASSWORD), headers=taxii).status_code == 401
     limited = client.post(TOKEN, data={"username": partner, "password": PASSWORD}).json()
     assert limited["scope"] == "mfa_enrolment"

@@ -16,7 +16,7 @@ from tests.sos.factories import post_sos
 from tests.waiting import wait_for
 from tocsin.core.auth.roles import Role
 from tocsin.dispatch.config import DispatchConfig
-from tocsin.dispatch.engine import CONFIG_KEY
+from tocsin.dispatch.engine import DispatchOptions
 from tocsin.dispatch.models import DispatchIncidentSos, DispatchUnit
 
 U = "/api/v1/dispatch"
@@ -25,7 +25,8 @@ U = "/api/v1/dispatch"
 @pytest.fixture
 def dispatch_client(make_app: Callable[..., FastAPI]) -> Any:
     app = make_app()
-    app.state.runtime.extras[CONFIG_KEY] = DispatchConfig(offer_timeout_s=60, candidates=3)
+    app.state.runtime.states.put(
+        DispatchOptions(config=DispatchConfig(offer_timeout_s=60, candidates=3)))
     with TestClient(app) as client:
         yield client
 

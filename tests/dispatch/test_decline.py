@@ -19,7 +19,7 @@ from tocsin.core.auth.roles import Role
 from tocsin.core.db import session_scope
 from tocsin.dispatch import assign, units
 from tocsin.dispatch.config import DispatchConfig
-from tocsin.dispatch.engine import CLOCK_KEY, CONFIG_KEY, DispatchEngine
+from tocsin.dispatch.engine import DispatchEngine, DispatchOptions
 from tocsin.dispatch.models import DispatchAssignment
 
 U = "/api/v1/dispatch"
@@ -40,9 +40,9 @@ def clocked(make_app: Callable[..., FastAPI]) -> Iterator[tuple[TestClient, _Cou
     """A started worker whose dispatch runs on a clock the test moves (escalation included)."""
     app = make_app()
     clock = _CountingClock()
-    app.state.runtime.extras[CONFIG_KEY] = DispatchConfig(
-        offer_timeout_s=60, candidates=3, escalation_tick_s=0.1)
-    app.state.runtime.extras[CLOCK_KEY] = clock
+    app.state.runtime.states.put(DispatchOptions(
+        config=DispatchConfig(offer_timeout_s=60, candidates=3, escalation_tick_s=0.1),
+        clock=clock))
     with TestClient(app) as client:
         yield client, clock
 

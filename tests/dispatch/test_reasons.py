@@ -21,7 +21,7 @@ from tests.waiting import wait_for
 from tocsin.core.audit.models import AuditEntry
 from tocsin.core.auth.roles import Role
 from tocsin.dispatch.config import DispatchConfig
-from tocsin.dispatch.engine import CONFIG_KEY
+from tocsin.dispatch.engine import DispatchOptions
 
 U = "/api/v1/dispatch"
 
@@ -29,7 +29,8 @@ U = "/api/v1/dispatch"
 @pytest.fixture
 def client(make_app: Callable[..., FastAPI]) -> Any:
     app = make_app()
-    app.state.runtime.extras[CONFIG_KEY] = DispatchConfig(offer_timeout_s=60, candidates=3)
+    app.state.runtime.states.put(
+        DispatchOptions(config=DispatchConfig(offer_timeout_s=60, candidates=3)))
     with TestClient(app) as test_client:
         yield test_client
 

@@ -1,23 +1,26 @@
 """One worker's dispatch engine: its spatial index, its clock, and the transactions it runs.
 
-The engine lives in ``runtime.extras["dispatch"]``. Bus consumers, the escalation loop and the
+The engine lives in the worker's ``DispatchState`` (``runtime.state(DispatchState).engine``, or
+``engine_of(runtime)``), made by ``lifecycle.start``. Bus consumers, the escalation loop and the
 HTTP routes all go through it, so each decision runs under the decision lock, commits, and then
 refreshes the index for the units it touched.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from tocsin.core.bus import Event
+from tocsin.core.bus import Event, Subscription
 from tocsin.core.db import utcnow
 from tocsin.core.errors import Invalid
 from tocsin.core.runtime import Runtime
@@ -36,9 +39,6 @@ from tocsin.sos.events import SosCreated
 
 log = logging.getLogger("tocsin.dispatch")
 
-EXTRA_KEY = "dispatch"
-CONFIG_KEY = "dispatch_config"
-CLOCK_KEY = "dispatch_clock"
 # SOS per transaction when recovery re-dispatches a backlog (the consumer takes what it fetched).
 RECOVERY_BATCH = 500
 
@@ -223,14 +223,46 @@ class DispatchEngine:
         return len(pending)
 
 
+@dataclass(frozen=True)
+class DispatchOptions:
+    """What a worker's dispatch starts with, when not the environment and the wall clock.
+
+    Tests, benchmarks and the demo put one on the runtime before the worker starts
+    (``runtime.states.put(DispatchOptions(config=DispatchConfig(offer_timeout_s=60)))``).
+    """
+
+    config: DispatchConfig | None = None
+    clock: Clock = utcnow
+
+
+@dataclass
+class DispatchState:
+    """What dispatch keeps in a worker's runtime (``runtime.state(DispatchState)``).
+
+    The engine, then what ``lifecycle.start`` runs beside it and ``stop`` ends: the bus
+    subscriptions, the batches in flight in threads, the recovery job and the escalation loop.
+    """
+
+    engine: DispatchEngine
+    subscriptions: list[Subscription] = field(default_factory=list)
+    inflight: set[asyncio.Future[dict[str, str]]] = field(default_factory=set)
+    recovery: tuple[threading.Event, asyncio.Future[None]] | None = None
+    loop: tuple[asyncio.Event, asyncio.Task[None]] | None = None
+
+    @property
+    def config(self) -> DispatchConfig:
+        """The settings the worker read at start."""
+        return self.engine.config
+
+
+def new_state(runtime: Runtime) -> DispatchState:
+    """Build the worker's engine from its ``DispatchOptions`` (else the environment, now)."""
+    options = runtime.states.find(DispatchOptions) or DispatchOptions()
+    config = options.config or DispatchConfig()
+    return DispatchState(engine=DispatchEngine(runtime.sessions, config=config,
+                                               clock=options.clock))
+
+
 def engine_of(runtime: Runtime) -> DispatchEngine:
-    """Return the worker's engine, creating it on first use."""
-    engine = runtime.extras.get(EXTRA_KEY)
-    if engine is None:
-        config = runtime.extras.get(CONFIG_KEY) or DispatchConfig.from_env()
-        clock = runtime.extras.get(CLOCK_KEY) or utcnow
-        engine = runtime.extras.setdefault(
-            EXTRA_KEY, DispatchEngine(runtime.sessions, config=config, clock=clock)
-        )
-    assert isinstance(engine, DispatchEngine)
-    return engine
+    """Return the worker's engine (``StateMissing`` if dispatch has not started)."""
+    return runtime.state(DispatchState).engine

@@ -17,27 +17,22 @@ import threading
 
 from starlette.concurrency import run_in_threadpool
 
-from tocsin.core.bus import Event, Subscription
+from tocsin.core.bus import Event
 from tocsin.core.runtime import Runtime
 from tocsin.dispatch import events
-from tocsin.dispatch.engine import DispatchEngine, engine_of
+from tocsin.dispatch.engine import DispatchEngine, DispatchState, new_state
 from tocsin.sos.events import SOS_CREATED, SOS_POSITION
 
 log = logging.getLogger("tocsin.dispatch")
 
-SUBS_KEY = "dispatch.subscriptions"
-INFLIGHT_KEY = "dispatch.inflight"
-LOOP_KEY = "dispatch.loop"
-RECOVERY_KEY = "dispatch.recovery"
-
 
 async def start(runtime: Runtime) -> None:
-    """Rebuild the index, subscribe, recover unhandled SOS, start escalating."""
-    engine = engine_of(runtime)
+    """Read the settings, rebuild the index, subscribe, recover unhandled SOS, escalate."""
+    state = runtime.states.put(new_state(runtime))
+    engine = state.engine
     await run_in_threadpool(engine.rebuild)
 
-    inflight: set[asyncio.Future[dict[str, str]]] = set()
-    runtime.extras[INFLIGHT_KEY] = inflight
+    inflight = state.inflight
 
     turns = runtime.background()
 
@@ -60,22 +55,21 @@ async def start(runtime: Runtime) -> None:
     async def on_unit(event: Event) -> None:
         engine.apply_unit_event(event)
 
-    subs: list[Subscription] = [
+    state.subscriptions = [
         await runtime.bus.subscribe_batch(SOS_CREATED, on_sos, durable="dispatch",
                                           max_batch=engine.config.batch),
         await runtime.bus.subscribe(SOS_POSITION, on_position),
         await runtime.bus.subscribe(events.UNIT_STATUS, on_unit),
         await runtime.bus.subscribe(events.UNIT_POSITION, on_unit),
     ]
-    runtime.extras[SUBS_KEY] = subs
     # Recovery runs beside serving, not before it: a worker restarted under load may find
     # thousands of SOS not yet clustered (the consumers' backlog), and must take new SOS at once.
     halt = threading.Event()
     recovery = asyncio.ensure_future(run_in_threadpool(_recover, engine, halt))
-    runtime.extras[RECOVERY_KEY] = (halt, recovery)
+    state.recovery = (halt, recovery)
     stop = asyncio.Event()
     task = asyncio.create_task(_escalation_loop(engine, stop), name="dispatch-escalation")
-    runtime.extras[LOOP_KEY] = (stop, task)
+    state.loop = (stop, task)
 
 
 def _recover(engine: DispatchEngine, halt: threading.Event) -> None:
@@ -99,21 +93,25 @@ async def _escalation_loop(engine: DispatchEngine, stop: asyncio.Event) -> None:
 
 async def stop(runtime: Runtime) -> None:
     """Stop escalating (the tick in progress finishes) and unsubscribe."""
-    recovery = runtime.extras.pop(RECOVERY_KEY, None)
-    if recovery is not None:
-        halt, job = recovery
+    # The state stays: a request finishing while the worker stops still finds the engine.
+    state = runtime.states.find(DispatchState)
+    if state is None:
+        return
+    if state.recovery is not None:
+        halt, job = state.recovery
+        state.recovery = None
         halt.set()
         await asyncio.wait({job}, timeout=10)
-    loop = runtime.extras.pop(LOOP_KEY, None)
-    if loop is not None:
-        stop_event, task = loop
+    if state.loop is not None:
+        stop_event, task = state.loop
+        state.loop = None
         stop_event.set()
         try:
             await asyncio.wait_for(task, timeout=10)
         except TimeoutError:
             task.cancel()
-    for sub in runtime.extras.pop(SUBS_KEY, []):
+    subscriptions, state.subscriptions = state.subscriptions, []
+    for sub in subscriptions:
         await sub.stop()
-    inflight = runtime.extras.pop(INFLIGHT_KEY, set())
-    if inflight:
-        await asyncio.wait(inflight, timeout=10)
+    if state.inflight:
+        await asyncio.wait(set(state.inflight), timeout=10)

@@ -10,11 +10,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from dataclasses import dataclass
 
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
-from tocsin.core.bus import Event
+from tocsin.core.bus import Event, Subscription
 from tocsin.core.db import session_scope
 from tocsin.core.errors import DomainError
 from tocsin.core.runtime import Runtime
@@ -22,8 +23,15 @@ from tocsin.watch import events, feeds, service, webhook
 from tocsin.watch.config import WatchSettings
 
 log = logging.getLogger("tocsin.watch")
-POLLER = "watch.poller"
-WEBHOOKS = "watch.webhooks"
+
+
+@dataclass
+class WatchState:
+    """What the content watch keeps in a worker's runtime (``runtime.state(WatchState)``)."""
+
+    settings: WatchSettings
+    poller: asyncio.Task[None] | None = None
+    webhooks: Subscription | None = None
 
 
 def poll_all(runtime: Runtime) -> int:
@@ -57,10 +65,10 @@ WEBHOOK_RETRIES = (0.0, 1.0, 5.0)
 
 
 async def start(runtime: Runtime) -> None:
-    """Start the feed poller (unless turned off) and the order webhook consumer."""
-    cfg = WatchSettings()
-    if cfg.feed_poll_seconds > 0:
-        runtime.extras[POLLER] = asyncio.create_task(_loop(runtime, cfg.feed_poll_seconds))
+    """Read the settings, start the feed poller (unless turned off) and the webhook consumer."""
+    state = runtime.states.put(WatchState(settings=WatchSettings()))
+    if state.settings.feed_poll_seconds > 0:
+        state.poller = asyncio.create_task(_loop(runtime, state.settings.feed_poll_seconds))
 
     async def on_order(event: Event) -> None:
         try:
@@ -82,17 +90,20 @@ async def start(runtime: Runtime) -> None:
             except SQLAlchemyError as exc:
                 log.warning("order %s webhook not recorded: %s", order_id, exc)
 
-    runtime.extras[WEBHOOKS] = await runtime.bus.subscribe(
+    state.webhooks = await runtime.bus.subscribe(
         events.ORDER_ISSUED, on_order, durable="watch-webhook")
 
 
 async def stop(runtime: Runtime) -> None:
     """Stop the feed poller and the webhook consumer."""
-    subscription = runtime.extras.pop(WEBHOOKS, None)
-    if subscription is not None:
-        await subscription.stop()
-    task = runtime.extras.pop(POLLER, None)
-    if isinstance(task, asyncio.Task):
-        task.cancel()
+    state = runtime.states.find(WatchState)
+    if state is None:
+        return
+    if state.webhooks is not None:
+        await state.webhooks.stop()
+        state.webhooks = None
+    if state.poller is not None:
+        state.poller.cancel()
         with contextlib.suppress(asyncio.CancelledError):
-            await task
+            await state.poller
+        state.poller = None
