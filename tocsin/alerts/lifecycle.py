@@ -21,10 +21,6 @@ from tocsin.core.runtime import Runtime
 
 log = logging.getLogger("tocsin.alerts")
 
-# Deprecated: the cyber domain still reads the VAPID key from ``runtime.extras["alerts"]``;
-# this copy goes when it reads ``runtime.state(AlertsState)`` instead.
-LEGACY_KEY = "alerts"
-
 
 @dataclass
 class AlertsState:
@@ -55,7 +51,6 @@ async def start(runtime: Runtime) -> None:
         vapid=vapid, deliverer=deliverer,
     )
     runtime.states.put(current)
-    runtime.extras[LEGACY_KEY] = current
 
     async def on_published(event: Event) -> None:
         alert_id = str(event.data.get("id", ""))

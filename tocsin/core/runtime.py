@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy import Engine
@@ -45,8 +45,6 @@ class Runtime:
     foreground: Foreground = field(default_factory=Foreground)
     # Each domain's typed state, by class (``tocsin.core.state``).
     states: States = field(default_factory=States)
-    # Deprecated, string-keyed: kept only for the cyber domain until it moves to ``states``.
-    extras: dict[str, Any] = field(default_factory=dict)
     # Set when the worker begins to stop: background checks must not open new sessions, or a
     # connection taken after the pool's disposal lives on in the new pool, unclosed.
     closing: bool = False
