@@ -15,7 +15,7 @@ import multiprocessing
 import ssl
 import time
 from dataclasses import dataclass
-from multiprocessing.sharedctypes import Synchronized
+from multiprocessing.sharedctypes import Synchronized, SynchronizedArray
 from pathlib import Path
 
 from cryptography import x509
@@ -150,7 +150,7 @@ class _Http2(asyncio.Protocol):
             _count(self.counter, self.first, answers)
 
 
-def _serve(kind: str, cert: str, key: str, port_out: Synchronized[int],
+def _serve(kind: str, cert: str, key: str, ports_out: SynchronizedArray[int],
            counter: Synchronized[int], first: Synchronized[float]) -> None:
     try:
         import uvloop
@@ -165,9 +165,12 @@ def _serve(kind: str, cert: str, key: str, port_out: Synchronized[int],
     async def main() -> None:
         loop = asyncio.get_running_loop()
         protocol = _Http2 if kind == "h2" else _Http1
-        server = await loop.create_server(lambda: protocol(counter, first), "127.0.0.1", 0,
-                                          ssl=context, backlog=1024)
-        port_out.value = server.sockets[0].getsockname()[1]
+        # Several ports: as many origins, e.g. platforms on different hosts (a sender bounds
+        # its requests per origin).
+        for i in range(len(ports_out)):
+            server = await loop.create_server(lambda: protocol(counter, first), "127.0.0.1", 0,
+                                              ssl=context, backlog=1024)
+            ports_out[i] = server.sockets[0].getsockname()[1]
         await asyncio.Event().wait()
 
     asyncio.run(main())
@@ -179,29 +182,38 @@ class Receiver:
 
     kind: str
     process: multiprocessing.process.BaseProcess
-    port: int
+    ports: list[int]
     counter: Synchronized[int]
     first: Synchronized[float]
 
     @property
+    def port(self) -> int:
+        return self.ports[0]
+
+    @property
     def base(self) -> str:
         return f"https://127.0.0.1:{self.port}"
+
+    @property
+    def bases(self) -> list[str]:
+        """One origin per port."""
+        return [f"https://127.0.0.1:{port}" for port in self.ports]
 
     def stop(self) -> None:
         self.process.terminate()
         self.process.join(5)
 
 
-def start(kind: str, cert: Path, key: Path) -> Receiver:
-    """Start a ``"h1"`` or ``"h2"`` receiver process and wait for its port."""
+def start(kind: str, cert: Path, key: Path, *, ports: int = 1) -> Receiver:
+    """Start a ``"h1"`` or ``"h2"`` receiver process listening on ``ports`` ports; wait for them."""
     ctx = multiprocessing.get_context("spawn")
-    port, counter, first = ctx.Value("i", 0), ctx.Value("q", 0), ctx.Value("d", 0.0)
-    process = ctx.Process(target=_serve, args=(kind, str(cert), str(key), port, counter, first),
-                          daemon=True)
+    port_values, counter, first = ctx.Array("i", ports), ctx.Value("q", 0), ctx.Value("d", 0.0)
+    process = ctx.Process(target=_serve, args=(kind, str(cert), str(key), port_values, counter,
+                                               first), daemon=True)
     process.start()
     deadline = time.monotonic() + 20
-    while port.value == 0:
+    while 0 in port_values[:]:
         if time.monotonic() > deadline or not process.is_alive():
             raise RuntimeError(f"{kind} receiver did not start")
         time.sleep(0.02)
-    return Receiver(kind, process, port.value, counter, first)  # type: ignore[arg-type]
+    return Receiver(kind, process, port_values[:], counter, first)  # type: ignore[arg-type]

@@ -74,6 +74,7 @@ class _Job:
     payload: dict[str, Any]
     cap_xml: str
     push_body: bytes
+    hook_body: bytes  # the JSON every platform gets: built once per alert and claim
 
 
 @dataclass
@@ -218,13 +219,15 @@ class Deliverer:
                 .join(AlertSubscription, AlertSubscription.id == AlertDelivery.subscription_id)
                 .where(AlertDelivery.id.in_(ids))
             ).all()
-            messages: dict[str, tuple[dict[str, Any], str, bytes]] = {}
+            messages: dict[str, tuple[dict[str, Any], str, bytes, bytes]] = {}
             for alert_id in {r.alert_id for r in rows}:
                 alert = session.get(Alert, alert_id)
                 assert alert is not None
                 payload = _payload(alert, self.base_url)
                 body = push.jsonable({k: payload[k] for k in PUSH_FIELDS})
-                messages[alert_id] = (payload, alert.cap_xml or "", body)
+                hook = (push.jsonable({**payload, "cap": alert.cap_xml or ""})
+                        if any(r.kind == "webhook" for r in rows) else b"")
+                messages[alert_id] = (payload, alert.cap_xml or "", body, hook)
             return [
                 _Job(r.id, r.attempts, r.alert_id, r.subscription_id, r.kind, r.endpoint,
                      dict(r.keys or {}), *messages[r.alert_id])
@@ -262,7 +265,7 @@ class Deliverer:
         if problem is not None:
             return push.Outcome(ok=False, error=f"refused: {problem}", permanent=True)
         if job.kind == "webhook":
-            body = push.jsonable({**job.payload, "cap": job.cap_xml})
+            body = job.hook_body
             headers = {
                 "Content-Type": "application/json",
                 senders.SIGNATURE_HEADER: senders.sign(str(job.keys.get("secret", "")), body),
