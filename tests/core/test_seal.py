@@ -105,3 +105,25 @@ def test_each_engine_seals_with_its_own_attached_key() -> None:
         Sealer(two_key).open(blob, "sealed_probe.secret")
     one.dispose()
     two.dispose()
+
+
+def test_two_runtimes_in_one_process_keep_their_own_sealers(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """``build_runtime`` attaches its key to its engine and bus; it installs nothing process-wide.
+
+    Fails if building the second worker changes the sealer the first one's engine uses.
+    """
+    from tocsin.app import build_runtime
+    from tocsin.core.settings import Settings
+
+    runtimes = []
+    for name in ("one", "two"):
+        var = tmp_path / name
+        runtimes.append(build_runtime(Settings(
+            var_dir=var, database_url=f"sqlite:///{tmp_path / name}.db", bus_url="memory://",
+            seal_key=seal.generate_key())))
+    one, two = runtimes
+    assert one.sealer.current_key_id != two.sealer.current_key_id
+    assert seal.sealer_of(one.engine.dialect) is one.sealer
+    assert seal.sealer_of(two.engine.dialect) is two.sealer
+    for runtime in runtimes:
+        runtime.engine.dispose()
