@@ -271,3 +271,28 @@ def test_public_alerts_map_shows_the_city_at_a_glance(
         assert problems.all() == []
     finally:
         context.close()
+
+
+@pytest.mark.browser
+def test_nothing_to_confirm_before_a_result_is_chosen(
+    browser: Browser, live_server: str, watch_page: Callable[[Page], PageProblems]
+) -> None:
+    """The shelter's search shows no "use this point" button until a result is on the map."""
+    context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900})
+    _offline(context, live_server)
+    page = context.new_page()
+    problems = watch_page(page)
+    try:
+        page.goto(f"{live_server}/shelter")
+        offer = page.locator("[data-position-for=offer]")
+        search = page.locator("[data-geo-search]").first
+        expect(search.locator("[data-geo-confirm]")).to_be_hidden()
+        search.locator("[data-geo-query]").fill("rue de la roquette")
+        search.locator("[data-geo-results] button").first.click()
+        search.locator("[data-geo-confirm]").click()
+        lat = float(offer.locator("input[name=lat]").input_value())
+        assert 48.85 < lat < 48.86, lat
+        expect(page.locator("#offer-address")).to_have_value("Rue de la Roquette")
+        assert problems.all() == []
+    finally:
+        context.close()
