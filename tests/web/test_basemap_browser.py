@@ -15,7 +15,11 @@ import pytest
 from fastapi import FastAPI
 from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
 
+from tests.served import serve_in_thread
 from tests.web.conftest import PageProblems, live_account, own_live_server
+from tocsin.app import create_app
+from tocsin.core.migrate import upgrade
+from tocsin.core.settings import Settings
 
 PLACE_ITALIE = (48.8314, 2.3556)
 
@@ -296,3 +300,55 @@ def test_nothing_to_confirm_before_a_result_is_chosen(
         assert problems.all() == []
     finally:
         context.close()
+
+
+TILES = "https://tiles.example.test/{z}/{x}/{y}.png"
+# The smallest valid PNG (1x1, grey): what the fake tile server answers.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d4944415478da63f8cfc0f01f0005000201a5e1d7dd0000000049454e44ae426082"
+)
+
+
+@pytest.mark.browser
+def test_a_configured_tile_server_replaces_the_embedded_map(
+    browser: Browser,
+    tmp_path_factory: pytest.TempPathFactory,
+    watch_page: Callable[[Page], PageProblems],
+) -> None:
+    """TOCSIN_MAP_TILES_URL set: its tiles, allowed by the CSP, and no embedded drawing."""
+    var_dir = tmp_path_factory.mktemp("tiles-live")
+    settings = Settings(
+        var_dir=var_dir,
+        database_url=f"sqlite:///{var_dir}/t.db",
+        bus_url="memory://",
+        map_tiles_url=TILES,
+    )
+    upgrade(settings.resolved_database_url)
+    with serve_in_thread(create_app(settings), "tiles-live") as base:
+        context = browser.new_context(locale="fr-FR", permissions=[])
+        asked: list[str] = []
+
+        def tile(route: Route) -> None:
+            asked.append(route.request.url)
+            route.fulfill(status=200, content_type="image/png", body=PNG)
+
+        context.route("https://tiles.example.test/**", tile)
+        page = context.new_page()
+        problems = watch_page(page)
+        try:
+            page.goto(f"{base}/sos")
+            page.locator("[data-manual] summary").click()
+            box = page.locator("[data-manual] [data-map]")
+            expect(box.locator("img.leaflet-tile-loaded").first).to_be_attached(timeout=10_000)
+            assert asked and all(u.startswith("https://tiles.example.test/15/") for u in asked)
+            assert box.get_attribute("data-basemap") is None
+            expect(box.locator(".leaflet-basemap-pane")).to_have_count(0)
+            # The address search still answers from the embedded index.
+            page.locator("[data-geo-query]").fill("place d italie")
+            expect(page.locator("[data-geo-results] button").first).to_contain_text(
+                "Place d'Italie"
+            )
+            assert problems.all() == []
+        finally:
+            context.close()
