@@ -26,6 +26,7 @@ from tocsin.cyber.models import (
     CyberIndicator,
 )
 from tocsin.cyber.schemas import AdvisoryIn, AdvisoryOut, AdvisoryVersionOut
+from tocsin.cyber.statuses import IndicatorStatus
 
 
 def _version(session: Session, advisory_id: str, number: int) -> CyberAdvisoryVersion:
@@ -151,7 +152,8 @@ def _share(session: Session, advisory_id: str, version: CyberAdvisoryVersion) ->
     refs: list[str] = []
     if version.indicator_ids:
         rows = session.scalars(select(CyberIndicator).where(
-            CyberIndicator.id.in_(version.indicator_ids), CyberIndicator.status == "confirmed",
+            CyberIndicator.id.in_(version.indicator_ids),
+            CyberIndicator.status == IndicatorStatus.confirmed,
             CyberIndicator.tlp.in_(("clear", "green")))).all()
         refs = [stix.stix_id("indicator", f"{r.kind}:{r.value}") for r in rows]
     stix.ensure_static(session, version.published_at or utcnow())

@@ -36,6 +36,7 @@ from tocsin.cyber.models import (
     CyberSubscription,
 )
 from tocsin.cyber.schemas import SubscriptionIn, SubscriptionOut
+from tocsin.cyber.statuses import PushStatus
 
 log = logging.getLogger("tocsin.cyber.delivery")
 SUBSCRIPTION_DAYS = 365
@@ -132,7 +133,7 @@ def plan(session: Session, *, advisory_id: str, version_no: int, base_url: str,
                 CyberPushDelivery.version == version_no)
         if sub.push_endpoint and session.scalar(select(CyberPushDelivery.id).where(*pkey)) is None:
             session.add(CyberPushDelivery(subscription_id=sub.id, advisory_id=advisory_id,
-                                          version=version_no, status="pending", attempts=0,
+                                          version=version_no, status=PushStatus.pending, attempts=0,
                                           created_at=now))
             pushes += 1
     session.flush()
@@ -158,7 +159,7 @@ def pending_pushes(session: Session) -> list[PushJob]:
         .join(CyberAdvisoryVersion,
               (CyberAdvisoryVersion.advisory_id == CyberPushDelivery.advisory_id)
               & (CyberAdvisoryVersion.version == CyberPushDelivery.version))
-        .where(CyberPushDelivery.status == "pending").limit(200)).all()
+        .where(CyberPushDelivery.status == PushStatus.pending).limit(200)).all()
     return [PushJob(id=d.id, advisory_id=d.advisory_id, endpoint=s.push_endpoint or "",
                     keys={k: str(v) for k, v in (s.push_keys or {}).items()},
                     payload={"advisory_id": d.advisory_id, "version": d.version,
@@ -189,15 +190,15 @@ def record_pushes(session: Session, outcomes: list[tuple[int, Outcome]], *,
     sent = 0
     for delivery_id, outcome in outcomes:
         row = session.get(CyberPushDelivery, delivery_id)
-        if row is None or row.status != "pending":
+        if row is None or row.status != PushStatus.pending:
             continue
         row.attempts += 1
         if not outcome.ok:
             row.last_error = outcome.error[:300]
             if outcome.permanent or row.attempts >= MAX_PUSH_ATTEMPTS:
-                row.status = "dead"
+                row.status = PushStatus.dead
             continue
-        row.status, row.sent_at, row.last_error = "sent", now, None
+        row.status, row.sent_at, row.last_error = PushStatus.sent, now, None
         sent += 1
     session.flush()
     return sent

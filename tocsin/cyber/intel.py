@@ -17,6 +17,7 @@ from tocsin.cyber import indicators as ioc
 from tocsin.cyber import stix, tlp
 from tocsin.cyber.models import CyberIndicator, CyberIndicatorSighting
 from tocsin.cyber.schemas import IndicatorIn, IndicatorOut, IndicatorPatch
+from tocsin.cyber.statuses import IndicatorStatus
 
 
 def sight(session: Session, found: ioc.Indicator, *, source: str, level: str = "amber",
@@ -28,7 +29,8 @@ def sight(session: Session, found: ioc.Indicator, *, source: str, level: str = "
         CyberIndicator.kind == found.kind, CyberIndicator.value == found.value))
     if row is None:
         row = CyberIndicator(kind=found.kind, value=found.value, count=0, first_seen_at=now,
-                             last_seen_at=now, status="new", tlp=level, share_with=share_with,
+                             last_seen_at=now, status=IndicatorStatus.new, tlp=level,
+                             share_with=share_with,
                              source=source[:80], created_at=now)
         session.add(row)
         session.flush()
@@ -40,7 +42,7 @@ def sight(session: Session, found: ioc.Indicator, *, source: str, level: str = "
     row.first_seen_at = min(row.first_seen_at, now)
     row.last_seen_at = max(row.last_seen_at, now)
     session.flush()
-    if row.status == "confirmed":
+    if row.status == IndicatorStatus.confirmed:
         stix.publish_indicator(session, row, now)
     return row
 
@@ -76,13 +78,13 @@ def review(session: Session, *, who: Principal, indicator_id: int,
     row = session.get(CyberIndicator, indicator_id)
     if row is None:
         raise NotFound(f"no indicator {indicator_id}")
-    if (data.status == "confirmed" and row.status != "confirmed"
+    if (data.status == IndicatorStatus.confirmed and row.status != IndicatorStatus.confirmed
             and row.source == f"analyst:{who.username}"):
         # Four eyes (issue 19, finding 4): a confirmed indicator goes out to partners over TAXII,
         # so the analyst who entered it cannot also confirm it.
         raise Conflict(f"indicator {indicator_id} was entered by {who.username}: another "
                        "analyst must confirm it before it is shared")
-    was_shared = row.status in ("confirmed", "false_positive")
+    was_shared = row.status in (IndicatorStatus.confirmed, IndicatorStatus.false_positive)
     if data.share_with is not None:
         row.share_with = check_partners(session, data.share_with)
     if data.tlp is not None:
@@ -91,7 +93,8 @@ def review(session: Session, *, who: Principal, indicator_id: int,
         row.status = data.status
         row.reviewed_by = who.username
     session.flush()
-    if row.status == "confirmed" or (row.status == "false_positive" and was_shared):
+    if row.status == IndicatorStatus.confirmed or (
+            row.status == IndicatorStatus.false_positive and was_shared):
         # A false positive already shared goes out once more, revoked, so partners drop it.
         stix.publish_indicator(session, row)
     audit.record(session, actor=who, action="cyber.indicator_review",

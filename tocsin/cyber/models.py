@@ -62,7 +62,7 @@ class CyberIncident(Base):
     contact: Mapped[dict[str, Any] | None] = mapped_column(
         SealedJSON("cyber_incident.contact"), nullable=True)
     reporter: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
-    status: Mapped[str] = mapped_column(String(10))  # new | triaged | closed
+    status: Mapped[str] = mapped_column(String(10))  # statuses.IncidentStatus
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
     # Personal data (contact, free text, evidence) expires; the statistical skeleton stays.
     personal_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True,
@@ -97,7 +97,7 @@ class CyberIndicator(Base):
     count: Mapped[int] = mapped_column(Integer, default=1)
     first_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    status: Mapped[str] = mapped_column(String(16), index=True)  # new|confirmed|false_positive
+    status: Mapped[str] = mapped_column(String(16), index=True)  # statuses.IndicatorStatus
     tlp: Mapped[str] = mapped_column(String(6))  # clear | green | amber | red
     # AMBER: the partner accounts named on it, as ",a,b," (usernames never hold commas).
     share_with: Mapped[str] = mapped_column(String(1000), default="")
@@ -212,7 +212,7 @@ class CyberPushDelivery(Base):
         ForeignKey("cyber_subscription.id", ondelete="CASCADE"), index=True)
     advisory_id: Mapped[str] = mapped_column(String(32))
     version: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(8))  # pending | sent | dead
+    status: Mapped[str] = mapped_column(String(8))  # statuses.PushStatus
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(300), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -28,6 +28,7 @@ from tocsin.cyber.schemas import (
     IncidentIn,
     IncidentOut,
 )
+from tocsin.cyber.statuses import IncidentStatus
 
 PERSONAL_DAYS = 180
 FUTURE_SLACK = dt.timedelta(minutes=10)
@@ -64,7 +65,7 @@ def create(session: Session, *, data: IncidentIn, reporter: str | None,
         impact=data.impact, description=data.description or None,
         contact=data.contact.model_dump(exclude_none=True) if reporter is None and data.contact
         else None,
-        reporter=reporter, status="new", created_at=now,
+        reporter=reporter, status=IncidentStatus.new, created_at=now,
         personal_expires_at=now + dt.timedelta(days=PERSONAL_DAYS))
     session.add(incident)
     session.flush()

@@ -8,6 +8,8 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from tocsin.cyber.statuses import IncidentStatus, IndicatorStatus
+
 IncidentType = Literal["defacement", "denial_of_service", "ransomware", "phishing", "data_leak",
                        "account_takeover", "other"]
 Sector = Literal["public_administration", "local_authority", "health", "education", "energy",
@@ -97,7 +99,7 @@ class IncidentOut(BaseModel):
     region: str
     occurred_at: dt.datetime
     impact: str
-    status: str
+    status: IncidentStatus
     anonymous: bool
     reporter: str | None
     created_at: dt.datetime
@@ -122,7 +124,7 @@ class IncidentDetail(IncidentOut):
 class IncidentPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    status: Literal["new", "triaged", "closed"]
+    status: IncidentStatus
 
 
 class IndicatorIn(BaseModel):
@@ -137,7 +139,7 @@ class IndicatorIn(BaseModel):
 class IndicatorPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    status: Literal["new", "confirmed", "false_positive"] | None = None
+    status: IndicatorStatus | None = None
     tlp: Tlp | None = None
     share_with: list[Line] | None = Field(default=None, max_length=50)
 
@@ -149,7 +151,7 @@ class IndicatorOut(BaseModel):
     count: int
     first_seen_at: dt.datetime
     last_seen_at: dt.datetime
-    status: str
+    status: IndicatorStatus
     tlp: str
     share_with: list[str]
     source: str
