@@ -6,9 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
+import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 import httpx
 import pytest
@@ -21,11 +22,15 @@ from tocsin.core.figures import Fact
 from tocsin.stats import anomaly, ingest
 from tocsin.stats.config import StatsSettings
 from tocsin.stats.registry import registry
+from tocsin.web.stats_pages import categories_without_words, category_labels
 
 pytestmark = pytest.mark.browser
 
 PLACES = [(48.8631, 2.3708), (48.8530, 2.3690), (48.8686, 2.3590), (48.9245, 2.3602),
           (48.8420, 2.3290), (48.8790, 2.3000)]
+
+
+FRESH = (48.7904, 2.4556)
 
 
 class Problems(Protocol):
@@ -50,6 +55,10 @@ def _generate(app: FastAPI) -> None:
                               category=rnd.choice(situations[:2] if spike else situations),
                               lat=place[0] + rnd.uniform(-0.01, 0.01),
                               lon=place[1] + rnd.uniform(-0.01, 0.01)))
+        if spike:
+            # And a place where nothing was ever counted: a notice with a zero baseline.
+            facts.extend(Fact("sos.created", f"f{minute}-{j}", at + dt.timedelta(seconds=j),
+                              category="attack", lat=FRESH[0], lon=FRESH[1]) for j in range(3))
         if minute % 3 == 0:
             facts.append(Fact("dispatch.assigned", f"i{minute}", at, category="attack",
                               value=60 + rnd.random() * 120))
@@ -99,13 +108,50 @@ def test_analyst_dashboard_shows_charts_map_and_notices(
     expect(page.locator('#stats-app[data-ready="true"]')).to_be_attached(timeout=30000)
     assert page.locator(".uplot").count() >= 7  # main chart + the overview
     assert page.locator("path.leaflet-interactive").count() >= 3  # hexagons on the map
-    expect(page.locator(".stats-notice").first).to_contain_text("SOS reçus")
+    expect(page.locator("[data-whoami]")).to_have_text("Connecté(e) : analyste.web")
+    # The default period fits the six generated hours (not a fixed window around now).
+    span_minutes = page.evaluate(
+        "(Date.parse(document.querySelector('#f-to').value)"
+        " - Date.parse(document.querySelector('#f-from').value)) / 60000")
+    assert 360 <= span_minutes <= 420, span_minutes
+    notices = page.locator(".stats-notice")
+    expect(notices.first).to_contain_text("SOS reçus")
+    # Places in words, never an H3 cell id; categories in French, never their codes.
+    expect(notices.filter(has_text="zone près de").first).to_be_visible()
+    body = page.locator("body").inner_text()
+    assert not re.search(r"\b8[0-9a-f]{14}\b", body), "an H3 cell id is shown"
+    for code in ("armed_person", "need_help", "terrorism_apology", "true_positive"):
+        assert code not in body, code
+    assert "Personne armée" in body and "apologie du terrorisme" in body
+    # A spike where (almost) nothing was counted before says so instead of a meaningless z.
+    first_seen = page.locator('.stats-notice[data-first="true"]')
+    assert first_seen.count() >= 1, notices.all_inner_texts()
+    expect(first_seen.first).to_contain_text("pas de référence à comparer")
+    expect(first_seen.first).not_to_contain_text("(z ")
+    # Legends carry values: each line's total over the period.
+    legend = page.locator("[data-main-chart] .u-legend")
+    expect(legend).to_contain_text(re.compile(r"Attaque · \d+"))
     assert problems.all() == []
     page.screenshot(path=screenshot_dir / "stats.png", full_page=True)
-    # A click on a hexagon filters by that area.
+    # A click on a hexagon filters by that area, named as a place.
     page.locator("path.leaflet-interactive").first.click()
     expect(page.locator("#f-area")).not_to_have_value("")
+    expect(page.locator("[data-area-label]")).to_contain_text("zone près de")
+    expect(page.locator('#stats-app[data-ready="true"]')).to_be_attached(timeout=30000)
+    page.set_viewport_size({"width": 390, "height": 844})
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the observatory scrolls sideways on a phone: {width}px"
+    page.screenshot(path=screenshot_dir / "stats-phone.png", full_page=True)
     context.close()
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_every_category_has_words(lang: Literal["fr", "en"]) -> None:
+    """A domain that adds a category must give it words, or the observatory shows its code."""
+    assert categories_without_words(lang) == []
+    labels = category_labels(lang)
+    assert labels["terrorism_apology"] == (
+        "apologie du terrorisme" if lang == "fr" else "terrorism apology")
 
 
 def test_public_report_page(browser: Browser, live_server: str,

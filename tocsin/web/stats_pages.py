@@ -9,6 +9,7 @@ the public transparency report of a period (aggregates only, k-suppressed), the 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -35,7 +36,67 @@ STATS_KEYS = (
     "stats.notices_empty", "stats.ack", "stats.acked", "stats.notice", "stats.baseline",
     "stats.area_all", "stats.area_set", "stats.precision", "stats.per_minute", "stats.per_hour",
     "stats.per_day", "stats.per_week", "stats.loading", "stats.category",
+    "stats.near", "stats.notice_text", "stats.notice_first", "stats.total", "stats.mean",
+    "stats.fit", "stats.signed_in", "stats.value",
 )
+# Where a category's words already exist (the pages of its domain), in the order tried; the
+# observatory's own list below covers the rest.
+_CATEGORY_SOURCES = ("stats.cat.", "dispatch.situation.", "watch.cat.", "cyber.type.",
+                     "cyber.region.", "cyber.kind.", "cyber.severity.", "persons.status.",
+                     "safety.status.")
+_CATEGORIES_FR = {
+    "stats.cat.push": "notification push", "stats.cat.webhook": "webhook",
+    "stats.cat.report": "signalement", "stats.cat.ingest": "collecte", "stats.cat.feed": "flux",
+    "stats.cat.true_positive": "vrai positif", "stats.cat.false_positive": "faux positif",
+    "stats.cat.false_negative": "faux négatif", "stats.cat.true_negative": "vrai négatif",
+    "stats.cat.emergency": "urgence", "stats.cat.notified": "après préavis",
+    "stats.cat.within_hour": "dans l'heure", "stats.cat.late": "en retard",
+    "stats.cat.trusted_flagger": "signaleur de confiance", "stats.cat.standard": "ordinaire",
+    "stats.cat.Alert": "alerte", "stats.cat.Update": "mise à jour",
+    "stats.cat.Cancel": "annulation",
+    "stats.detail.platform": "plateforme", "stats.detail.sector": "secteur",
+    "stats.detail.source": "source", "stats.detail.incident_type": "nature de l'incident",
+    "stats.detail.CAP status": "statut CAP",
+}
+_CATEGORIES_EN = {
+    "stats.cat.push": "push notification", "stats.cat.webhook": "webhook",
+    "stats.cat.report": "report", "stats.cat.ingest": "ingest", "stats.cat.feed": "feed",
+    "stats.cat.true_positive": "true positive", "stats.cat.false_positive": "false positive",
+    "stats.cat.false_negative": "false negative", "stats.cat.true_negative": "true negative",
+    "stats.cat.emergency": "emergency", "stats.cat.notified": "after notice",
+    "stats.cat.within_hour": "within the hour", "stats.cat.late": "late",
+    "stats.cat.trusted_flagger": "trusted flagger", "stats.cat.standard": "standard",
+    "stats.cat.Alert": "alert", "stats.cat.Update": "update", "stats.cat.Cancel": "cancellation",
+    "stats.detail.platform": "platform", "stats.detail.sector": "sector",
+    "stats.detail.source": "source", "stats.detail.incident_type": "kind of incident",
+    "stats.detail.CAP status": "CAP status",
+}
+
+
+def _words(lang: i18n.Lang) -> dict[str, str | None]:
+    """Each category and breakdown of every figure with its words in ``lang`` (None: none)."""
+    catalogue = i18n.CATALOGUE[lang]
+    out: dict[str, str | None] = {}
+    for kind in registry().kinds.values():
+        for value in kind.categories:
+            out[value] = next((catalogue[p + value] for p in _CATEGORY_SOURCES
+                               if p + value in catalogue), None)
+        if kind.details:
+            out[f"detail:{kind.details}"] = catalogue.get(f"stats.detail.{kind.details}")
+    return out
+
+
+def category_labels(lang: i18n.Lang) -> dict[str, str]:
+    """Every figure's categories and breakdowns in ``lang``: the page never shows a raw value
+    (``terrorism_apology``) where a reader expects words (a value without words shows as is)."""
+    return {value: words or value for value, words in _words(lang).items()}
+
+
+def categories_without_words(lang: i18n.Lang) -> list[str]:
+    """The categories a domain added without giving them words (the test keeps this empty)."""
+    return sorted(value for value, words in _words(lang).items() if words is None)
+
+
 _FR = {
     "stats.title": "Observatoire",
     "stats.lead": "Chiffres en direct de toutes les activités de Tocsin, tendances, alertes "
@@ -49,7 +110,7 @@ _FR = {
     "stats.to": "Au",
     "stats.figure": "Chiffre principal",
     "stats.category": "Catégorie",
-    "stats.area": "Zone (hexagone H3)",
+    "stats.area": "Zone (choisie sur la carte)",
     "stats.grain": "Pas",
     "stats.grain_auto": "automatique",
     "stats.grain_m": "minute",
@@ -89,6 +150,17 @@ _FR = {
                          "uniquement, petites cases masquées.",
     "stats.download_csv": "Télécharger en CSV",
     "stats.download_html": "Version imprimable (HTML)",
+    "stats.near": "zone près de {lat} N, {lon} E",
+    "stats.notice_text": "{observed} en {minutes} min contre {baseline} d'habitude (z {score})",
+    "stats.notice_first": "{observed} en {minutes} min alors que rien ou presque n'était "
+                          "compté avant (moins de 1 d'habitude) : pas de référence à comparer",
+    "stats.total": "total",
+    "stats.mean": "moyenne",
+    "stats.fit": "Toute l'activité",
+    "stats.area_clear": "Toutes zones",
+    "stats.signed_in": "Connecté(e) :",
+    "stats.value": "Valeur",
+    **_CATEGORIES_FR,
 }
 _EN = {
     "stats.title": "Observatory",
@@ -102,7 +174,7 @@ _EN = {
     "stats.to": "To",
     "stats.figure": "Main figure",
     "stats.category": "Category",
-    "stats.area": "Area (H3 hexagon)",
+    "stats.area": "Area (chosen on the map)",
     "stats.grain": "Step",
     "stats.grain_auto": "automatic",
     "stats.grain_m": "minute",
@@ -142,6 +214,17 @@ _EN = {
                          "small cells suppressed.",
     "stats.download_csv": "Download as CSV",
     "stats.download_html": "Printable version (HTML)",
+    "stats.near": "area near {lat} N, {lon} E",
+    "stats.notice_text": "{observed} in {minutes} min against {baseline} usually (z {score})",
+    "stats.notice_first": "{observed} in {minutes} min where nothing or almost nothing was "
+                          "counted before (under 1 usually): no baseline to compare with",
+    "stats.total": "total",
+    "stats.mean": "mean",
+    "stats.fit": "Whole activity",
+    "stats.area_clear": "All areas",
+    "stats.signed_in": "Signed in:",
+    "stats.value": "Value",
+    **_CATEGORIES_EN,
 }
 i18n.register_messages({"fr": _FR, "en": _EN})
 
@@ -151,6 +234,8 @@ def stats_page(request: Request) -> Response:
     """Show the analysts' dashboard shell (data comes from the role-protected API)."""
     return render_page(request, "stats.html", entry="stats", context={
         "script_keys": STATS_KEYS,
+        "category_labels": json.dumps(category_labels(i18n.negotiate(request)),
+                                      ensure_ascii=False),
         "tiles_url": request.app.state.runtime.settings.map_tiles_url})
 
 

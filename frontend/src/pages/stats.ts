@@ -14,7 +14,8 @@ import uPlot from "uplot";
 import { addBaseMap } from "../lib/basemap";
 import { messagesFrom, pageLang } from "../lib/i18n";
 import { mapText } from "../lib/map-text";
-import { ApiFailure, api, currentRole, currentToken, mountStaffLogin } from "../lib/staff";
+import { Places, fittedStart } from "../lib/stats-places";
+import { ApiFailure, api, currentToken, currentUser, mountStaffLogin } from "../lib/staff";
 
 interface Figure {
   name: string; fr: string; en: string; categories: string[]; unit: string; mapped: boolean;
@@ -46,6 +47,15 @@ const OVERVIEW: string[][] = [
   ["persons.reported", "persons.found"], ["watch.report"],
   ["watch.order_issued", "watch.order_removed", "watch.order_contested"],
 ];
+
+/** Category values in words (« attentat », not ``attack``), given by the page's server. */
+const categoryNames = JSON.parse(root.dataset.categories ?? "{}") as Record<string, string>;
+const catLabel = (value: string): string => categoryNames[value] ?? value;
+const number = new Intl.NumberFormat(lang === "en" ? "en-GB" : "fr-FR", { maximumFractionDigits: 1 });
+const places = new Places(t("stats.near"), t("stats.area_set"), lang);
+/** The figures that say whether anything happened at all (to fit the default period). */
+const PROBES = ["sos.created", "alerts.targeted", "safety.mark", "watch.report", "cyber.incident",
+  "persons.reported"];
 
 let figures: Record<string, Figure> = {};
 let map: L.Map | null = null;
@@ -160,8 +170,12 @@ function drawChart(holder: HTMLElement, title: string, parts: Series[], split: b
     const keys = Object.keys(source).sort();
     if (split && !seconds) {
       for (const key of keys) {
-        data.push(source[key] ?? []);
-        series.push({ label: key, stroke: color(series.length - 1), width: 2 });
+        const values = source[key] ?? [];
+        data.push(values);
+        // The legend says each line's total over the period, not only a value under the cursor.
+        const total = values.reduce<number>((sum, v) => sum + (v ?? 0), 0);
+        series.push({ label: `${catLabel(key)} · ${number.format(total)}`,
+          stroke: color(series.length - 1), width: 2 });
       }
     } else {
       const total = part.buckets.map((_b, i) => {
@@ -174,8 +188,12 @@ function drawChart(holder: HTMLElement, title: string, parts: Series[], split: b
         return seen ? (seconds ? sum / Math.max(1, keys.length) : sum) : (seconds ? null : 0);
       });
       data.push(total);
+      const present = total.filter((v): v is number => v !== null);
+      const summary = seconds
+        ? `${t("stats.mean")} ${present.length ? number.format(present.reduce((a, b) => a + b, 0) / present.length) : "—"} s`
+        : `${t("stats.total")} ${number.format(present.reduce((a, b) => a + b, 0))}`;
       series.push({
-        label: seconds ? `${label(part.figure)} (${t("stats.mean_s")})` : label(part.figure),
+        label: `${label(part.figure)} · ${summary}`,
         stroke: color(series.length - 1), width: 2, spanGaps: seconds,
       });
     }
@@ -223,6 +241,7 @@ async function drawMap(): Promise<void> {
   const cat = figures[figure]?.categories.includes(category()) ? category() : "";
   const geo = await api<GeoJSON.FeatureCollection>(`${API}/map?${query(figure, { category: cat })}`);
   hexes?.remove();
+  places.remember(geo);
   const counts = geo.features.map((f) => Number(f.properties?.count ?? 0));
   const top = Math.max(1, ...counts);
   hexes = L.geoJSON(geo, {
@@ -232,15 +251,22 @@ async function drawMap(): Promise<void> {
     },
     onEachFeature: (feature, layer) => {
       const props = feature.properties as { cell: string; count: number };
-      layer.bindTooltip(mapText(`${label(figure)} : ${props.count}`));
+      layer.bindTooltip(mapText(`${label(figure)} : ${props.count} · ${places.name(props.cell)}`));
       layer.on("click", () => {
         $<HTMLInputElement>("#f-area").value = props.cell;
+        showArea();
         void refresh();
       });
     },
   }).addTo(m);
   if (geo.features.length > 0) m.fitBounds(hexes.getBounds(), { maxZoom: 13, padding: [20, 20] });
   m.invalidateSize();
+}
+
+function showArea(): void {
+  const cell = $<HTMLInputElement>("#f-area").value.trim();
+  $<HTMLElement>("[data-area-label]").textContent = cell ? places.name(cell) : t("stats.area_all");
+  $<HTMLButtonElement>('[data-action="area-clear"]').hidden = !cell;
 }
 
 async function drawOverview(): Promise<void> {
@@ -274,7 +300,8 @@ async function drawBreakdowns(grid: HTMLElement): Promise<void> {
     const data = await api<Breakdown>(`${API}/breakdown?${params}`);
     const panel = el("section", "panel stats-chart-panel");
     const head = el("div", "stats-chart-head");
-    const byWord = by === "detail" ? (figures[figure]?.details ?? by) : t("stats.category");
+    const details = figures[figure]?.details ?? by;
+    const byWord = by === "detail" ? (categoryNames[`detail:${details}`] ?? details) : t("stats.category");
     head.append(el("h3", "", `${label(figure)} · ${byWord}`));
     const csv = el("button", "btn btn-secondary btn-small", t("stats.csv"));
     csv.type = "button";
@@ -283,15 +310,22 @@ async function drawBreakdowns(grid: HTMLElement): Promise<void> {
     head.append(csv);
     panel.append(head);
     const table = el("table", "data-table");
+    const columns = table.createTHead().insertRow();
+    for (const word of [byWord, t("stats.count")]) {
+      const th = el("th", "", word);
+      th.scope = "col";
+      columns.append(th);
+    }
+    const body = table.createTBody();
     for (const [key, n] of Object.entries(data.counts)) {
-      const row = table.insertRow();
-      row.insertCell().textContent = key;
-      row.insertCell().textContent = String(n);
+      const row = body.insertRow();
+      row.insertCell().textContent = catLabel(key);
+      row.insertCell().textContent = number.format(n);
     }
     if (extra === "precision") {
       const tp = data.counts.true_positive ?? 0;
       const fp = data.counts.false_positive ?? 0;
-      const row = table.insertRow();
+      const row = body.insertRow();
       row.insertCell().textContent = t("stats.precision");
       row.insertCell().textContent = tp + fp > 0 ? `${((100 * tp) / (tp + fp)).toFixed(1)} %` : "—";
     }
@@ -304,15 +338,25 @@ async function drawBreakdowns(grid: HTMLElement): Promise<void> {
 async function drawNotices(): Promise<void> {
   const list = $<HTMLUListElement>("[data-notices]");
   const notices = await api<Notice[]>(`${API}/notices?limit=20`);
+  await locate(notices);
   list.replaceChildren();
   if (notices.length === 0) list.append(el("li", "stats-empty", t("stats.notices_empty")));
   for (const notice of notices) {
     const li = el("li", notice.acknowledged_by ? "stats-notice is-acked" : "stats-notice");
     const when = new Date(notice.block_start).toLocaleString(lang === "en" ? "en-GB" : "fr-FR");
-    const where = notice.cell ? ` · ${notice.cell}` : "";
-    const what = notice.category ? ` · ${notice.category}` : "";
+    const where = notice.cell ? ` · ${places.name(notice.cell)}` : "";
+    const what = notice.category ? ` · ${catLabel(notice.category)}` : "";
+    // Below one a block usually, the baseline makes z meaningless (any count is "infinitely"
+    // unusual): say instead that nothing, or almost nothing, was counted there before.
+    const first = notice.baseline < 1;
+    const text = (first ? t("stats.notice_first") : t("stats.notice_text"))
+      .replace("{observed}", number.format(notice.observed))
+      .replace("{minutes}", String(notice.block_minutes))
+      .replace("{baseline}", number.format(notice.baseline))
+      .replace("{score}", number.format(notice.score));
+    li.dataset.first = String(first);
     li.append(el("strong", "", `${label(notice.kind)}${what}${where}`),
-      el("span", "", ` — ${when} (${notice.block_minutes} min) : ${t("stats.notice")} ${notice.observed}, ${t("stats.baseline")} ${notice.baseline} (z ${notice.score})`));
+      el("span", "", ` — ${when} : ${text}`));
     if (notice.acknowledged_by) li.append(el("em", "", ` ${t("stats.acked")} ${notice.acknowledged_by}`));
     else {
       const ack = el("button", "btn btn-secondary btn-small", t("stats.ack"));
@@ -325,12 +369,26 @@ async function drawNotices(): Promise<void> {
   }
 }
 
+/** Find where the notices' cells are: one map query per figure over the notices' blocks. */
+async function locate(notices: Notice[]): Promise<void> {
+  const missing = notices.filter((n) => n.cell && !places.has(n.cell));
+  const kinds = [...new Set(missing.map((n) => n.kind))].filter((k) => figures[k]?.mapped);
+  await Promise.all(kinds.map(async (kind) => {
+    const mine = missing.filter((n) => n.kind === kind);
+    const start = Math.min(...mine.map((n) => Date.parse(n.block_start)));
+    const end = Math.max(...mine.map((n) => Date.parse(n.block_start) + n.block_minutes * 60000));
+    const params = new URLSearchParams({ figure: kind, from: new Date(start).toISOString(),
+      to: new Date(end).toISOString() });
+    places.remember(await api<GeoJSON.FeatureCollection>(`${API}/map?${params}`));
+  }));
+}
+
 function fillCategories(): void {
   const figure = figures[$<HTMLSelectElement>("#f-figure").value];
   const select = $<HTMLSelectElement>("#f-category");
   const keep = select.value;
   select.replaceChildren(new Option(t("stats.all"), ""));
-  for (const cat of figure?.categories ?? []) select.append(new Option(cat, cat));
+  for (const cat of figure?.categories ?? []) select.append(new Option(catLabel(cat), cat));
   select.value = figure?.categories.includes(keep) ? keep : "";
 }
 
@@ -342,6 +400,7 @@ function updateReportLink(): void {
 
 async function refresh(): Promise<void> {
   say("console", t("stats.loading"), true);
+  root.dataset.ready = "false";
   for (const chart of charts.splice(0)) chart.destroy();
   updateReportLink();
   await drawNotices();
@@ -360,8 +419,33 @@ function setPeriod(hours: number): void {
   $<HTMLInputElement>("#f-from").value = localValue(new Date(end.getTime() - hours * 3600000));
 }
 
+/** The first bucket (seconds) with anything counted in the probe figures, or null. */
+async function firstActivity(from: Date, to: Date, grain: string): Promise<number | null> {
+  const params = new URLSearchParams({ from: from.toISOString(), to: to.toISOString(), grain });
+  const found = await Promise.all(PROBES.filter((name) => figures[name]).map(async (name) => {
+    params.set("figure", name);
+    const s = await api<Series>(`${API}/series?${params}`);
+    const counts = Object.values(s.counts);
+    const at = s.buckets.findIndex((_b, i) => counts.some((c) => (c[i] ?? 0) > 0));
+    return at >= 0 ? (s.buckets[at] ?? null) : null;
+  }));
+  const seen = found.filter((v): v is number => v !== null);
+  return seen.length ? Math.min(...seen) : null;
+}
+
+/** The default period fits the data (6 hours when nothing was counted in the last 30 days). */
+async function fitPeriod(): Promise<void> {
+  const end = new Date();
+  end.setSeconds(0, 0);
+  end.setMinutes(end.getMinutes() + 1);
+  const start = await fittedStart(firstActivity, end);
+  if (!start) { setPeriod(6); return; }
+  $<HTMLInputElement>("#f-to").value = localValue(end);
+  $<HTMLInputElement>("#f-from").value = localValue(start);
+}
+
 async function openConsole(): Promise<void> {
-  $<HTMLElement>("[data-whoami]").textContent = currentRole() ?? "";
+  $<HTMLElement>("[data-whoami]").textContent = `${t("stats.signed_in")} ${currentUser() ?? ""}`;
   try {
     const list = await api<Figure[]>(`${API}/figures`);
     figures = Object.fromEntries(list.map((f) => [f.name, f]));
@@ -369,7 +453,7 @@ async function openConsole(): Promise<void> {
     select.replaceChildren(...list.map((f) => new Option(lang === "en" ? f.en : f.fr, f.name)));
     select.value = "sos.created";
     fillCategories();
-    if (!$<HTMLInputElement>("#f-from").value) setPeriod(6);
+    if (!$<HTMLInputElement>("#f-from").value) await fitPeriod();
     await refresh();
   } catch (error) {
     if (error instanceof ApiFailure && (error.error.status === 401 || error.error.status === 403)) {
@@ -390,6 +474,14 @@ for (const button of root.querySelectorAll<HTMLButtonElement>("[data-preset]")) 
     void refresh().catch((e: unknown) => say("console", failureText(e), false));
   });
 }
+$<HTMLButtonElement>('[data-action="fit"]').addEventListener("click", () => {
+  void fitPeriod().then(refresh).catch((e: unknown) => say("console", failureText(e), false));
+});
+$<HTMLButtonElement>('[data-action="area-clear"]').addEventListener("click", () => {
+  $<HTMLInputElement>("#f-area").value = "";
+  showArea();
+  void refresh().catch((e: unknown) => say("console", failureText(e), false));
+});
 $<HTMLButtonElement>('[data-action="map-csv"]').addEventListener("click", () => {
   void downloadCsv(`${API}/map`, query(mapFigure()), `${mapFigure()}-map`)
     .catch((e: unknown) => say("console", failureText(e), false));
