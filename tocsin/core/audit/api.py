@@ -27,6 +27,8 @@ def read_audit(
     object_id: Annotated[str | None, Query(max_length=80)] = None,
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
+    q: Annotated[str | None, Query(max_length=80, description="words to find (any case) in "
+                                   "the actor, action, object or reason")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> AuditPage:
@@ -44,6 +46,7 @@ def read_audit(
         object_id=object_id,
         since=since,
         until=until,
+        q=q,
         limit=limit,
         offset=offset,
     )

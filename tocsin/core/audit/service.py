@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, or_, select
 from sqlalchemy.orm import Session, SessionTransaction
 
 from tocsin.core.audit import chain
@@ -92,11 +92,22 @@ def search(
     object_id: str | None = None,
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
+    q: str | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> tuple[int, list[AuditEntry]]:
-    """Return the total and one page of entries matching the filters, newest first."""
+    """Return the total and one page of entries matching the filters, newest first.
+
+    ``q`` is a search: every word must appear, in any case, in the actor, the action, the
+    object or the reason of an entry.
+    """
     query = select(AuditEntry)
+    for word in (q or "").split():
+        needle = word.lower()
+        query = query.where(or_(*(func.lower(column).contains(needle, autoescape=True)
+                                  for column in (AuditEntry.actor, AuditEntry.action,
+                                                 AuditEntry.object_type, AuditEntry.object_id,
+                                                 AuditEntry.reason))))
     if actor:
         query = query.where(AuditEntry.actor == actor)
     if action:
