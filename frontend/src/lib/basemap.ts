@@ -15,11 +15,16 @@
 import L from "leaflet";
 import "../styles/basemap.css";
 import { type BaseData, type LatLon, type Street, loadBaseData } from "./geo-data";
+import { pageLang } from "./i18n";
 
 export type Theme = "day" | "night";
 
-export const ATTRIBUTION =
-  "Fond : BAN, IGN (Licence Ouverte) · Ville de Paris, IDFM (ODbL)";
+/** The sources' credit line, shown on the map as their licences ask. */
+export function attribution(): string {
+  return pageLang() === "en"
+    ? "Base map: BAN, IGN (Licence Ouverte) · Ville de Paris, IDFM (ODbL)"
+    : "Fond : BAN, IGN (Licence Ouverte) · Ville de Paris, IDFM (ODbL)";
+}
 
 interface Palette {
   background: string;
@@ -73,8 +78,8 @@ export function addBaseMap(map: L.Map, tilesUrl = "", theme: Theme = "day"): voi
   container.style.background = palette.background;
   container.dataset.basemap = "loading";
   // ODbL asks the sources to be credited on the map itself, also where a page hid Leaflet's.
-  const attribution = map.attributionControl ?? L.control.attribution({ prefix: false }).addTo(map);
-  attribution.addAttribution(ATTRIBUTION);
+  const control = map.attributionControl ?? L.control.attribution({ prefix: false }).addTo(map);
+  control.addAttribution(attribution());
   const pane = map.createPane("basemap");
   pane.style.zIndex = "150";
   pane.style.pointerEvents = "none";
