@@ -22,6 +22,8 @@ from tocsin.core.auth.roles import Role
 from tocsin.core.db import session_scope
 from tocsin.core.outbound import url_problem
 from tocsin.watch import webhook
+from tocsin.watch.config import WatchSettings
+from tocsin.watch.lifecycle import WatchState
 
 INTERNAL_TARGETS = [
     "http://169.254.169.254/latest/meta-data/",
@@ -88,6 +90,8 @@ def test_registration_of_internal_targets_is_refused_everywhere(
 ) -> None:
     monkeypatch.setenv("TOCSIN_WATCH_FEED_HOSTS", "feeds.example.org")
     monkeypatch.setenv("TOCSIN_WATCH_WEBHOOK_HOSTS", "platform.example")
+    # The worker read its settings at start: read them again, as a restart would.
+    client.app.state.runtime.state(WatchState).settings = WatchSettings()  # type: ignore[attr-defined]
     moderator, admin = login(client, Role.moderator), login(client, Role.admin)
     assert client.post("/api/v1/watch/platforms", headers=admin, json={
         "name": "forum", "display_name": "Forum"}).status_code == 201
@@ -122,6 +126,7 @@ def test_allowed_feed_redirecting_inside_is_not_followed(
         inner_url = f"http://127.0.0.1:{inner.server_address[1]}/secret"
         Internal.redirect_to = inner_url
         monkeypatch.setenv("TOCSIN_WATCH_FEED_HOSTS", internal.removeprefix("http://"))
+        client.app.state.runtime.state(WatchState).settings = WatchSettings()  # type: ignore[attr-defined]
         moderator, admin = login(client, Role.moderator), login(client, Role.admin)
         client.post("/api/v1/watch/platforms", headers=admin,
                     json={"name": "forum", "display_name": "Forum"})
@@ -140,6 +145,7 @@ def test_a_withdrawn_host_is_not_called_at_delivery(
 ) -> None:
     """A platform webhook registered while allowed is not called once the operator withdraws it."""
     monkeypatch.setenv("TOCSIN_WATCH_WEBHOOK_HOSTS", internal.removeprefix("http://"))
+    client.app.state.runtime.state(WatchState).settings = WatchSettings()  # type: ignore[attr-defined]
     admin = login(client, Role.admin)
     account = create_account(client, Role.platform)
     made = client.post("/api/v1/watch/platforms", headers=admin, json={
@@ -147,6 +153,7 @@ def test_a_withdrawn_host_is_not_called_at_delivery(
         "webhook_url": f"{internal}/hook"})
     assert made.status_code == 201, made.text
     monkeypatch.setenv("TOCSIN_WATCH_WEBHOOK_HOSTS", "")
+    client.app.state.runtime.state(WatchState).settings = WatchSettings()  # type: ignore[attr-defined]  # the operator withdrew it and restarted
     report = client.post("/api/v1/watch/reports", data={
         "url": "https://x.example/w/1", "platform": "relay", "category": "terrorism_apology",
         "excerpt": "Gloire aux martyrs du Bataclan, frappez encore"})

@@ -12,7 +12,8 @@ from fastapi.testclient import TestClient
 from tests.factories import login
 from tests.watch.test_api import API, _setup_platform
 from tocsin.core.auth import Role
-from tocsin.watch.lifecycle import poll_all
+from tocsin.watch.config import WatchSettings
+from tocsin.watch.lifecycle import WatchState, poll_all
 
 ATOM = """<?xml version="1.0" encoding="utf-8"?>
 <feed xmlns="http://www.w3.org/2005/Atom">
@@ -57,13 +58,15 @@ class FeedHandler(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def feed_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def feed_server(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), FeedHandler)
     FeedHandler.requests = []
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     # The operator's allowed hosts (SSRF guard): this loopback server only.
     monkeypatch.setenv("TOCSIN_WATCH_FEED_HOSTS", f"127.0.0.1:{server.server_address[1]}")
+    # The worker read its settings at start: read them again, as a restart would.
+    client.app.state.runtime.state(WatchState).settings = WatchSettings()  # type: ignore[attr-defined]
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()

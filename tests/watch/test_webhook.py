@@ -14,6 +14,8 @@ from fastapi.testclient import TestClient
 from tests.factories import PASSWORD, create_account, login
 from tests.watch.test_api import API, APOLOGY
 from tocsin.core.auth import Role
+from tocsin.watch.config import WatchSettings
+from tocsin.watch.lifecycle import WatchState
 from tocsin.watch.webhook import sign, verify
 
 
@@ -41,13 +43,15 @@ class Receiver(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def receiver(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def receiver(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
     Receiver.received = []
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     # The operator's allowed hosts (SSRF guard): this loopback server only.
     monkeypatch.setenv("TOCSIN_WATCH_WEBHOOK_HOSTS", f"127.0.0.1:{server.server_address[1]}")
+    # The worker read its settings at start: read them again, as a restart would.
+    client.app.state.runtime.state(WatchState).settings = WatchSettings()  # type: ignore[attr-defined]
     yield f"http://127.0.0.1:{server.server_address[1]}/tocsin"
     server.shutdown()
     server.server_close()

@@ -30,6 +30,7 @@ from tocsin.core.runtime import AppRuntime, DbSession, Runtime
 from tocsin.watch import feeds, hashes, service
 from tocsin.watch import media as media_mod
 from tocsin.watch.api_orders import router as orders_router
+from tocsin.watch.lifecycle import WatchState
 from tocsin.watch.models import WatchItem
 from tocsin.watch.schemas import (
     MAX_EXCERPT,
@@ -69,14 +70,15 @@ def _record(db: Session, runtime: Runtime, intake: service.Intake) -> tuple[Item
 
     Also says whether the item waits for the classifier's stage 2 (run after the answer)."""
     model = service.model_for(runtime.settings.var_dir)
+    settings = runtime.state(WatchState).settings
     try:
-        item, grouped = service.record_item(db, model=model, intake=intake)
+        item, grouped = service.record_item(db, model=model, intake=intake, settings=settings)
         db.commit()
     except IntegrityError:
         # Another worker created the item between our read and our insert (unique item_key):
         # start again, now finding it.
         db.rollback()
-        item, grouped = service.record_item(db, model=model, intake=intake)
+        item, grouped = service.record_item(db, model=model, intake=intake, settings=settings)
         db.commit()
     ack = ItemAck(item_id=item.id, report_count=item.report_count, grouped=grouped)
     return ack, service.second_stage_pending(item)
@@ -275,17 +277,20 @@ async def match_hashes(body: MatchIn, who: Staff, db: DbSession,
     if not body.text and not body.image_base64:
         raise Invalid("give text or image_base64")
     image = await _decode_image(runtime, body.image_base64)
+    settings = runtime.state(WatchState).settings
     found = await run_in_threadpool(
         lambda: hashes.match(db, text_sha256=hashes.text_hash(body.text) if body.text else None,
                              tlsh_hash=hashes.text_tlsh(body.text) if body.text else None,
-                             **service.image_signals(image), distance=body.distance))
+                             **service.image_signals(image), distance=body.distance,
+                             settings=settings))
     return MatchOut(matches=found)
 
 
 @router.post("/feeds", status_code=201, response_model=FeedOut)
-def add_feed(body: FeedIn, who: Moderator, db: DbSession) -> FeedOut:
+def add_feed(body: FeedIn, who: Moderator, db: DbSession, runtime: AppRuntime) -> FeedOut:
     """Register an Atom/RSS feed to watch for keywords."""
-    feed = feeds.add_feed(db, url=body.url, platform=body.platform, keywords=body.keywords)
+    feed = feeds.add_feed(db, url=body.url, platform=body.platform, keywords=body.keywords,
+                          settings=runtime.state(WatchState).settings)
     db.commit()
     return FeedOut.model_validate(feed, from_attributes=True)
 
@@ -299,6 +304,7 @@ def list_feeds(who: Staff, db: DbSession) -> list[FeedOut]:
 @router.post("/feeds/{feed_id}/poll", response_model=PollOut)
 def poll_feed(feed_id: int, who: Moderator, db: DbSession, runtime: AppRuntime) -> PollOut:
     """Poll a feed now; matching entries become items."""
-    result = feeds.poll(db, feed_id=feed_id, model=service.model_for(runtime.settings.var_dir))
+    result = feeds.poll(db, feed_id=feed_id, model=service.model_for(runtime.settings.var_dir),
+                        settings=runtime.state(WatchState).settings)
     db.commit()
     return PollOut(entries=result.entries, matched=result.matched, new_items=result.new_items)

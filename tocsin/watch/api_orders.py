@@ -17,9 +17,10 @@ from fastapi import APIRouter, Depends, Query
 from tocsin.core.auth import Principal, Role, allow, public
 from tocsin.core.db import utcnow
 from tocsin.core.ratelimit import RateLimit
-from tocsin.core.runtime import DbSession
+from tocsin.core.runtime import AppRuntime, DbSession
 from tocsin.watch import orders
 from tocsin.watch.instruments import Instrument, Status
+from tocsin.watch.lifecycle import WatchState
 from tocsin.watch.models import WatchItem, WatchOrder, WatchPlatform
 from tocsin.watch.schemas import (
     ContestIn,
@@ -70,10 +71,12 @@ def list_platforms(db: DbSession) -> list[str]:
 
 
 @router.post("/platforms", status_code=201, response_model=PlatformOut)
-def add_platform(body: PlatformIn, who: Registrar, db: DbSession) -> PlatformOut:
+def add_platform(body: PlatformIn, who: Registrar, db: DbSession,
+                 runtime: AppRuntime) -> PlatformOut:
     """Register a platform, optionally with its account (needed to receive orders)."""
     platform = orders.add_platform(db, name=body.name, display_name=body.display_name,
-                                   account=body.account, who=who, webhook_url=body.webhook_url)
+                                   account=body.account, who=who, webhook_url=body.webhook_url,
+                                   settings=runtime.state(WatchState).settings)
     db.commit()
     return platform_out(platform).model_copy(update={"webhook_secret": platform.webhook_secret})
 
@@ -87,14 +90,15 @@ def send_notice(name: str, who: Moderator, db: DbSession) -> PlatformOut:
 
 
 @router.post("/orders", status_code=201, response_model=OrderOut)
-def issue_order(body: OrderIn, who: Moderator, db: DbSession) -> OrderOut:
+def issue_order(body: OrderIn, who: Moderator, db: DbSession, runtime: AppRuntime) -> OrderOut:
     """Issue a removal order or a notice for an item to the platform hosting it.
 
     It answers ``proposed`` when a second moderator must approve it first.
     """
     order = orders.issue(db, item_id=body.item_id, legal_basis=body.legal_basis,
                          reason=body.reason, emergency=body.emergency, who=who,
-                         instrument=body.instrument, content_category=body.content_category)
+                         instrument=body.instrument, content_category=body.content_category,
+                         settings=runtime.state(WatchState).settings)
     db.commit()
     return order_out(db, order)
 

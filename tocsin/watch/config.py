@@ -34,9 +34,18 @@ class WatchSettings(BaseSettings):
     tlsh_distance: int = Field(default=30, ge=0, le=300)
 
 
-def check_outbound(url: str, kind: str) -> None:
+def settings_or_env(settings: WatchSettings | None) -> WatchSettings:
+    """``settings`` (the worker's, read at start: ``lifecycle.WatchState``), else the environment.
+
+    ``None`` only for a service called outside a worker (tests, tools): the routes and the
+    worker's loops pass the settings their worker read once.
+    """
+    return settings if settings is not None else WatchSettings()
+
+
+def check_outbound(url: str, kind: str, settings: WatchSettings | None = None) -> None:
     """Raise ``Invalid`` unless ``url`` may be called for ``kind`` ("feed" or "webhook")."""
-    config = WatchSettings()  # read at each call: rare, and an operator's change applies at once
+    config = settings_or_env(settings)
     allowed = config.feed_hosts if kind == "feed" else config.webhook_hosts
     problem = url_problem(url, allowed)
     if problem is not None:

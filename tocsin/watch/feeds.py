@@ -23,7 +23,7 @@ from tocsin.core.db import utcnow
 from tocsin.core.errors import DomainError, NotFound
 from tocsin.core.outbound import opener
 from tocsin.watch.classifier import Model
-from tocsin.watch.config import check_outbound
+from tocsin.watch.config import WatchSettings, check_outbound, settings_or_env
 from tocsin.watch.features import normalise
 from tocsin.watch.models import WatchFeed
 from tocsin.watch.schemas import check_url
@@ -46,20 +46,22 @@ class PollResult:
     new_items: int
 
 
-def add_feed(session: Session, *, url: str, platform: str, keywords: list[str]) -> WatchFeed:
+def add_feed(session: Session, *, url: str, platform: str, keywords: list[str],
+             settings: WatchSettings | None = None) -> WatchFeed:
     """Register a feed to poll (the platform must be known: items belong to one)."""
     require_platform(session, platform)
-    check_outbound(url, "feed")
+    check_outbound(url, "feed", settings)
     feed = WatchFeed(url=url, platform=platform, keywords=keywords, created_at=utcnow())
     session.add(feed)
     session.flush()
     return feed
 
 
-def fetch(url: str, *, etag: str | None, modified: str | None) -> tuple[int, bytes, dict[str, str]]:
+def fetch(url: str, *, etag: str | None, modified: str | None,
+          settings: WatchSettings | None = None) -> tuple[int, bytes, dict[str, str]]:
     """GET ``url`` conditionally; return status, body (capped) and headers."""
     check_url(url)
-    check_outbound(url, "feed")
+    check_outbound(url, "feed", settings)
     request = urllib.request.Request(url, headers={"User-Agent": "Tocsin-watch/1"})  # noqa: S310
     if etag:
         request.add_header("If-None-Match", etag)
@@ -121,14 +123,16 @@ def read_entries(body: bytes, *, url: str,
     return len(parsed.entries), entries
 
 
-def poll(session: Session, *, feed_id: int, model: Model,
-         now: dt.datetime | None = None) -> PollResult:
+def poll(session: Session, *, feed_id: int, model: Model, now: dt.datetime | None = None,
+         settings: WatchSettings | None = None) -> PollResult:
     """Fetch one feed and turn the entries matching its keywords into items."""
     feed = session.get(WatchFeed, feed_id)
     if feed is None:
         raise NotFound(f"no feed {feed_id}")
     now = now or utcnow()
-    status, body, headers = fetch(feed.url, etag=feed.etag, modified=feed.modified)
+    settings = settings_or_env(settings)
+    status, body, headers = fetch(feed.url, etag=feed.etag, modified=feed.modified,
+                                  settings=settings)
     feed.last_polled_at = now
     if status == 304:
         session.flush()
@@ -141,7 +145,7 @@ def poll(session: Session, *, feed_id: int, model: Model,
         if not _matches(entry.text, list(feed.keywords)):
             continue
         matched += 1
-        _, grouped = record_item(session, model=model, now=now, intake=Intake(
+        _, grouped = record_item(session, model=model, now=now, settings=settings, intake=Intake(
             url=entry.link, platform=feed.platform, source="feed", category="other",
             excerpt=entry.text, author_handle=entry.author, counts_as_report=False))
         new += int(not grouped)

@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 from tocsin.core.db import utcnow
 from tocsin.core.offload import Lane
 from tocsin.watch import exchange
-from tocsin.watch.config import WatchSettings
+from tocsin.watch.config import WatchSettings, settings_or_env
 from tocsin.watch.exchange import HEADER, MAX_ROWS, HashListTooLarge, check_size
 from tocsin.watch.features import normalise
 from tocsin.watch.index import HashIndex
@@ -165,10 +165,11 @@ _TLSH = _TypeCache("tlsh", indexed=False)
 
 def match(session: Session, *, text_sha256: str | None = None, sha256: str | None = None,
           md5: str | None = None, pdq: str | None = None, tlsh_hash: str | None = None,
-          distance: int | None = None) -> list[dict[str, object]]:
+          distance: int | None = None,
+          settings: WatchSettings | None = None) -> list[dict[str, object]]:
     """Return the known hashes that match: exact for the digests, within ``distance`` (else
     the setting) for PDQ, within ``WatchSettings.tlsh_distance`` for TLSH."""
-    settings = WatchSettings()
+    settings = settings_or_env(settings)
     found: list[dict[str, object]] = []
     exact = [(t, v) for t, v in (("text_sha256", text_sha256), ("sha256", sha256), ("md5", md5))
              if v]

@@ -42,10 +42,12 @@ def poll_all(runtime: Runtime) -> int:
         return 0
     new = 0
     model = service.model_for(runtime.settings.var_dir)
+    settings = runtime.state(WatchState).settings
     for feed_id in ids:
         try:
             with session_scope(runtime.sessions) as session:
-                new += feeds.poll(session, feed_id=feed_id, model=model).new_items
+                new += feeds.poll(session, feed_id=feed_id, model=model,
+                                  settings=settings).new_items
         except (DomainError, SQLAlchemyError) as exc:
             # One broken feed must not stop the others; the next round retries it.
             log.warning("feed %s not polled: %s", feed_id, exc)
@@ -79,7 +81,7 @@ async def start(runtime: Runtime) -> None:
 
         def push() -> bool:
             with session_scope(runtime.sessions) as session:
-                return webhook.deliver(session, order_id=order_id)
+                return webhook.deliver(session, order_id=order_id, settings=state.settings)
 
         # A failed push is retried a little, then left: the pull API still serves the order.
         for delay in WEBHOOK_RETRIES:

@@ -32,7 +32,7 @@ from tocsin.core.db import utcnow
 from tocsin.core.errors import Conflict, DomainError, Invalid, NotFound
 from tocsin.core.outbox import add_event
 from tocsin.watch import events
-from tocsin.watch.config import WatchSettings, check_outbound
+from tocsin.watch.config import WatchSettings, check_outbound, settings_or_env
 from tocsin.watch.instruments import (
     OPEN_STATUSES,
     VISIBLE_TO_PLATFORM,
@@ -56,7 +56,8 @@ class NoPriorNotice(DomainError):
 
 
 def add_platform(session: Session, *, name: str, display_name: str, account: str | None,
-                 who: Principal, webhook_url: str | None = None) -> WatchPlatform:
+                 who: Principal, webhook_url: str | None = None,
+                 settings: WatchSettings | None = None) -> WatchPlatform:
     """Register a platform; ``account`` must be an existing account of role platform.
 
     With a ``webhook_url``, a signing secret is generated (read it once from the result).
@@ -64,7 +65,7 @@ def add_platform(session: Session, *, name: str, display_name: str, account: str
     if session.scalar(select(WatchPlatform).where(WatchPlatform.name == name)) is not None:
         raise Conflict(f"platform {name!r} already exists")
     if webhook_url is not None:
-        check_outbound(webhook_url, "webhook")
+        check_outbound(webhook_url, "webhook", settings)
     if account is not None:
         user = session.scalar(select(UserAccount).where(UserAccount.username == account))
         if user is None or user.role != "platform":
@@ -101,7 +102,8 @@ def _kept(session: Session, item: WatchItem) -> bool:
 
 def issue(session: Session, *, item_id: int, legal_basis: str, reason: str, emergency: bool,
           who: Principal, instrument: Instrument = Instrument.order,
-          content_category: str | None = None, now: dt.datetime | None = None) -> WatchOrder:
+          content_category: str | None = None, now: dt.datetime | None = None,
+          settings: WatchSettings | None = None) -> WatchOrder:
     """Issue a removal order or a notice about an item to the platform hosting it.
 
     It leaves at once, or waits as ``proposed`` for a second moderator (see ``instruments``).
@@ -123,7 +125,8 @@ def issue(session: Session, *, item_id: int, legal_basis: str, reason: str, emer
     order = WatchOrder(
         platform_id=platform.id, item_id=item_id, instrument=instrument.value,
         content_category=chosen.category,
-        trusted_flagger=instrument is Instrument.notice and WatchSettings().trusted_flagger,
+        trusted_flagger=(instrument is Instrument.notice
+                         and settings_or_env(settings).trusted_flagger),
         legal_basis=legal_basis, reason=reason,
         emergency=emergency and instrument is Instrument.order, issued_by=who.username,
         issued_at=now, proposed_at=now if chosen.needs_second_moderator else None,

@@ -26,6 +26,7 @@ from tocsin.core.errors import Conflict, Invalid, NotFound
 from tocsin.core.outbox import add_event
 from tocsin.watch import events, hashes
 from tocsin.watch.classifier import Model
+from tocsin.watch.config import WatchSettings
 from tocsin.watch.media import PDQ_MIN_QUALITY, CleanImage
 from tocsin.watch.models import WatchDecision, WatchItem, WatchPlatform, WatchReport
 from tocsin.watch.paths import SHIPPED_MODEL
@@ -108,7 +109,8 @@ def image_signals(image: CleanImage | None) -> ImageSignals:
 
 
 def record_item(session: Session, *, intake: Intake, model: Model,
-                now: dt.datetime | None = None) -> tuple[WatchItem, bool]:
+                now: dt.datetime | None = None,
+                settings: WatchSettings | None = None) -> tuple[WatchItem, bool]:
     """Add or update the item ``intake`` is about; return it and whether it already existed."""
     now = now or utcnow()
     key = item_key(intake.url)
@@ -119,7 +121,7 @@ def record_item(session: Session, *, intake: Intake, model: Model,
         text_sha = hashes.text_hash(intake.excerpt)
         matches = hashes.match(
             session, text_sha256=text_sha, tlsh_hash=hashes.text_tlsh(intake.excerpt),
-            **image_signals(intake.image))
+            **image_signals(intake.image), settings=settings)
         item = WatchItem(
             item_key=key, url=intake.url.strip(), platform=intake.platform, source=intake.source,
             reported_category=intake.category, excerpt=intake.excerpt, text_sha256=text_sha,

@@ -23,7 +23,7 @@ from tocsin.core import audit
 from tocsin.core.db import utcnow
 from tocsin.core.errors import Invalid
 from tocsin.core.outbound import opener
-from tocsin.watch.config import check_outbound
+from tocsin.watch.config import WatchSettings, check_outbound
 from tocsin.watch.instruments import VISIBLE_TO_PLATFORM
 from tocsin.watch.models import WatchItem, WatchOrder, WatchPlatform
 from tocsin.watch.orders import mark_received
@@ -66,7 +66,8 @@ def order_payload(order: WatchOrder, item: WatchItem | None) -> dict[str, object
     return payload
 
 
-def deliver(session: Session, *, order_id: int, now: dt.datetime | None = None) -> bool:
+def deliver(session: Session, *, order_id: int, now: dt.datetime | None = None,
+            settings: WatchSettings | None = None) -> bool:
     """POST the order to its platform's webhook; on a 2xx, record the receipt. Idempotent."""
     order = session.get(WatchOrder, order_id)
     if order is None or order.status not in VISIBLE_TO_PLATFORM:
@@ -75,7 +76,7 @@ def deliver(session: Session, *, order_id: int, now: dt.datetime | None = None) 
     if platform is None or not platform.webhook_url or not platform.webhook_secret:
         return False
     try:
-        check_outbound(platform.webhook_url, "webhook")
+        check_outbound(platform.webhook_url, "webhook", settings)
     except Invalid:
         return False  # the operator removed the host since registration: deliver nothing
     body = json.dumps(order_payload(order, session.get(WatchItem, order.item_id))).encode()
