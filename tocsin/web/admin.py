@@ -13,6 +13,7 @@ from starlette.responses import Response
 from tocsin.core.auth import Role, public
 from tocsin.web import i18n
 from tocsin.web import staff_login as _staff_login  # noqa: F401  (registers the sign-in texts)
+from tocsin.web.admin_text import ROLES, audit_words
 from tocsin.web.render import render_page
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -23,7 +24,7 @@ SCRIPT_KEYS = (
     "admin.deactivate", "admin.activate", "admin.no_entries", "admin.total",
     "admin.required", "admin.revoke_sessions", "admin.reset_mfa", "admin.revoked",
     "admin.mfa_saved", "admin.mfa_code", "admin.mfa_code_for", "admin.reset_password",
-    "admin.reset_code_for", "admin.valid_until",
+    "admin.reset_code_for", "admin.valid_until", "admin.page_of", "admin.signed_in",
 )
 
 i18n.register_messages(
@@ -72,6 +73,12 @@ i18n.register_messages(
             "admin.no_entries": "Aucune entrée.",
             "admin.total": "entrées",
             "admin.password_rule": "12 caractères au moins, deux types de caractères.",
+            "admin.search": "Rechercher (tous les mots)",
+            "admin.search_hint": "auteur, action, objet ou motif ; ex. « PS-12 »",
+            "admin.previous": "← Plus récentes",
+            "admin.next": "Plus anciennes →",
+            "admin.page_of": "entrées {from} à {to} sur {total}",
+            "admin.signed_in": "Connecté(e) :",
         },
         "en": {
             "admin.title": "Administration",
@@ -117,6 +124,12 @@ i18n.register_messages(
             "admin.no_entries": "No entries.",
             "admin.total": "entries",
             "admin.password_rule": "At least 12 characters, two kinds of characters.",
+            "admin.search": "Search (all words)",
+            "admin.search_hint": "actor, action, object or reason; e.g. “PS-12”",
+            "admin.previous": "← Newer",
+            "admin.next": "Older →",
+            "admin.page_of": "entries {from} to {to} of {total}",
+            "admin.signed_in": "Signed in:",
         },
     }
 )
@@ -125,9 +138,15 @@ i18n.register_messages(
 @router.get("/admin", response_class=HTMLResponse, dependencies=[Depends(public())])
 def admin_page(request: Request) -> Response:
     """Show the administrator's page (its data needs an admin token)."""
+    lang = i18n.negotiate(request)
+    at = 1 if lang == "en" else 0
     return render_page(
         request,
         "admin.html",
         entry="admin",
-        context={"roles": [role.value for role in Role], "script_keys": SCRIPT_KEYS},
+        context={
+            "roles": [(role.value, ROLES[role][at]) for role in Role],
+            "script_keys": SCRIPT_KEYS,
+            "audit_words": audit_words(lang),
+        },
     )

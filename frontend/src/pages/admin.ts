@@ -5,7 +5,7 @@
 import "../styles/base.css";
 import "../styles/staff.css";
 import { messagesFrom, pageLang } from "../lib/i18n";
-import { ApiFailure, api, currentRole, mountStaffLogin } from "../lib/staff";
+import { ApiFailure, api, currentRole, currentUser, mountStaffLogin } from "../lib/staff";
 
 interface User {
   username: string;
@@ -27,6 +27,30 @@ interface AuditEntry {
 const root = document.getElementById("admin-app") as HTMLElement;
 const t = messagesFrom(root);
 const $ = <E extends Element>(selector: string): E => root.querySelector(selector) as E;
+/** The log's codes in words (roles, actions, the platform's own reasons): see admin_text.py. */
+const words = JSON.parse(root.dataset.auditWords ?? "{}") as {
+  roles?: Record<string, string>; actions?: Record<string, string>; reasons?: [string, string][];
+};
+const reasonPatterns = (words.reasons ?? []).map(([p, text]) => [new RegExp(`^${p}$`), text] as const);
+const roleName = (code: string): string => words.roles?.[code] ?? code;
+const actionName = (code: string): string => words.actions?.[code] ?? code;
+
+/** A reason the platform wrote, in words; a reason typed by a person is shown as typed. */
+function reasonText(reason: string): string {
+  for (const [pattern, text] of reasonPatterns) {
+    const match = pattern.exec(reason);
+    if (!match) continue;
+    return text.replace(/\{(role:)?(\w+)\}/g, (_all, role: string | undefined, name: string) => {
+      const value = match.groups?.[name] ?? "";
+      return role ? roleName(value) : value;
+    });
+  }
+  return reason;
+}
+
+const PAGE = 50;
+let auditOffset = 0;
+
 const dateFormat = new Intl.DateTimeFormat(pageLang() === "en" ? "en-GB" : "fr-FR", {
   dateStyle: "short",
   timeStyle: "medium",
@@ -57,7 +81,7 @@ async function loadUsers(): Promise<void> {
     const row = body.insertRow();
     row.dataset.username = user.username;
     cell(row, user.username);
-    cell(row, user.role);
+    cell(row, roleName(user.role));
     const status = cell(row, "");
     const pill = document.createElement("span");
     pill.className = `status-pill ${user.is_active ? "is-ok" : "is-off"}`;
@@ -83,13 +107,13 @@ async function loadUsers(): Promise<void> {
         `/api/v1/users/${name}/mfa/activation`, { method: "POST" })
         .then((r) => showCode(t("admin.mfa_code_for"), user.username, r.activation_code,
                               r.expires_at))
-        .then(loadAudit));
+        .then(() => loadAudit()));
     const password = button(t("admin.reset_password"), "btn btn-secondary", () =>
       api<{ reset_code: string; expires_at: string }>(
         `/api/v1/users/${name}/password/reset`, { method: "POST" })
         .then((r) => showCode(t("admin.reset_code_for"), user.username, r.reset_code,
                               r.expires_at))
-        .then(loadAudit));
+        .then(() => loadAudit()));
     cell(row, "").append(toggle, " ", revoke, " ", reset, " ", activation, " ", password);
   }
 }
@@ -138,26 +162,33 @@ async function loadPolicy(): Promise<void> {
         method: "PUT",
         body: JSON.stringify({ required: box.checked }),
       }).then(
-        () => say("mfa", `${t("admin.mfa_saved")} : ${role}`, true),
+        () => say("mfa", `${t("admin.mfa_saved")} : ${roleName(role)}`, true),
         (e: unknown) => {
           box.checked = !box.checked;
           say("mfa", failureText(e), false);
         },
       );
     });
-    label.append(box, ` ${t("admin.required")} ${role}`);
+    label.append(box, ` ${t("admin.required")} ${roleName(role)}`);
     holder.append(label);
   }
 }
 
-async function loadAudit(): Promise<void> {
+/** One page of the log, newest first; the server filters, searches and counts. */
+async function loadAudit(offset = 0): Promise<void> {
   const form = new FormData($<HTMLFormElement>('[data-form="audit"]'));
-  const params = new URLSearchParams({ limit: "100" });
+  const params = new URLSearchParams({ limit: String(PAGE), offset: String(offset) });
   for (const [key, value] of form.entries()) {
     if (typeof value === "string" && value.trim()) params.set(key, value.trim());
   }
   const page = await api<{ total: number; entries: AuditEntry[] }>(`/api/v1/audit?${params}`);
-  $<HTMLElement>("[data-audit-total]").textContent = `${page.total} ${t("admin.total")}`;
+  auditOffset = offset;
+  const last = Math.min(offset + page.entries.length, page.total);
+  $<HTMLElement>("[data-audit-total]").textContent = page.total === 0 ? `0 ${t("admin.total")}`
+    : t("admin.page_of").replace("{from}", String(offset + 1)).replace("{to}", String(last))
+      .replace("{total}", String(page.total));
+  $<HTMLButtonElement>('[data-action="newer"]').disabled = offset === 0;
+  $<HTMLButtonElement>('[data-action="older"]').disabled = last >= page.total;
   const body = $<HTMLTableSectionElement>('[data-table="audit"]');
   body.replaceChildren();
   if (page.entries.length === 0) {
@@ -169,15 +200,16 @@ async function loadAudit(): Promise<void> {
     const row = body.insertRow();
     cell(row, dateFormat.format(new Date(entry.at)));
     cell(row, entry.actor);
-    cell(row, entry.role);
-    cell(row, entry.action);
+    cell(row, roleName(entry.role));
+    cell(row, actionName(entry.action)).title = entry.action;
     cell(row, `${entry.object_type} ${entry.object_id}`);
-    cell(row, entry.reason);
+    cell(row, reasonText(entry.reason)).title = entry.reason;
   }
 }
 
 async function openConsole(): Promise<void> {
-  $<HTMLElement>("[data-whoami]").textContent = currentRole() ?? "";
+  $<HTMLElement>("[data-whoami]").textContent =
+    `${t("admin.signed_in")} ${currentUser() ?? ""} · ${roleName(currentRole() ?? "")}`;
   try {
     await loadUsers();
     await loadPolicy();
@@ -202,7 +234,7 @@ $<HTMLFormElement>('[data-form="create"]').addEventListener("submit", (event) =>
     () => {
       say("create", `${t("admin.created")} : ${body.username}`, true);
       form.reset();
-      return loadUsers().then(loadAudit);
+      return loadUsers().then(() => loadAudit());
     },
     (error: unknown) => say("create", failureText(error), false),
   );
@@ -210,5 +242,11 @@ $<HTMLFormElement>('[data-form="create"]').addEventListener("submit", (event) =>
 
 $<HTMLFormElement>('[data-form="audit"]').addEventListener("submit", (event) => {
   event.preventDefault();
-  void loadAudit();
+  void loadAudit(0).catch((e: unknown) => say("create", failureText(e), false));
+});
+$<HTMLButtonElement>('[data-action="newer"]').addEventListener("click", () => {
+  void loadAudit(Math.max(0, auditOffset - PAGE)).catch((e: unknown) => say("create", failureText(e), false));
+});
+$<HTMLButtonElement>('[data-action="older"]').addEventListener("click", () => {
+  void loadAudit(auditOffset + PAGE).catch((e: unknown) => say("create", failureText(e), false));
 });
