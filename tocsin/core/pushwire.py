@@ -10,10 +10,14 @@ from urllib.parse import urlsplit
 
 from hpack.table import HeaderTable
 
-__all__ = ["Slots", "encode_headers", "split_url"]
+__all__ = ["Slots", "TransportError", "encode_headers", "split_url"]
 
 
 _SPLITS: dict[str, tuple[str, str, str, int]] = {}
+
+
+class TransportError(Exception):
+    """The request did not get an answer (connection refused, reset, timed out...)."""
 
 
 def split_url(url: str) -> tuple[str, str, str, int, str]:
