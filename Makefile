@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 STATIC := tocsin/web/static/.vite/manifest.json
 FRONT_SRC := $(shell find frontend/src frontend/public -type f 2>/dev/null) frontend/package-lock.json frontend/vite.config.ts
 
-.PHONY: run install frontend test test-embedded test-cluster test-long lint bench clean demo serve lock audit audit-offline
+.PHONY: run install frontend browser test test-embedded test-cluster test-long lint bench clean demo serve lock audit audit-offline
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -39,14 +39,26 @@ serve: install frontend
 	$(BIN)/tocsin db upgrade
 	$(BIN)/tocsin serve --host 127.0.0.1 --port 8000
 
+# The browser tests drive Debian's Chromium (tests/web/conftest.py). A fresh machine gets it
+# here, as .ci/run does, instead of skipping every browser test; without root, sudo is used, and
+# without either the install fails and says so.
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@test -x $(CHROMIUM) || { \
+	  echo "$(CHROMIUM) is missing: installing Debian's chromium for the browser tests"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core; \
+	  test -x $(CHROMIUM); }
+
 # The whole suite, both modes (embedded: SQLite + in-process bus; cluster: PostgreSQL + NATS).
-test: install frontend lint
+test: install frontend lint browser
 	$(BIN)/python -m pytest -m "not long" -p no:cacheprovider
 
-test-embedded: install frontend
+test-embedded: install frontend browser
 	TOCSIN_TEST_MODES=embedded $(BIN)/python -m pytest -m "not long"
 
-test-cluster: install frontend
+test-cluster: install frontend browser
 	TOCSIN_TEST_MODES=cluster $(BIN)/python -m pytest -m "not long"
 
 # Fault tests (private PostgreSQL + NATS + 3 workers, SIGKILL / restarts under load) and the soak;
