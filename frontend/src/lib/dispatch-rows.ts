@@ -12,7 +12,7 @@ export interface Sos {
   people: number | null; receivedAt: number; lastCitizenAt: number | null;
   lastDispatcherAt: number | null; unread: number; score: Score;
 }
-export type Row = { kind: "group"; label: string; count: number } | { kind: "sos"; sos: Sos };
+export type Row = { kind: "group"; label: string; ids: string[] } | { kind: "sos"; sos: Sos };
 export interface View {
   situation: string; written: boolean; unread: boolean; sort: string; group: string;
 }
@@ -62,18 +62,47 @@ export function arrange(all: Sos[], view: View, t: T): { rows: Row[]; shown: num
   }
   const rows: Row[] = [];
   for (const [label, members] of groups) {
-    rows.push({ kind: "group", label, count: members.length });
+    rows.push({ kind: "group", label, ids: members.map((s) => s.id) });
     for (const sos of members) rows.push({ kind: "sos", sos });
   }
   return { rows, shown: list.length };
 }
 
+/** SOS being chosen to split off: which are, and how a box changes that. */
+export interface Picking {
+  has(id: string): boolean;
+  set(ids: string[], on: boolean): void;
+}
+
+function box(label: string, checked: boolean, change: (on: boolean) => void): HTMLInputElement {
+  const input = element("input", "", "row-pick");
+  input.type = "checkbox";
+  input.checked = checked;
+  input.setAttribute("aria-label", label);
+  input.addEventListener("change", () => change(input.checked));
+  return input;
+}
+
 export function renderRow(row: Row, ctx: { selectedSos: string | null; t: T;
-  open: (id: string) => void }): HTMLElement {
-  const { t } = ctx;
-  if (row.kind === "group") return element("li", `${row.label} (${row.count})`, "sos-group");
+  open: (id: string) => void; picking?: Picking | null }): HTMLElement {
+  const { t, picking } = ctx;
+  if (row.kind === "group") {
+    const head = element("li", "", "sos-group");
+    const text = element("span", `${row.label} (${row.ids.length})`);
+    if (!picking) { head.append(text); return head; }
+    // A whole group at once: "the hostages" split off in one tick, not 40.
+    const all = row.ids.every((id) => picking.has(id));
+    const label = element("label", "", "pick-label");
+    label.append(box(t("dispatch.split_pick_group"), all, (on) => picking.set(row.ids, on)), text);
+    head.append(label);
+    return head;
+  }
   const { sos } = row;
   const item = element("li", "", `sos-row band-${sos.score.band}`);
+  if (picking) {
+    item.classList.add("is-picking");
+    item.append(box(t("dispatch.split_pick"), picking.has(sos.id), (on) => picking.set([sos.id], on)));
+  }
   item.dataset.sosId = sos.id;
   item.setAttribute("aria-current", String(sos.id === ctx.selectedSos));
   if (sos.unread > 0) item.classList.add("is-unread");
