@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -128,6 +129,9 @@ def test_tocsin_demo_serves_replays_and_prints_the_banner(tmp_path: Path) -> Non
     dispatcher = next(line for line in lines if " demo-dispatcher " in line)
     password = dispatcher.split()[-1]
     assert password in output  # the banner shows the password generated at this run
+    # Each unit account says which unit its crew drives, in the banner and the file.
+    assert re.search(r"/unit\s+unit PS 10-1\s+demo-unit01", output), output
+    assert "# demo-unit01 drives the unit PS 10-1" in lines
     assert (tmp_path / "demo.db").exists() and not (tmp_path / "tocsin.db").exists()
 
 

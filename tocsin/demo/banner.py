@@ -23,7 +23,11 @@ PAGE_ACCOUNTS: dict[str, tuple[str, ...]] = {
 
 
 def banner_lines(base_url: str, cast: Cast) -> list[tuple[str, str, str, str]]:
-    """Return (URL, role, username, password) for every page that exists, home first."""
+    """Return (URL, role, username, password) for every page that exists, home first.
+
+    A unit account's role says the unit its crew drives (``unit PS 10-1``): the unit page shows
+    that unit's offers, and the dispatcher's map its callsign.
+    """
     base = base_url.rstrip("/")
     rows = [(f"{base}/", "everyone", "", "")]
     for page in ROLE_PAGES:
@@ -35,8 +39,8 @@ def banner_lines(base_url: str, cast: Cast) -> list[tuple[str, str, str, str]]:
         for key in PAGE_ACCOUNTS.get(page.path, ()):
             account = cast.accounts.get(key)
             if account is not None:
-                rows.append((f"{base}{page.path}", account.role, account.username,
-                             account.password))
+                role = f"{account.role} {account.drives}".strip()
+                rows.append((f"{base}{page.path}", role, account.username, account.password))
     platform = cast.accounts.get("platform")
     if platform is not None:
         rows.append((f"{base}/docs", "platform", platform.username, platform.password))
@@ -52,9 +56,10 @@ def print_banner(console: Console, base_url: str, cast: Cast,
     """Print the URL of each role's page and the accounts (with their passwords) to use."""
     rows = banner_lines(base_url, cast)
     width = max(len(r[0]) for r in rows)
+    roles = max(12, *(len(r[1]) for r in rows))
     console.rule("[bold]Tocsin — the evening of 13 November 2015, replayed")
     for url, role, username, password in rows:
-        console.print(f"  {url:<{width}}  {role:<12} {username:<24} {password}".rstrip(),
+        console.print(f"  {url:<{width}}  {role:<{roles}} {username:<24} {password}".rstrip(),
                       highlight=False, soft_wrap=True)
     if accounts_file is not None:
         console.print(f"  Every demo account, units included: {accounts_file}",
@@ -67,6 +72,8 @@ def write_accounts(path: Path, base_url: str, cast: Cast) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     lines = [f"# Tocsin demo accounts for {base_url} (generated at this run)"]
     lines += [f"{a.role:12} {a.username:28} {a.password}" for a in cast.rows()]
+    # The password stays each line's last word; which unit each unit account drives follows.
+    lines += [f"# {a.username} drives the unit {a.drives}" for a in cast.rows() if a.drives]
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write("\n".join(lines) + "\n")

@@ -60,6 +60,7 @@ class Account:
     role: str
     password: str
     token: str = ""
+    drives: str = ""  # a unit account: the callsign of the unit its crew drives
 
 
 @dataclass
@@ -134,6 +135,7 @@ class Crews:
             body = self.api.call("POST", "/api/v1/dispatch/units", token=dispatcher, json={
                 "callsign": callsign, "username": self.cast.accounts[key].username})
             unit = Unit(key=key, id=body["id"], callsign=callsign, lat=lat, lon=lon)
+            self.cast.accounts[key].drives = callsign
             self.units[unit.id] = unit
             self._ping(unit, lat, lon)
 
