@@ -135,6 +135,7 @@ def test_merge_and_split_in_the_console(
         expect(submit).to_be_disabled()
         candidates.first.locator("input").check()
         expect(submit).to_have_text("Fusionner (1)")
+        expect(console.locator(".merge-link")).to_have_count(1)  # the link drawn on the map
         console.wait_for_timeout(600)  # the map settles before the picture
         console.screenshot(path=str(screenshot_dir / "dispatch-merge.png"))
 
@@ -148,6 +149,7 @@ def test_merge_and_split_in_the_console(
         expect(submit).to_have_text("Confirmer la fusion")
         submit.click()
         expect(picker).to_be_hidden(timeout=10_000)
+        expect(console.locator(".merge-link")).to_have_count(0)
         expect(console.locator("[data-detail-summary]")).to_contain_text("306 SOS",
                                                                          timeout=10_000)
         expect(console.locator('[data-message="detail"]')).to_have_text(
@@ -221,17 +223,33 @@ def test_merge_and_split_in_the_console(
         expect(bar.locator("[data-split-keep]")).to_have_text(
             "Laissez au moins un SOS dans cet incident.")
         expect(bar.locator("[data-split-submit]")).to_be_disabled()
+
+        # Another dispatcher merges this incident away: the console follows the stream, the
+        # actions go, and the incident that took it is one click away.
+        moved = api.post("/api/v1/dispatch/incidents/merge", json={
+            "target_id": target["id"], "source_ids": [rep_incident["id"]]})
+        assert moved.status_code == 200, moved.text
+        expect(console.locator("[data-detail-closed]")).to_have_text(
+            "Incident fusionné dans un autre : plus aucune action ici.", timeout=10_000)
+        expect(console.locator("[data-actions]")).to_be_hidden()
+        expect(console.locator("[data-sos-list] input")).to_have_count(0)
+        console.locator("[data-open-target]").click()
+        expect(console.locator("[data-detail-summary]")).to_contain_text("308 SOS")
         assert _expected(problems) == []
 
-        # The phone: the picker open on the 305-SOS incident, still one screen tall.
+        # The phone: the picker open on the 308-SOS incident, still one screen tall; two more
+        # small groups of calls nearby, as on the night.
+        _burst(app, (48.8612, 2.3762), 4, 10)
+        _burst(app, (48.8655, 2.3672), 2, 11)
         mobile = phone.new_page()
         mobile.goto(f"{base}/dispatch")
         _login(mobile, dispatcher, password)
         expect(mobile.locator("[data-live]")).to_have_text("● En direct", timeout=10_000)
         mobile.locator(f'[data-queue] [data-incident-id="{target["id"]}"]').click()
-        expect(mobile.locator("[data-detail-summary]")).to_contain_text("305 SOS")
+        expect(mobile.locator("[data-detail-summary]")).to_contain_text("308 SOS")
         mobile.locator('[data-action="merge"]').click()
-        expect(mobile.locator("[data-merge-list] [data-candidate-id]")).to_have_count(2)
+        expect(mobile.locator("[data-merge-list] [data-candidate-id]")).to_have_count(
+            3, timeout=10_000)
         mobile.locator("[data-merge-list] [data-candidate-id] input").first.check()
         mobile.wait_for_timeout(800)
         mobile.screenshot(path=str(screenshot_dir / "dispatch-merge-phone.png"))

@@ -34,6 +34,7 @@ export class ConsoleMap {
   private readonly pending: L.CircleMarker[] = [];
   private readonly unitMarkers = new Map<string, L.CircleMarker>();
   private trail: L.Polyline | null = null;
+  private mergeLayer: L.LayerGroup | null = null;
 
   constructor(private readonly el: HTMLElement, private readonly tiles: string,
     private readonly changed: () => void) {}
@@ -138,6 +139,27 @@ export class ConsoleMap {
       ? L.polyline(points.map((p) => [p.lat, p.lon] as L.LatLngTuple),
         { color: "#b42318", dashArray: "4 4" }).addTo(this.ensure())
       : null;
+  }
+
+  /**
+   * While merging: a line from this incident to each one ticked, all of them brought into view,
+   * so the dispatcher sees on the map which groups of calls will become one.
+   */
+  showMerge(target: { lat: number; lon: number } | null, picked: { lat: number; lon: number }[]): void {
+    this.mergeLayer?.remove();
+    this.mergeLayer = null;
+    if (target === null || picked.length === 0) return;
+    const map = this.ensure();
+    const layer = L.layerGroup();
+    for (const p of picked) {
+      L.polyline([[target.lat, target.lon], [p.lat, p.lon]], { color: "#0b5cad", weight: 3,
+        dashArray: "8 6", interactive: false, className: "merge-link" }).addTo(layer);
+      L.circle([p.lat, p.lon], { radius: 80, color: "#0b5cad", weight: 3, fillOpacity: 0.12,
+        interactive: false, className: "merge-pick" }).addTo(layer);
+    }
+    this.mergeLayer = layer.addTo(map);
+    const points = [target, ...picked].map((p) => [p.lat, p.lon] as L.LatLngTuple);
+    map.fitBounds(L.latLngBounds(points).pad(0.3), { maxZoom: 17 });
   }
 
   focus(lat: number, lon: number): void {

@@ -34,6 +34,8 @@ export interface MergeHost {
   changed(): Promise<void>;
   redraw(): void;
   select(id: string): Promise<void>;
+  /** Draw the link from the target to the ticked incidents on the map (none: clear it). */
+  showOnMap(target: Incident | null, picked: Incident[]): void;
 }
 
 export class MergeSplit implements Picking {
@@ -117,6 +119,12 @@ export class MergeSplit implements Picking {
     $<HTMLButtonElement>('[data-action="merge"]').setAttribute("aria-expanded", "false");
     $<HTMLElement>("[data-detail]").classList.remove("is-merging");
     say("merge", "");
+    this.host.showOnMap(null, []);
+  }
+
+  private drawOnMap(): void {
+    const picked = this.host.incidents().filter((i) => this.sources.has(i.id));
+    this.host.showOnMap(this.host.detail(), picked);
   }
 
   private candidates(target: IncidentDetail): { incident: Incident; distance: number }[] {
@@ -132,7 +140,9 @@ export class MergeSplit implements Picking {
     if (!target) return;
     const found = this.candidates(target);
     const open = new Set(found.map((c) => c.incident.id));
+    const before = this.sources.size;
     for (const id of [...this.sources]) if (!open.has(id)) this.sources.delete(id);
+    if (this.sources.size !== before) this.drawOnMap();
     // Rebuilt only when the candidates change, so a box being ticked keeps its focus.
     const shape = found.map((c) => `${c.incident.id}:${c.incident.sos_count}`).join(",");
     if (force || shape !== this.shownCandidates) {
@@ -159,6 +169,7 @@ export class MergeSplit implements Picking {
       this.confirming = false;
       this.host.ctx.say("merge", "");
       this.drawMergeButton();
+      this.drawOnMap();
     });
     const what = element("span", "", "merge-what");
     what.append(

@@ -68,6 +68,7 @@ const mergeSplit = new MergeSplit({
   changed: () => reload(),
   redraw: () => schedule(),
   select: (id) => select(id),
+  showOnMap: (target, picked) => consoleMap.showMerge(target, picked),
 });
 
 function upsertSos(p: SosPoint): void {
