@@ -16,10 +16,11 @@ Street axes: the BAN has no street geometry, only address points. A street's axi
 its house-number side with more points, in number order, each point moved to the midpoint with
 the nearest point of the other side (when one lies within ``PAIR_M``); the line is cut where two
 successive points are more than ``GAP_M`` apart (a square or a missing stretch), then simplified.
+A square ("Place …") gets no line: its numbers, around its edge, follow no drawable order.
 It is an approximation: good enough to read a map and place a point, not to route a vehicle.
 
 Coordinates are stored as integers in units of 1e-5 degree (about 1 m), delta-encoded along
-each line: ``streets.json`` is about 0.6 MB, ``numbers.json`` about 1.6 MB. Run:
+each line: ``streets.json`` is about 0.55 MB, ``numbers.json`` about 1.6 MB. Run:
 
     python -m tools.basemap_build --ban adresses-75.csv.gz --communes communes-92.geojson ...
 """
@@ -49,6 +50,7 @@ SCALE = 100_000
 # Val-de-Marne), with a margin.
 BBOX = (48.70, 2.13, 49.02, 2.63)  # south, west, north, east
 
+SQUARES = ("Place ", "Rond-Point", "Carrefour ")
 MAJOR = ("Boulevard", "Avenue", "Quai", "Pont", "Place", "Cours", "Porte", "Rond-Point")
 MINOR = (
     "Villa",
@@ -137,6 +139,11 @@ def axis(street: Street) -> list[list[Point]]:
     plain = sorted(
         ((int(k), p) for k, p in street.numbers.items() if k.isdigit()), key=lambda kp: kp[0]
     )
+    if street.name.startswith(SQUARES):
+        # A square is numbered around its edge in no drawable order (joining the numbers, with
+        # or without pairing, crosses it in zigzags): no line, its point and name only; the
+        # streets around draw its shape.
+        return []
     odd = [p for n, p in plain if n % 2 == 1]
     even = [p for n, p in plain if n % 2 == 0]
     main, other = (odd, even) if len(odd) >= len(even) else (even, odd)
@@ -149,8 +156,13 @@ def axis(street: Street) -> list[list[Point]]:
             centred.append(((p[0] + nearest[0]) / 2, (p[1] + nearest[1]) / 2))
         else:
             centred.append(p)
-    lines: list[list[Point]] = [[centred[0]]]
-    for p in centred[1:]:
+    return _cut(centred)
+
+
+def _cut(points: Sequence[Point]) -> list[list[Point]]:
+    """Split where two successive points are more than GAP_M apart; simplify each piece."""
+    lines: list[list[Point]] = [[points[0]]]
+    for p in points[1:]:
         if _metres(lines[-1][-1], p) > GAP_M:
             lines.append([p])
         else:

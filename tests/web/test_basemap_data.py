@@ -67,6 +67,7 @@ def test_streets_hold_paris_named_streets_inside_the_area() -> None:
     [(area, point, lines)] = by_name["Place d'Italie"]
     assert area == "13e"
     assert _metres(point, (48.8314, 2.3556)) < 150
+    assert lines == []  # a square: its point and name, no zigzag across it
     # A long street has a drawn axis: the Rue de Rivoli (1er and 4e).
     rivoli = by_name["Rue de Rivoli"]
     assert {a for a, _, _ in rivoli} == {"1er", "4e"}

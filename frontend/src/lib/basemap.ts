@@ -61,6 +61,7 @@ const PALETTES: Record<Theme, Palette> = {
 const DRAW_FROM = [12, 14, 15];
 const LABEL_FROM = [14, 15, 17];
 const MAX_LABELS = 220;
+const SQUARE = /^(Place |Rond-Point|Carrefour )/;
 
 /**
  * Give `map` its base layer: the deployment's tiles when `tilesUrl` is set, else the embedded
@@ -148,6 +149,30 @@ interface Box {
   y1: number;
 }
 
+/**
+ * The space a label takes: a flat one is its box; a rotated one, a row of small squares along
+ * its slant (one box around a long slanted name would cover a whole block and crowd out every
+ * other name there).
+ */
+function footprint(c: Candidate): Box[] {
+  const pad = 3;
+  if (c.angle === 0) {
+    return [{ x0: c.at.x - c.width / 2 - pad, y0: c.at.y - c.height / 2 - pad,
+      x1: c.at.x + c.width / 2 + pad, y1: c.at.y + c.height / 2 + pad }];
+  }
+  const rad = (c.angle * Math.PI) / 180;
+  const steps = Math.max(1, Math.ceil(c.width / c.height));
+  const half = c.height / 2 + pad;
+  const boxes: Box[] = [];
+  for (let i = 0; i < steps; i += 1) {
+    const along = -c.width / 2 + (c.width * (i + 0.5)) / steps;
+    const x = c.at.x + along * Math.cos(rad);
+    const y = c.at.y + along * Math.sin(rad);
+    boxes.push({ x0: x - half, y0: y - half, x1: x + half, y1: y + half });
+  }
+  return boxes;
+}
+
 interface Candidate {
   text: string;
   kind: string;
@@ -223,8 +248,12 @@ class Labels {
   private alongStreet(street: Street, zoom: number): { candidate: Candidate; length: number } | null {
     const px = street.cls === 0 ? 12 : 11;
     const width = this.textWidth(street.name, px) + 4;
+    if (SQUARE.test(street.name)) {
+      // A square has no line of its own (see tools/basemap_build.py): its name, flat, at its point.
+      return { candidate: this.flat(street.name, "street", street.point, px), length: 0 };
+    }
     if (street.lines.length === 0) {
-      // A square or a short lane known by one point: named only close in.
+      // A short lane known by one point: named only close in.
       if (zoom < 17) return null;
       return { candidate: this.flat(street.name, "street", street.point, px), length: 0 };
     }
@@ -265,12 +294,11 @@ class Labels {
     const nodes: HTMLElement[] = [];
     for (const c of candidates) {
       if (nodes.length >= MAX_LABELS) break;
-      const rad = (c.angle * Math.PI) / 180;
-      const halfW = (Math.abs(c.width * Math.cos(rad)) + Math.abs(c.height * Math.sin(rad))) / 2 + 3;
-      const halfH = (Math.abs(c.width * Math.sin(rad)) + Math.abs(c.height * Math.cos(rad))) / 2 + 3;
-      const box = { x0: c.at.x - halfW, y0: c.at.y - halfH, x1: c.at.x + halfW, y1: c.at.y + halfH };
-      if (taken.some((t) => box.x0 < t.x1 && box.x1 > t.x0 && box.y0 < t.y1 && box.y1 > t.y0)) continue;
-      taken.push(box);
+      const boxes = footprint(c);
+      if (boxes.some((b) => taken.some((t) => b.x0 < t.x1 && b.x1 > t.x0 && b.y0 < t.y1 && b.y1 > t.y0))) {
+        continue;
+      }
+      taken.push(...boxes);
       const node = document.createElement("div");
       node.className = `basemap-label basemap-label-${c.kind}`;
       node.textContent = c.text;

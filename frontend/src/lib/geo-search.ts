@@ -285,7 +285,7 @@ export function attachAddressSearch(map: L.Map, anchor: HTMLElement, onConfirm: 
       fillOpacity: 0.9, className: "geo-pin" })
       .bindTooltip(hit.label, { permanent: true, direction: "top", offset: [0, -8], className: "geo-pin-label" })
       .addTo(map);
-    map.setView(at, Math.max(map.getZoom(), options.zoom ?? 17));
+    map.setView(at, Math.max(map.getZoom(), options.zoom ?? 16));
     foundText.textContent = `${text.found} ${hit.label} (${hit.detail})`;
     found.dataset.lat = hit.lat.toFixed(5); // what "use this point" will send, for a reader
     found.dataset.lon = hit.lon.toFixed(5);
