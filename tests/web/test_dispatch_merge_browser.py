@@ -155,6 +155,9 @@ def test_merge_and_split_in_the_console(
         expect(console.locator('[data-message="detail"]')).to_have_text(
             "Fusion faite : 306 SOS dans cet incident.")
         expect(queue).to_have_count(3, timeout=10_000)
+        # The console's own store followed: the moved SOS are listed under this incident.
+        expect(console.locator("[data-sos-shown]")).to_have_text("306 SOS affichés",
+                                                                 timeout=10_000)
         source = api.get(f"/api/v1/dispatch/incidents/{door_incident['id']}").json()
         assert (source["status"], source["merged_into"]) == ("merged", target["id"])
         merged = api.get(f"/api/v1/dispatch/incidents/{target['id']}").json()
@@ -205,6 +208,9 @@ def test_merge_and_split_in_the_console(
         expect(console.locator("[data-detail-summary]")).to_contain_text("305 SOS",
                                                                          timeout=10_000)
         expect(queue).to_have_count(3, timeout=10_000)  # far closed, one split off
+        expect(console.locator("[data-sos-shown]")).to_have_text("305 SOS affichés",
+                                                                 timeout=10_000)
+        expect(console.locator(f'[data-sos-list] [data-sos-id="{sos_id}"]')).to_have_count(0)
         assert api.get(f"/api/v1/dispatch/incidents/{target['id']}").json()["sos_count"] == 305
         new = _incident_of(api, sos_id)
         assert new["id"] != target["id"] and new["sos_count"] == 1
