@@ -118,6 +118,17 @@ def test_report_then_review_decide_and_order(
     page.get_by_role("button", name="Actualiser").click()
     expect(row).to_contain_text("reçue")
     expect(row).to_contain_text("échéance")
+    # Once the platform confirms the removal, the order folds away under "Terminées".
+    order_id = fetched.json()[0]["id"]
+    confirmed = httpx.post(f"{live_server}/api/v1/watch/platform/orders/{order_id}/confirm",
+                           headers={"Authorization": f"Bearer {token['access_token']}"})
+    assert confirmed.status_code == 200, confirmed.text
+    page.get_by_role("button", name="Actualiser").click()
+    done = page.locator("[data-orders-done]")
+    expect(done.locator("summary")).to_contain_text("Terminées")
+    expect(done.locator("summary")).to_contain_text("(1)")
+    expect(done.locator(f'tr[data-order-id="{order_id}"]')).to_be_hidden()
+    expect(page.locator(f'[data-table="orders"] tr[data-order-id="{order_id}"]')).to_have_count(0)
 
     # Hate is not terrorist content: it goes as a DSA notice, with no one-hour clock.
     hate = page.locator(".watch-item", has_text="bougnoules")

@@ -32,7 +32,8 @@ WATCH_KEYS = (
     "watch.proposed", "watch.notice_sent", "watch.approve", "watch.withdraw",
     "watch.withdraw_reason", "watch.approved", "watch.withdrawn", "watch.proposed_by",
     "watch.approved_by", "watch.no_clock", "watch.stage2", "watch.quote",
-    "watch.signed_in", "watch.role.moderator", "watch.role.analyst", "watch.report_one",
+    "watch.signed_in", "watch.orders_done", "watch.role.moderator", "watch.role.analyst",
+    "watch.report_one",
     *(f"watch.reason.{r}" for r in ("slur", "insult", "dehumanise", "violence", "glorify",
                                     "negation", "condemn", "report_act", "news", "quote",
                                     "solidarity", "expression")),
@@ -92,6 +93,8 @@ _FR = {
     "watch.role.moderator": "modération",
     "watch.role.analyst": "analyse",
     "watch.report_one": "signalement",
+    "watch.orders_done": "Terminées : contenu retiré, proposition abandonnée, suivie d'effet "
+                         "ou refusée",
     "watch.col.order": "N° · plateforme",
     "watch.col.url": "Contenu (URL)",
     "watch.col.status": "État",
@@ -198,6 +201,8 @@ _EN = {
     "watch.role.moderator": "moderation",
     "watch.role.analyst": "analysis",
     "watch.report_one": "report",
+    "watch.orders_done": "Finished: content removed, proposal withdrawn, acted upon or "
+                         "declined",
     "watch.col.order": "No. · platform",
     "watch.col.url": "Content (URL)",
     "watch.col.status": "Status",

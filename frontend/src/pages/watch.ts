@@ -346,12 +346,21 @@ async function refresh(): Promise<void> {
   await refreshOrders();
 }
 
+/** Orders whose story is over: folded away so that the open ones and the queue stay in view. */
+const DONE = ["removed", "withdrawn", "actioned", "declined"];
+
 async function refreshOrders(): Promise<void> {
   const orders = await api<Order[]>(`${API}/orders`);
   const body = $<HTMLTableSectionElement>('[data-table="orders"]');
+  const doneBody = $<HTMLTableSectionElement>('[data-table="orders-done"]');
   body.replaceChildren();
-  for (const order of orders) orderRow(body, order);
-  if (orders.length === 0) body.insertRow().insertCell().textContent = t("watch.no_orders");
+  doneBody.replaceChildren();
+  const done = orders.filter((o) => DONE.includes(o.status));
+  for (const order of orders) orderRow(DONE.includes(order.status) ? doneBody : body, order);
+  if (orders.length === done.length) body.insertRow().insertCell().textContent = t("watch.no_orders");
+  const fold = $<HTMLDetailsElement>("[data-orders-done]");
+  fold.hidden = done.length === 0;
+  $<HTMLElement>("[data-orders-done] summary").textContent = `${t("watch.orders_done")} (${done.length})`;
 }
 
 async function openConsole(): Promise<void> {
