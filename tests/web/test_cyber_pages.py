@@ -69,12 +69,22 @@ def test_organisation_reports_an_incident(
     form.get_by_role("button", name="Envoyer le signalement").click()
     expect(page.locator('[data-message="report"]')).to_contain_text("votre signalement est "
                                                                    "enregistré")
-    # A file that lies about its type is refused with the reason.
-    form.get_by_label("Date et heure de début").fill("2026-01-10T21:20")
+    # A start in the future is said under the date, before anything is sent.
+    when = form.get_by_label("Date et heure de début")
+    when.fill("2099-01-10T21:20")
+    form.get_by_role("button", name="Envoyer le signalement").click()
+    expect(form.locator('[data-error-for="occurred_at"]')).to_have_text(
+        "Cette date est dans le futur.")
+    # A file that lies about its type is refused under the file field, in French.
+    when.fill("2026-01-10T21:20")
+    expect(form.locator('[data-error-for="occurred_at"]')).to_have_count(0)
     form.get_by_label(re.compile("^Pièces jointes")).set_input_files(
         [{"name": "facture.pdf", "mimeType": "application/pdf", "buffer": b"MZ\x90\x00" * 8}])
     form.get_by_role("button", name="Envoyer le signalement").click()
-    expect(page.locator('[data-message="report"]')).to_contain_text("programs are not accepted")
+    expect(form.locator('[data-error-for="evidence"]')).to_contain_text(
+        "Pièce jointe refusée : seuls les images, PDF, ZIP et textes sont acceptés")
+    expect(page.locator('[data-message="report"]')).to_have_text(
+        "Signalement non envoyé : corrigez le champ signalé.")
     assert [p for p in problems.all() if "422" not in p] == []
 
     # The organisation's page: its reports and a subscription to advisories.

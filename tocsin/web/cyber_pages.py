@@ -29,7 +29,9 @@ from tocsin.web.render import render_page
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
 REPORT_KEYS = ("cyber.sent", "cyber.error", "cyber.logged_as", "cyber.login_failed",
-               "cyber.wrong_role_org")
+               "cyber.wrong_role_org", "cyber.need_when", "cyber.future_when",
+               "cyber.need_contact", "cyber.file_too_big", "cyber.bad_file", "cyber.bad_field",
+               "cyber.not_sent")
 DESK_KEYS = (
     "cyber.error", "cyber.login_failed", "cyber.wrong_role_desk", "cyber.open", "cyber.confirm",
     "cyber.false_positive", "cyber.submit_review", "cyber.approve", "cyber.send_back",
