@@ -263,6 +263,7 @@ export function attachAddressSearch(map: L.Map, anchor: HTMLElement, onConfirm: 
   const found = document.createElement("p");
   found.className = "geo-found";
   found.dataset.geoFound = "";
+  found.setAttribute("role", "status"); // a screen reader says what was found before it is used
   found.hidden = true;
   const foundText = document.createElement("span");
   const use = document.createElement("button");
