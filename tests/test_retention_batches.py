@@ -5,6 +5,7 @@ interrupted purge is finished by running it again."""
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import uuid
 
 import pytest
@@ -75,11 +76,12 @@ def test_an_interrupted_purge_is_finished_by_running_it_again(
     _populate(db)
     real, calls = stats_retention.purge, []
 
-    def killed_after_one_batch(session: Session, now: dt.datetime) -> dict[str, int]:
+    def killed_after_one_batch(session: Session, *, now: dt.datetime,
+                               batch: int | None = None) -> dict[str, int]:
         calls.append(now)
         if len(calls) == 2:
             raise RuntimeError("killed")
-        return real(session, now)
+        return real(session, now=now, batch=batch)
 
     monkeypatch.setattr(stats_retention, "purge", killed_after_one_batch)
     with pytest.raises(RuntimeError):
@@ -92,3 +94,21 @@ def test_an_interrupted_purge_is_finished_by_running_it_again(
     db.commit()
     assert counts["stats_fact"] == 1345 and counts["outbox_event"] == 0
     assert _count(db, StatsFact) == 55
+
+
+def test_every_purge_has_one_signature() -> None:
+    """``purge(session, *, now, batch=None)`` everywhere (a domain may add keyword-only
+    settings for its tests), so ``purge_all`` and a reader see one shape."""
+    for name, purge in retention.purges():
+        params = list(inspect.signature(purge).parameters.values())
+        assert [p.name for p in params[:3]] == ["session", "now", "batch"], name
+        assert params[0].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD, name
+        assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in params[1:]), name
+        assert params[2].default is None, name
+        assert all(p.default is not inspect.Parameter.empty for p in params[2:]), name
+
+
+def test_batch_bounds_one_call(db: Session) -> None:
+    _populate(db)
+    assert stats_retention.purge(db, now=NOW, batch=7)["stats_fact"] == 7
+    db.rollback()

@@ -1,7 +1,7 @@
 """Retention: every record holding personal data expires; ``tocsin purge`` deletes it.
 
 The core purges expired tokens and old published events; a domain with personal data adds a
-``tocsin.<domain>.retention`` module with ``purge(session, now) -> dict[str, int]``.
+``tocsin.<domain>.retention`` module with ``purge(session, *, now, batch=None) -> dict[str, int]``.
 
 The contract is one *batch*: a call deletes (or blanks) at most a bounded number of rows of
 each of its tables (the modules' ``BATCH``, 500) and returns what it did. ``purge_all`` commits
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import Protocol
 
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
@@ -31,7 +32,15 @@ PUBLISHED_EVENT_RETENTION = dt.timedelta(days=1)
 # Rows per table per transaction (the core's; each domain module has its own ``BATCH``).
 BATCH = 500
 
-Purge = Callable[[Session, dt.datetime], dict[str, int]]
+
+class Purge(Protocol):
+    """One purge batch: every domain's ``purge`` and the core's have this one signature
+    (``batch`` overrides the module's ``BATCH``; a domain may add keyword-only settings)."""
+
+    def __call__(self, session: Session, *, now: dt.datetime,
+                 batch: int | None = None) -> dict[str, int]: ...
+
+
 # ``progress(name, counts)`` after each committed batch: the purge's name ("core" or the
 # domain's module) and what that batch did.
 Progress = Callable[[str, dict[str, int]], None]
@@ -41,14 +50,15 @@ def _n(result: object) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-def purge_core(session: Session, now: dt.datetime) -> dict[str, int]:
+def purge_core(session: Session, *, now: dt.datetime, batch: int | None = None) -> dict[str, int]:
     """Delete one batch of tokens past expiry or revoked, and of events published over a day
     ago."""
+    limit = batch or BATCH
     tokens = session.execute(
         delete(AccessToken).where(AccessToken.token_hash.in_(
             select(AccessToken.token_hash).where(
                 or_(AccessToken.expires_at <= now, AccessToken.revoked_at.is_not(None))
-            ).limit(BATCH)
+            ).limit(limit)
         )).execution_options(synchronize_session=False)
     )
     events = session.execute(
@@ -56,7 +66,7 @@ def purge_core(session: Session, now: dt.datetime) -> dict[str, int]:
             select(OutboxEvent.id).where(
                 OutboxEvent.published_at.is_not(None),
                 OutboxEvent.published_at < now - PUBLISHED_EVENT_RETENTION,
-            ).limit(BATCH)
+            ).limit(limit)
         )).execution_options(synchronize_session=False)
     )
     return {"access_token": _n(tokens), "outbox_event": _n(events)}
@@ -81,7 +91,7 @@ def purge_all(
     for name, purge in purges():
         while True:
             with bulk_batch(session):  # commits; the SOS writer's turn comes between batches
-                done = purge(session, now)
+                done = purge(session, now=now)
             for what, count in done.items():
                 counts[what] = counts.get(what, 0) + count
             if progress is not None:

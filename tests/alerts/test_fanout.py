@@ -181,7 +181,7 @@ def test_purge_removes_expired_subscriptions(db: Session) -> None:
             all_areas=False, token_hash="h", created_at=now,
             expires_at=now + dt.timedelta(days=days)))
     db.flush()
-    assert retention.purge(db, now) == {"alert_subscription": 1}
+    assert retention.purge(db, now=now) == {"alert_subscription": 1}
     assert db.query(AlertSubscription).count() == 1
 
 

@@ -213,7 +213,7 @@ def test_purge_removes_old_closed_incidents_only(engine: DispatchEngine, clock: 
         manage.close(session, incident_id=str(old), reason="handled", actor=DISPATCHER,
                      now=clock())
     with session_scope(engine.sessions) as session:
-        counts = retention.purge(session, clock() + dt.timedelta(days=31))
+        counts = retention.purge(session, now=clock() + dt.timedelta(days=31))
     assert counts["dispatch_incident"] == 1 and counts["dispatch_incident_sos"] == 1
     with engine.sessions() as session:
         assert session.get(DispatchIncident, old) is None

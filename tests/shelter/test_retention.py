@@ -44,7 +44,7 @@ def test_offer_closes_at_its_end_time(db: Session) -> None:
     assert requests.find_matches(db, request=request, config=CONFIG, now=later) == []
     assert service.effective_status(offer, later) == "closed"
     # ...and durably once it has.
-    counts = retention.purge(db, later, CONFIG)
+    counts = retention.purge(db, now=later, settings=CONFIG)
     assert counts["shelter_offer_closed"] == 1 and counts["shelter_offer"] == 0
     db.refresh(offer)
     assert offer.status == "closed" and offer.closed_reason == "expired"
@@ -59,8 +59,9 @@ def test_purge_after_the_crisis_window(db: Session) -> None:
     db.flush()
     # Past the window after the old offer ended (and the request expired), all of it goes in
     # one run (closed at its end time, then deleted); the running offer stays.
-    assert retention.purge(db, utcnow() + dt.timedelta(days=10), CONFIG)["shelter_offer"] == 0
-    counts = retention.purge(db, utcnow() + dt.timedelta(days=17), CONFIG)
+    early = retention.purge(db, now=utcnow() + dt.timedelta(days=10), settings=CONFIG)
+    assert early["shelter_offer"] == 0
+    counts = retention.purge(db, now=utcnow() + dt.timedelta(days=17), settings=CONFIG)
     assert counts["shelter_offer"] == 1 and counts["shelter_request"] == 1
     assert counts["shelter_report"] == 1
     db.expire_all()
@@ -74,8 +75,9 @@ def test_window_is_configurable(db: Session) -> None:
     offer = _offer(db)
     db.execute(update(ShelterOffer).values(status="closed", closed_at=utcnow()))
     now = utcnow() + dt.timedelta(days=2)
-    assert retention.purge(db, now, ShelterSettings(retention_days=3))["shelter_offer"] == 0
-    assert retention.purge(db, now, ShelterSettings(retention_days=1))["shelter_offer"] == 1
+    three, one = ShelterSettings(retention_days=3), ShelterSettings(retention_days=1)
+    assert retention.purge(db, now=now, settings=three)["shelter_offer"] == 0
+    assert retention.purge(db, now=now, settings=one)["shelter_offer"] == 1
     assert offer.id
 
 
@@ -83,4 +85,4 @@ def test_unanswered_request_expires(db: Session) -> None:
     request = _request(db)
     later = request.expires_at + dt.timedelta(minutes=1)
     assert requests.request_status(request, later) == "expired"
-    assert retention.purge(db, later, CONFIG)["shelter_request_expired"] == 1
+    assert retention.purge(db, now=later, settings=CONFIG)["shelter_request_expired"] == 1

@@ -91,7 +91,7 @@ def test_purge_removes_expired_sos_with_chat_and_trail(client: TestClient) -> No
         sos = service.get_sos(session, sos_id=old["id"])
         sos.closed_at = now - dt.timedelta(days=cfg.retention_days + 1)
     with session_scope(runtime.sessions) as session:
-        counts = purge(session, now)
+        counts = purge(session, now=now)
     assert counts == {"sos": 1, "sos_message": 1, "sos_position": 1}
     assert count_rows(client) == 2
     # Through ``tocsin purge`` (every domain), far in the future: the open one expires too.

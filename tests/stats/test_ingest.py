@@ -105,7 +105,7 @@ def test_purge_drops_old_facts_and_keeps_the_rollups(db: Session) -> None:
 
     old = Fact("sos.created", "old", T0 - dt.timedelta(days=500), category="attack")
     ingest.store(db, [old, Fact("sos.created", "new", T0, category="attack")])
-    assert purge(db, T0) == {"stats_fact": 1, "stats_notice": 0}
+    assert purge(db, now=T0) == {"stats_fact": 1, "stats_notice": 0}
     assert db.scalar(select(func.count()).select_from(StatsFact)) == 1
     assert _rollup(db, kind="sos.created", grain="d", cell="") == 2
 

@@ -14,10 +14,11 @@ from tocsin.alerts.models import AlertDelivery, AlertSubscription
 BATCH = 500  # subscriptions per call: ``tocsin purge`` commits between calls
 
 
-def purge(session: Session, now: dt.datetime) -> dict[str, int]:
+def purge(session: Session, *, now: dt.datetime, batch: int | None = None) -> dict[str, int]:
     """Delete one batch of expired subscriptions and their deliveries."""
+    limit = batch or BATCH  # read here: a test may lower the module's BATCH
     gone = list(session.scalars(select(AlertSubscription.id)
-                                .where(AlertSubscription.expires_at <= now).limit(BATCH)))
+                                .where(AlertSubscription.expires_at <= now).limit(limit)))
     if gone:
         session.execute(delete(AlertDelivery).where(AlertDelivery.subscription_id.in_(gone)))
         session.execute(delete(AlertSubscription).where(

@@ -31,31 +31,33 @@ def _n(result: object) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-def _first(model: type[Base], *where: ColumnElement[bool]) -> ColumnElement[bool]:
-    """The first ``BATCH`` rows of ``model`` matching ``where``."""
+def _first(limit: int, model: type[Base], *where: ColumnElement[bool]) -> ColumnElement[bool]:
+    """The first ``limit`` rows of ``model`` matching ``where``."""
     ident = model.id  # type: ignore[attr-defined]
-    return ident.in_(select(ident).where(*where).limit(BATCH))  # type: ignore[no-any-return]
+    return ident.in_(select(ident).where(*where).limit(limit))  # type: ignore[no-any-return]
 
 
-def purge(session: Session, now: dt.datetime) -> dict[str, int]:
+def purge(session: Session, *, now: dt.datetime, batch: int | None = None) -> dict[str, int]:
     """Delete or blank one batch of what has expired; return counts per table."""
+    limit = batch or BATCH  # read here: a test may lower the module's BATCH
     quiet = {"synchronize_session": False}
     evidence = session.execute(
-        delete(CyberEvidence).where(_first(CyberEvidence, CyberEvidence.expires_at <= now)),
+        delete(CyberEvidence).where(_first(limit, CyberEvidence, CyberEvidence.expires_at <= now)),
         execution_options=quiet)
     reports = session.execute(
         update(CyberIncident)
-        .where(_first(CyberIncident, CyberIncident.personal_expires_at <= now))
+        .where(_first(limit, CyberIncident, CyberIncident.personal_expires_at <= now))
         .values(description=None, contact=None, personal_expires_at=None),
         execution_options=quiet)
     subscriptions = session.execute(delete(CyberSubscription).where(
-        _first(CyberSubscription, CyberSubscription.expires_at <= now)), execution_options=quiet)
+        _first(limit, CyberSubscription, CyberSubscription.expires_at <= now)),
+        execution_options=quiet)
     mails = session.execute(delete(CyberMailOutbox).where(_first(
-        CyberMailOutbox,
+        limit, CyberMailOutbox,
         CyberMailOutbox.sent_at.is_not(None), CyberMailOutbox.sent_at <= now - SENT_MAIL_KEPT,
     )), execution_options=quiet)
     statuses = session.execute(delete(CyberTaxiiStatus).where(
-        _first(CyberTaxiiStatus, CyberTaxiiStatus.created_at <= now - STATUS_KEPT)),
+        _first(limit, CyberTaxiiStatus, CyberTaxiiStatus.created_at <= now - STATUS_KEPT)),
         execution_options=quiet)
     return {
         "cyber_evidence": _n(evidence),

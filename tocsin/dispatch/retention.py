@@ -19,17 +19,19 @@ BATCH = 500  # incidents per call: ``tocsin purge`` commits between calls
 
 
 def purge(
-    session: Session, now: dt.datetime, cfg: DispatchConfig | None = None
+    session: Session, *, now: dt.datetime, batch: int | None = None,
+    settings: DispatchConfig | None = None,
 ) -> dict[str, int]:
     """Delete one batch of incidents past retention with their SOS links and assignments;
     count per table."""
-    cfg = cfg or DispatchConfig.from_env()
+    limit = batch or BATCH  # read here: a test may lower the module's BATCH
+    cfg = settings or DispatchConfig.from_env()
     closed_before = now - dt.timedelta(days=cfg.retention_days)
     stale_before = now - dt.timedelta(days=cfg.open_expiry_days)
     ids = list(session.scalars(select(DispatchIncident.id).where(or_(
         and_(DispatchIncident.status != "open", DispatchIncident.closed_at < closed_before),
         DispatchIncident.last_sos_at < stale_before,
-    )).limit(BATCH)))
+    )).limit(limit)))
     counts = {"dispatch_incident": 0, "dispatch_incident_sos": 0, "dispatch_assignment": 0}
     for start in range(0, len(ids), 500):  # within SQLite's parameter limit
         chunk = ids[start : start + 500]

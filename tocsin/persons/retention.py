@@ -26,9 +26,10 @@ from tocsin.persons.models import (
 BATCH = 500  # records, search words, photos per call: ``tocsin purge`` commits between calls
 
 
-def purge(session: Session, now: dt.datetime) -> dict[str, int]:
+def purge(session: Session, *, now: dt.datetime, batch: int | None = None) -> dict[str, int]:
     """Delete one batch of expired records and everything derived from them; count them."""
-    expired = list(session.scalars(select(Person.id).where(Person.purge_at <= now).limit(BATCH)))
+    limit = batch or BATCH  # read here: a test may lower the module's BATCH
+    expired = list(session.scalars(select(Person.id).where(Person.purge_at <= now).limit(limit)))
     cited = [
         *session.scalars(select(Person.photo_url).where(Person.id.in_(expired))),
         *session.scalars(select(Note.photo_url).where(Note.person_id.in_(expired))),
@@ -38,7 +39,7 @@ def purge(session: Session, now: dt.datetime) -> dict[str, int]:
         delete(PersonPhoto).where(
             PersonPhoto.photo_id.in_(photo_ids)
             | PersonPhoto.id.in_(select(PersonPhoto.id).where(PersonPhoto.purge_at <= now)
-                                 .limit(BATCH))
+                                 .limit(limit))
         ).execution_options(synchronize_session=False)
     )
     notes = session.execute(delete(Note).where(Note.person_id.in_(expired)))
@@ -52,7 +53,7 @@ def purge(session: Session, now: dt.datetime) -> dict[str, int]:
     unused = ~exists().where(PersonSearchKey.key == "t:" + PersonSearchTerm.term)
     terms = session.execute(
         delete(PersonSearchTerm).where(PersonSearchTerm.id.in_(
-            select(PersonSearchTerm.id).where(unused).limit(BATCH)
+            select(PersonSearchTerm.id).where(unused).limit(limit)
         )).execution_options(synchronize_session=False)
     )
     return {

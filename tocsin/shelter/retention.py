@@ -24,18 +24,20 @@ def _count(result: object) -> int:
 
 
 def purge(
-    session: Session, now: dt.datetime, config: ShelterSettings | None = None
+    session: Session, *, now: dt.datetime, batch: int | None = None,
+    settings: ShelterSettings | None = None,
 ) -> dict[str, int]:
     """Close expired offers and requests, then delete what is past the crisis window (one
     batch of each)."""
-    config = config or shelter_settings()
+    limit = batch or BATCH  # read here: a test may lower the module's BATCH
+    config = settings or shelter_settings()
     cutoff = now - dt.timedelta(days=config.retention_days)
     closed = session.execute(
         update(ShelterOffer)
         .where(ShelterOffer.id.in_(
             select(ShelterOffer.id)
             .where(ShelterOffer.status.in_(("open", "paused")), ShelterOffer.ends_at <= now)
-            .limit(BATCH)))
+            .limit(limit)))
         .values(status="closed", closed_reason="expired", closed_at=ShelterOffer.ends_at)
         .execution_options(synchronize_session=False)
     )
@@ -45,19 +47,19 @@ def purge(
             select(ShelterRequest.id)
             .where(ShelterRequest.status.in_(("open", "asked", "declined")),
                    ShelterRequest.expires_at <= now)
-            .limit(BATCH)))
+            .limit(limit)))
         .values(status="expired", updated_at=now)
         .execution_options(synchronize_session=False)
     )
     old_offers = list(session.scalars(
         select(ShelterOffer.id)
         .where(ShelterOffer.status == "closed", ShelterOffer.closed_at < cutoff)
-        .limit(BATCH)
+        .limit(limit)
     ))
     old_requests = list(session.scalars(
         select(ShelterRequest.id)
         .where(ShelterRequest.updated_at < cutoff, ShelterRequest.expires_at < cutoff)
-        .limit(BATCH)
+        .limit(limit)
     ))
     # The reports of this batch's offers and requests (so none goes uncounted by cascade), and
     # a batch of those decided before the window.
@@ -67,7 +69,7 @@ def purge(
             ShelterReport.offer_id.in_(old_offers),
             ShelterReport.request_id.in_(old_requests),
             ShelterReport.id.in_(select(ShelterReport.id)
-                                 .where(ShelterReport.decided_at < cutoff).limit(BATCH)),
+                                 .where(ShelterReport.decided_at < cutoff).limit(limit)),
         ))
         .execution_options(synchronize_session=False)
     )

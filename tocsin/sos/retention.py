@@ -18,9 +18,13 @@ from tocsin.sos.models import Sos, SosMessage, SosPosition
 BATCH = 500  # SOS per call: ``tocsin purge`` commits between calls
 
 
-def purge(session: Session, now: dt.datetime, cfg: SosSettings | None = None) -> dict[str, int]:
+def purge(
+    session: Session, *, now: dt.datetime, batch: int | None = None,
+    settings: SosSettings | None = None,
+) -> dict[str, int]:
     """Delete one batch of SOS past retention with their chat and trail; count per table."""
-    cfg = cfg or SosSettings()
+    limit = batch or BATCH  # read here: a test may lower the module's BATCH
+    cfg = settings or SosSettings()
     closed_before = now - dt.timedelta(days=cfg.retention_days)
     received_before = now - dt.timedelta(days=cfg.open_expiry_days)
     expired = select(Sos.id).where(
@@ -29,7 +33,7 @@ def purge(session: Session, now: dt.datetime, cfg: SosSettings | None = None) ->
             Sos.received_at < received_before,
         )
     )
-    ids = list(session.scalars(expired.limit(BATCH)))
+    ids = list(session.scalars(expired.limit(limit)))
     counts = {"sos": 0, "sos_message": 0, "sos_position": 0}
     # Chunks keep the IN lists within SQLite's parameter limit.
     for start in range(0, len(ids), 500):

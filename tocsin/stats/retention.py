@@ -18,14 +18,15 @@ from tocsin.stats.models import StatsFact, StatsNotice
 BATCH = 1000  # rows per table per call: ``tocsin purge`` commits between calls
 
 
-def purge(session: Session, now: dt.datetime) -> dict[str, int]:
+def purge(session: Session, *, now: dt.datetime, batch: int | None = None) -> dict[str, int]:
     """Delete one batch of facts and notices older than the retention."""
+    limit = batch or BATCH  # read here: a test may lower the module's BATCH
     cutoff = now - dt.timedelta(days=StatsSettings().fact_retention_days)
     facts = session.execute(delete(StatsFact).where(StatsFact.id.in_(
-        select(StatsFact.id).where(StatsFact.at < cutoff).limit(BATCH))),
+        select(StatsFact.id).where(StatsFact.at < cutoff).limit(limit))),
         execution_options={"synchronize_session": False})
     notices = session.execute(delete(StatsNotice).where(StatsNotice.id.in_(
-        select(StatsNotice.id).where(StatsNotice.raised_at < cutoff).limit(BATCH))),
+        select(StatsNotice.id).where(StatsNotice.raised_at < cutoff).limit(limit))),
         execution_options={"synchronize_session": False})
     return {
         "stats_fact": int(facts.rowcount),  # type: ignore[attr-defined]

@@ -26,8 +26,9 @@ PURGED = "(purged)"
 BATCH = 500  # items per call: ``tocsin purge`` commits between calls
 
 
-def purge(session: Session, now: dt.datetime) -> dict[str, int]:
+def purge(session: Session, *, now: dt.datetime, batch: int | None = None) -> dict[str, int]:
     """Blank the content of one batch of items past retention; return how many were purged."""
+    limit = batch or BATCH  # read here: a test may lower the module's BATCH
     due = select(WatchItem).where(
         WatchItem.excerpt != PURGED,
         or_(
@@ -36,7 +37,7 @@ def purge(session: Session, now: dt.datetime) -> dict[str, int]:
             and_(WatchItem.decided_at.is_(None),
                  WatchItem.first_seen_at < now - UNDECIDED_RETENTION),
         ),
-    ).limit(BATCH)
+    ).limit(limit)
     count = 0
     for item in session.scalars(due):
         item.excerpt = PURGED
