@@ -34,7 +34,10 @@ def _phone_screenshot(page: Page, path: Path) -> None:
     """The same page at 390x844: nothing wider than the phone (tables scroll in their box)."""
     page.set_viewport_size({"width": 390, "height": 844})
     width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 390, f"the page scrolls sideways on a phone: {width}px"
+    wide = page.evaluate(
+        "[...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right"
+        " > 391).slice(-4).map((e) => `${e.tagName}#${e.id}.${e.className}`)")
+    assert width <= 390, f"the page scrolls sideways on a phone: {width}px, {wide}"
     page.screenshot(path=path, full_page=True)
     page.set_viewport_size({"width": 1280, "height": 1200})
 
@@ -66,6 +69,7 @@ def test_organisation_reports_an_incident(
     form.get_by_label(re.compile("^Pièces jointes")).set_input_files(
         [{"name": "capture.png", "mimeType": "image/png", "buffer": PNG}])
     page.screenshot(path=screenshot_dir / "cyber-report.png", full_page=True)
+    _phone_screenshot(page, screenshot_dir / "cyber-report-phone.png")
     form.get_by_role("button", name="Envoyer le signalement").click()
     expect(page.locator('[data-message="report"]')).to_contain_text("votre signalement est "
                                                                    "enregistré")
@@ -96,6 +100,7 @@ def test_organisation_reports_an_incident(
     sub.get_by_role("button", name="S'abonner").click()
     expect(page.locator('[data-list="subscriptions"] li')).to_have_count(1)
     page.screenshot(path=screenshot_dir / "cyber-organisation.png", full_page=True)
+    _phone_screenshot(page, screenshot_dir / "cyber-organisation-phone.png")
     context.close()
 
 
