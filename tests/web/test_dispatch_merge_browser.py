@@ -61,6 +61,8 @@ def _burst(app: FastAPI, where: tuple[float, float], count: int, seed: int) -> l
 
 
 def _login(page: Page, username: str, password: str) -> None:
+    # Filled before the script holds the form, it would be sent as a plain GET form.
+    expect(page.locator("#dispatch-app")).to_have_attribute("data-ready", "true")
     form = page.locator('[data-form="login"]')
     form.get_by_label("Identifiant").fill(username)
     form.get_by_label("Mot de passe").fill(password)
@@ -280,6 +282,7 @@ def test_merge_and_split_in_the_console(
 @pytest.mark.browser
 def test_merge_and_split_in_english(
     browser: Browser, merge_server: tuple[str, FastAPI],
+    watch_page: Callable[[Page], PageProblems],
 ) -> None:
     base, app = merge_server
     dispatcher, password = live_account(app, "dispatcher", "op.merge.en")
@@ -288,7 +291,9 @@ def test_merge_and_split_in_english(
     context = browser.new_context(locale="en-GB", viewport={"width": 1280, "height": 800})
     try:
         page = context.new_page()
+        problems = watch_page(page)
         page.goto(f"{base}/dispatch?lang=en")
+        expect(page.locator("#dispatch-app")).to_have_attribute("data-ready", "true")
         form = page.locator('[data-form="login"]')
         form.locator("input[name=username]").fill(dispatcher)
         form.locator("input[name=password]").fill(password)
@@ -302,5 +307,6 @@ def test_merge_and_split_in_english(
         expect(page.locator("[data-merge-submit]")).to_have_text("Merge (0)")
         page.locator('[data-action="split"]').click()
         expect(page.locator("[data-split-count]")).to_have_text("No SOS ticked")
+        assert problems.all() == []
     finally:
         context.close()

@@ -391,6 +391,7 @@ function start(): void {
   });
   mountStaffLogin({ root, roles: ["dispatcher"], onSignedIn: startConsole,
     onSignedOut: () => stream?.close() });
+  root.dataset.ready = "true"; // the sign-in form is the script's from here on (tests wait)
 }
 
 start();
