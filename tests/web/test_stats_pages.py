@@ -164,6 +164,11 @@ def test_public_report_page(browser: Browser, live_server: str,
     expect(page.locator("h1")).to_contain_text("Rapport de transparence")
     expect(page.locator("#section-tco")).to_be_visible()
     expect(page.locator('[data-status="suppressed"]').first).to_be_attached()
+    # Breakdowns in words (the dashboard's test generated them first), not their codes.
+    body = page.locator("body").inner_text()
+    for code in ("armed_person", "terrorism_apology", "need_help", "believed_alive"):
+        assert code not in body, code
+    assert "apologie du terrorisme" in body
     assert problems.all() == []
     page.screenshot(path=screenshot_dir / "stats-report.png", full_page=True)
     context.close()

@@ -8,6 +8,7 @@ or its body alone for the served page.
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from pathlib import Path
 
 import jinja2
@@ -75,10 +76,15 @@ def to_csv(report: Report, lang: str = "fr") -> str:
     return out.getvalue()
 
 
-def body_html(report: Report, lang: str = "fr") -> str:
-    """Return the report's tables (an HTML fragment, escaped)."""
+def body_html(report: Report, lang: str = "fr", labels: Mapping[str, str] | None = None) -> str:
+    """Return the report's tables (an HTML fragment, escaped).
+
+    ``labels`` gives breakdown keys in words (``terrorism_apology`` -> « apologie du
+    terrorisme »); a key it lacks is shown as is (platform names, regions' codes).
+    """
     return _env.get_template("report_body.html").render(
-        report=report, lang=lang, w=WORDS[lang], shown=shown, status=status)
+        report=report, lang=lang, w=WORDS[lang], shown=shown, status=status,
+        label=lambda key: (labels or {}).get(key, key))
 
 
 def to_html(report: Report, lang: str = "fr") -> str:

@@ -50,7 +50,8 @@ SECTIONS: dict[str, tuple[str, str]] = {
 PUBLIC_GRAINS = {"day": "d", "hour": "h"}
 
 DETAIL_FR = {"platform": "plateforme", "sector": "secteur", "source": "source",
-             "CAP status": "statut CAP", "region": "région", "type": "type"}
+             "CAP status": "statut CAP", "region": "région", "type": "type",
+             "incident_type": "nature de l'incident"}
 
 
 @dataclass

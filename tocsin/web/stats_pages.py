@@ -46,6 +46,10 @@ _CATEGORY_SOURCES = ("stats.cat.", "dispatch.situation.", "watch.cat.", "cyber.t
                      "safety.status.")
 _CATEGORIES_FR = {
     "stats.cat.push": "notification push", "stats.cat.webhook": "webhook",
+    # The persons page's status words speak as the note's author (« Je pense qu'elle est en
+    # vie »): a report speaks of the person.
+    "stats.cat.believed_alive": "présumée en vie",
+    "stats.cat.is_note_author": "signalée par elle-même",
     "stats.cat.report": "signalement", "stats.cat.ingest": "collecte", "stats.cat.feed": "flux",
     "stats.cat.true_positive": "vrai positif", "stats.cat.false_positive": "faux positif",
     "stats.cat.false_negative": "faux négatif", "stats.cat.true_negative": "vrai négatif",
@@ -60,6 +64,8 @@ _CATEGORIES_FR = {
 }
 _CATEGORIES_EN = {
     "stats.cat.push": "push notification", "stats.cat.webhook": "webhook",
+    "stats.cat.believed_alive": "believed alive",
+    "stats.cat.is_note_author": "reported by themself",
     "stats.cat.report": "report", "stats.cat.ingest": "ingest", "stats.cat.feed": "feed",
     "stats.cat.true_positive": "true positive", "stats.cat.false_positive": "false positive",
     "stats.cat.false_negative": "false negative", "stats.cat.true_negative": "true negative",
@@ -262,5 +268,7 @@ def report_page(
                                  grain=cfg.public_grain)
     query = f"from={p.start.isoformat()}&to={p.end.isoformat()}&lang={lang}".replace("+", "%2B")
     return render_page(request, "stats_report.html", entry="statsreport", context={
-        "body": Markup(render.body_html(built, lang)),  # noqa: S704 (escaped by its template)
+        # Categories in words, as on the dashboard (the CSV keeps the codes); escaped by its
+        # template.
+        "body": Markup(render.body_html(built, lang, category_labels(lang))),  # noqa: S704
         "error": None, "query": query})
