@@ -171,6 +171,10 @@ def test_public_report_page(browser: Browser, live_server: str,
     assert "apologie du terrorisme" in body
     assert problems.all() == []
     page.screenshot(path=screenshot_dir / "stats-report.png", full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the report scrolls sideways on a phone: {width}px"
+    page.screenshot(path=screenshot_dir / "stats-report-phone.png", full_page=True)
     context.close()
     bad = httpx.get(live_server + "/stats/report", params={"from": "2026-11-14T00:00:00Z",
                                                            "to": "2026-11-13T00:00:00Z"})
