@@ -300,6 +300,11 @@ def test_merge_and_split_in_english(
         form.locator("button[type=submit]").click()
         expect(page.locator("[data-live]")).to_have_text("● Live", timeout=10_000)
         page.locator("[data-queue] [data-incident-id]").first.click()
+        # The detail's other actions still answer (lib/dispatch-detail.ts): proposed units.
+        page.locator('[data-action="proposals"]').click()
+        expect(page.locator("[data-proposals]")).to_have_text("No unit available.")
+        page.locator('[data-action="proposals"]').click()
+        expect(page.locator("[data-proposals]")).to_be_hidden()
         page.locator('[data-action="merge"]').click()
         expect(page.locator('[data-action="merge"]')).to_have_text("Merge with…")
         expect(page.locator("#merge-title")).to_have_text(

@@ -7,7 +7,7 @@
  * Events opened with a one-time ticket (`lib/dispatch-stream.ts`); the map is
  * `lib/dispatch-map.ts`, the queue `lib/dispatch-queue.ts`, the SOS store and its chat marks
  * `lib/dispatch-store.ts`, the SOS rows `lib/dispatch-rows.ts`, the chat pane
- * `lib/dispatch-chat.ts`, merge and split `lib/dispatch-merge.ts`, the priorities
+ * `lib/dispatch-chat.ts`, the incident detail `lib/dispatch-detail.ts`, merge and split `lib/dispatch-merge.ts`, the priorities
  * `lib/dispatch-priority.ts`, the API's shapes and refusals in words `lib/dispatch-types.ts`.
  *
  * Staying responsive under a burst: events only update an in-memory store and mark what is
@@ -23,6 +23,7 @@ import "../styles/base.css";
 import "../styles/staff.css";
 import "../styles/dispatch.css";
 import { showSos } from "../lib/dispatch-chat";
+import { showDetail, showProposals } from "../lib/dispatch-detail";
 import { virtualList } from "../lib/dispatch-list";
 import { ConsoleMap } from "../lib/dispatch-map";
 import { MergeSplit } from "../lib/dispatch-merge";
@@ -32,8 +33,8 @@ import { type Row, arrange, element, renderRow } from "../lib/dispatch-rows";
 import { type ChatState, SosStore } from "../lib/dispatch-store";
 import { followStream } from "../lib/dispatch-stream";
 import {
-  type Incident, type IncidentDetail, LIVE, type Proposal, type SosDetail, type SosPoint,
-  type Unit, type Unlocated, consoleCtx, km, minutes, refusal,
+  type Incident, type IncidentDetail, type Proposal, type SosDetail, type SosPoint, type Unit,
+  type Unlocated, consoleCtx, refusal,
 } from "../lib/dispatch-types";
 import { messagesFrom } from "../lib/i18n";
 import { api, mountStaffLogin } from "../lib/staff";
@@ -202,23 +203,8 @@ async function loadDetail(): Promise<void> {
   if (selected === null) return;
   const detail = await api<IncidentDetail>(`/api/v1/dispatch/incidents/${selected}`);
   selectedDetail = detail;
-  const open = detail.status === "open";
-  $<HTMLElement>("[data-detail-summary]").textContent =
-    `${situation(detail.situation)} · ${detail.sos_count} ${t("dispatch.sos_count")} · ${status(detail.status)}`;
-  // A closed or merged incident is history: nothing left to decide on it.
-  if (!open) mergeSplit.reset();
-  $<HTMLElement>("[data-actions]").hidden = !open;
-  $<HTMLElement>("[data-detail-closed]").hidden = open;
-  $<HTMLElement>("[data-detail-closed]").textContent =
-    t(detail.status === "merged" ? "dispatch.merged_no_action" : "dispatch.closed_no_action");
-  const into = $<HTMLButtonElement>("[data-open-target]");
-  into.hidden = !detail.merged_into;
-  into.onclick = detail.merged_into ? () => void select(detail.merged_into as string) : null;
-  const live = detail.assignments.filter((a) => LIVE.includes(a.status));
-  $<HTMLElement>("[data-detail-units]").textContent = live.length
-    ? live.map((a) => `${unitNames.get(a.unit_id) ?? "?"} (${status(a.status)}) · ` +
-      `${km(a.distance_m)} · ${t("dispatch.eta")} ${minutes(a.eta_s)}`).join(" ; ")
-    : t("dispatch.unassigned");
+  if (detail.status !== "open") mergeSplit.reset();
+  showDetail(ctx, detail, unitNames, (id) => void select(id));
 }
 
 async function select(incidentId: string): Promise<void> {
@@ -238,21 +224,13 @@ async function select(incidentId: string): Promise<void> {
   schedule();
 }
 
-async function showProposals(): Promise<void> {
+async function toggleProposals(): Promise<void> {
   const list = $<HTMLUListElement>("[data-proposals]");
   const toggle = $<HTMLButtonElement>('[data-action="proposals"]');
   if (!list.hidden) { list.hidden = true; toggle.setAttribute("aria-expanded", "false"); return; }
   const proposals = await api<Proposal[]>(`/api/v1/dispatch/incidents/${selected}/proposals`);
-  list.replaceChildren(...(proposals.length === 0 ? [element("li", t("dispatch.no_unit"))] :
-    proposals.map((p) => {
-      const item = element("li", `${p.callsign} · ${km(p.distance_m)} · ${t("dispatch.eta")} ${minutes(p.eta_s)} `);
-      const go = element("button", t("dispatch.assign"), "btn btn-small");
-      go.type = "button";
-      go.addEventListener("click", () => void act(`/api/v1/dispatch/incidents/${selected}/assign`,
-        { unit_id: p.unit_id }, "assign"));
-      item.append(go);
-      return item;
-    })));
+  showProposals(ctx, proposals, (unitId) => void act(
+    `/api/v1/dispatch/incidents/${selected}/assign`, { unit_id: unitId }, "assign"));
   list.hidden = false;
   toggle.setAttribute("aria-expanded", "true");
 }
@@ -354,7 +332,7 @@ async function startConsole(): Promise<void> {
 
 function start(): void {
   $<HTMLButtonElement>('[data-action="proposals"]').addEventListener("click",
-    () => void showProposals().catch((e: unknown) => say("detail", refusal(e, t))));
+    () => void toggleProposals().catch((e: unknown) => say("detail", refusal(e, t))));
   $<HTMLButtonElement>('[data-action="reassign"]').addEventListener("click", () => askReason("reassign"));
   $<HTMLButtonElement>('[data-action="close"]').addEventListener("click", () => askReason("close"));
   $<HTMLButtonElement>('[data-action="reason-cancel"]').addEventListener("click", () => {
