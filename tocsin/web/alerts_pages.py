@@ -14,6 +14,7 @@ from starlette.responses import Response
 from tocsin.core.auth import public
 from tocsin.web import i18n
 from tocsin.web import staff_login as _staff_login  # noqa: F401  (registers the sign-in texts)
+from tocsin.web.cap_labels import CAP_SCRIPT_KEYS
 from tocsin.web.render import render_page
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -78,7 +79,8 @@ _FR = {
     "authority.draw_help": "Polygone : cliquez chaque sommet sur la carte puis « Fermer le "
     "polygone ». Cercle : cliquez le centre puis un point du bord.",
     "authority.area_none": "Aucune zone tracée.",
-    "authority.area_polygon": "Polygone de {n} sommets.",
+    "authority.area_polygon_one": "Polygone de {n} sommet.",
+    "authority.area_polygon_other": "Polygone de {n} sommets.",
     "authority.area_circle": "Cercle de {r} km.",
     "authority.submit": "Soumettre",
     "authority.submit_update": "Soumettre la mise à jour",
@@ -96,9 +98,38 @@ _FR = {
     "authority.do_update": "Mettre à jour",
     "authority.do_cancel": "Lever l'alerte",
     "authority.cancel_note": "Message de fin d'alerte",
-    "authority.deliveries": "Envois : {sent} faits, {pending} en cours, {failed} en échec",
+    "authority.deliveries": "Envois : {sent}, {pending}, {failed}",
+    "authority.sent_one": "{n} fait",
+    "authority.sent_other": "{n} faits",
+    "authority.pending_one": "{n} en cours",
+    "authority.pending_other": "{n} en cours",
+    "authority.failed_one": "{n} en échec",
+    "authority.failed_other": "{n} en échec",
+    "authority.issued": "Émise le {date}",
+    "authority.written": "Rédigée le {date}",
+    "authority.expires_on": "Expire le {date}",
+    "authority.cap_value": "Valeur CAP",
     "authority.own": "Vous êtes l'auteur : une autre autorité doit valider.",
     "authority.error": "Refusé",
+    "safety_panel.title": "Point sécurité",
+    "safety_panel.lead": "Ouvrir un point sécurité sur une zone : les personnes présentes "
+    "signalent qu'elles sont en sécurité ou ont besoin d'aide. Une seconde autorité doit le "
+    "valider avant qu'il soit ouvert au public.",
+    "safety_panel.empty": "Aucun point sécurité en attente ni ouvert.",
+    "safety_panel.new": "Proposer un point sécurité",
+    "safety_panel.name": "Nom (affiché au public)",
+    "safety_panel.ends": "Fermeture prévue",
+    "safety_panel.submit": "Proposer le point sécurité",
+    "safety_panel.proposed": "Point sécurité proposé ; en attente de validation par une "
+    "seconde autorité.",
+    "safety_panel.need_area": "Tracez la zone sur la carte (cercle ou polygone).",
+    "safety_panel.area_ok": "Zone tracée.",
+    "safety_panel.pending": "En attente de validation",
+    "safety_panel.pending_help": "Une autre autorité que l'auteur doit le valider.",
+    "safety_panel.open": "Ouvert",
+    "safety_panel.window": "Du {start} au {end}",
+    "safety_panel.approve": "Valider et ouvrir",
+    "safety_panel.end": "Clore maintenant",
 }
 
 _EN = {
@@ -160,7 +191,8 @@ _EN = {
     "authority.draw_help": "Polygon: click each vertex on the map, then “Close the polygon”. "
     "Circle: click the centre, then a point on the edge.",
     "authority.area_none": "No area drawn.",
-    "authority.area_polygon": "Polygon of {n} vertices.",
+    "authority.area_polygon_one": "Polygon of {n} vertex.",
+    "authority.area_polygon_other": "Polygon of {n} vertices.",
     "authority.area_circle": "Circle of {r} km.",
     "authority.submit": "Submit",
     "authority.submit_update": "Submit the update",
@@ -178,15 +210,42 @@ _EN = {
     "authority.do_update": "Update",
     "authority.do_cancel": "Cancel the alert",
     "authority.cancel_note": "End-of-alert message",
-    "authority.deliveries": "Deliveries: {sent} sent, {pending} pending, {failed} failed",
+    "authority.deliveries": "Deliveries: {sent}, {pending}, {failed}",
+    "authority.sent_one": "{n} sent",
+    "authority.sent_other": "{n} sent",
+    "authority.pending_one": "{n} pending",
+    "authority.pending_other": "{n} pending",
+    "authority.failed_one": "{n} failed",
+    "authority.failed_other": "{n} failed",
+    "authority.issued": "Issued {date}",
+    "authority.written": "Written {date}",
+    "authority.expires_on": "Expires {date}",
+    "authority.cap_value": "CAP value",
     "authority.own": "You wrote it: another authority must approve.",
     "authority.error": "Refused",
+    "safety_panel.title": "Safety check",
+    "safety_panel.lead": "Open a safety check over an area: people there say they are safe or "
+    "need help. A second authority must approve it before the public sees it.",
+    "safety_panel.empty": "No safety check pending or open.",
+    "safety_panel.new": "Propose a safety check",
+    "safety_panel.name": "Name (shown to the public)",
+    "safety_panel.ends": "Closes at",
+    "safety_panel.submit": "Propose the safety check",
+    "safety_panel.proposed": "Safety check proposed; waiting for a second authority to approve it.",
+    "safety_panel.need_area": "Draw the area on the map (circle or polygon).",
+    "safety_panel.area_ok": "Area drawn.",
+    "safety_panel.pending": "Waiting for approval",
+    "safety_panel.pending_help": "An authority other than its author must approve it.",
+    "safety_panel.open": "Open",
+    "safety_panel.window": "From {start} to {end}",
+    "safety_panel.approve": "Approve and open",
+    "safety_panel.end": "Close now",
 }
 
 i18n.register_messages({"fr": _FR, "en": _EN})
 
 ALERTS_SCRIPT_KEYS = tuple(k for k in _FR if k.startswith(("alerts.", "severity.")))
-AUTHORITY_SCRIPT_KEYS = tuple(_FR)
+AUTHORITY_SCRIPT_KEYS = (*_FR, *CAP_SCRIPT_KEYS)
 
 
 def _tiles(request: Request) -> str:
@@ -196,12 +255,20 @@ def _tiles(request: Request) -> str:
 @router.get("/alerts", response_class=HTMLResponse, dependencies=[Depends(public())])
 def alerts_page(request: Request) -> Response:
     """Show the active official alerts on a map, updated live."""
-    return render_page(request, "alerts.html", entry="alerts",
-                       context={"tiles": _tiles(request), "script_keys": ALERTS_SCRIPT_KEYS})
+    return render_page(
+        request,
+        "alerts.html",
+        entry="alerts",
+        context={"tiles": _tiles(request), "script_keys": ALERTS_SCRIPT_KEYS},
+    )
 
 
 @router.get("/authority", response_class=HTMLResponse, dependencies=[Depends(public())])
 def authority_page(request: Request) -> Response:
     """Show the prefecture's console (its data needs an authority token)."""
-    return render_page(request, "authority.html", entry="authority",
-                       context={"tiles": _tiles(request), "script_keys": AUTHORITY_SCRIPT_KEYS})
+    return render_page(
+        request,
+        "authority.html",
+        entry="authority",
+        context={"tiles": _tiles(request), "script_keys": AUTHORITY_SCRIPT_KEYS},
+    )

@@ -38,6 +38,7 @@ export interface Alert {
   author: string;
   approver: string | null;
   parent_id: string | null;
+  created_at: string | null;
   published_at: string | null;
   expires_at: string | null;
   note: string | null;
@@ -111,4 +112,41 @@ export function formatDate(iso: string | null, lang: string): string {
     dateStyle: "short",
     timeStyle: "short",
   }).format(new Date(iso));
+}
+
+/** The CAP fields whose code values are shown in words (see tocsin/web/cap_labels.py). */
+export type CapField = "status" | "msgtype" | "category" | "urgency" | "severity" | "certainty" | "response";
+
+/** A CAP value in the page language (« Réel » for Actual); the value itself when unknown. */
+export function capWord(t: (key: string) => string, field: CapField, value: string): string {
+  const key = `cap.${field}.${value.toLowerCase()}`;
+  const word = t(key);
+  return word === key ? value : word;
+}
+
+/**
+ * A badge with the CAP value in words and, in small type beside it, the code the feed carries
+ * (« Réel Actual »): the author reads what people get and what the CAP message says.
+ */
+export function capBadge(
+  parent: HTMLElement,
+  t: (key: string) => string,
+  field: CapField,
+  value: string,
+): HTMLElement {
+  const badge = el(parent, "span", "", "alert-badge");
+  badge.dataset.cap = field;
+  const word = capWord(t, field, value);
+  el(badge, "span", word);
+  if (word !== value) {
+    const code = el(badge, "small", value, "alert-cap-code");
+    code.title = t("authority.cap_value");
+  }
+  return badge;
+}
+
+/** `key_one` or `key_other` by the page language's plural rule, with {n} filled in. */
+export function plural(t: (key: string) => string, key: string, n: number, lang: string): string {
+  const form = new Intl.PluralRules(lang === "en" ? "en-GB" : "fr-FR").select(n) === "one" ? "one" : "other";
+  return t(`${key}_${form}`).replace("{n}", String(n));
 }

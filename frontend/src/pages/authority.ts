@@ -8,9 +8,19 @@ import "../styles/base.css";
 import "../styles/alerts.css";
 import L from "leaflet";
 import { messagesFrom, pageLang } from "../lib/i18n";
-import { type Alert, createMap, drawAreas, el, formatDate, infoFor } from "../lib/alerts";
+import {
+  type Alert,
+  capBadge,
+  createMap,
+  drawAreas,
+  el,
+  formatDate,
+  infoFor,
+  plural,
+} from "../lib/alerts";
 import { AreaDrawer } from "../lib/area-draw";
 import { attachAddressSearch } from "../lib/geo-search";
+import { mountSafetyChecks } from "../lib/safety-checks";
 import { currentToken, currentUser, logout, mountStaffLogin } from "../lib/staff";
 
 const REFRESH_MS = 3000;
@@ -82,11 +92,11 @@ const summary = $<HTMLElement>("[data-area-summary]");
 const drawer = new AreaDrawer(composeMap, (d) => {
   const area = d.area();
   if (area && "polygon" in area) {
-    summary.textContent = t("authority.area_polygon").replace("{n}", String(area.polygon.length - 1));
+    summary.textContent = plural(t, "authority.area_polygon", area.polygon.length - 1, lang);
   } else if (area && "circle" in area) {
     summary.textContent = t("authority.area_circle").replace("{r}", String(area.circle.radius_km));
   } else if (d.vertexCount) {
-    summary.textContent = t("authority.area_polygon").replace("{n}", String(d.vertexCount));
+    summary.textContent = plural(t, "authority.area_polygon", d.vertexCount, lang);
   } else {
     summary.textContent = t("authority.area_none");
   }
@@ -211,14 +221,27 @@ function card(list: HTMLElement, alert: Alert): HTMLElement {
   const item = el(list, "li", "", `alert-card severity-${info?.severity ?? "Unknown"}`);
   item.dataset.alertId = alert.id;
   const tags = el(item, "p", "", "alert-card-tags");
-  for (const tag of [alert.status, alert.msg_type, info?.severity ?? ""]) {
-    if (tag) el(tags, "span", tag, "alert-badge");
+  capBadge(tags, t, "status", alert.status);
+  capBadge(tags, t, "msgtype", alert.msg_type);
+  if (info) {
+    for (const category of info.categories) capBadge(tags, t, "category", category);
+    capBadge(tags, t, "urgency", info.urgency);
+    capBadge(tags, t, "severity", info.severity);
+    capBadge(tags, t, "certainty", info.certainty);
   }
   el(item, "h3", info?.headline ?? alert.note ?? alert.identifier);
   if (info?.description) el(item, "p", info.description);
   const meta = el(item, "p", "", "alert-meta");
   meta.append(`${alert.areas.map((a) => a.desc).join(", ")} · ${t("authority.by")} ${alert.author}`);
-  if (alert.expires_at) meta.append(` · ${formatDate(alert.expires_at, lang)}`);
+  const times = el(item, "p", "", "alert-meta");
+  const issued = alert.published_at ?? alert.created_at;
+  // Not yet published: the time shown is when it was written, and said so.
+  const issuedKey = alert.published_at ? "authority.issued" : "authority.written";
+  if (issued) el(times, "span", t(issuedKey).replace("{date}", formatDate(issued, lang)));
+  if (issued && alert.expires_at) times.append(" · ");
+  if (alert.expires_at) {
+    el(times, "span", t("authority.expires_on").replace("{date}", formatDate(alert.expires_at, lang)));
+  }
   const mini = el(item, "div", "", "alert-map alert-map-mini");
   const map = createMap(mini, root.dataset.tiles ?? "");
   const bounds = drawAreas(L.layerGroup().addTo(map), alert);
@@ -237,6 +260,9 @@ function button(parent: HTMLElement, text: string, action: () => Promise<void>, 
   });
 }
 
+const safety = mountSafetyChecks($<HTMLElement>("[data-safety]"), t, lang, root.dataset.tiles ?? "", call,
+  showError);
+
 let lastQueue = "";
 let lastLive = "";
 
@@ -246,6 +272,7 @@ async function refresh(): Promise<void> {
   const [queue, live] = await Promise.all([
     call<{ alerts: Alert[] }>("/api/v1/alerts/queue"),
     call<{ alerts: Alert[] }>("/api/v1/alerts/live"),
+    safety.refresh(),
   ]);
   const queueKey = JSON.stringify(queue.alerts.map((a) => a.id));
   if (queueKey !== lastQueue) {
@@ -320,9 +347,9 @@ async function refresh(): Promise<void> {
       `/api/v1/alerts/${alert.id}/deliveries`,
     );
     target.textContent = t("authority.deliveries")
-      .replace("{sent}", String(c.sent))
-      .replace("{pending}", String(c.pending))
-      .replace("{failed}", String(c.failed));
+      .replace("{sent}", plural(t, "authority.sent", c.sent, lang))
+      .replace("{pending}", plural(t, "authority.pending", c.pending, lang))
+      .replace("{failed}", plural(t, "authority.failed", c.failed, lang));
   }
 }
 
@@ -336,6 +363,7 @@ const staff = mountStaffLogin({
   onSignedIn: () => {
     $<HTMLElement>("[data-whoami]").textContent = currentUser() ?? "";
     composeMap.invalidateSize();
+    safety.resize();
     void refresh();
   },
 });
