@@ -218,6 +218,7 @@ def test_merge_and_split_in_the_console(
         assert new["id"] != target["id"] and new["sos_count"] == 1
         console.locator("[data-split-open]").click()
         expect(console.locator("[data-detail-summary]")).to_contain_text("1 SOS")
+        expect(split).to_be_hidden()  # one SOS: nothing to split off
 
         # Ticking every SOS (a whole group at once) is stopped before the server has to.
         console.locator(f'[data-queue] [data-incident-id="{rep_incident["id"]}"]').click()

@@ -20,6 +20,8 @@ export function showDetail(ctx: Ctx, detail: IncidentDetail, unitNames: Map<stri
   closed.hidden = open;
   closed.textContent =
     t(detail.status === "merged" ? "dispatch.merged_no_action" : "dispatch.closed_no_action");
+  // One SOS cannot be split: the API keeps at least one in the incident.
+  $<HTMLButtonElement>('[data-action="split"]').hidden = detail.sos_count < 2;
   const into = $<HTMLButtonElement>("[data-open-target]");
   const target = detail.merged_into;
   into.hidden = !target;
