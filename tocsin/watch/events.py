@@ -7,6 +7,7 @@ through the audited API). ``watch.order_issued`` is consumed by this domain's we
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel
@@ -16,6 +17,17 @@ ITEM_DECIDED = "watch.item_decided"
 ORDER_ISSUED = "watch.order_issued"
 ORDER_REMOVED = "watch.order_removed"
 ORDER_CONTESTED = "watch.order_contested"
+
+
+class ItemStatus(StrEnum):
+    """Where a watched content stands (stored in ``watch_item.status``, sent in the API and in
+    ``watch.item_decided``). Open: pending, second_opinion, escalated; decided: removed, kept."""
+
+    pending = "pending"
+    second_opinion = "second_opinion"  # a moderator disagreed with the classifier: another looks
+    escalated = "escalated"
+    removed = "removed"
+    kept = "kept"
 
 
 class ItemCreated(BaseModel):
@@ -33,7 +45,7 @@ class ItemDecided(BaseModel):
 
     id: int
     decision: Literal["remove", "keep", "escalate"]
-    status: str
+    status: ItemStatus
 
 
 class OrderIssued(BaseModel):

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from tocsin.core.bus import Event
 from tocsin.core.figures import Fact, Kind, Line, seconds_between
+from tocsin.watch.events import ItemStatus
 from tocsin.watch.models import WatchItem, WatchOrder, WatchPlatform, WatchReport
 from tocsin.watch.schemas import ReportCategory
 
@@ -61,7 +62,7 @@ def _platforms(session: Session) -> dict[int, str]:
 def outcome(item: WatchItem) -> str:
     """Classify a decided item: was the classifier (or a known hash) right by the moderators?"""
     flagged = bool((item.explanation or {}).get("flagged")) or item.hash_matches > 0
-    removed = item.status == "removed"
+    removed = item.status == ItemStatus.removed
     return {(True, True): "true_positive", (True, False): "false_positive",
             (False, True): "false_negative", (False, False): "true_negative"}[(flagged, removed)]
 
@@ -85,7 +86,7 @@ def from_tables(session: Session, start: dt.datetime, end: dt.datetime) -> list[
     facts += [
         Fact("watch.decision", str(item.id), item.decided_at, category=outcome(item))
         for item in session.scalars(
-            select(WatchItem).where(WatchItem.status.in_(("removed", "kept")),
+            select(WatchItem).where(WatchItem.status.in_((ItemStatus.removed, ItemStatus.kept)),
                                     WatchItem.decided_at >= start, WatchItem.decided_at < end))
         if item.decided_at is not None
     ]
@@ -223,7 +224,8 @@ def precision_lines(session: Session, start: dt.datetime, end: dt.datetime) -> l
     """Return the classifier's precision and recall as measured by moderators' final decisions."""
     counts = dict.fromkeys(OUTCOMES, 0)
     for item in session.scalars(select(WatchItem).where(
-            WatchItem.status.in_(("removed", "kept")), WatchItem.decided_at >= start,
+            WatchItem.status.in_((ItemStatus.removed, ItemStatus.kept)),
+            WatchItem.decided_at >= start,
             WatchItem.decided_at < end)):
         counts[outcome(item)] += 1
     flagged = counts["true_positive"] + counts["false_positive"]

@@ -76,7 +76,7 @@ class WatchItem(Base):
     image_pdq: Mapped[str | None] = mapped_column(String(64), nullable=True)
     image_pdq_quality: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # pending, second_opinion, removed, kept, escalated
-    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # ItemStatus
     first_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -33,6 +33,7 @@ from tocsin.core.errors import Conflict, DomainError, Invalid, NotFound
 from tocsin.core.outbox import add_event
 from tocsin.watch import events
 from tocsin.watch.config import WatchSettings, check_outbound, settings_or_env
+from tocsin.watch.events import ItemStatus
 from tocsin.watch.instruments import (
     OPEN_STATUSES,
     VISIBLE_TO_PLATFORM,
@@ -93,7 +94,7 @@ def send_notice(session: Session, *, name: str, who: Principal,
 
 def _kept(session: Session, item: WatchItem) -> bool:
     """True when a moderator's standing (or latest, awaiting a second opinion) call is keep."""
-    if item.status == "kept":
+    if item.status == ItemStatus.kept:
         return True
     latest = session.scalar(select(WatchDecision.decision).where(
         WatchDecision.item_id == item.id).order_by(WatchDecision.id.desc()).limit(1))
@@ -269,7 +270,7 @@ def confirm(session: Session, *, order_id: int, who: Principal,
                     else Status.actioned).value
     item = session.get(WatchItem, order.item_id)
     if item is not None:
-        item.status = "removed"
+        item.status = ItemStatus.removed
         item.decided_at = item.decided_at or now
     audit.record(session, actor=who, action=f"watch.{order.instrument}_confirm",
                  object_type="watch_order", object_id=order_id)

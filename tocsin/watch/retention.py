@@ -17,6 +17,7 @@ import datetime as dt
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from tocsin.watch.events import ItemStatus
 from tocsin.watch.models import WatchItem
 
 REMOVED_PRESERVATION = dt.timedelta(days=183)
@@ -32,8 +33,9 @@ def purge(session: Session, *, now: dt.datetime, batch: int | None = None) -> di
     due = select(WatchItem).where(
         WatchItem.excerpt != PURGED,
         or_(
-            and_(WatchItem.status == "removed", WatchItem.decided_at < now - REMOVED_PRESERVATION),
-            and_(WatchItem.status == "kept", WatchItem.decided_at < now - KEPT_RETENTION),
+            and_(WatchItem.status == ItemStatus.removed,
+                 WatchItem.decided_at < now - REMOVED_PRESERVATION),
+            and_(WatchItem.status == ItemStatus.kept, WatchItem.decided_at < now - KEPT_RETENTION),
             and_(WatchItem.decided_at.is_(None),
                  WatchItem.first_seen_at < now - UNDECIDED_RETENTION),
         ),

@@ -9,7 +9,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from tocsin.watch.instruments import ILLEGAL_CATEGORIES, Instrument
+from tocsin.watch.events import ItemStatus
+from tocsin.watch.instruments import ILLEGAL_CATEGORIES, Instrument, Status
 
 MAX_URL = 2000
 MAX_EXCERPT = 2000
@@ -82,7 +83,7 @@ class ItemOut(BaseModel):
     report_count: int
     reach: int
     has_image: bool
-    status: str
+    status: ItemStatus
     priority: float
     first_seen_at: dt.datetime
     last_seen_at: dt.datetime
@@ -101,7 +102,7 @@ class DecisionIn(BaseModel):
 
 class DecisionOut(BaseModel):
     item_id: int
-    status: str
+    status: ItemStatus
     second_opinion_needed: bool
 
 
@@ -172,7 +173,7 @@ class OrderOut(BaseModel):
     issued_at: dt.datetime
     received_at: dt.datetime | None
     deadline_at: dt.datetime | None
-    status: str
+    status: Status
     overdue: bool
     removed_at: dt.datetime | None
     contested_at: dt.datetime | None

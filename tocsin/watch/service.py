@@ -27,12 +27,13 @@ from tocsin.core.outbox import add_event
 from tocsin.watch import events, hashes
 from tocsin.watch.classifier import Model
 from tocsin.watch.config import WatchSettings
+from tocsin.watch.events import ItemStatus
 from tocsin.watch.media import PDQ_MIN_QUALITY, CleanImage
 from tocsin.watch.models import WatchDecision, WatchItem, WatchPlatform, WatchReport
 from tocsin.watch.paths import SHIPPED_MODEL
 
 CATEGORY_WEIGHT = {"terrorism_apology": 25.0, "call_to_violence": 25.0, "hate": 12.0}
-OPEN_STATUSES = ("pending", "second_opinion", "escalated")
+OPEN_STATUSES = (ItemStatus.pending, ItemStatus.second_opinion, ItemStatus.escalated)
 
 
 @functools.lru_cache(maxsize=4)
@@ -138,7 +139,7 @@ def record_item(session: Session, *, intake: Intake, model: Model,
             image_sha256=intake.image.sha256 if intake.image else None,
             image_pdq=intake.image.pdq if intake.image else None,
             image_pdq_quality=intake.image.pdq_quality if intake.image else None,
-            status="pending", first_seen_at=now, last_seen_at=now)
+            status=ItemStatus.pending, first_seen_at=now, last_seen_at=now)
         session.add(item)
         session.flush()
         add_event(session, events.ITEM_CREATED, events.ItemCreated(
@@ -238,21 +239,23 @@ def decide(session: Session, *, item_id: int, who: Principal, decision: str, rea
         raise Conflict(f"item {item_id} is already decided ({item.status})")
     earlier = list(session.scalars(select(WatchDecision).where(
         WatchDecision.item_id == item_id).order_by(WatchDecision.id)))
-    if item.status == "second_opinion" and any(d.moderator == who.username for d in earlier):
+    if item.status == ItemStatus.second_opinion and any(
+            d.moderator == who.username for d in earlier):
         raise Conflict("a second opinion must come from another moderator")
     disagrees = _disagrees(item, decision)
     session.add(WatchDecision(item_id=item_id, moderator=who.username, decision=decision,
                               reason=reason, disagrees=disagrees, decided_at=now))
-    needs_second = disagrees and item.status != "second_opinion"
+    needs_second = disagrees and item.status != ItemStatus.second_opinion
     if needs_second:
-        item.status = "second_opinion"
+        item.status = ItemStatus.second_opinion
     else:
-        item.status = {"remove": "removed", "keep": "kept", "escalate": "escalated"}[decision]
+        item.status = {"remove": ItemStatus.removed, "keep": ItemStatus.kept,
+                       "escalate": ItemStatus.escalated}[decision]
         item.decided_at = now
     audit.record(session, actor=who, action=f"watch.{decision}", object_type="watch_item",
                  object_id=item_id, reason=reason)
     add_event(session, events.ITEM_DECIDED, events.ItemDecided(
-        id=item_id, decision=decision, status=item.status).model_dump())
+        id=item_id, decision=decision, status=item.status).model_dump(mode="json"))
     session.flush()
     return item, needs_second
 
