@@ -129,6 +129,8 @@ def test_analyst_dashboard_shows_charts_map_and_notices(
     expect(first_seen.first).to_contain_text("pas de référence à comparer")
     expect(first_seen.first).not_to_contain_text("(z ")
     # Legends carry values: each line's total over the period.
+    expect(page.locator("[data-map-legend]")).to_contain_text(
+        re.compile(r"SOS reçus par hexagone : \d+ … \d+"))
     legend = page.locator("[data-main-chart] .u-legend")
     expect(legend).to_contain_text(re.compile(r"Attaque · \d+"))
     assert problems.all() == []

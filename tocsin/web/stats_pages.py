@@ -37,7 +37,7 @@ STATS_KEYS = (
     "stats.area_all", "stats.area_set", "stats.precision", "stats.per_minute", "stats.per_hour",
     "stats.per_day", "stats.per_week", "stats.loading", "stats.category",
     "stats.near", "stats.notice_text", "stats.notice_first", "stats.total", "stats.mean",
-    "stats.fit", "stats.signed_in", "stats.value",
+    "stats.fit", "stats.signed_in", "stats.value", "stats.per_area",
 )
 # Where a category's words already exist (the pages of its domain), in the order tried; the
 # observatory's own list below covers the rest.
@@ -163,6 +163,7 @@ _FR = {
     "stats.total": "total",
     "stats.mean": "moyenne",
     "stats.fit": "Toute l'activité",
+    "stats.per_area": "par hexagone",
     "stats.area_clear": "Toutes zones",
     "stats.signed_in": "Connecté(e) :",
     "stats.value": "Valeur",
@@ -227,6 +228,7 @@ _EN = {
     "stats.total": "total",
     "stats.mean": "mean",
     "stats.fit": "Whole activity",
+    "stats.per_area": "per hexagon",
     "stats.area_clear": "All areas",
     "stats.signed_in": "Signed in:",
     "stats.value": "Value",

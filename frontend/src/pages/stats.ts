@@ -261,6 +261,16 @@ async function drawMap(): Promise<void> {
   }).addTo(m);
   if (geo.features.length > 0) m.fitBounds(hexes.getBounds(), { maxZoom: 13, padding: [20, 20] });
   m.invalidateSize();
+  // The legend gives the values the shades stand for: the lightest and the darkest hexagon.
+  const low = Math.min(...counts.filter((n) => n > 0), top);
+  const legend = $<HTMLElement>("[data-map-legend]");
+  legend.replaceChildren();
+  if (geo.features.length > 0) {
+    legend.append(`${label(figure)} ${t("stats.per_area")} : `, el("span", "stats-swatch is-low"),
+      `${number.format(low)} … `, el("span", "stats-swatch is-high"), number.format(top));
+  } else {
+    legend.textContent = t("stats.no_data");
+  }
 }
 
 function showArea(): void {
