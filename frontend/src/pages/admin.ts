@@ -4,6 +4,7 @@
  */
 import "../styles/base.css";
 import "../styles/staff.css";
+import "../styles/admin.css";
 import { messagesFrom, pageLang } from "../lib/i18n";
 import { ApiFailure, api, currentRole, currentUser, mountStaffLogin } from "../lib/staff";
 
@@ -59,6 +60,9 @@ const dateFormat = new Intl.DateTimeFormat(pageLang() === "en" ? "en-GB" : "fr-F
 function cell(row: HTMLTableRowElement, text: string): HTMLTableCellElement {
   const td = row.insertCell();
   td.textContent = text;
+  // Each cell carries its column's name: on a phone the rows become cards that say it.
+  const head = row.closest("table")?.querySelectorAll("thead th")[td.cellIndex];
+  if (head?.textContent) td.dataset.label = head.textContent;
   return td;
 }
 
