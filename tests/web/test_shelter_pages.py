@@ -29,8 +29,9 @@ Watch = Callable[[Page], Problems]
 def contexts(browser: Browser) -> Iterator[tuple[BrowserContext, BrowserContext]]:
     """Two French desktop users on two devices: a host and a seeker."""
     made = [
-        browser.new_context(locale="fr-FR", timezone_id="Europe/Paris",
-                            viewport={"width": 1280, "height": 900})
+        browser.new_context(
+            locale="fr-FR", timezone_id="Europe/Paris", viewport={"width": 1280, "height": 900}
+        )
         for _ in range(2)
     ]
     yield made[0], made[1]
@@ -39,7 +40,9 @@ def contexts(browser: Browser) -> Iterator[tuple[BrowserContext, BrowserContext]
 
 
 def test_offer_request_accept_reveal(
-    contexts: tuple[BrowserContext, BrowserContext], live_server: str, watch_page: Watch,
+    contexts: tuple[BrowserContext, BrowserContext],
+    live_server: str,
+    watch_page: Watch,
     screenshot_dir: Path,
 ) -> None:
     host_ctx, seeker_ctx = contexts
@@ -56,7 +59,10 @@ def test_offer_request_accept_reveal(
     host.locator("#offer-lon").fill("2.3800")
     host.get_by_label("Places").fill("3")
     host.locator("#offer-access").select_option("wheelchair")
-    host.locator("#offer-languages").fill("fr, en")
+    # Languages are ticked from a list; French (the page language) is ticked already.
+    languages = host.locator("[data-offer-form] [data-languages]")
+    expect(languages.get_by_label("français")).to_be_checked()
+    languages.get_by_label("anglais").check()
     host.get_by_role("button", name="Publier mon offre").click()
     expect(host.locator("[data-host-panel]")).to_be_visible()
     expect(host.locator("[data-offer-summary]")).to_contain_text(ADDRESS)
@@ -72,31 +78,38 @@ def test_offer_request_accept_reveal(
     seeker.locator("#request-lat").fill("48.8566")
     seeker.locator("#request-lon").fill("2.3522")
     seeker.get_by_label("Personnes").fill("2")
+    seeker.locator("[data-request-form] [data-languages]").get_by_label("arabe").check()
     seeker.get_by_role("button", name="Chercher").click()
     proposal = seeker.locator("[data-proposals] li[data-offer-id]")
     expect(proposal).to_have_count(1)
     expect(proposal).to_contain_text("entre 2 et 5 km")
-    expect(proposal).to_contain_text("3 place(s) libre(s)")
+    expect(proposal).to_contain_text("3 places libres")
+    expect(proposal).to_contain_text("Langues : anglais, français")
     expect(seeker.locator("path.shelter-proposal")).to_have_count(1)
     assert ADDRESS not in seeker.content() and "48.8649" not in seeker.content()
 
     proposal.get_by_role("button", name="Demander à cet hôte").click()
     expect(seeker.locator("[data-request-status]")).to_have_text(
-        "Demande envoyée ; l'hôte va répondre.")
+        "Demande envoyée ; l'hôte va répondre."
+    )
 
-    host.get_by_role("button", name="Actualiser").click()
+    # No "Actualiser" button: the host's page asks by itself (every 10 s while in view).
+    assert host.get_by_role("button", name="Actualiser").count() == 0
+    expect(host.locator("[data-live-host]")).to_contain_text("la page se met à jour d'elle-même")
     waiting = host.locator("[data-host-requests] li[data-request-id]")
-    expect(waiting).to_have_count(1)
+    expect(waiting).to_have_count(1, timeout=20_000)
     expect(waiting).to_contain_text("2 personnes")
+    expect(waiting).to_contain_text("arabe")
     waiting.get_by_role("button", name="Accepter").click()
     expect(waiting).to_contain_text("acceptée")
-    expect(host.locator("[data-offer-summary]")).to_contain_text("1/3 place(s) libre(s)")
+    expect(host.locator("[data-offer-summary]")).to_contain_text("1 place libre / 3")
 
-    expect(seeker.locator("[data-address]")).to_be_visible(timeout=15_000)
+    expect(seeker.locator("[data-address]")).to_be_visible(timeout=20_000)
     expect(seeker.locator("[data-address-text]")).to_have_text(ADDRESS)
     expect(seeker.locator("[data-address-directions]")).to_have_text(DIRECTIONS)
     expect(seeker.locator("[data-request-status]")).to_have_text(
-        "L'hôte a accepté. Voici l'adresse :")
+        "L'hôte a accepté. Voici l'adresse :"
+    )
     route = seeker.locator("[data-address-route]").get_attribute("href") or ""
     assert route.startswith("https://www.openstreetmap.org/directions?")
 
@@ -116,3 +129,54 @@ def test_shelter_page_is_public_and_strict(live_server: str) -> None:
     response = httpx.get(live_server + "/shelter")
     assert response.status_code == 200
     assert "script-src 'self'" in response.headers["content-security-policy"]
+
+
+def test_phone_seeker_comes_first_and_languages_are_a_list(
+    browser: Browser,
+    live_server: str,
+    watch_page: Watch,
+    screenshot_dir: Path,
+) -> None:
+    """On a 390x844 phone, a person looking for a bed reaches the seeker's form before the
+    host form; nine languages or more are refused in the page, not sent."""
+    context = browser.new_context(
+        locale="fr-FR",
+        timezone_id="Europe/Paris",
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+    )
+    page = context.new_page()
+    problems = watch_page(page)
+    page.goto(live_server + "/shelter")
+    expect(page.locator("[data-shelter-app]")).to_have_attribute("data-ready", "true")
+    seek = page.locator("[data-seek]").bounding_box()
+    host = page.locator("[data-host]").bounding_box()
+    assert seek is not None and host is not None
+    assert seek["y"] < host["y"]
+    # The seeker's heading is on the first screen.
+    heading = page.locator("#seek-title").bounding_box()
+    assert heading is not None and heading["y"] < 844, heading
+    # The host form is folded under its heading; one tap opens it.
+    expect(page.locator("[data-offer-form]")).to_be_hidden()
+    page.screenshot(path=screenshot_dir / "shelter-phone.png", full_page=True)
+    page.locator("#host-title").click()
+    expect(page.locator("[data-offer-form]")).to_be_visible()
+    page.locator("#host-title").click()
+    # "Choisir sur la carte" brings the map, below the forms on a phone, into view.
+    page.locator("[data-position-for=request] [data-pick]").click()
+    expect(page.locator("[data-map]")).to_be_in_viewport()
+
+    picker = page.locator("[data-request-form] [data-languages]")
+    boxes = picker.locator("input[type=checkbox]")
+    assert boxes.count() >= 10
+    for i in range(9):
+        boxes.nth(i).check()
+    page.locator("#request-lat").fill("48.8566")
+    page.locator("#request-lon").fill("2.3522")
+    page.get_by_role("button", name="Chercher").click()
+    expect(page.locator("[data-request-form] [data-error]")).to_have_text(
+        "Refusé : Choisissez 8 langues au plus."
+    )
+    assert problems.all() == []
+    context.close()

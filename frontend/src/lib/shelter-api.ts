@@ -97,7 +97,33 @@ export function recall(kind: Kind): Secret | undefined {
   return load()[kind];
 }
 
-/** Turn "fr, en ,AR" into ["fr", "en", "ar"] (the API checks the codes). */
-export function languagesOf(text: string): string[] {
-  return [...new Set(text.split(/[\s,;]+/).map((s) => s.trim().toLowerCase()).filter(Boolean))];
+/** The language codes ticked in a form's list (the API checks them; 8 at most). */
+export function languagesOf(form: HTMLFormElement): string[] {
+  return new FormData(form).getAll("languages").map(String);
+}
+
+/** `key_one` or `key_other` by the page language's plural rule, with {n} filled in. */
+export function plural(t: (key: string) => string, key: string, n: number): string {
+  const lang = document.documentElement.lang === "en" ? "en-GB" : "fr-FR";
+  const form = new Intl.PluralRules(lang).select(n) === "one" ? "one" : "other";
+  return t(`${key}_${form}`).replace("{n}", String(n));
+}
+
+/**
+ * Run `tick` every `everyMs` while the page is in view, and at once when it comes back: a
+ * phone left in a pocket asks nothing, and the list is fresh the moment the person looks.
+ * Returns a function that stops it.
+ */
+export function whileVisible(tick: () => void, everyMs: number): () => void {
+  const timer = window.setInterval(() => {
+    if (document.visibilityState === "visible") tick();
+  }, everyMs);
+  const onShow = (): void => {
+    if (document.visibilityState === "visible") tick();
+  };
+  document.addEventListener("visibilitychange", onShow);
+  return () => {
+    window.clearInterval(timer);
+    document.removeEventListener("visibilitychange", onShow);
+  };
 }

@@ -12,7 +12,7 @@ import "../styles/shelter.css";
 import * as L from "leaflet";
 import { addBaseMap } from "../lib/basemap";
 import { attachAddressSearch } from "../lib/geo-search";
-import { messagesFrom } from "../lib/i18n";
+import { formatTime, messagesFrom } from "../lib/i18n";
 import { mapText } from "../lib/map-text";
 import {
   type Area,
@@ -21,11 +21,15 @@ import {
   type Secret,
   api,
   languagesOf,
+  plural,
   recall,
   remember,
+  whileVisible,
 } from "../lib/shelter-api";
 
-const POLL_MS = 4000;
+// Polite: one small request per panel every 10 s while the page is in view (none when hidden).
+const POLL_MS = 10_000;
+const MAX_LANGUAGES = 8;
 const PARIS: L.LatLngTuple = [48.8566, 2.3522];
 const app = document.querySelector<HTMLElement>("[data-shelter-app]");
 
@@ -51,6 +55,11 @@ function start(root: HTMLElement): void {
   const mine = L.layerGroup().addTo(map);
   let pickFor: HTMLElement | null = null;
   const mapNote = $("[data-map-note]", root);
+
+  // Says the page is live (and when it last asked), in place of an "Actualiser" button.
+  const stamp = (line: HTMLElement): void => {
+    line.textContent = t("shelter.live").replace("{time}", formatTime(new Date()));
+  };
 
   const fail = (slot: HTMLElement, error: unknown): void => {
     slot.hidden = false;
@@ -80,6 +89,8 @@ function start(root: HTMLElement): void {
     $("[data-pick]", box).addEventListener("click", () => {
       pickFor = box;
       mapNote.textContent = t("shelter.pick.hint");
+      // On a phone the map is below the forms: bring it into view to be tapped.
+      $("[data-map]", root).scrollIntoView({ behavior: "smooth", block: "center" });
     });
     // An address instead of raw coordinates: found offline, shown on the map, then confirmed.
     attachAddressSearch(map, box, (hit) => {
@@ -114,7 +125,9 @@ function start(root: HTMLElement): void {
     areasLayer.clearLayers();
     for (const area of found.areas) {
       cell(area, "shelter-area")
-        .bindTooltip(mapText(`${area.offers} ${t("shelter.map.offers")} ${area.places}`))
+        .bindTooltip(mapText(t(`shelter.offers_${area.offers === 1 ? "one" : "other"}`)
+          .replace("{n}", String(area.offers))
+          .replace("{places}", plural(t, "shelter.places", area.places))))
         .addTo(areasLayer);
     }
     root.dataset.areas = String(found.areas.length);
@@ -130,9 +143,17 @@ function start(root: HTMLElement): void {
   ends.value = new Date(tomorrow.getTime() - tomorrow.getTimezoneOffset() * 60_000)
     .toISOString().slice(0, 16);
 
+  // Language names in the page language ("anglais"), the code itself when not in the list.
+  function names(codes: string[]): string {
+    return codes.map((code) => {
+      const name = t(`shelter.lang.${code}`);
+      return name === `shelter.lang.${code}` ? code : name;
+    }).join(", ");
+  }
+
   function describe(p: { access: string; pets: boolean; languages: string[] }): string {
     return [t(`shelter.access.${p.access}`), p.pets ? t("shelter.pets") : t("shelter.no_pets"),
-      `${t("shelter.languages")} : ${p.languages.join(", ") || "—"}`].join(" · ");
+      `${t("shelter.languages")} : ${names(p.languages) || "—"}`].join(" · ");
   }
 
   async function refreshHost(host: Secret, full: boolean): Promise<void> {
@@ -142,7 +163,7 @@ function start(root: HTMLElement): void {
         capacity: number; address: string; access: string; pets: boolean; languages: string[] }>(
         "GET", `/offers/${host.id}`, undefined, headers);
       $("[data-offer-summary]", root).textContent = [
-        offer.address, `${offer.remaining}/${offer.capacity} ${t("shelter.places_left")}`,
+        offer.address, `${plural(t, "shelter.places", offer.remaining)} / ${offer.capacity}`,
         t(`shelter.status.${offer.status}`), describe(offer),
         offer.moderation === "ok" ? "" : t("shelter.host.hidden"),
       ].filter(Boolean).join(" · ");
@@ -153,15 +174,16 @@ function start(root: HTMLElement): void {
     const ul = $("[data-host-requests]", root);
     ul.replaceChildren();
     if (list.requests.length === 0) ul.append(el("li", "shelter-empty", t("shelter.host.none")));
+    stamp($("[data-live-host]", root));
     for (const r of list.requests) {
       const li = el("li", "shelter-item");
       li.dataset.requestId = r.id;
       li.append(el("p", "shelter-item-title",
-        `${r.people} ${t("shelter.people").toLowerCase()} · ${t(`shelter.band.${r.distance_band}`)}`
+        `${plural(t, "shelter.people", r.people)} · ${t(`shelter.band.${r.distance_band}`)}`
         + ` · ${t(`shelter.status.${r.status}`)}`));
       li.append(el("p", "shelter-item-meta",
         [t(`shelter.need.${r.access_need}`), r.pets ? t("shelter.pets") : "",
-          r.languages.join(", "), r.note ?? ""].filter(Boolean).join(" · ")));
+          names(r.languages), r.note ?? ""].filter(Boolean).join(" · ")));
       if (r.status === "asked") {
         for (const [verb, key] of [["accept", "shelter.host.accept"],
           ["decline", "shelter.host.decline"]] as const) {
@@ -199,11 +221,9 @@ function start(root: HTMLElement): void {
     for (const button of root.querySelectorAll<HTMLElement>("[data-offer-action]")) {
       button.onclick = () => void hostAct(host, `/${button.dataset.offerAction}`);
     }
-    $("[data-refresh-host]", root).onclick = () =>
-      void refreshHost(host, true).catch((e: unknown) => fail(hostError, e));
     void refreshHost(host, true).catch((e: unknown) => fail(hostError, e));
     // New requests show up by themselves (the list only: reading the address is audited).
-    window.setInterval(() => void refreshHost(host, false).catch(() => undefined), POLL_MS);
+    whileVisible(() => void refreshHost(host, false).catch(() => undefined), POLL_MS);
   }
 
   offerForm.addEventListener("submit", (event) => {
@@ -216,10 +236,14 @@ function start(root: HTMLElement): void {
       capacity: Number(data.get("capacity")),
       ends_at: new Date(String(data.get("ends_at"))).toISOString(),
       access: String(data.get("access")), pets: data.get("pets") !== null,
-      languages: languagesOf(String(data.get("languages") ?? "")),
+      languages: languagesOf(offerForm),
       note: String(data.get("note") ?? "") || null,
     };
     const slot = $("[data-error]", offerForm);
+    if (body.languages.length > MAX_LANGUAGES) {
+      fail(slot, t("shelter.languages_too_many"));
+      return;
+    }
     api<{ id: string; manage_token: string }>("POST", "/offers", body)
       .then((made) => {
         ok(slot);
@@ -237,7 +261,7 @@ function start(root: HTMLElement): void {
   const seekerPanel = $("[data-seeker-panel]", root);
   const seekerError = $("[data-seeker-error]", root);
   const statusLine = $("[data-request-status]", root);
-  let seekerTimer = 0;
+  let stopSeeker = (): void => undefined;
 
   function renderProposals(seeker: Secret, proposals: Proposal[], asked: string | null): void {
     const ul = $("[data-proposals]", root);
@@ -248,7 +272,7 @@ function start(root: HTMLElement): void {
       const li = el("li", "shelter-item");
       li.dataset.offerId = p.offer_id;
       li.append(el("p", "shelter-item-title",
-        `${t(`shelter.band.${p.distance_band}`)} · ${p.remaining} ${t("shelter.places_left")}`));
+        `${t(`shelter.band.${p.distance_band}`)} · ${plural(t, "shelter.places", p.remaining)}`));
       li.append(el("p", "shelter-item-meta", `${describe(p)} · ${t("shelter.until")} `
         + new Date(p.ends_at).toLocaleString(document.documentElement.lang)));
       if (p.note) li.append(el("p", "shelter-item-note", p.note));
@@ -284,9 +308,10 @@ function start(root: HTMLElement): void {
     const known: Record<string, string> = { open: "shelter.seek.open", asked: "shelter.seek.asked",
       accepted: "shelter.seek.accepted", declined: "shelter.seek.declined" };
     statusLine.textContent = t(known[request.status] ?? `shelter.status.${request.status}`);
+    stamp($("[data-live-seeker]", root));
     const box = $("[data-address]", root);
     if (request.status === "accepted") {
-      window.clearInterval(seekerTimer);
+      stopSeeker();
       const shown = await api<{ address: string; directions: string | null;
         directions_url: string }>("GET", `/requests/${seeker.id}/address`, undefined, headers);
       $("[data-address-text]", root).textContent = shown.address;
@@ -313,10 +338,9 @@ function start(root: HTMLElement): void {
     requestForm.hidden = true;
     const tick = (): void => void refreshSeeker(seeker).then(() => ok(seekerError))
       .catch((e: unknown) => fail(seekerError, e));
-    $("[data-refresh-seeker]", root).onclick = tick;
     tick();
-    window.clearInterval(seekerTimer);
-    seekerTimer = window.setInterval(tick, POLL_MS);
+    stopSeeker();
+    stopSeeker = whileVisible(tick, POLL_MS);
   }
 
   requestForm.addEventListener("submit", (event) => {
@@ -326,10 +350,14 @@ function start(root: HTMLElement): void {
       lat: Number(data.get("lat")), lon: Number(data.get("lon")),
       people: Number(data.get("people")), access_need: String(data.get("access_need")),
       pets: data.get("pets") !== null,
-      languages: languagesOf(String(data.get("languages") ?? "")),
+      languages: languagesOf(requestForm),
       note: String(data.get("note") ?? "") || null,
     };
     const slot = $("[data-error]", requestForm);
+    if (body.languages.length > MAX_LANGUAGES) {
+      fail(slot, t("shelter.languages_too_many"));
+      return;
+    }
     api<{ id: string; token: string }>("POST", "/requests", body)
       .then((made) => {
         ok(slot);
@@ -347,14 +375,21 @@ function start(root: HTMLElement): void {
       { id: fromLink[2] ?? "", token: fromLink[3] ?? "" });
     history.replaceState(null, "", location.pathname + location.search);
   }
+  // On a phone the host form is folded (one tap opens it) so that a person looking for a bed
+  // does not scroll past it to reach the map; open on a wide screen or for a host's own offer.
+  const fold = $<HTMLDetailsElement>("[data-host-fold]", root);
+  fold.open = window.matchMedia("(min-width: 60rem)").matches;
   const host = recall("offer");
   if (host) {
+    fold.open = true;
     offerForm.hidden = true;
     showHost(host);
   }
   const seeker = recall("request");
   if (seeker) showSeeker(seeker);
   void loadAreas().catch(() => undefined);
+  // The public map of areas follows new and closed offers too.
+  whileVisible(() => void loadAreas().catch(() => undefined), POLL_MS * 3);
   root.dataset.ready = "true";
 }
 
