@@ -123,6 +123,7 @@ def test_analysts_review_indicators_and_publish_an_advisory(
     _sign_in(page, '[data-form="login"]', first, password)
     incident = page.locator(f'[data-incident="{r.json()["id"]}"]')
     expect(incident).to_contain_text("Hameçonnage")
+    expect(page.locator("[data-whoami]")).to_have_text("Connecté(e) : analyste.une · analyste")
     for header in ("Reçu le", "Nature", "Déclarant", "État", "Valeur", "Diffusion (TLP)"):
         expect(page.get_by_role("columnheader", name=header).first).to_be_visible()
     # Opening without a reason: the field says so itself, and nothing is asked of the API.

@@ -112,6 +112,9 @@ _FR = {
     "cyber.reason_needed": "Indiquez le motif de la consultation (3 caractères au moins) : "
                            "elle est journalisée.",
     "cyber.linked_indicators": "Indicateurs de ce signalement",
+    "cyber.signed_in": "Connecté(e) :",
+    "cyber.role.analyst": "analyste",
+    "cyber.role.organisation": "organisation",
     "cyber.no_linked": "Aucun indicateur extrait.",
     "cyber.triage": "Qualifier",
     "cyber.close": "Clore",
@@ -284,6 +287,9 @@ _EN = {
     "cyber.reason_needed": "Give the reason for opening it (at least 3 characters): the read "
                            "is logged.",
     "cyber.linked_indicators": "Indicators of this report",
+    "cyber.signed_in": "Signed in:",
+    "cyber.role.analyst": "analyst",
+    "cyber.role.organisation": "organisation",
     "cyber.no_linked": "No indicator extracted.",
     "cyber.triage": "Triage",
     "cyber.close": "Close",

@@ -247,7 +247,8 @@ async function refresh(): Promise<void> {
     show("organisation");
     await loadOrganisation();
   }
-  $<HTMLElement>("[data-whoami]").textContent = currentUser() ?? "";
+  $<HTMLElement>("[data-whoami]").textContent =
+    `${t("cyber.signed_in")} ${currentUser() ?? ""} · ${t(`cyber.role.${role ?? ""}`)}`;
 }
 
 $<HTMLButtonElement>('[data-action="refresh"]').addEventListener("click", () => {
