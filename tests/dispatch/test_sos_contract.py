@@ -66,3 +66,16 @@ def test_a_batch_drops_the_malformed_and_the_unlocated_and_keeps_the_rest(
     assert any("dropping sos.created" in r.getMessage() and "lat" in r.getMessage()
                for r in caplog.records)
     assert engine.intake(unknown) is None
+
+
+def test_a_malformed_position_is_dropped_not_crashed_on(
+    engine: DispatchEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.ERROR, logger="tocsin.dispatch"):
+        assert engine.place({"sos_id": "abc", "lat": "north", "lon": 2.3, "accuracy_m": 5.0,
+                             "at": T0.isoformat()}) is None
+        assert engine.place({"sos_id": "abc"}) is None
+    assert sum("dropping sos.position" in r.getMessage() for r in caplog.records) == 2
+    # A well-formed point of an SOS dispatch does not hold: nothing to place.
+    assert engine.place({"sos_id": "unknown", "lat": 48.86, "lon": 2.37, "accuracy_m": 5.0,
+                         "at": T0.isoformat()}) is None

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -35,7 +36,7 @@ from tocsin.dispatch.models import (
     DispatchIncidentSos,
     DispatchUnit,
 )
-from tocsin.sos.events import SosCreated
+from tocsin.sos.events import SosCreated, SosPosition
 
 log = logging.getLogger("tocsin.dispatch")
 
@@ -185,14 +186,13 @@ class DispatchEngine:
     def place(self, data: Mapping[str, Any]) -> str | None:
         """Handle ``sos.position``: an SOS sent without position is clustered at its first one."""
         try:
-            sos_id = str(data["sos_id"])
-            lat, lon = float(data["lat"]), float(data["lon"])
-            accuracy = float(data.get("accuracy_m") or 0.0)
-        except (KeyError, TypeError, ValueError):
+            point = SosPosition.model_validate(data)  # the producer's contract
+        except ValidationError as exc:  # redelivering it would never help
+            log.error("dropping sos.position: %s", exc.errors()[0]["msg"])
             return None
         with self.sessions() as session:
-            sos = unlocated.first_position(session, sos_id=sos_id, lat=lat, lon=lon,
-                                           accuracy_m=accuracy)
+            sos = unlocated.first_position(session, sos_id=point.sos_id, lat=point.lat,
+                                           lon=point.lon, accuracy_m=point.accuracy_m)
         return None if sos is None else self.intake_many([sos]).get(sos.sos_id)
 
     def recover(self, halt: threading.Event | None = None) -> int:
