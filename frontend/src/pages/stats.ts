@@ -14,6 +14,7 @@ import uPlot from "uplot";
 import { addBaseMap } from "../lib/basemap";
 import { messagesFrom, pageLang } from "../lib/i18n";
 import { mapText } from "../lib/map-text";
+import { showNotices } from "../lib/stats-notices";
 import { Places, fittedStart } from "../lib/stats-places";
 import { ApiFailure, api, currentToken, currentUser, mountStaffLogin } from "../lib/staff";
 
@@ -24,11 +25,6 @@ interface Figure {
 interface Series {
   figure: string; unit: string; grain: string; buckets: number[];
   counts: Record<string, number[]>; means: Record<string, (number | null)[]>;
-}
-interface Notice {
-  id: number; kind: string; category: string; cell: string; block_start: string;
-  block_minutes: number; observed: number; baseline: number; score: number;
-  acknowledged_by: string | null;
 }
 interface Breakdown { counts: Record<string, number> }
 
@@ -345,52 +341,13 @@ async function drawBreakdowns(grid: HTMLElement): Promise<void> {
   }
 }
 
+/** The anomaly notices, said in words (lib/stats-notices.ts). */
 async function drawNotices(): Promise<void> {
-  const list = $<HTMLUListElement>("[data-notices]");
-  const notices = await api<Notice[]>(`${API}/notices?limit=20`);
-  await locate(notices);
-  list.replaceChildren();
-  if (notices.length === 0) list.append(el("li", "stats-empty", t("stats.notices_empty")));
-  for (const notice of notices) {
-    const li = el("li", notice.acknowledged_by ? "stats-notice is-acked" : "stats-notice");
-    const when = new Date(notice.block_start).toLocaleString(lang === "en" ? "en-GB" : "fr-FR");
-    const where = notice.cell ? ` · ${places.name(notice.cell)}` : "";
-    const what = notice.category ? ` · ${catLabel(notice.category)}` : "";
-    // Below one a block usually, the baseline makes z meaningless (any count is "infinitely"
-    // unusual): say instead that nothing, or almost nothing, was counted there before.
-    const first = notice.baseline < 1;
-    const text = (first ? t("stats.notice_first") : t("stats.notice_text"))
-      .replace("{observed}", number.format(notice.observed))
-      .replace("{minutes}", String(notice.block_minutes))
-      .replace("{baseline}", number.format(notice.baseline))
-      .replace("{score}", number.format(notice.score));
-    li.dataset.first = String(first);
-    li.append(el("strong", "", `${label(notice.kind)}${what}${where}`),
-      el("span", "", ` — ${when} : ${text}`));
-    if (notice.acknowledged_by) li.append(el("em", "", ` ${t("stats.acked")} ${notice.acknowledged_by}`));
-    else {
-      const ack = el("button", "btn btn-secondary btn-small", t("stats.ack"));
-      ack.type = "button";
-      ack.addEventListener("click", () => void api(`${API}/notices/${notice.id}/ack`, { method: "POST" })
-        .then(drawNotices, (e: unknown) => say("console", failureText(e), false)));
-      li.append(" ", ack);
-    }
-    list.append(li);
-  }
-}
-
-/** Find where the notices' cells are: one map query per figure over the notices' blocks. */
-async function locate(notices: Notice[]): Promise<void> {
-  const missing = notices.filter((n) => n.cell && !places.has(n.cell));
-  const kinds = [...new Set(missing.map((n) => n.kind))].filter((k) => figures[k]?.mapped);
-  await Promise.all(kinds.map(async (kind) => {
-    const mine = missing.filter((n) => n.kind === kind);
-    const start = Math.min(...mine.map((n) => Date.parse(n.block_start)));
-    const end = Math.max(...mine.map((n) => Date.parse(n.block_start) + n.block_minutes * 60000));
-    const params = new URLSearchParams({ figure: kind, from: new Date(start).toISOString(),
-      to: new Date(end).toISOString() });
-    places.remember(await api<GeoJSON.FeatureCollection>(`${API}/map?${params}`));
-  }));
+  await showNotices($<HTMLUListElement>("[data-notices]"), {
+    api, t, label, catLabel, places, number, lang,
+    mapped: (kind) => Boolean(figures[kind]?.mapped),
+    onError: (e) => say("console", failureText(e), false),
+  });
 }
 
 function fillCategories(): void {
