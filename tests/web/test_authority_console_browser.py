@@ -187,7 +187,15 @@ def test_safety_check_proposed_waits_for_a_second_authority(
     panel.screenshot(path=str(screenshot_dir / "authority-safety.png"))
 
     phone, _ = _signed_in(browser, base, "prefete.fabre", viewport=(390, 844))
+    expect(phone.locator("[data-live-list] .alert-card")).to_have_count(1)
+    # Let the small maps finish their zoom to the area before the picture is taken.
+    phone.wait_for_timeout(1000)
     phone.screenshot(path=str(screenshot_dir / "authority-console-phone.png"), full_page=True)
+    # What is live comes before the long compose form, on a phone as on a desktop.
+    live_box = phone.locator("#live-title").bounding_box()
+    compose_box = phone.locator("#compose-title").bounding_box()
+    assert live_box is not None and compose_box is not None
+    assert live_box["y"] < compose_box["y"]
     # The author's one refused approval (409) is expected; nothing else went wrong.
     assert problems is not None and approver_problems is not None
     assert [p for p in problems.all() if "/approve" not in p and "409" not in p] == []

@@ -150,3 +150,18 @@ export function plural(t: (key: string) => string, key: string, n: number, lang:
   const form = new Intl.PluralRules(lang === "en" ? "en-GB" : "fr-FR").select(n) === "one" ? "one" : "other";
   return t(`${key}_${form}`).replace("{n}", String(n));
 }
+
+/**
+ * Fit `bounds` in a small map now and whenever its box changes size: a card drawn while the
+ * console is still hidden (at sign-in) or still being laid out has no size yet, and Leaflet
+ * would keep the zoom it computed for that.
+ */
+export function fitWhenSized(map: L.Map, box: HTMLElement, bounds: L.LatLngBounds, maxZoom: number): void {
+  const fit = (): void => {
+    if (box.clientWidth === 0 || box.clientHeight === 0) return;
+    map.invalidateSize();
+    map.fitBounds(bounds, { maxZoom });
+  };
+  fit();
+  new ResizeObserver(fit).observe(box);
+}

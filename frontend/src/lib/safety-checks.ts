@@ -5,7 +5,7 @@
  * domain's (tocsin/safety/api.py); `call` carries the signed-in authority's token.
  */
 import L from "leaflet";
-import { createMap, el, formatDate } from "./alerts";
+import { createMap, el, fitWhenSized, formatDate } from "./alerts";
 import { AreaDrawer } from "./area-draw";
 import { attachAddressSearch } from "./geo-search";
 
@@ -35,13 +35,7 @@ function drawCheck(target: HTMLElement, area: Record<string, unknown>, tiles: st
   }
   if (!shape) return;
   shape.addTo(map);
-  const fit = (): void => {
-    map.invalidateSize();
-    map.fitBounds((shape as L.Polygon | L.Circle).getBounds(), { maxZoom: 15 });
-  };
-  fit();
-  // The card is still being laid out (its buttons come after the map): fit again once it is.
-  window.requestAnimationFrame(fit);
+  fitWhenSized(map, target, shape.getBounds(), 15);
 }
 
 export interface SafetyPanel {
@@ -114,12 +108,13 @@ export function mountSafetyChecks(
           method: "POST",
           body: JSON.stringify({ name, area: drawn, ends_at: new Date(ends.value).toISOString() }),
         });
-        message.classList.remove("alert-message-error");
-        message.textContent = t("safety_panel.proposed");
         form.reset();
         ends.value = localInput(6);
         drawer.clear();
+        // After the list shows the new check, so that the refresh does not clear what is said.
         await refresh();
+        message.classList.remove("alert-message-error");
+        message.textContent = t("safety_panel.proposed");
       } catch (error) {
         showError(message, error);
       }

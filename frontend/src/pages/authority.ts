@@ -14,6 +14,7 @@ import {
   createMap,
   drawAreas,
   el,
+  fitWhenSized,
   formatDate,
   infoFor,
   plural,
@@ -245,7 +246,7 @@ function card(list: HTMLElement, alert: Alert): HTMLElement {
   const mini = el(item, "div", "", "alert-map alert-map-mini");
   const map = createMap(mini, root.dataset.tiles ?? "");
   const bounds = drawAreas(L.layerGroup().addTo(map), alert);
-  if (bounds) map.fitBounds(bounds, { maxZoom: 14 });
+  if (bounds) fitWhenSized(map, mini, bounds, 14);
   return item;
 }
 
