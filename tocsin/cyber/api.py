@@ -24,6 +24,7 @@ from tocsin.core.ratelimit import RateLimit
 from tocsin.core.runtime import AppRuntime, DbSession
 from tocsin.cyber import advisories, delivery, exchange, feed, intel, reports, stix, taxii_api
 from tocsin.cyber import evidence as ev
+from tocsin.cyber.lifecycle import CyberState
 from tocsin.cyber.models import CyberTaxiiStatus
 from tocsin.cyber.schemas import (
     AdvisoryIn,
@@ -267,9 +268,12 @@ def public_advisories(db: DbSession) -> list[PublicAdvisoryOut]:
 
 
 @desk.post("/subscriptions", status_code=201, response_model=SubscriptionOut)
-def subscribe(body: SubscriptionIn, db: DbSession, who: Organisation) -> SubscriptionOut:
+def subscribe(
+    body: SubscriptionIn, db: DbSession, who: Organisation, runtime: AppRuntime
+) -> SubscriptionOut:
     """Receive advisories for these sectors and regions (empty: all) by e-mail and/or push."""
-    row = delivery.subscribe(db, who=who, data=body)
+    push_hosts = runtime.state(CyberState).sender.settings.push_hosts
+    row = delivery.subscribe(db, who=who, data=body, push_hosts=push_hosts)
     db.commit()
     return delivery.out(row)
 

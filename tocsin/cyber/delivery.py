@@ -27,7 +27,7 @@ from tocsin.core.db import utcnow
 from tocsin.core.errors import Invalid, NotFound
 from tocsin.core.outbound import url_problem
 from tocsin.core.push import Outcome
-from tocsin.core.webpush import PushSender, PushSettings
+from tocsin.core.webpush import PushSender
 from tocsin.cyber.models import (
     CyberAdvisory,
     CyberAdvisoryVersion,
@@ -45,11 +45,12 @@ _CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def subscribe(session: Session, *, who: Principal, data: SubscriptionIn,
-              now: dt.datetime | None = None) -> CyberSubscription:
-    """Record an organisation's subscription (push endpoint checked against allowed hosts)."""
+              push_hosts: str, now: dt.datetime | None = None) -> CyberSubscription:
+    """Record an organisation's subscription (push endpoint checked against ``push_hosts``,
+    the worker's settings read once at start)."""
     now = now or utcnow()
     if data.push is not None:
-        problem = url_problem(data.push.endpoint, PushSettings().push_hosts)
+        problem = url_problem(data.push.endpoint, push_hosts)
         if problem is not None:
             raise Invalid(f"push.endpoint: {problem}",
                           details=[{"location": "body.push.endpoint", "message": problem}])
