@@ -4,6 +4,7 @@
  * an acknowledgement button.
  */
 import type { Places } from "./stats-places";
+import { el } from "./dom";
 
 interface Notice {
   id: number; kind: string; category: string; cell: string; block_start: string;
@@ -25,15 +26,6 @@ export interface NoticeContext {
 }
 
 const API = "/api/v1/stats";
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K, className = "", text = "",
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text) node.textContent = text;
-  return node;
-}
 
 /** Find where the notices' cells are: one map query per figure over the notices' blocks. */
 async function locate(notices: Notice[], ctx: NoticeContext): Promise<void> {

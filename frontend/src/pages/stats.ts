@@ -12,6 +12,7 @@ import "../styles/stats.css";
 import * as L from "leaflet";
 import uPlot from "uplot";
 import { addBaseMap } from "../lib/basemap";
+import { el } from "../lib/dom";
 import { messagesFrom, pageLang } from "../lib/i18n";
 import { mapText } from "../lib/map-text";
 import { showNotices } from "../lib/stats-notices";
@@ -57,15 +58,6 @@ let figures: Record<string, Figure> = {};
 let map: L.Map | null = null;
 let hexes: L.GeoJSON | null = null;
 const charts: uPlot[] = [];
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K, className = "", text = "",
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text) node.textContent = text;
-  return node;
-}
 
 function label(name: string): string {
   const figure = figures[name];

@@ -7,6 +7,7 @@ import "../styles/base.css";
 import "../styles/staff.css";
 import "../styles/watch.css";
 import { messagesFrom, pageLang } from "../lib/i18n";
+import { el } from "../lib/dom";
 import { ApiFailure, api, currentRole, currentToken, currentUser, mountStaffLogin } from "../lib/staff";
 
 interface Span { start: number; end: number; text: string; weight: number }
@@ -52,15 +53,6 @@ const timeFormat = new Intl.DateTimeFormat(pageLang() === "en" ? "en-GB" : "fr-F
   dateStyle: "short",
   timeStyle: "short",
 });
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K, className = "", text = "",
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text) node.textContent = text;
-  return node;
-}
 
 function say(name: string, text: string, ok: boolean): void {
   const node = $<HTMLElement>(`[data-message="${name}"]`);
