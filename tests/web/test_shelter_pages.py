@@ -67,6 +67,10 @@ def test_offer_request_accept_reveal(
     expect(host.locator("[data-host-panel]")).to_be_visible()
     expect(host.locator("[data-offer-summary]")).to_contain_text(ADDRESS)
     expect(host.locator("[data-host-requests]")).to_contain_text("Aucune demande")
+    # A host's own offer now comes before the seeker's form on the host's page.
+    host_box = host.locator("[data-host]").bounding_box()
+    seek_box = host.locator("[data-seek]").bounding_box()
+    assert host_box is not None and seek_box is not None and host_box["y"] < seek_box["y"]
 
     seeker = seeker_ctx.new_page()
     seeker_problems = watch_page(seeker)
@@ -99,10 +103,11 @@ def test_offer_request_accept_reveal(
     waiting = host.locator("[data-host-requests] li[data-request-id]")
     expect(waiting).to_have_count(1, timeout=20_000)
     expect(waiting).to_contain_text("2 personnes")
-    expect(waiting).to_contain_text("arabe")
+    expect(waiting).to_contain_text("Besoin d'accès : aucun · arabe, français")
     waiting.get_by_role("button", name="Accepter").click()
     expect(waiting).to_contain_text("acceptée")
     expect(host.locator("[data-offer-summary]")).to_contain_text("1 place libre / 3")
+    host.screenshot(path=screenshot_dir / "shelter-host.png", full_page=True)
 
     expect(seeker.locator("[data-address]")).to_be_visible(timeout=20_000)
     expect(seeker.locator("[data-address-text]")).to_have_text(ADDRESS)

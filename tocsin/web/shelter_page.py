@@ -55,6 +55,7 @@ SCRIPT_KEYS = (
     *(f"shelter.access.{code}" for code in ACCESS),
     *(f"shelter.need.{code}" for code in NEEDS),
     *(f"shelter.status.{code}" for code in STATUSES),
+    "shelter.need",
     *SHELTER_EXTRA_KEYS,
 )
 

@@ -182,7 +182,7 @@ function start(root: HTMLElement): void {
         `${plural(t, "shelter.people", r.people)} · ${t(`shelter.band.${r.distance_band}`)}`
         + ` · ${t(`shelter.status.${r.status}`)}`));
       li.append(el("p", "shelter-item-meta",
-        [t(`shelter.need.${r.access_need}`), r.pets ? t("shelter.pets") : "",
+        [`${t("shelter.need")} : ${t(`shelter.need.${r.access_need}`)}`, r.pets ? t("shelter.pets") : "",
           names(r.languages), r.note ?? ""].filter(Boolean).join(" · ")));
       if (r.status === "asked") {
         for (const [verb, key] of [["accept", "shelter.host.accept"],
@@ -250,6 +250,7 @@ function start(root: HTMLElement): void {
         const host = { id: made.id, token: made.manage_token };
         remember("offer", host);
         offerForm.hidden = true;
+        if (recall("request") === undefined) root.dataset.role = "host";
         showHost(host);
         void loadAreas();
       })
@@ -382,6 +383,8 @@ function start(root: HTMLElement): void {
   const host = recall("offer");
   if (host) {
     fold.open = true;
+    // This browser hosts: its offer and the requests come first (unless it also seeks).
+    if (recall("request") === undefined) root.dataset.role = "host";
     offerForm.hidden = true;
     showHost(host);
   }
