@@ -291,7 +291,8 @@ def test_nothing_to_confirm_before_a_result_is_chosen(
     try:
         page.goto(f"{live_server}/shelter")
         offer = page.locator("[data-position-for=offer]")
-        search = page.locator("[data-geo-search]").first
+        # The host's search (the seeker's part comes first on the page since issue 20).
+        search = page.locator("[data-host] [data-geo-search]")
         expect(search.locator("[data-geo-confirm]")).to_be_hidden()
         search.locator("[data-geo-query]").fill("rue de la roquette")
         search.locator("[data-geo-results] button").first.click()
