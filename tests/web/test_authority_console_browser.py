@@ -106,6 +106,8 @@ def test_cap_values_in_words_times_labelled_and_plurals(
     queued = author.locator("[data-queue] .alert-card")
     expect(queued).to_have_count(1)
     tags = queued.locator(".alert-card-tags")
+    # One address search on the page while composing (the safety check's is added when opened).
+    expect(author.locator("[data-geo-search]")).to_have_count(1)
     expect(tags.locator("[data-cap=status]")).to_have_text("RéelActual")
     expect(tags.locator("[data-cap=status] small")).to_have_text("Actual")
     expect(tags.locator("[data-cap=msgtype]")).to_have_text("AlerteAlert")
@@ -156,6 +158,10 @@ def test_safety_check_proposed_waits_for_a_second_authority(
         browser, base, _authority(app, "prefet.garnier"), watch=watch_page
     )
     panel = author.locator("[data-safety]")
+    # The form is folded under its title; opening it brings its map and address search.
+    expect(author.locator("#s-name")).to_be_hidden()
+    author.get_by_text("Proposer un point sécurité", exact=True).click()
+    expect(panel.locator("[data-geo-search]")).to_have_count(1)
     author.fill("#s-name", "Point sécurité Paris 11e")
     author.click("[data-safety-submit]")
     expect(author.locator("[data-message=safety]")).to_have_text(

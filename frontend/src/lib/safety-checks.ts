@@ -70,7 +70,18 @@ export function mountSafetyChecks(
       b.setAttribute("aria-pressed", String(b.dataset.safetyDraw === d.mode));
     }
   });
-  attachAddressSearch(map, mapEl, (hit) => drawer.centreAt(hit.lat, hit.lon), { zoom: 15 });
+  // The form is folded until the authority opens it: the map gets its size then, and its
+  // address search is added then (one search box on the page while composing an alert).
+  const fold = $<HTMLDetailsElement>("[data-safety-fold]");
+  let searchable = false;
+  fold.addEventListener("toggle", () => {
+    if (!fold.open) return;
+    map.invalidateSize();
+    if (!searchable) {
+      searchable = true;
+      attachAddressSearch(map, mapEl, (hit) => drawer.centreAt(hit.lat, hit.lon), { zoom: 15 });
+    }
+  });
   for (const b of section.querySelectorAll<HTMLButtonElement>("[data-safety-draw]")) {
     b.addEventListener("click", () => {
       const action = b.dataset.safetyDraw;
@@ -176,6 +187,8 @@ export function mountSafetyChecks(
 
   return {
     refresh,
-    resize: () => map.invalidateSize(),
+    resize: () => {
+      if (fold.open) map.invalidateSize();
+    },
   };
 }
