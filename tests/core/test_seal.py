@@ -127,3 +127,31 @@ def test_two_runtimes_in_one_process_keep_their_own_sealers(tmp_path) -> None:  
     assert seal.sealer_of(two.engine.dialect) is two.sealer
     for runtime in runtimes:
         runtime.engine.dispose()
+
+
+def test_fast_inserts_seal_with_their_own_engines_key() -> None:
+    """``tocsin.core.db.insert_rows`` (the SOS intake's INSERT) seals with its engine's key.
+
+    Fails when its statements and bind processors are cached per dialect *name*: the second
+    engine then used the first engine's processors, sealed with the first worker's key, and
+    its own reads failed ("sealed with a key this deployment does not hold") — seen when two
+    live servers ran in one test process.
+    """
+    from tocsin.core.db import insert_rows, make_engine
+
+    table = Table("sealed_fast", MetaData(), Column("id", Integer, primary_key=True),
+                  Column("secret", SealedText("sealed_fast.secret")))
+    keys = [seal.generate_key(), seal.generate_key()]
+    engines = [make_engine("sqlite://", pool_size=1) for _ in keys]
+    for engine, key in zip(engines, keys, strict=True):
+        seal.attach(engine, Sealer(key))
+        table.create(engine)
+        with Session(engine) as session:
+            insert_rows(session, table, [{"id": 1, "secret": SECRET}])
+            session.commit()
+    raw = Table("sealed_fast", MetaData(), Column("id", Integer), Column("secret", LargeBinary))
+    for engine, key in zip(engines, keys, strict=True):
+        with engine.connect() as conn:
+            assert seal.key_id_of_blob(conn.scalar(select(raw.c.secret))) == seal.key_id(key)
+            assert conn.scalar(select(table.c.secret)) == SECRET
+        engine.dispose()

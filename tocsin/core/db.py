@@ -196,19 +196,29 @@ class _InsertSql(NamedTuple):
     row: str
 
 
-_INSERTS: dict[tuple[Table, str], tuple[_InsertSql, list[tuple[str, Any]]]] = {}
+# The statements and bind processors are kept on the dialect object itself, one per engine:
+# a processor closes over its dialect, and a sealed column's processor finds the worker's keyring
+# there (``tocsin.core.seal.attach``). A cache per dialect *name* handed every engine the first
+# engine's processors, so a second worker in the process (tests) sealed with the first's key.
+_INSERTS_ATTR = "tocsin_sqlite_inserts"
 
 
 def _sqlite_insert(table: Table, dialect: Dialect) -> tuple[_InsertSql, list[tuple[str, Any]]]:
-    key = (table, dialect.name)
-    cached = _INSERTS.get(key)
+    inserts: dict[Table, tuple[_InsertSql, list[tuple[str, Any]]]] | None = getattr(
+        dialect, _INSERTS_ATTR, None
+    )
+    if inserts is None:
+        inserts = {}
+        setattr(dialect, _INSERTS_ATTR, inserts)
+    key = table
+    cached = inserts.get(key)
     if cached is None:
         quote = dialect.identifier_preparer.quote
         names = ", ".join(quote(column.name) for column in table.columns)
         head = f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({names})"
         row = "(" + ", ".join("?" for _ in table.columns) + ")"
         processors = [(c.name, c.type.bind_processor(dialect)) for c in table.columns]
-        cached = _INSERTS[key] = (_InsertSql(head, row), processors)
+        cached = inserts[key] = (_InsertSql(head, row), processors)
     return cached
 
 
