@@ -367,6 +367,9 @@ function start(): void {
       .then(() => { input.value = ""; say("chat", t("dispatch.reply_sent")); })
       .catch((error: unknown) => say("chat", refusal(error, t, "reply")));
   });
+  // On a phone the filters would push the SOS list below the fold: folded there, one tap away.
+  const filters = root.querySelector<HTMLDetailsElement>("[data-filters-box]");
+  if (filters !== null && window.matchMedia("(max-width: 60rem)").matches) filters.open = false;
   mountStaffLogin({ root, roles: ["dispatcher"], onSignedIn: startConsole,
     onSignedOut: () => stream?.close() });
   root.dataset.ready = "true"; // the sign-in form is the script's from here on (tests wait)
