@@ -44,3 +44,40 @@ def count_rows(client: TestClient, table: str = "sos") -> int:
             query = "SELECT count(*) FROM outbox_event WHERE subject LIKE 'sos.%'"
             return int(session.scalar(text(query)) or 0)
         return int(session.scalar(text(f"SELECT count(*) FROM {table}")) or 0)
+
+
+# A crowd's mix: most hide, some are hurt, a few see the attackers or are held.
+CROWD_SITUATIONS = ["hidden"] * 5 + ["injured"] * 2 + ["hostage", "attack", "other"]
+
+
+def sos_burst(
+    sessions: Any, where: tuple[float, float], count: int, *, seed: int,
+    situations: list[str] = CROWD_SITUATIONS,
+) -> list[str]:
+    """Commit ``count`` SOS around ``where`` the way the intake does (one batch); return their ids.
+
+    Received over the last ``4 * count`` seconds, so the age part of the priority varies.
+    """
+    import datetime as dt
+    import random
+
+    from tocsin.core.db import session_scope
+    from tocsin.sos import service
+    from tocsin.sos.schemas import SosIn
+
+    rng = random.Random(seed)
+    now = dt.datetime.now(dt.UTC)
+    items = []
+    for i in range(count):
+        body = SosIn(
+            lat=where[0] + rng.uniform(-0.0004, 0.0004),
+            lon=where[1] + rng.uniform(-0.0005, 0.0005),
+            accuracy_m=rng.choice([8, 15, 40]),
+            situation=rng.choice(situations),  # type: ignore[arg-type]
+            people=rng.choice([None, 1, 2, 3, 5, 12]),
+            client_id=uuid.uuid4().hex,
+        )
+        items.append(service.prepare(body, now=now - dt.timedelta(seconds=4 * (count - i))))
+    with session_scope(sessions) as session:
+        acks = service.insert_batch(session, items)
+    return [ack.id for ack in acks]

@@ -10,8 +10,6 @@ reason asked on close and no action left on the closed incident; desktop and pho
 
 from __future__ import annotations
 
-import datetime as dt
-import random
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -22,11 +20,11 @@ import pytest
 from fastapi import FastAPI
 from playwright.sync_api import Browser, Page, expect
 
+from tests.sos.factories import sos_burst
 from tests.web.conftest import PageProblems, live_account, own_live_server
 from tocsin.core.db import session_scope
 from tocsin.sos import service
 from tocsin.sos.models import Sos
-from tocsin.sos.schemas import SosIn
 
 BATACLAN = (48.8631, 2.3708)
 SITUATIONS = ["hidden"] * 5 + ["injured"] * 2 + ["hostage", "attack", "other"]
@@ -50,23 +48,7 @@ def _login(page: Page, username: str, password: str) -> None:
 
 def _burst(app: FastAPI, count: int) -> list[str]:
     """Commit ``count`` SOS around the Bataclan at once; return their ids."""
-    rng = random.Random(1113)
-    now = dt.datetime.now(dt.UTC)
-    items = []
-    for i in range(count):
-        body = SosIn(
-            lat=BATACLAN[0] + rng.uniform(-0.0004, 0.0004),
-            lon=BATACLAN[1] + rng.uniform(-0.0005, 0.0005),
-            accuracy_m=rng.choice([8, 15, 40]),
-            situation=rng.choice(SITUATIONS),  # type: ignore[arg-type]
-            people=rng.choice([None, 1, 2, 3, 5, 12]),
-            client_id=uuid.uuid4().hex,
-        )
-        # Calls over the last twenty minutes: the age part of the priority varies.
-        items.append(service.prepare(body, now=now - dt.timedelta(seconds=4 * (count - i))))
-    with session_scope(app.state.runtime.sessions) as session:
-        acks = service.insert_batch(session, items)
-    return [ack.id for ack in acks]
+    return sos_burst(app.state.runtime.sessions, BATACLAN, count, seed=1113, situations=SITUATIONS)
 
 
 def _write(app: FastAPI, sos_ids: list[str]) -> None:

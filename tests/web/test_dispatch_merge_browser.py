@@ -9,10 +9,7 @@ server's state is checked after each. Desktop and phone screenshots of the picke
 
 from __future__ import annotations
 
-import datetime as dt
-import random
 import re
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -21,10 +18,8 @@ import pytest
 from fastapi import FastAPI
 from playwright.sync_api import Browser, Page, expect
 
+from tests.sos.factories import sos_burst
 from tests.web.conftest import PageProblems, live_account, own_live_server
-from tocsin.core.db import session_scope
-from tocsin.sos import service
-from tocsin.sos.schemas import SosIn
 
 BATACLAN = (48.8631, 2.3708)
 SIDE_DOOR = (48.8660, 2.3745)  # ~420 m: beyond the 200 m cluster radius, its own incident
@@ -41,23 +36,7 @@ def merge_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
 
 
 def _burst(app: FastAPI, where: tuple[float, float], count: int, seed: int) -> list[str]:
-    """Commit ``count`` SOS around ``where`` the way the intake does; return their ids."""
-    rng = random.Random(seed)
-    now = dt.datetime.now(dt.UTC)
-    items = []
-    for i in range(count):
-        body = SosIn(
-            lat=where[0] + rng.uniform(-0.0004, 0.0004),
-            lon=where[1] + rng.uniform(-0.0005, 0.0005),
-            accuracy_m=rng.choice([8, 15, 40]),
-            situation=rng.choice(SITUATIONS),  # type: ignore[arg-type]
-            people=rng.choice([None, 1, 2, 3, 5, 12]),
-            client_id=uuid.uuid4().hex,
-        )
-        items.append(service.prepare(body, now=now - dt.timedelta(seconds=4 * (count - i))))
-    with session_scope(app.state.runtime.sessions) as session:
-        acks = service.insert_batch(session, items)
-    return [ack.id for ack in acks]
+    return sos_burst(app.state.runtime.sessions, where, count, seed=seed, situations=SITUATIONS)
 
 
 def _login(page: Page, username: str, password: str) -> None:
