@@ -79,5 +79,5 @@ def sos_burst(
         )
         items.append(service.prepare(body, now=now - dt.timedelta(seconds=4 * (count - i))))
     with session_scope(sessions) as session:
-        acks = service.insert_batch(session, items)
+        acks = service.insert_batch(session, items=items)
     return [ack.id for ack in acks]

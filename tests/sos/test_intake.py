@@ -32,9 +32,9 @@ def test_concurrent_requests_share_transactions(
 ) -> None:
     real = service.insert_batch
 
-    def slow(session: Session, items: list[service.NewSos]) -> list[service.Ack]:
+    def slow(session: Session, *, items: list[service.NewSos]) -> list[service.Ack]:
         time.sleep(0.02)  # a slow disk: requests pile up while a batch commits
-        return real(session, items)
+        return real(session, items=items)
 
     monkeypatch.setattr(service, "insert_batch", slow)
     bodies = [sos_body() for _ in range(80)]
@@ -82,7 +82,7 @@ async def test_duplicates_inside_one_batch_map_to_one_sos(settings: Settings) ->
 def test_failed_commit_is_a_503_and_stores_nothing(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(session: Session, items: list[Any]) -> list[Any]:
+    def broken(session: Session, *, items: list[Any]) -> list[Any]:
         raise OperationalError("INSERT", {}, Exception("disk I/O error"))
 
     monkeypatch.setattr(service, "insert_batch", broken)

@@ -144,11 +144,11 @@ def test_flagged_item_waits_for_stage2_then_takes_its_decision(
     assert item.explanation["reasons"]
     second = {"flagged": False, "category": "none", "score": 0.1,
               "probabilities": {"none": 0.9}}
-    assert service.apply_second_stage(db, item.id, second)
+    assert service.apply_second_stage(db, item_id=item.id, second=second)
     assert item.category == "none" and item.explanation["stage"] == 2
     assert item.explanation["stage1"]["flagged"] is True
     assert item.explanation["reasons"]  # the words stay for the moderator
-    assert not service.apply_second_stage(db, item.id, second)  # applied once
+    assert not service.apply_second_stage(db, item_id=item.id, second=second)  # applied once
 
 
 def test_unflagged_item_does_not_wait_for_stage2(db: Session, two_stage_model: Model,

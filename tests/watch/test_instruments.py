@@ -42,9 +42,10 @@ def _issue(db: Session, item_id: int, *, who: str = "mod1", **extra: object):
 
 def test_the_items_are_classified_as_the_tests_assume(db: Session, model: Model,
                                                       platform: WatchPlatform) -> None:
-    assert service.get_item(db, _item(db, model, "https://x.example/a", APOLOGY)).category \
+    assert service.get_item(db, item_id=_item(db, model, "https://x.example/a", APOLOGY)).category \
         == "terrorism_apology"
-    assert service.get_item(db, _item(db, model, "https://x.example/h", HATE)).category == "hate"
+    hate = _item(db, model, "https://x.example/h", HATE)
+    assert service.get_item(db, item_id=hate).category == "hate"
 
 
 def test_no_removal_order_for_hate_it_goes_as_a_notice(db: Session, model: Model,
@@ -83,7 +84,7 @@ def test_an_order_after_a_keep_waits_for_a_second_moderator(db: Session, model: 
                    reason="journalism quoting", now=T0)
     service.decide(db, item_id=item_id, who=moderator("mod2"), decision="keep",
                    reason="agreed", now=T0)
-    assert service.get_item(db, item_id).status == "kept"
+    assert service.get_item(db, item_id=item_id).status == "kept"
     proposed = _issue(db, item_id, who="mod1")
     assert proposed.status == "proposed" and proposed.proposed_at == T0
     assert orders.receive(db, who=PLATFORM, now=T0) == []  # nothing left Tocsin

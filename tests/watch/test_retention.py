@@ -31,9 +31,9 @@ def test_removed_content_is_preserved_six_months_then_blanked(
     service.decide(db, item_id=kept, who=moderator(), decision="keep", reason="fine", now=T0)
     assert retention.purge(db, now=T0 + dt.timedelta(days=29)) == {"watch_item": 0}
     assert retention.purge(db, now=T0 + dt.timedelta(days=31)) == {"watch_item": 1}
-    assert service.get_item(db, kept).excerpt == retention.PURGED
-    assert service.get_item(db, removed).excerpt != retention.PURGED
+    assert service.get_item(db, item_id=kept).excerpt == retention.PURGED
+    assert service.get_item(db, item_id=removed).excerpt != retention.PURGED
     assert retention.purge(db, now=T0 + dt.timedelta(days=182)) == {"watch_item": 0}
     assert retention.purge(db, now=T0 + dt.timedelta(days=184)) == {"watch_item": 1}
-    gone = service.get_item(db, removed)
+    gone = service.get_item(db, item_id=removed)
     assert gone.author_handle is None and gone.image is None and gone.status == "removed"

@@ -35,7 +35,7 @@ def test_identical_reports_are_grouped_and_counted(db: Session, model: Model,
     # Same item: host case, fragment and trailing slash do not make another item.
     again, grouped = _report(db, model, "HTTPS://X.example/status/1/#reply", APOLOGY)
     assert grouped and again == first
-    item = service.get_item(db, first)
+    item = service.get_item(db, item_id=first)
     assert item.report_count == 2 and item.category == "terrorism_apology"
     other, grouped = _report(db, model, "https://x.example/status/2", APOLOGY)
     assert other != first and not grouped
@@ -77,7 +77,7 @@ def test_decision_agreeing_with_classifier_is_final(db: Session, model: Model,
     item, second = service.decide(db, item_id=item_id, who=moderator(), decision="remove",
                                   reason="apology")
     assert not second and item.status == "removed"
-    assert len(service.decisions_of(db, item_id)) == 1
+    assert len(service.decisions_of(db, item_id=item_id)) == 1
 
 
 def _platform_principal() -> Principal:
@@ -105,7 +105,7 @@ def test_order_lifecycle_on_time(db: Session, model: Model, platform: WatchPlatf
                           now=received + dt.timedelta(minutes=50))
     assert done.status == "removed" and not orders.is_overdue(done, received + dt.timedelta(
         hours=5))
-    assert service.get_item(db, item_id).status == "removed"
+    assert service.get_item(db, item_id=item_id).status == "removed"
     # A second fetch does not move the clock.
     orders.receive(db, who=_platform_principal(), now=received + dt.timedelta(hours=2))
     assert done.deadline_at == received + dt.timedelta(hours=1)

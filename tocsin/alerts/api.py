@@ -81,7 +81,7 @@ async def _cap_body(request: Request, max_bytes: int = validate.MAX_BYTES) -> by
 
 
 def _published(db: DbSession, alert_id: str) -> Alert:
-    row = service.get(db, alert_id)
+    row = service.get(db, alert_id=alert_id)
     if row.cap_xml is None:
         raise NotFound(f"no published alert {alert_id!r}")
     return row
@@ -235,7 +235,7 @@ def get_alert(alert_id: AlertId, db: DbSession) -> AlertOut:
 @api.get("/{alert_id}/deliveries", response_model=DeliveryCounts)
 def deliveries(alert_id: AlertId, db: DbSession, who: Authority) -> DeliveryCounts:
     """Count the deliveries of a message: pending, sent, failed."""
-    service.get(db, alert_id)
+    service.get(db, alert_id=alert_id)
     return views.delivery_counts(db, alert_id)
 
 

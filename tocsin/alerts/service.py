@@ -161,7 +161,7 @@ def _publish(session: Session, row: Alert, *, now: dt.datetime, by: Principal) -
     add_event(session, events.PUBLISHED, _payload(row))
 
 
-def get(session: Session, alert_id: str) -> Alert:
+def get(session: Session, *, alert_id: str) -> Alert:
     """Return the alert ``alert_id`` or raise NotFound."""
     row = session.get(Alert, alert_id)
     if row is None:
@@ -185,7 +185,7 @@ def approve(session: Session, *, who: Principal, alert_id: str,
             now: dt.datetime | None = None) -> Alert:
     """Publish a pending message as its second authority; its author may not."""
     now = now or utcnow()
-    row = get(session, alert_id)
+    row = get(session, alert_id=alert_id)
     if row.state != "pending":
         raise Conflict(f"alert {alert_id} is {row.state}, not waiting for approval")
     if row.author == who.username:
@@ -205,7 +205,7 @@ def approve(session: Session, *, who: Principal, alert_id: str,
 
 def reject(session: Session, *, who: Principal, alert_id: str, reason: str) -> Alert:
     """Turn down a pending message (anyone of the role, the author included, may withdraw)."""
-    row = get(session, alert_id)
+    row = get(session, alert_id=alert_id)
     if row.state != "pending":
         raise Conflict(f"alert {alert_id} is {row.state}, not waiting for approval")
     row.state = "rejected"
@@ -216,7 +216,7 @@ def reject(session: Session, *, who: Principal, alert_id: str, reason: str) -> A
 
 
 def _live_parent(session: Session, alert_id: str) -> Alert:
-    parent = get(session, alert_id)
+    parent = get(session, alert_id=alert_id)
     if parent.state != "published" or parent.msg_type not in LIVE_TYPES:
         raise Conflict(f"alert {alert_id} is {parent.state} {parent.msg_type}; only a live "
                        "Alert or Update can be updated or cancelled")

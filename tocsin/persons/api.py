@@ -133,9 +133,9 @@ def search(
             dependencies=[Depends(public()), Depends(RateLimit("persons.search", 120, devices=10))])
 def get_record(record_id: str, db: DbSession) -> PersonOut:
     """Return a record's public fields and notes (never contact details)."""
-    person = service.get_person(db, record_id)
+    person = service.get_person(db, record_id=record_id)
     notes = [NoteOut.model_validate(n, from_attributes=True)
-             for n in service.notes_of(db, person)]
+             for n in service.notes_of(db, person=person)]
     data = {name: getattr(person, name) for name in PersonOut.model_fields if name != "notes"}
     return PersonOut(**data, notes=notes)
 

@@ -194,10 +194,10 @@ class _ChunkWriter:
                                      f"by {self.actor_name}"))
             if written and self.duplicates:
                 with self.sessions() as reader:
-                    pairs = find_duplicates(reader, written)
+                    pairs = find_duplicates(reader, persons=written)
                 if pairs:
                     with self.lock, session_scope(self.sessions) as session:
-                        add_duplicate_proposals(session, pairs)
+                        add_duplicate_proposals(session, pairs=pairs)
         except SQLAlchemyError as exc:
             raise interchange.ImportInterrupted(
                 f"the import stopped at chunk {self.chunks} ({exc.__class__.__name__}) after "

@@ -189,7 +189,7 @@ def _persons_batch(
             done.unchanged += 1
             continue
         touched[record_id] = person
-    index_persons(session, list(touched.values()))
+    index_persons(session, persons=list(touched.values()))
     return done, [(p.id, p.full_name) for p in touched.values()]
 
 
@@ -307,10 +307,10 @@ def import_parsed(
                 # The duplicate searches read outside the write lock; the proposals are then
                 # written in their own short transaction (a re-run proposes them again).
                 with sessions() as reader:
-                    pairs = find_duplicates(reader, written)
+                    pairs = find_duplicates(reader, persons=written)
                 if pairs:
                     with lock, session_scope(sessions) as session:
-                        add_duplicate_proposals(session, pairs)
+                        add_duplicate_proposals(session, pairs=pairs)
         except SQLAlchemyError as exc:
             raise ImportInterrupted(
                 f"the import stopped at batch {number} of {len(jobs)} ({kind} {start + 1}-"

@@ -95,7 +95,7 @@ def _photo(url: str | None) -> str | None:
 
 def view(session: Session, record_id: str) -> dict[str, Any]:
     """Return the record page's data (public fields only)."""
-    person = get_person(session, record_id)
+    person = get_person(session, record_id=record_id)
     linked = linked_records(session, person)
     records = [person, *linked]
     notes = list(session.scalars(
@@ -126,7 +126,7 @@ def view(session: Session, record_id: str) -> dict[str, Any]:
 
 def duplicates_of(session: Session, record_id: str) -> list[dict[str, Any]]:
     """Proposed duplicates of one record, for a reviewer on its page."""
-    person = get_person(session, record_id)
+    person = get_person(session, record_id=record_id)
     rows = session.scalars(select(DuplicateProposal).where(
         DuplicateProposal.status == "proposed",
         or_(DuplicateProposal.person_id == person.id, DuplicateProposal.other_id == person.id),
@@ -145,7 +145,7 @@ def duplicates_of(session: Session, record_id: str) -> list[dict[str, Any]]:
 def unlink(session: Session, *, record_id: str, other_record_id: str, domain: str,
            actor: Principal) -> DuplicateProposal:
     """Undo a link: the pair is marked ``unlinked`` and a note on each record says so."""
-    a, b = get_person(session, record_id), get_person(session, other_record_id)
+    a, b = get_person(session, record_id=record_id), get_person(session, record_id=other_record_id)
     if b not in linked_records(session, a):
         raise Invalid(f"{record_id!r} and {other_record_id!r} are not linked")
     first, second = sorted((a.id, b.id))

@@ -64,7 +64,7 @@ def _insert_terms(session: Session, words: Sequence[str]) -> None:
     session.execute(stmt)
 
 
-def index_person(session: Session, person: Person) -> None:
+def index_person(session: Session, *, person: Person) -> None:
     """(Re)build a record's search keys and add its words to the vocabulary."""
     plain, joined = search.person_tokens(person)
     words = plain + joined
@@ -79,7 +79,7 @@ def index_person(session: Session, person: Person) -> None:
     _insert_terms(session, words)
 
 
-def index_persons(session: Session, persons: Sequence[Person]) -> None:
+def index_persons(session: Session, *, persons: Sequence[Person]) -> None:
     """:func:`index_person` for many records at once: one flush, one delete, a few inserts.
 
     For imports: a batch's index written in a handful of statements, not four per record.
@@ -135,7 +135,7 @@ def create_person(
         **values,
     )
     session.add(person)
-    index_person(session, person)
+    index_person(session, person=person)
     propose_duplicates(session, person=person)
     add_event(session, "persons.created", {"person_record_id": person.person_record_id})
     audit.record(session, actor=actor, action="create", object_type="person",
@@ -143,7 +143,7 @@ def create_person(
     return person
 
 
-def get_person(session: Session, record_id: str) -> Person:
+def get_person(session: Session, *, record_id: str) -> Person:
     """Return the record with this PFIF id, or raise NotFound."""
     person = session.scalar(select(Person).where(Person.person_record_id == record_id))
     if person is None or person.purge_at <= utcnow():
@@ -151,7 +151,7 @@ def get_person(session: Session, record_id: str) -> Person:
     return person
 
 
-def notes_of(session: Session, person: Person) -> list[Note]:
+def notes_of(session: Session, *, person: Person) -> list[Note]:
     """Return a record's notes, oldest first (PFIF order of source_date)."""
     return list(
         session.scalars(
@@ -162,7 +162,7 @@ def notes_of(session: Session, person: Person) -> list[Note]:
 
 def add_note(session: Session, *, data: NoteIn, domain: str, actor: Principal | str) -> Note:
     """Add a note (status, contact, a link to another record) to an existing person."""
-    person = get_person(session, data.person_record_id)
+    person = get_person(session, record_id=data.person_record_id)
     values = {k: clean(v) if isinstance(v, str) else v for k, v in data.model_dump().items()}
     if not values["text"] or not values["author_name"]:
         raise Invalid("text and author_name must not be blank")
@@ -173,7 +173,7 @@ def add_note(session: Session, *, data: NoteIn, domain: str, actor: Principal | 
     if linked is not None:
         if linked == person.person_record_id:
             raise Invalid("a record cannot be linked to itself")
-        get_person(session, linked)
+        get_person(session, record_id=linked)
     now = utcnow()
     note = Note(
         note_record_id=new_record_id(domain, "note"),
@@ -199,7 +199,7 @@ def read_contacts(
     """Open the sealed contact details of a record and its notes; audit the read."""
     if len(reason.strip()) < 5:
         raise Invalid("a reason (at least 5 characters) is required to read contact details")
-    person = get_person(session, record_id)
+    person = get_person(session, record_id=record_id)
     audit.record_read(session, actor=actor, object_type="person", object_id=person.id,
                       reason=reason.strip())
     return {
@@ -214,7 +214,7 @@ def read_contacts(
                 "email_of_found_person": n.email_of_found_person,
                 "phone_of_found_person": n.phone_of_found_person,
             }
-            for n in notes_of(session, person)
+            for n in notes_of(session, person=person)
         ],
     }
 
@@ -272,7 +272,7 @@ def propose_duplicates(session: Session, *, person: Person) -> list[DuplicatePro
 
 
 def find_duplicates(
-    session: Session, persons: Sequence[tuple[int, str]]
+    session: Session, *, persons: Sequence[tuple[int, str]]
 ) -> list[tuple[int, int, float]]:
     """Return ``(person_id, other_id, score)`` pairs that score as the same person (read only).
 
@@ -290,7 +290,7 @@ def find_duplicates(
     return [(first, second, score) for (first, second), score in pairs.items()]
 
 
-def add_duplicate_proposals(session: Session, pairs: Sequence[tuple[int, int, float]]) -> int:
+def add_duplicate_proposals(session: Session, *, pairs: Sequence[tuple[int, int, float]]) -> int:
     """Propose the pairs not proposed yet (and whose records still exist); return how many."""
     if not pairs:
         return 0

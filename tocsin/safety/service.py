@@ -81,7 +81,7 @@ def create_check(session: Session, *, data: CheckIn, actor: Principal) -> Safety
 
 def approve_check(session: Session, *, check_id: int, actor: Principal) -> SafetyCheck:
     """A second authority approves a proposed check: it is listed and takes marks from now."""
-    check = get_check(session, check_id)
+    check = get_check(session, check_id=check_id)
     if check.approved_by is not None:
         raise Conflict(f"safety check {check_id} is already approved")
     if check.created_by == actor.username:
@@ -122,7 +122,7 @@ def pending_checks(session: Session) -> list[SafetyCheck]:
     ))
 
 
-def get_check(session: Session, check_id: int) -> SafetyCheck:
+def get_check(session: Session, *, check_id: int) -> SafetyCheck:
     """Return a check or raise NotFound."""
     check = session.get(SafetyCheck, check_id)
     if check is None:
@@ -132,7 +132,7 @@ def get_check(session: Session, check_id: int) -> SafetyCheck:
 
 def end_check(session: Session, *, check_id: int, actor: Principal) -> SafetyCheck:
     """Close a check now; its marks stay readable by relatives until they expire."""
-    check = get_check(session, check_id)
+    check = get_check(session, check_id=check_id)
     now = utcnow()
     if check.ends_at <= now:
         raise Conflict(f"safety check {check_id} has already ended")
@@ -172,7 +172,7 @@ def _new_code() -> str:
 
 def mark(session: Session, *, data: MarkIn, device_token: str | None) -> SafetyMark:
     """Record "I am safe" / "I need help" in an active check; same device, same mark."""
-    check = get_check(session, data.check_id)
+    check = get_check(session, check_id=data.check_id)
     now = utcnow()
     if check.approved_by is None:
         raise CheckClosed(f"safety check {check.id} is awaiting a second authority's approval")
@@ -237,7 +237,7 @@ def lookup_contact(
 
 def counts(session: Session, *, check_id: int, actor: Principal) -> dict[str, Any]:
     """Return live counts of a check, overall and per map cell."""
-    get_check(session, check_id)
+    get_check(session, check_id=check_id)
     cells: dict[str, dict[str, int]] = defaultdict(lambda: {"safe": 0, "need_help": 0})
     totals = {"safe": 0, "need_help": 0}
     rows = session.execute(

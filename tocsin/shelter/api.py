@@ -64,7 +64,7 @@ def get_offer(offer_id: str, db: DbSession, who: OptionalDevice,
               token: ManageToken = None) -> OfferHostView:
     """The host's own offer, address included (management token required)."""
     offer = service.read_own_offer(db, offer_id=offer_id, token=token, actor=who)
-    waiting = service.waiting_count(db, offer.id)
+    waiting = service.waiting_count(db, offer_id=offer.id)
     db.commit()
     return host_view(offer, waiting=waiting)
 
@@ -74,7 +74,7 @@ def edit_offer(offer_id: str, body: OfferUpdate, db: DbSession, who: OptionalDev
                token: ManageToken = None) -> OfferHostView:
     """Edit an offer (capacity, end time, conditions, note, address)."""
     offer = service.update_offer(db, offer_id=offer_id, token=token, data=body, actor=who)
-    waiting = service.waiting_count(db, offer.id)
+    waiting = service.waiting_count(db, offer_id=offer.id)
     db.commit()
     return host_view(offer, waiting=waiting)
 
@@ -83,7 +83,7 @@ def _status_route(status: str, verb: str) -> None:
     def change(offer_id: str, db: DbSession, who: OptionalDevice,
                token: ManageToken = None) -> OfferHostView:
         offer = service.set_status(db, offer_id=offer_id, token=token, status=status, actor=who)
-        waiting = service.waiting_count(db, offer.id)
+        waiting = service.waiting_count(db, offer_id=offer.id)
         db.commit()
         return host_view(offer, waiting=waiting)
 

@@ -102,7 +102,7 @@ def host_offer(session: Session, *, offer_id: str, token: str | None) -> Shelter
     return offer
 
 
-def waiting_count(session: Session, offer_id: str) -> int:
+def waiting_count(session: Session, *, offer_id: str) -> int:
     """Count the requests waiting for this host's answer."""
     return int(session.scalar(
         select(func.count()).select_from(ShelterRequest).where(

@@ -139,7 +139,7 @@ class SosBatcher:
         for attempt in (1, 2):
             try:
                 with self._write_lock, self.factory() as session:
-                    acks = service.insert_batch(session, items)
+                    acks = service.insert_batch(session, items=items)
                     session.commit()
                 break
             except IntegrityError:

@@ -153,7 +153,7 @@ def _add_all(session: Session, items: list[NewSos]) -> None:
     insert_rows(session, _OUTBOX_TABLE, hand_over(session, events_out))
 
 
-def insert_batch(session: Session, items: list[NewSos]) -> list[Ack]:
+def insert_batch(session: Session, *, items: list[NewSos]) -> list[Ack]:
     """Add every new SOS of ``items`` with its event; answer retries with the known SOS.
 
     Idempotency: a ``client_id`` already committed, or repeated inside the batch, maps to the one
@@ -190,7 +190,7 @@ def insert_batch(session: Session, items: list[NewSos]) -> list[Ack]:
 
 def create_sos(session: Session, *, data: SosIn, now: dt.datetime | None = None) -> Ack:
     """Record one SOS (or find the one with the same ``client_id``); the caller commits."""
-    ack = insert_batch(session, [prepare(data, now=now)])[0]
+    ack = insert_batch(session, items=[prepare(data, now=now)])[0]
     session.flush()
     return ack
 

@@ -101,7 +101,7 @@ async def _second_stage(runtime: Runtime, item_id: int, text: str) -> None:
 
 def _apply_second_stage(runtime: Runtime, item_id: int, second: dict[str, object]) -> None:
     with runtime.sessions() as session:
-        if service.apply_second_stage(session, item_id, second):
+        if service.apply_second_stage(session, item_id=item_id, second=second):
             session.commit()
 
 
@@ -146,7 +146,7 @@ async def post_report(
         url = check_url(url)
     except ValueError as exc:
         raise Invalid(f"url: {exc}") from None
-    await run_in_threadpool(service.require_platform, db, platform)
+    await run_in_threadpool(service.require_platform, db, name=platform)
     image = None
     if screenshot is not None and screenshot.filename:
         raw = await screenshot.read(media_mod.MAX_IMAGE_BYTES + 1)
@@ -185,7 +185,7 @@ def get_queue(
 @router.get("/items/{item_id}", response_model=ItemOut)
 def get_item(item_id: int, who: Staff, db: DbSession) -> ItemOut:
     """Return one item with its assessment and explanation."""
-    item = service.get_item(db, item_id)
+    item = service.get_item(db, item_id=item_id)
     return item_out(item, service.priority(item, utcnow()))
 
 
@@ -195,7 +195,7 @@ def get_image(
     reason: Annotated[str, Query(min_length=3, max_length=300)] = "review",
 ) -> Response:
     """Return the item's image; each view is audited (images may show victims)."""
-    item = service.get_item(db, item_id)
+    item = service.get_item(db, item_id=item_id)
     if item.image is None:
         raise Invalid(f"item {item_id} has no image")
     audit.record_read(db, actor=who, object_type="watch_item_image", object_id=item_id,

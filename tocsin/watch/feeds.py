@@ -49,7 +49,7 @@ class PollResult:
 def add_feed(session: Session, *, url: str, platform: str, keywords: list[str],
              settings: WatchSettings | None = None) -> WatchFeed:
     """Register a feed to poll (the platform must be known: items belong to one)."""
-    require_platform(session, platform)
+    require_platform(session, name=platform)
     check_outbound(url, "feed", settings)
     feed = WatchFeed(url=url, platform=platform, keywords=keywords, created_at=utcnow())
     session.add(feed)

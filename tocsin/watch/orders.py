@@ -84,7 +84,7 @@ def add_platform(session: Session, *, name: str, display_name: str, account: str
 def send_notice(session: Session, *, name: str, who: Principal,
                 now: dt.datetime | None = None) -> WatchPlatform:
     """Record the Art. 3(2) information sent to a platform (starts its 12-hour notice)."""
-    platform = require_platform(session, name)
+    platform = require_platform(session, name=name)
     platform.notice_at = platform.notice_at or (now or utcnow())
     audit.record(session, actor=who, action="watch.prior_notice", object_type="watch_platform",
                  object_id=name, reason="TCO Art. 3(2)")
@@ -110,8 +110,8 @@ def issue(session: Session, *, item_id: int, legal_basis: str, reason: str, emer
     It leaves at once, or waits as ``proposed`` for a second moderator (see ``instruments``).
     """
     now = now or utcnow()
-    item = get_item(session, item_id)
-    platform = require_platform(session, item.platform)
+    item = get_item(session, item_id=item_id)
+    platform = require_platform(session, name=item.platform)
     if not platform.account:
         raise Invalid(f"platform {platform.name!r} has no account to receive orders")
     chosen = plan(instrument=instrument, classified=item.category, stated=content_category,

@@ -71,7 +71,7 @@ def platform_names(session: Session) -> list[str]:
     return list(session.scalars(select(WatchPlatform.name).order_by(WatchPlatform.name)))
 
 
-def require_platform(session: Session, name: str) -> WatchPlatform:
+def require_platform(session: Session, *, name: str) -> WatchPlatform:
     """Return the platform called ``name`` or refuse with the list of known ones."""
     platform = session.scalar(select(WatchPlatform).where(WatchPlatform.name == name))
     if platform is None:
@@ -165,7 +165,7 @@ def second_stage_pending(item: WatchItem) -> bool:
     return (item.explanation or {}).get("stage2") == "pending"
 
 
-def apply_second_stage(session: Session, item_id: int, second: dict[str, Any]) -> bool:
+def apply_second_stage(session: Session, *, item_id: int, second: dict[str, Any]) -> bool:
     """Replace stage 1's assessment of a pending item by stage 2's; False if not pending.
 
     Stage 1's answer stays in the explanation (``stage1``) and its reasons are kept: they are
@@ -212,7 +212,7 @@ def queue(session: Session, *, now: dt.datetime | None = None, limit: int = 50,
     return ranked[:limit]
 
 
-def get_item(session: Session, item_id: int) -> WatchItem:
+def get_item(session: Session, *, item_id: int) -> WatchItem:
     """Return the item or raise NotFound."""
     item = session.get(WatchItem, item_id)
     if item is None:
@@ -234,7 +234,7 @@ def decide(session: Session, *, item_id: int, who: Principal, decision: str, rea
     the second decision stands. Both are audited with their reasons.
     """
     now = now or utcnow()
-    item = get_item(session, item_id)
+    item = get_item(session, item_id=item_id)
     if item.status not in OPEN_STATUSES:
         raise Conflict(f"item {item_id} is already decided ({item.status})")
     earlier = list(session.scalars(select(WatchDecision).where(
@@ -260,7 +260,7 @@ def decide(session: Session, *, item_id: int, who: Principal, decision: str, rea
     return item, needs_second
 
 
-def decisions_of(session: Session, item_id: int) -> list[WatchDecision]:
+def decisions_of(session: Session, *, item_id: int) -> list[WatchDecision]:
     """Return the decisions taken on an item, oldest first."""
     return list(session.scalars(select(WatchDecision).where(
         WatchDecision.item_id == item_id).order_by(WatchDecision.id)))
