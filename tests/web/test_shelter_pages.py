@@ -55,6 +55,7 @@ def test_offer_request_accept_reveal(
 
     host.get_by_label("Adresse").fill(ADDRESS)
     host.get_by_label("Indications d'accès (code, étage)").fill(DIRECTIONS)
+    host.locator("[data-offer-form] .shelter-coords > summary").click()
     host.locator("#offer-lat").fill("48.8649")
     host.locator("#offer-lon").fill("2.3800")
     host.get_by_label("Places").fill("3")
@@ -79,6 +80,13 @@ def test_offer_request_accept_reveal(
     # The public map shows the host's coarse area (a hexagon), not a point.
     expect(seeker.locator("[data-shelter-app]")).to_have_attribute("data-areas", "1")
     expect(seeker.locator("path.shelter-area")).to_have_count(1)
+    # No position yet: refused in words, before anything is sent (an empty field read as 0).
+    seeker.get_by_role("button", name="Chercher").click()
+    expect(seeker.locator("[data-request-form] [data-error]")).to_contain_text(
+        "Indiquez d'abord où")
+    # The raw coordinates are folded: the search, "Ma position" or the map fill them.
+    expect(seeker.locator("#request-lat")).to_be_hidden()
+    seeker.locator("[data-request-form] .shelter-coords > summary").click()
     seeker.locator("#request-lat").fill("48.8566")
     seeker.locator("#request-lon").fill("2.3522")
     seeker.get_by_label("Personnes").fill("2")
@@ -177,6 +185,7 @@ def test_phone_seeker_comes_first_and_languages_are_a_list(
     assert boxes.count() >= 10
     for i in range(9):
         boxes.nth(i).check()
+    page.locator("[data-request-form] .shelter-coords > summary").click()
     page.locator("#request-lat").fill("48.8566")
     page.locator("#request-lon").fill("2.3522")
     page.get_by_role("button", name="Chercher").click()

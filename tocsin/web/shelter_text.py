@@ -39,6 +39,11 @@ _FR = {
     "shelter.offers_one": "{n} offre, {places}",
     "shelter.offers_other": "{n} offres, {places}",
     "shelter.live": "Mis à jour à {time} ; la page se met à jour d'elle-même.",
+    "shelter.coords": "Coordonnées (remplies par la recherche, « Ma position » ou la carte)",
+    "shelter.position_missing": (
+        "Indiquez d'abord où : cherchez une adresse, touchez « Ma position » ou choisissez sur "
+        "la carte."
+    ),
 }
 _EN = {
     **{f"shelter.lang.{code}": names[1] for code, names in LANGUAGES.items()},
@@ -51,6 +56,10 @@ _EN = {
     "shelter.offers_one": "{n} offer, {places}",
     "shelter.offers_other": "{n} offers, {places}",
     "shelter.live": "Updated at {time}; the page updates itself.",
+    "shelter.coords": "Coordinates (filled by the search, \u201cMy position\u201d or the map)",
+    "shelter.position_missing": (
+        "First say where: search an address, press \u201cMy position\u201d or pick on the map."
+    ),
 }
 i18n.register_messages({"fr": _FR, "en": _EN})
 

@@ -240,6 +240,11 @@ function start(root: HTMLElement): void {
       note: String(data.get("note") ?? "") || null,
     };
     const slot = $("[data-error]", offerForm);
+    // An empty field reads as 0: a shelter in the Gulf of Guinea. Say what to do instead.
+    if (String(data.get("lat") ?? "") === "" || String(data.get("lon") ?? "") === "") {
+      fail(slot, t("shelter.position_missing"));
+      return;
+    }
     if (body.languages.length > MAX_LANGUAGES) {
       fail(slot, t("shelter.languages_too_many"));
       return;
@@ -355,6 +360,11 @@ function start(root: HTMLElement): void {
       note: String(data.get("note") ?? "") || null,
     };
     const slot = $("[data-error]", requestForm);
+    // An empty field reads as 0: a shelter in the Gulf of Guinea. Say what to do instead.
+    if (String(data.get("lat") ?? "") === "" || String(data.get("lon") ?? "") === "") {
+      fail(slot, t("shelter.position_missing"));
+      return;
+    }
     if (body.languages.length > MAX_LANGUAGES) {
       fail(slot, t("shelter.languages_too_many"));
       return;
