@@ -104,6 +104,48 @@ def test_each_staff_page_shows_the_evening(
         with contextlib.suppress(Exception):
             page.wait_for_load_state("networkidle", timeout=3_000)
         page.screenshot(path=str(screenshot_dir / f"demo-{path.strip('/')}.png"))
+        # The same console on a phone (390 x 844), as a crew or an official away from a desk
+        # would open it: the page must not be wider than the screen.
+        page.set_viewport_size({"width": PHONE["width"], "height": PHONE["height"]})
+        expect(page.locator("[data-view=console]")).to_contain_text(shows)
+        page.wait_for_timeout(300)  # let the maps and lists lay themselves out again
+        assert page.evaluate(WIDTH) <= PHONE["width"] + 1, f"{path} is wider than a phone"
+        page.screenshot(path=str(screenshot_dir / f"demo-{path.strip('/')}-phone.png"))
+    finally:
+        context.close()
+
+
+PHONE = {"width": 390, "height": 844}
+WIDTH = "document.documentElement.scrollWidth"
+CITIZEN_PAGES = [
+    # (page, text it must show during the evening)
+    ("/", "Tocsin"),
+    ("/alerts", "restez à l'abri"),
+    ("/sos", "SOS"),
+    ("/shelter", "Hébergement d'urgence"),
+    ("/persons", "Tocsin"),
+    ("/safety", "Tocsin"),
+]
+
+
+@pytest.mark.browser
+def test_citizen_pages_on_a_phone_during_the_evening(
+    browser: Browser, demo_server: tuple[str, Cast], screenshot_dir: Path,
+) -> None:
+    """Every public page on a 390 x 844 phone while the demo's evening is in it."""
+    base, _ = demo_server
+    context = browser.new_context(locale="fr-FR", viewport=PHONE, is_mobile=True,
+                                  has_touch=True)
+    try:
+        page = context.new_page()
+        for path, shows in CITIZEN_PAGES:
+            page.goto(f"{base}{path}")
+            expect(page.locator("body")).to_contain_text(shows, timeout=10_000)
+            with contextlib.suppress(Exception):
+                page.wait_for_load_state("networkidle", timeout=3_000)
+            assert page.evaluate(WIDTH) <= PHONE["width"] + 1, f"{path} is wider than a phone"
+            name = path.strip("/") or "home"
+            page.screenshot(path=str(screenshot_dir / f"demo-{name}-phone.png"))
     finally:
         context.close()
 

@@ -53,6 +53,9 @@ CATALOGUE: dict[Lang, dict[str, str]] = {
             "retrouver une personne, trouver un abri : un seul service, pour les citoyens "
             "comme pour les équipes de secours."
         ),
+        "home.sos_button": "SOS silencieux : alerter la police sans un bruit",
+        "home.alert_title": "Alerte officielle en cours",
+        "home.alert_more": "Toutes les alertes, la carte et les consignes",
         "home.emergency_title": "En cas d'urgence",
         "home.emergency_call": "Appelez le 17 (police) ou le 112.",
         "home.emergency_sms": "Si vous ne pouvez pas parler, envoyez un SMS au 114.",
@@ -132,6 +135,9 @@ CATALOGUE: dict[Lang, dict[str, str]] = {
             "Raise the alarm silently, get official instructions, reassure your loved ones, "
             "find a person, find shelter: one service, for citizens and emergency teams alike."
         ),
+        "home.sos_button": "Silent SOS: alert the police without a sound",
+        "home.alert_title": "Official alert in force",
+        "home.alert_more": "All alerts, the map and the instructions",
         "home.emergency_title": "In an emergency",
         "home.emergency_call": "Call 17 (police) or 112.",
         "home.emergency_sms": "If you cannot speak, text 114.",

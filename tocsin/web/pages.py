@@ -12,9 +12,14 @@ from enum import StrEnum
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from tocsin.alerts import cap
+from tocsin.alerts import service as alerts_service
 from tocsin.core.auth import public
+from tocsin.core.runtime import DbSession
+from tocsin.web import i18n
 from tocsin.web.render import render_page
 
 
@@ -69,14 +74,41 @@ ROLE_PAGES: tuple[RolePage, ...] = (
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
 
+@dataclass(frozen=True)
+class HomeAlert:
+    """What the home page says of one official alert in force: its words, in the page's language."""
+
+    headline: str
+    instruction: str
+
+
+def _alerts_in_force(db: Session, lang: str) -> list[HomeAlert]:
+    """The official alerts in force (newest first, at most three), each in ``lang`` if it has it.
+
+    Why on the home page: a person who opens Tocsin during an attack must see the prefecture's
+    instruction first, without a tap; the alerts page has the map and the rest.
+    """
+    found = []
+    for row in alerts_service.active(db)[:3]:
+        infos = cap.from_json(row.content).infos
+        if not infos:
+            continue
+        info = next((i for i in infos if (i.language or "fr").lower().startswith(lang)), infos[0])
+        found.append(HomeAlert(headline=info.headline or info.event or "",
+                               instruction=info.instruction or info.description or ""))
+    return found
+
+
 @router.get("/", response_class=HTMLResponse, dependencies=[Depends(public())])
-def home(request: Request) -> Response:
-    """Show what Tocsin offers to each role, and the live service status."""
+def home(request: Request, db: DbSession) -> Response:
+    """Show the alert in force and the SOS button first, what Tocsin offers each role, and the
+    live service status."""
     return render_page(
         request,
         "home.html",
         entry="home",
         context={
+            "alerts_in_force": _alerts_in_force(db, i18n.negotiate(request)),
             "citizen_pages": [p for p in ROLE_PAGES if p.audience is Audience.citizen],
             "staff_pages": [p for p in ROLE_PAGES if p.audience is Audience.staff],
         },
