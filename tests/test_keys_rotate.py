@@ -142,8 +142,10 @@ def test_rotation_reseals_everything_and_the_old_key_opens_nothing(
         with pytest.raises(seal.SealError):
             old_only.open(blob, contexts[name])
 
-    # The workers, restarted with the new key, read everything back through the models.
+    # The workers, restarted with the new key, read everything back through the models: a
+    # worker's keyring is the one attached to its engines (a restart attaches the new one).
     seal.configure(seal.Sealer(NEW_KEY))
+    seal.attach(engine, seal.Sealer(NEW_KEY))
     authority = login(client, "authority")
     assert client.get("/api/v1/auth/mfa", headers=authority).status_code == 200
     with Session(engine) as session:
