@@ -91,7 +91,7 @@ def test_required_2fa_enrolment_then_login_with_a_code(
     _sign_in(page, admin, password)
     policy = page.locator("[data-mfa-policy]")
     policy.get_by_label("exigée pour analyst").check()
-    expect(page.locator('[data-message="mfa"]')).to_have_text("Règle enregistrée : analyst")
+    expect(page.locator('[data-message="mfa"]')).to_have_text("Règle enregistrée : analyste")
     # Requiring it for admins is refused while this admin has none (no self-lockout)...
     # (a click, not check(): the page unticks the box as soon as the refusal arrives, which
     # can be before check() looks at the box again)
@@ -112,7 +112,7 @@ def test_required_2fa_enrolment_then_login_with_a_code(
     page.get_by_role("button", name="Continuer").click()
     expect(page.locator('[data-view="console"]')).to_be_visible()
     policy.get_by_label("exigée pour admin").check()
-    expect(page.locator('[data-message="mfa"]')).to_have_text("Règle enregistrée : admin")
+    expect(page.locator('[data-message="mfa"]')).to_have_text("Règle enregistrée : administrateur")
     with page.expect_response(lambda r: r.url.endswith("/mfa/policy/admin")) as answer:
         policy.get_by_label("exigée pour admin").uncheck()
     assert answer.value.ok
@@ -143,7 +143,7 @@ def test_required_2fa_enrolment_then_login_with_a_code(
     page.screenshot(path=screenshot_dir / "staff-2fa-recovery-codes.png", full_page=True)
     page.get_by_role("button", name="Continuer").click()
     expect(page.locator('[data-view="console"]')).to_be_visible()
-    expect(page.locator("[data-whoami]")).to_have_text("analyst")
+    expect(page.locator("[data-whoami]")).to_contain_text("analyste.2fa")  # who, by name
 
     # Signing in again asks for the code; the next step's code is accepted (the first is spent).
     page.get_by_role("button", name="Se déconnecter").click()

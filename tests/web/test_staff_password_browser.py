@@ -56,7 +56,9 @@ def test_admin_reset_then_redeem_then_change(
     expect(page.locator("[data-issued]")).to_contain_text("sessions fermées")
     page.screenshot(path=screenshot_dir / "admin-password-reset.png", full_page=True)
     reset_code = shown.inner_text()
-    page.get_by_role("button", name="Se déconnecter").click()
+    # Wait for the sign-out's answer: navigating away at once aborts the request (a page problem).
+    with page.expect_response(lambda r: r.url.endswith("/api/v1/auth/logout")):
+        page.get_by_role("button", name="Se déconnecter").click()
 
     # The old password no longer opens the account.
     page.goto(live_server + "/dispatch")

@@ -13,6 +13,7 @@
 import L from "leaflet";
 import { type LatLon, type Street, houseNumber, loadBaseData, metres } from "./geo-data";
 import { pageLang } from "./i18n";
+import { mapText } from "./map-text";
 
 export interface GeoHit {
   label: string;
@@ -284,7 +285,8 @@ export function attachAddressSearch(map: L.Map, anchor: HTMLElement, onConfirm: 
     pin?.remove();
     pin = L.circleMarker(at, { radius: 9, color: "#b34000", weight: 3, fillColor: "#ffb000",
       fillOpacity: 0.9, className: "geo-pin" })
-      .bindTooltip(hit.label, { permanent: true, direction: "top", offset: [0, -8], className: "geo-pin-label" })
+      .bindTooltip(mapText(hit.label), { permanent: true, direction: "top", offset: [0, -8],
+        className: "geo-pin-label" })
       .addTo(map);
     map.setView(at, Math.max(map.getZoom(), options.zoom ?? 16));
     foundText.textContent = `${text.found} ${hit.label} (${hit.detail})`;
