@@ -1,4 +1,7 @@
-"""The home page puts the official alert in force and the SOS button first (issue 20)."""
+"""The home page puts the official alert in force and the SOS button first (issue 20).
+
+Here, not under tests/web: it runs in both modes, and a cluster-mode test cannot follow the
+browser tests (Playwright's session-long event loop makes the bus fixture's teardown fail)."""
 
 from __future__ import annotations
 
