@@ -65,6 +65,19 @@ function start(root: HTMLElement): void {
     slot.hidden = false;
     slot.textContent = `${t("shelter.error")} ${error instanceof Error ? error.message : error}`;
   };
+  /** Say what is missing before anything is sent; true when the form must not go. */
+  const refused = (slot: HTMLElement, data: FormData, languages: number): boolean => {
+    // An empty field reads as 0: a shelter in the Gulf of Guinea. Say what to do instead.
+    if (String(data.get("lat") ?? "") === "" || String(data.get("lon") ?? "") === "") {
+      fail(slot, t("shelter.position_missing"));
+      return true;
+    }
+    if (languages > MAX_LANGUAGES) {
+      fail(slot, t("shelter.languages_too_many"));
+      return true;
+    }
+    return false;
+  };
   const ok = (slot: HTMLElement): void => {
     slot.hidden = true;
     slot.textContent = "";
@@ -240,15 +253,7 @@ function start(root: HTMLElement): void {
       note: String(data.get("note") ?? "") || null,
     };
     const slot = $("[data-error]", offerForm);
-    // An empty field reads as 0: a shelter in the Gulf of Guinea. Say what to do instead.
-    if (String(data.get("lat") ?? "") === "" || String(data.get("lon") ?? "") === "") {
-      fail(slot, t("shelter.position_missing"));
-      return;
-    }
-    if (body.languages.length > MAX_LANGUAGES) {
-      fail(slot, t("shelter.languages_too_many"));
-      return;
-    }
+    if (refused(slot, data, body.languages.length)) return;
     api<{ id: string; manage_token: string }>("POST", "/offers", body)
       .then((made) => {
         ok(slot);
@@ -360,15 +365,7 @@ function start(root: HTMLElement): void {
       note: String(data.get("note") ?? "") || null,
     };
     const slot = $("[data-error]", requestForm);
-    // An empty field reads as 0: a shelter in the Gulf of Guinea. Say what to do instead.
-    if (String(data.get("lat") ?? "") === "" || String(data.get("lon") ?? "") === "") {
-      fail(slot, t("shelter.position_missing"));
-      return;
-    }
-    if (body.languages.length > MAX_LANGUAGES) {
-      fail(slot, t("shelter.languages_too_many"));
-      return;
-    }
+    if (refused(slot, data, body.languages.length)) return;
     api<{ id: string; token: string }>("POST", "/requests", body)
       .then((made) => {
         ok(slot);
