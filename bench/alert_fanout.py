@@ -255,14 +255,14 @@ def bench_baseline(n: int, ca: Path, h1: push_receivers.Receiver) -> float:
     from cryptography.hazmat.primitives.asymmetric import ec
     from pywebpush import webpush
 
-    from tocsin.alerts import senders
     from tocsin.core import push
+    from tocsin.core.webpush import load_vapid
 
     browser = ec.generate_private_key(ec.SECP256R1())
     keys = {"p256dh": push.b64url(push._raw_public(browser.public_key())),
             "auth": push.b64url(os.urandom(16))}
     with tempfile.TemporaryDirectory() as tmp:
-        vapid = senders.load_vapid("", Path(tmp))
+        vapid = load_vapid("", Path(tmp))
     payload = json.dumps({"alert_id": "x", "headline": "Attaque en cours"})
 
     def one(i: int) -> None:

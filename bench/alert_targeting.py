@@ -87,12 +87,13 @@ def _area_km2(shape: shapely.Polygon) -> float:
 def bench_fanout(n: int) -> None:
     from sqlalchemy import insert
 
-    from tocsin.alerts import fanout, senders
+    from tocsin.alerts import fanout
     from tocsin.alerts.config import AlertSettings
     from tocsin.alerts.models import Alert, AlertDelivery, AlertSubscription
     from tocsin.core import seal
     from tocsin.core.db import make_engine, make_sessionmaker, utcnow
     from tocsin.core.migrate import upgrade
+    from tocsin.core.webpush import load_vapid
 
     # The receiver runs in its own process, as a platform would: it must not share our GIL.
     receiver = subprocess.Popen(
@@ -121,7 +122,7 @@ def bench_fanout(n: int) -> None:
                  "expires_at": now + dt.timedelta(days=1)} for i in range(n)])
             s.commit()
         config = AlertSettings(webhook_hosts=f"127.0.0.1:{port}", concurrency=64)
-        vapid = senders.load_vapid("", Path(tmp))
+        vapid = load_vapid("", Path(tmp))
 
         async def run() -> tuple[float, float]:
             deliverer = fanout.Deliverer(factory, config, base_url="http://bench", vapid=vapid)

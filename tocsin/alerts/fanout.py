@@ -40,6 +40,7 @@ from tocsin.alerts.config import AlertSettings, url_problem
 from tocsin.alerts.models import Alert, AlertDelivery, AlertSubscription
 from tocsin.core import push
 from tocsin.core.db import utcnow
+from tocsin.core.webpush import VapidKey
 
 log = logging.getLogger("tocsin.alerts.fanout")
 
@@ -92,7 +93,7 @@ class Deliverer:
     """One worker's sender loop; see the module docstring."""
 
     def __init__(self, factory: sessionmaker[Session], config: AlertSettings, *,
-                 base_url: str, vapid: senders.VapidKey,
+                 base_url: str, vapid: VapidKey,
                  encryptor: push.Encryptor | None = None) -> None:
         self.factory = factory
         self.config = config

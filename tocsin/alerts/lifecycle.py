@@ -14,10 +14,11 @@ from dataclasses import dataclass
 
 from starlette.concurrency import run_in_threadpool
 
-from tocsin.alerts import events, fanout, planning, senders, service
+from tocsin.alerts import events, fanout, planning, service
 from tocsin.alerts.config import AlertSettings
 from tocsin.core.bus import Event, Subscription
 from tocsin.core.runtime import Runtime
+from tocsin.core.webpush import VapidKey, load_vapid
 
 log = logging.getLogger("tocsin.alerts")
 
@@ -28,7 +29,7 @@ class AlertsState:
 
     config: AlertSettings
     sender: str
-    vapid: senders.VapidKey
+    vapid: VapidKey
     deliverer: fanout.Deliverer
     subscription: Subscription | None = None
 
@@ -42,7 +43,7 @@ async def start(runtime: Runtime) -> None:
     """Load settings and keys, subscribe the fan-out planner, start the deliverer."""
     config = AlertSettings()
     vapid = await run_in_threadpool(
-        senders.load_vapid, config.vapid_private_key, runtime.settings.var_dir)
+        load_vapid, config.vapid_private_key, runtime.settings.var_dir)
     deliverer = fanout.Deliverer(runtime.sessions, config, base_url=runtime.settings.base_url,
                                  vapid=vapid)
     current = AlertsState(

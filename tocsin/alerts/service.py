@@ -317,7 +317,7 @@ def import_cap(session: Session, *, who: Principal, report: validate.CapReport,
 
 
 def active(session: Session, *, now: dt.datetime | None = None,
-           public_only: bool = True) -> list[Alert]:
+           public_only: bool = True, limit: int = 500) -> list[Alert]:
     """Return published Alerts and Updates neither ended nor expired, newest first."""
     now = now or utcnow()
     query = select(Alert).where(
@@ -327,7 +327,7 @@ def active(session: Session, *, now: dt.datetime | None = None,
     )
     if public_only:
         query = query.where(Alert.status.in_(("Actual", "Exercise")))
-    return list(session.scalars(query.order_by(Alert.published_at.desc()).limit(500)))
+    return list(session.scalars(query.order_by(Alert.published_at.desc()).limit(limit)))
 
 
 def pending(session: Session) -> list[Alert]:

@@ -210,15 +210,14 @@ def _sqlite_insert(table: Table, dialect: Dialect) -> tuple[_InsertSql, list[tup
     if inserts is None:
         inserts = {}
         setattr(dialect, _INSERTS_ATTR, inserts)
-    key = table
-    cached = inserts.get(key)
+    cached = inserts.get(table)
     if cached is None:
         quote = dialect.identifier_preparer.quote
         names = ", ".join(quote(column.name) for column in table.columns)
         head = f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({names})"
         row = "(" + ", ".join("?" for _ in table.columns) + ")"
         processors = [(c.name, c.type.bind_processor(dialect)) for c in table.columns]
-        cached = inserts[key] = (_InsertSql(head, row), processors)
+        cached = inserts[table] = (_InsertSql(head, row), processors)
     return cached
 
 

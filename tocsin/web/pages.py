@@ -89,7 +89,7 @@ def _alerts_in_force(db: Session, lang: str) -> list[HomeAlert]:
     instruction first, without a tap; the alerts page has the map and the rest.
     """
     found = []
-    for row in alerts_service.active(db)[:3]:
+    for row in alerts_service.active(db, limit=3):
         infos = cap.from_json(row.content).infos
         if not infos:
             continue
