@@ -69,6 +69,7 @@ const SQUARE = /^(Place |Rond-Point|Carrefour )/;
  * cached by the browser afterwards).
  */
 export function addBaseMap(map: L.Map, tilesUrl = "", theme: Theme = "day"): void {
+  followSize(map);
   if (tilesUrl !== "") {
     L.tileLayer(tilesUrl, { maxZoom: 19, attribution: "© OpenStreetMap" }).addTo(map);
     return;
@@ -97,6 +98,38 @@ export function addBaseMap(map: L.Map, tilesUrl = "", theme: Theme = "day"): voi
     .catch(() => {
       container.dataset.basemap = "failed";
     });
+}
+
+/**
+ * Keep the map's idea of its size right. Leaflet measures its box once, at creation: a map made
+ * in a folded panel, a hidden tab or a card still being laid out kept that size (often zero) and
+ * drew its base map in a corner of the box, grey elsewhere. Every map of the platform gets its
+ * base layer here, so one observer per map fixes them all: when the box changes size (shown,
+ * unfolded, rotated phone, resized window), Leaflet is told, on the next frame (never inside the
+ * observer's own callback, which would loop).
+ */
+function followSize(map: L.Map): void {
+  if (typeof ResizeObserver === "undefined") return;
+  const box = map.getContainer();
+  let last = "";
+  let frame = 0;
+  let removed = false;
+  const observer = new ResizeObserver(() => {
+    const size = `${box.clientWidth}x${box.clientHeight}`;
+    if (size === last) return;
+    last = size;
+    if (box.clientWidth === 0 || box.clientHeight === 0) return; // hidden: wait until shown
+    window.cancelAnimationFrame(frame);
+    frame = window.requestAnimationFrame(() => {
+      if (!removed) map.invalidateSize(); // a map removed meanwhile has nothing left to resize
+    });
+  });
+  observer.observe(box);
+  map.on("unload", () => {
+    removed = true;
+    window.cancelAnimationFrame(frame);
+    observer.disconnect();
+  });
 }
 
 function draw(map: L.Map, data: BaseData, palette: Palette): void {

@@ -23,10 +23,13 @@ import { AreaDrawer } from "../lib/area-draw";
 import { attachAddressSearch } from "../lib/geo-search";
 import { mountSafetyChecks } from "../lib/safety-checks";
 import { currentToken, currentUser, logout, mountStaffLogin } from "../lib/staff";
+import { frenchDateTimes } from "../lib/datetime-field";
 
 const REFRESH_MS = 3000;
 
 const root = document.getElementById("authority-app") as HTMLElement;
+// Date and time fields in French, 24 h, whatever the browser's locale (lib/datetime-field).
+frenchDateTimes(root);
 const t = messagesFrom(root);
 const lang = pageLang();
 const $ = <E extends Element>(selector: string): E => root.querySelector(selector) as E;

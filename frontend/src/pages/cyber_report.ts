@@ -9,8 +9,11 @@ import "../styles/cyber.css";
 import { fieldError, say } from "../lib/cyber";
 import { messagesFrom } from "../lib/i18n";
 import { currentRole, currentToken, currentUser, mountStaffLogin } from "../lib/staff";
+import { frenchDateTimes } from "../lib/datetime-field";
 
 const root = document.getElementById("cyber-report-app") as HTMLElement;
+// Date and time fields in French, 24 h, whatever the browser's locale (lib/datetime-field).
+frenchDateTimes(root);
 const t = messagesFrom(root);
 const $ = <E extends Element>(selector: string): E => root.querySelector(selector) as E;
 const form = $<HTMLFormElement>('[data-form="report"]');

@@ -26,12 +26,15 @@ import {
   remember,
   whileVisible,
 } from "../lib/shelter-api";
+import { frenchDateTimes } from "../lib/datetime-field";
 
 // Polite: one small request per panel every 10 s while the page is in view (none when hidden).
 const POLL_MS = 10_000;
 const MAX_LANGUAGES = 8;
 const PARIS: L.LatLngTuple = [48.8566, 2.3522];
 const app = document.querySelector<HTMLElement>("[data-shelter-app]");
+// Date and time fields in French, 24 h, whatever the browser's locale (lib/datetime-field).
+if (app) frenchDateTimes(app);
 
 function $<T extends HTMLElement>(sel: string, root: ParentNode = document): T {
   const el = root.querySelector<T>(sel);

@@ -18,6 +18,7 @@ import { mapText } from "../lib/map-text";
 import { showNotices } from "../lib/stats-notices";
 import { Places, fittedStart } from "../lib/stats-places";
 import { ApiFailure, api, currentToken, currentUser, mountStaffLogin } from "../lib/staff";
+import { frenchDateTimes } from "../lib/datetime-field";
 
 interface Figure {
   name: string; fr: string; en: string; categories: string[]; unit: string; mapped: boolean;
@@ -31,6 +32,8 @@ interface Breakdown { counts: Record<string, number> }
 
 const API = "/api/v1/stats";
 const root = document.getElementById("stats-app") as HTMLElement;
+// Date and time fields in French, 24 h, whatever the browser's locale (lib/datetime-field).
+frenchDateTimes(root);
 const t = messagesFrom(root);
 const lang = pageLang();
 const $ = <E extends Element>(selector: string): E => root.querySelector(selector) as E;
