@@ -16,10 +16,11 @@ French silent letters and digraphs, so we use a small rule set in the lineage of
 phonetic algorithms Soundex2 and Phonex (F. Brouard, "Phonétique française", 2002; C. Lemaire,
 Phonex, 1998): the rules below rewrite digraphs (ph->f, qu->k, ch->sh, gu/ge…), merge vowel
 spellings that sound the same (eau/au/o, ai/ei/é/è/er$, ou), fold nasal vowels (an/en, in/ain/
-un, on), drop the letters French does not pronounce (h, final e/s/t/d/x/z/p, the l of "ault"),
+un, on), drop the letters French does not pronounce (h, final e/s/t/d/x/z/p, the l of "ault") but
+keep a final é sound (-er, -ez, -et: Royer is not Roy),
 then collapse doubled letters. Unlike Soundex it keeps the vowels (as classes): names are short
 and the vowels carry much of what tells "Martin" from "Morton". Examples (tested):
-Gauthier/Gautier/Gaultier -> "goti", Philippe/Filipe -> "filip", Dupont/Dupond -> "dupO".
+Gauthier/Gautier/Gaultier -> "gotiE", Philippe/Filipe -> "filip", Dupont/Dupond -> "dupO".
 
 The key is deliberately a *candidate generator*, not a verdict: the ranking step (``search``)
 rescores each candidate with edit distance, so a collision costs only a little re-ranking time.
@@ -153,6 +154,8 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"gu([eiy])", r"g\1"),
         (r"g([eiy])", r"j\1"),
         (r"w", "v"),
+        # A final é sound (-er, -ez, -et) is said, unlike a mute final e: Royer is no Roy.
+        (r"(er|ez|et)$", "E"),
         (r"y", "i"),
         (r"x$", ""),
         (r"x", "ks"),
@@ -162,7 +165,6 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"au", "o"),
         (r"ou", "U"),
         (r"(ai|ei)", "e"),
-        (r"(er|ez|et)$", "e"),
         (r"(ain|ein|in|im|un|um)([^aeiouU]|$)", r"I\2"),
         (r"(an|am|en|em)([^aeiouU]|$)", r"A\2"),
         (r"(on|om)([^aeiouU]|$)", r"O\2"),
