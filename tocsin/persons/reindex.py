@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from sqlalchemy import Connection, text
 
-from tocsin.persons.search import rows_keys
+from tocsin.persons.search_keys import rows_keys
 
 BATCH = 5_000
 

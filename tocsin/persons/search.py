@@ -26,12 +26,18 @@ Why this design (and not Person Finder's prefix match, nor a full scan):
    the expansions, best first, a bounded number of postings each (a search for "Marie" alone
    cannot rank six thousand Maries anyway). A multi-word query falls back to it when no pair
    gives a convincing record (a name of one word, a word mangled beyond two edits).
-4. **Re-ranking.** The found records (a pool of ~100) are re-scored per query word: 1.0 for
-   the same word, 0.95 for the same phonetic key, the normalised Damerau-Levenshtein
-   similarity for a typo, a prefix score for a partial word; query words are matched to
-   record words in any order (given and family names swapped), with a small bonus when the
-   typed order is the record's and a penalty for record words the query left out. The score
-   is in [0, 1]; results come best first.
+4. **Re-ranking** (:mod:`tocsin.persons.search_rank`). The found records (a pool of ~100)
+   are re-scored per query word: 1.0 for the same word, 0.95 for the same phonetic key, the
+   normalised Damerau-Levenshtein similarity for a typo, a prefix score for a partial word;
+   query words are matched to record words in any order (given and family names swapped),
+   record words the query left out cost a little (half as much for the other part of a
+   compound given name: "Pierre" for Jean-Pierre), and the typed order is worth the last
+   hundredth. The score is in [0, 1]; results come best first, and among equal scores (the
+   query cannot tell them apart: "J. Dupont") the commonest name first and each name once
+   before any twice, so the first ten cover as many of the names that fit as they can.
+
+The record side (which keys a record is indexed under, its stored form) is
+:mod:`tocsin.persons.search_keys`.
 
 ``bench/person_search.py`` measures this against a naive rapidfuzz scan and PostgreSQL pg_trgm.
 """
@@ -39,24 +45,35 @@ Why this design (and not Person Finder's prefix match, nor a full scan):
 from __future__ import annotations
 
 import heapq
-import itertools
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
-from typing import Any
 
-from rapidfuzz.distance import DamerauLevenshtein
 from sqlalchemy import Connection, TextClause, select, text
 from sqlalchemy.orm import Session
 
 from tocsin.core.db import utcnow
 from tocsin.persons.models import Person
-from tocsin.persons.phonetic import glued_forms, phonetic, query_tokens, split_tokens
+from tocsin.persons.phonetic import glued_forms, query_tokens
+from tocsin.persons.search_keys import (
+    index_keys,
+    initial_key,
+    pair_key,
+    person_tokens,
+    record_tokens,
+    rows_keys,
+    stored_form,
+    word_key,
+)
+from tocsin.persons.search_rank import INITIAL_WEIGHT, Hit, diversify, rank_score, word_score
 from tocsin.persons.vocabulary import Vocabulary, vocabulary_for
 
+# The record side (keys, stored form) and the scoring live in their own modules; callers keep
+# importing them from here.
+__all__ = ["Hit", "diversify", "index_keys", "person_tokens", "rank_score", "record_tokens",
+           "rows_keys", "search", "stored_form", "variants", "word_score"]
+
 MAX_QUERY_WORDS = 6
-MAX_RECORD_WORDS = 12  # pairs of a record's first 12 words at most (66 keys)
 MAX_PROBES = 2_000  # keys probed per query at most
 BATCH = 48  # keys per round trip
 PAIR_POSTINGS = 100  # postings read per pair key
@@ -66,152 +83,12 @@ SLACK = 5  # records found beyond ``limit`` before probing may stop
 MARGIN = 0.4  # ...or once unprobed keys weigh this much less than the best record found
 MIN_SCORE = 0.5
 CONVINCING = 0.8
-# An initial matches any word it begins: worth less than the word typed in full.
-INITIAL_WEIGHT = 0.85
 # How many respellings of the whole query (words glued or split) are searched beside it.
 MAX_VARIANTS = 2
 
 # (key, ((query word index, weight), ...)): a key and the query words a posting of it covers.
 Probe = tuple[str, tuple[tuple[int, float], ...]]
 
-
-def record_tokens(names: Iterable[str | None]) -> tuple[list[str], list[str]]:
-    """Return a record's plain words and joined forms over all its names, without repeats."""
-    plain: dict[str, None] = {}
-    joined: dict[str, None] = {}
-    for name in names:
-        for line in (name or "").splitlines():
-            words, glued = split_tokens(line)
-            for word in words:
-                plain.setdefault(word[:80], None)
-            for word in glued:
-                joined.setdefault(word[:80], None)
-    return list(plain), [w for w in joined if w not in plain]
-
-
-def person_tokens(person: Person) -> tuple[list[str], list[str]]:
-    """Return the tokens of every name a person record carries (PFIF 1.4 name fields)."""
-    return record_tokens(
-        [person.full_name, person.given_name, person.family_name, person.alternate_names]
-    )
-
-
-def stored_form(plain: Sequence[str], joined: Sequence[str]) -> str:
-    """Return the ``search_tokens`` text the re-ranker reads: plain words | joined forms."""
-    return " ".join(plain) + " | " + " ".join(joined)
-
-
-def word_key(word: str) -> str:
-    """Return the index key of one name word."""
-    return f"t:{word}"[:80]
-
-
-def pair_key(a: str, b: str) -> str:
-    """Return the index key of an unordered pair of name words."""
-    return (f"2:{a} {b}" if a < b else f"2:{b} {a}")[:80]
-
-
-def initial_key(initial: str, word: str) -> str:
-    """Return the index key of a word with the initial of another word of the same record."""
-    return f"i:{initial} {word}"[:80]
-
-
-def index_keys(plain: Sequence[str], joined: Sequence[str] = ()) -> list[str]:
-    """Return a record's index keys: each word, each pair of words, and each word with the
-    initial of another plain word ("J. Dupont": ``i:j dupont``; see the docstring).
-
-    A joined form is not paired with a word it contains ("delafontaine" with "fontaine"):
-    nobody types both.
-    """
-    words = [*plain, *joined]
-    keys = dict.fromkeys(word_key(w) for w in words)
-    head = words[:MAX_RECORD_WORDS]
-    glued = set(joined)
-    for i, a in enumerate(head):
-        for b in head[i + 1 :]:
-            if a != b and not ((a in glued and b in a) or (b in glued and a in b)):
-                keys.setdefault(pair_key(a, b), None)
-    firsts = plain[:MAX_RECORD_WORDS]
-    for a in firsts:
-        for b in head:
-            if a != b and not (b in glued and a in b):
-                keys.setdefault(initial_key(a[0], b), None)
-    # A compound given name by its initials ("J.-P. Martin", "JP Martin"): the two parts'
-    # initials with each other word, for the records whose two words make a joined form.
-    for a, b in itertools.pairwise(firsts):
-        if a + b in glued:
-            for other in firsts:
-                if other not in (a, b):
-                    keys.setdefault(initial_key(a[0] + b[0], other), None)
-    return list(keys)
-
-
-@dataclass(frozen=True)
-class Hit:
-    """One search result: the record's id and its score in [0, 1]."""
-
-    person_id: int
-    score: float
-
-
-def word_score(query: str, word: str) -> float:
-    """Score how well a typed word matches a record word (1 = same word)."""
-    if query == word:
-        return 1.0
-    if len(query) == 1:  # an initial ("J. Dupont")
-        return INITIAL_WEIGHT if word.startswith(query) else 0.0
-    best = DamerauLevenshtein.normalized_similarity(query, word)
-    if best < 0.95 and phonetic(query) == phonetic(word):
-        best = 0.95
-    if len(query) >= 2 and word.startswith(query):
-        best = max(best, 0.6 + 0.3 * len(query) / len(word))
-    return best
-
-
-def rank_score(query: Sequence[str], stored: str) -> float:
-    """Score a record (its ``stored_form``) against the query words, in any order, in [0, 1]."""
-    plain_text, _, joined_text = stored.partition(" | ")
-    plain = plain_text.split()
-    record = plain + joined_text.split()
-    if not query or not record:
-        return 0.0
-    used: set[int] = set()
-    total = 0.0
-    positions: list[int] = []
-    last = len(plain) - 1
-    for q in query:
-        best, best_i = 0.0, -1
-        for i, word in enumerate(record):
-            if len(q) == 1:
-                # An initial stands for one word of its own, a given name rather than the
-                # family name (written last) or a joined form.
-                if i in used or not word.startswith(q):
-                    continue
-                score = INITIAL_WEIGHT if i < last else INITIAL_WEIGHT - 0.05
-            else:
-                score = word_score(q, word)
-            if score > best or (score == best and best_i in used and i not in used):
-                best, best_i = score, i
-        total += best
-        if best_i >= 0:
-            used.add(best_i)
-            positions.append(best_i)
-    mean = total / len(query)
-    # Record words the query left out cost a little (a search for "Marie" prefers "Marie
-    # Dupont" to "Marie-Hélène Anne Dupont"); a joined form matched covers the words it
-    # joins ("jeanpierre" two, "desaint" one: the particle is no word of the record).
-    covered = sum(1 if i < len(plain) else max(1, sum(1 for w in plain if w in record[i]))
-                  for i in used)
-    missing = max(0, len(plain) - covered)
-    score = mean * (1.0 - 0.04 * min(missing, 3))
-    # The typed order is a hint, except that an initial stands for a given name, which
-    # records write first, wherever it was typed ("Dupont J.").
-    short = [p for q, p in zip(query, positions, strict=False) if len(q) == 1]
-    full = [p for q, p in zip(query, positions, strict=False) if len(q) > 1]
-    if (short == sorted(short) and max(short) < min(full) if short and full
-            else positions == sorted(positions)):
-        score += 0.01
-    return round(min(score, 1.0), 4)
 
 
 Expansions = list[list[tuple[str, float]]]
@@ -332,10 +209,10 @@ def _collect(connection: Connection, probes: Iterator[tuple[float, Probe]], *, w
 
 
 def _rerank(connection: Connection, words: list[str], coarse: dict[int, float],
-            particled: frozenset[str] = frozenset()) -> list[Hit]:
+            particled: frozenset[str] = frozenset()) -> list[tuple[Hit, str]]:
     ids = heapq.nlargest(RERANK_POOL, coarse, key=coarse.__getitem__)
     now = utcnow()
-    hits: list[Hit] = []
+    hits: list[tuple[Hit, str]] = []
     for start in range(0, len(ids), 500):
         for person_id, stored in connection.execute(
             select(Person.id, Person.search_tokens).where(
@@ -343,10 +220,10 @@ def _rerank(connection: Connection, words: list[str], coarse: dict[int, float],
             )
         ):
             score = rank_score(words, stored)
-            if particled and not particled.isdisjoint(stored.split()):
-                score = round(score + 0.005, 4)
+            if particled and particled.isdisjoint(stored.split()):
+                score = round(max(0.0, score - 0.005), 4)  # a typed particle it lacks
             if score >= MIN_SCORE:
-                hits.append(Hit(person_id, score))
+                hits.append((Hit(person_id, score), stored.partition(" | ")[0]))
     return hits
 
 
@@ -400,23 +277,22 @@ def search(
     # A record that has the particle typed ("Le Breton", "Lebreton") goes before one that
     # has not ("Breton") when the words otherwise score the same.
     particled = frozenset(form for _, form in glued)
-    best: dict[int, float] = {}
+    best: dict[int, tuple[Hit, str]] = {}
     for spelling in [words, *variants(words, vocab, glued)]:
-        for hit in _search(connection, spelling[:MAX_QUERY_WORDS], limit, vocab, particled):
-            if hit.score > best.get(hit.person_id, 0.0):
-                best[hit.person_id] = hit.score
-    hits = [Hit(person_id, score) for person_id, score in best.items()]
-    hits.sort(key=lambda h: (-h.score, h.person_id))
-    return hits[:limit]
+        for hit, name in _search(connection, spelling[:MAX_QUERY_WORDS], limit, vocab,
+                                 particled):
+            if hit.person_id not in best or hit.score > best[hit.person_id][0].score:
+                best[hit.person_id] = (hit, name)
+    return diversify(best.values())[:limit]
 
 
 def _search(connection: Connection, words: list[str], limit: int, vocab: Vocabulary,
-            particled: frozenset[str] = frozenset()) -> list[Hit]:
+            particled: frozenset[str] = frozenset()) -> list[tuple[Hit, str]]:
     expansions = [[(word, INITIAL_WEIGHT)] if len(word) == 1 else vocab.expand(word)
                   for word in words]
     tops = sorted((found[0][1] if found else 0.0 for found in expansions), reverse=True)
     need = limit + SLACK
-    hits: list[Hit] = []
+    hits: list[tuple[Hit, str]] = []
     if len(words) >= 2:
         probes = heapq.merge(_compound_initials(expansions), _pairs(expansions),
                              key=lambda probe: -probe[0])
@@ -425,17 +301,12 @@ def _search(connection: Connection, words: list[str], limit: int, vocab: Vocabul
         hits = _rerank(connection, words, coarse, particled)
     # One word, or no convincing record matching a pair of the words (a one-word name, a
     # word too mangled to expand): the capped path over each word's keys.
-    if not hits or max(h.score for h in hits) < CONVINCING:
-        seen = {h.person_id for h in hits}
+    if not hits or max(h.score for h, _ in hits) < CONVINCING:
+        seen = {h.person_id for h, _ in hits}
         coarse = _collect(connection, _words(expansions), words=len(words), need=need,
                           postings=WORD_POSTINGS, extra=sum(tops[1:]))
-        hits += [h for h in _rerank(connection, words, coarse, particled)
+        hits += [(h, name) for h, name in _rerank(connection, words, coarse, particled)
                  if h.person_id not in seen]
     return hits
 
 
-def rows_keys(rows: Iterable[Any]) -> Iterator[tuple[int, list[str], str]]:
-    """Yield (person id, index keys, stored form) for rows of (id, full, given, family, alt)."""
-    for person_id, *names in rows:
-        plain, joined = record_tokens(names)
-        yield person_id, index_keys(plain, joined), stored_form(plain, joined)
