@@ -254,3 +254,43 @@ def fits(kind: str, query: str, target: tuple[str, str, str],
             obare == bare or any(obare == p + bare for p in ("dela", "de", "du", "le", "la", "d"))
             if kind == "no_particle" else same_family)
     return False
+
+
+def _family_keys(family: str) -> set[str]:
+    return {_fold(family).replace(" ", ""), _bare(family)}
+
+
+def ceiling(queries: list[tuple[str, str, str, tuple[str, str, str]]],
+            names: list[tuple[str, str, str]]) -> tuple[float, float]:
+    """The strict recall@10 and recall@1 that no search can beat on average, given how
+    ambiguous the queries are.
+
+    For each query, the records that fit it as well as the target (``fits``) are grouped by
+    name and the names ranked by how many records carry them — the likeliest name first, as
+    the target is any record drawn at random; a search that knew all that would list those
+    names in that order. The target's name is found first (in the ten) with the chance its
+    rank gives, ties shared evenly. Only records of a related family name are examined (every
+    kind keeps the family name, or its particle: see ``fits``).
+    """
+    by_family: dict[str, list[int]] = {}
+    for i, (_, _, family) in enumerate(names):
+        for key in _family_keys(family):
+            by_family.setdefault(key, []).append(i)
+    at10 = at1 = 0.0
+    for kind, query, _, truth in queries:
+        keys = _family_keys(truth[2])
+        keys |= {p + _bare(truth[2]) for p in ("dela", "de", "du", "le", "la", "d")}
+        candidates = {i for key in keys for i in by_family.get(key, ())}
+        counts: dict[str, int] = {}
+        for i in candidates:
+            if fits(kind, query, truth, names[i]):
+                name = _fold(names[i][0])
+                counts[name] = counts.get(name, 0) + 1
+        mine = counts.get(_fold(truth[0]), 0)
+        if not mine:  # the target always fits itself; a name the fold changes fits nothing
+            continue
+        above = sum(1 for c in counts.values() if c > mine)
+        tied = sum(1 for c in counts.values() if c == mine)
+        at1 += 1 / tied if above == 0 else 0.0
+        at10 += 1.0 if above + tied <= 10 else max(0.0, (10 - above) / tied)
+    return at10 / len(queries), at1 / len(queries)
