@@ -13,9 +13,14 @@ Compared, on the same records and queries:
 - **naive**: rapidfuzz ``token_sort_ratio`` over every folded name in memory (``process.extract``,
   C++ and multi-threaded internally) — what one writes without an index;
 - **pg_trgm** (with ``--pg``, if PostgreSQL answers at ``TOCSIN_BENCH_PG``): the same folded
-  names in a table with a GIN ``gin_trgm_ops`` index, ``WHERE name % q ORDER BY similarity``.
+  names in a table with a GiST ``gist_trgm_ops`` index, the ten nearest by trigram distance
+  (KNN, ``ORDER BY name <-> q``);
+- **ours, PostgreSQL** (with ``--ours-pg``): ours again, on the same records copied into a
+  scratch PostgreSQL database migrated as the cluster mode migrates its own.
 
-Prints recall@10 and latency per query (p50, p95, mean) for each, and the latency ratio.
+Prints recall@10 and recall@1 (strict, and "fit": see ``run``), latency per query (p50, p95,
+mean) and, for what runs in this process, CPU time per query; then a reference strict recall
+(``bench.person_names.ceiling``) and the hits by kind.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import argparse
 import os
 import platform
 import random
+import sqlite3
 import statistics
 import tempfile
 import time
@@ -247,6 +253,62 @@ def pg_trgm(folded: list[str]) -> tuple[Callable[[str], list[int]], Callable[[],
     return find, drop
 
 
+def ours_pg(db_path: Path) -> tuple[Callable[[str], list[int]], Callable[[], None]] | None:
+    """Copy the built registry into a scratch PostgreSQL database migrated as the cluster mode
+    migrates it; return our search on it (the same code, through psycopg), or None."""
+    try:
+        import psycopg
+
+        admin = psycopg.connect(PG_DSN, autocommit=True, connect_timeout=3)
+    except Exception as exc:  # no server: the measurement is skipped, and said so
+        console.print(f"[yellow]ours on PostgreSQL skipped: {exc.__class__.__name__}")
+        return None
+    dbname = f"tocsin_bench_ours_{uuid.uuid4().hex[:8]}"
+    admin.execute(f'CREATE DATABASE "{dbname}"')
+    dsn = PG_DSN.rsplit("/", 1)[0] + "/" + dbname
+    url = dsn.replace("postgresql://", "postgresql+psycopg://", 1)
+    start = time.perf_counter()
+    upgrade(url)
+    source = sqlite3.connect(db_path)
+    with psycopg.connect(dsn) as conn:
+        conn.execute("SET TIME ZONE 'UTC'")
+        # The key index is built after the copy, as the SQLite build does.
+        indexes = [row[0] for row in conn.execute(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = 'person_search_key' "
+            "AND indexname LIKE 'ix_%'")]
+        for definition in indexes:
+            conn.execute("DROP INDEX " + definition.split(" INDEX ", 1)[1].split()[0])
+        for table, columns in (
+            ("person", "id, person_record_id, entry_date, source_date, full_name, given_name, "
+                       "family_name, purge_at, search_tokens"),
+            ("person_search_key", "key, person_id"),
+            ("person_search_term", "term"),
+        ):
+            with conn.cursor().copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in source.execute(f"SELECT {columns} FROM {table} ORDER BY rowid"):
+                    copy.write_row(row)
+        for definition in indexes:
+            conn.execute(definition)
+        conn.execute("ANALYZE")
+    source.close()
+    console.print(f"ours on PostgreSQL: migrated, loaded and indexed in "
+                  f"{time.perf_counter() - start:.0f} s")
+    engine = make_engine(url, pool_size=1)
+    session = make_sessionmaker(engine)()
+    search.search(session, "warm up", limit=10)  # loads this database's vocabulary
+
+    def find(query: str) -> list[int]:
+        return [h.person_id for h in search.search(session, query, limit=10)]
+
+    def drop() -> None:
+        session.close()
+        engine.dispose()
+        admin.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+        admin.close()
+
+    return find, drop
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=1_000_000, help="records to generate")
@@ -254,6 +316,8 @@ def main() -> None:
     parser.add_argument("--naive-queries", type=int, default=60,
                         help="queries for the (slow) naive scan")
     parser.add_argument("--pg", action="store_true", help="also measure PostgreSQL pg_trgm")
+    parser.add_argument("--ours-pg", action="store_true", help=(
+        "also measure our search on PostgreSQL (the cluster mode's database), same records"))
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--hard", action="store_true", help=(
         "the variant kinds of issue 22 (initials, compound names, short forms, particles)"))
@@ -289,6 +353,14 @@ def main() -> None:
                         else "not first"
                     console.print(f"  {where} {kind}: {query!r} for {target!r}; first "
                                   f"{folded[found[0] - 1] if found else None!r}")
+        if args.ours_pg:
+            on_pg = ours_pg(db_path)
+            if on_pg is not None:
+                find, drop = on_pg
+                try:
+                    results.append(run("ours, PostgreSQL", queries, folded, names, find))
+                finally:
+                    drop()
         if args.pg:
             pg = pg_trgm(folded)
             if pg is not None:
@@ -311,7 +383,8 @@ def main() -> None:
                       f"{r.fit_hits / n:.3f}", f"{r.fit_firsts / n:.3f}",
                       f"{r.pct(0.5):.1f}",
                       f"{r.pct(0.95):.1f}", f"{r.mean:.1f}",
-                      "—" if r.name == "pg_trgm" else f"{r.pct(0.95, cpu=True):.1f}")
+                      "—" if r.name == "pg_trgm" or "PostgreSQL" in r.name
+                      else f"{r.pct(0.95, cpu=True):.1f}")
     console.print(table)
     best10, best1 = ceiling(queries, names)
     console.print(f"ceiling (strict recall no search can beat on these queries: the names that "
