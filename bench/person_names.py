@@ -262,15 +262,16 @@ def _family_keys(family: str) -> set[str]:
 
 def ceiling(queries: list[tuple[str, str, str, tuple[str, str, str]]],
             names: list[tuple[str, str, str]]) -> tuple[float, float]:
-    """The strict recall@10 and recall@1 that no search can beat on average, given how
-    ambiguous the queries are.
+    """A reference strict recall@10 and recall@1: what ranking by name frequency alone gives.
 
     For each query, the records that fit it as well as the target (``fits``) are grouped by
     name and the names ranked by how many records carry them — the likeliest name first, as
-    the target is any record drawn at random; a search that knew all that would list those
-    names in that order. The target's name is found first (in the ten) with the chance its
-    rank gives, ties shared evenly. Only records of a related family name are examined (every
-    kind keeps the family name, or its particle: see ``fits``).
+    the target is any record drawn at random; the target's name is found first (in the ten)
+    with the chance its rank gives, ties shared evenly. It tells how much of a strict miss is
+    the query's ambiguity. It is no bound: ``fits`` is coarse (Le Goff fits "Legoff" as well
+    as Legoff does), and a search that also weighs how close each spelling is can beat it.
+    Only records of a related family name are examined (every kind keeps the family name, or
+    its particle: see ``fits``).
     """
     by_family: dict[str, list[int]] = {}
     for i, (_, _, family) in enumerate(names):
