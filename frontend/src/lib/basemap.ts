@@ -4,7 +4,8 @@
  * With TOCSIN_MAP_TILES_URL set, the deployment's tile server is used and nothing else. Without
  * it (the default), an embedded base map that needs no network at all: Paris and its inner
  * suburbs drawn from the files of frontend/public/basemap/ (communes, arrondissements, the Seine
- * and canals, every named street of Paris, stations), on a canvas (thousands of streets as SVG
+ * and canals, every named street of Paris, stations; another département's streets when the build
+ * had them, loaded once the view reaches it), on a canvas (thousands of streets as SVG
  * paths would make panning sluggish on a phone), with street and place labels placed by
  * importance and never on top of each other.
  *
@@ -14,7 +15,7 @@
  */
 import L from "leaflet";
 import "../styles/basemap.css";
-import { type BaseData, type LatLon, type Street, loadBaseData } from "./geo-data";
+import { type BaseData, type LatLon, type Street, loadBaseData, loadPart } from "./geo-data";
 import { pageLang } from "./i18n";
 
 export type Theme = "day" | "night";
@@ -90,9 +91,13 @@ export function addBaseMap(map: L.Map, tilesUrl = "", theme: Theme = "day"): voi
   labelPane.style.pointerEvents = "none";
   loadBaseData()
     .then((data) => {
-      draw(map, data, palette);
+      const streets = draw(map, data, palette);
       const labels = new Labels(map, data, labelPane);
       labels.update();
+      followParts(map, data, (more) => {
+        streets(more);
+        labels.add(more);
+      });
       container.dataset.basemap = "ready";
     })
     .catch(() => {
@@ -132,7 +137,36 @@ function followSize(map: L.Map): void {
   });
 }
 
-function draw(map: L.Map, data: BaseData, palette: Palette): void {
+/**
+ * Load a département's streets (streets-XX.json) the first time the view, close enough to read
+ * streets, reaches its box; hand them to `add`. Paris' streets come with the first download.
+ */
+function followParts(map: L.Map, data: BaseData, add: (streets: Street[]) => void): void {
+  const pending = new Set(data.parts);
+  const check = (): void => {
+    if (pending.size === 0 || map.getZoom() < (DRAW_FROM[0] ?? 12)) return;
+    const view = map.getBounds();
+    for (const part of [...pending]) {
+      const [south, west, north, east] = part.bbox;
+      if (!view.intersects(L.latLngBounds([south, west], [north, east]))) continue;
+      pending.delete(part);
+      map.getContainer().dataset.basemapParts = "loading";
+      loadPart(part)
+        .then((streets) => {
+          add(streets);
+          const box = map.getContainer();
+          box.dataset.basemapLoaded = [box.dataset.basemapLoaded, part.dept].filter(Boolean).join(" ");
+          box.dataset.basemapParts = pending.size === 0 ? "all" : "some";
+        })
+        .catch(() => pending.add(part)); // tried again at the next move
+    }
+  };
+  map.on("moveend", check);
+  check();
+}
+
+/** Draw the areas and Paris' streets; returns how to draw more streets (a département's). */
+function draw(map: L.Map, data: BaseData, palette: Palette): (streets: Street[]) => void {
   const renderer = L.canvas({ pane: "basemap", padding: 0.5 });
   const base = { renderer, interactive: false } as const;
   const areas = L.layerGroup();
@@ -155,11 +189,14 @@ function draw(map: L.Map, data: BaseData, palette: Palette): void {
   areas.addTo(map);
 
   const groups = [0, 1, 2].map(() => L.featureGroup());
-  for (const street of data.streets) {
-    if (street.lines.length === 0) continue;
-    L.polyline(street.lines, { ...base, color: palette.streets[street.cls] ?? palette.streets[1],
-      lineCap: "round", lineJoin: "round" }).addTo(groups[street.cls] ?? (groups[1] as L.FeatureGroup));
-  }
+  const addStreets = (streets: Street[]): void => {
+    for (const street of streets) {
+      if (street.lines.length === 0) continue;
+      L.polyline(street.lines, { ...base, color: palette.streets[street.cls] ?? palette.streets[1],
+        lineCap: "round", lineJoin: "round" }).addTo(groups[street.cls] ?? (groups[1] as L.FeatureGroup));
+    }
+  };
+  addStreets(data.streets);
   const restyle = (): void => {
     const zoom = map.getZoom();
     groups.forEach((group, cls) => {
@@ -173,6 +210,10 @@ function draw(map: L.Map, data: BaseData, palette: Palette): void {
   };
   map.on("zoomend", restyle);
   restyle();
+  return (streets) => {
+    addStreets(streets);
+    restyle(); // the new lines take the current zoom's width
+  };
 }
 
 interface Box {
@@ -218,14 +259,22 @@ interface Candidate {
 /** Street and place labels as DOM text (crisp, selectable by tests), placed without overlap. */
 class Labels {
   private readonly measure = document.createElement("canvas").getContext("2d");
+  /** Paris' streets, then each département's as it is loaded. */
+  private readonly streets: Street[];
 
   constructor(
     private readonly map: L.Map,
     private readonly data: BaseData,
     private readonly pane: HTMLElement,
   ) {
+    this.streets = [...data.streets];
     map.on("moveend zoomend resize", () => this.update());
     map.on("zoomstart", () => pane.classList.add("basemap-labels-moving"));
+  }
+
+  add(streets: Street[]): void {
+    this.streets.push(...streets);
+    this.update();
   }
 
   private textWidth(text: string, px: number): number {
@@ -251,7 +300,7 @@ class Labels {
       }
     }
     const streets: Street[] = [];
-    for (const street of this.data.streets) {
+    for (const street of this.streets) {
       if (zoom < (LABEL_FROM[street.cls] ?? 15)) continue;
       if (!view.contains(street.point)) continue;
       streets.push(street);

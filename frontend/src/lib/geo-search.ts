@@ -1,9 +1,11 @@
 /**
  * Offline address search and reverse geocoding over the embedded base map's data (issue 20).
  *
- * The index is the street list of streets.json (every named street of Paris, from the BAN),
- * the stations and the area names of places.json; house numbers come from numbers.json, fetched
- * only when a query starts with a number. Matching ignores case, accents, apostrophes and
+ * The index is the street list of streets.json (every named street of Paris, from the BAN) and
+ * of the départements' streets-XX.json when the build had them (a suburb's street is labelled
+ * with its commune: "Rue de Paris, Montreuil", and found by it: "rue de paris montreuil"), the
+ * stations and the area names of places.json; house numbers come from numbers(-XX).json,
+ * fetched only when a query starts with a number. Matching ignores case, accents, apostrophes and
  * hyphens ("place d italie" finds "Place d'Italie"), every word of the query must start a word
  * of the name, and common abbreviations are expanded ("bd", "av", "st"…).
  *
@@ -11,7 +13,16 @@
  * point is shown on the map (marker and label) and used only when the person confirms it.
  */
 import L from "leaflet";
-import { type LatLon, type Street, houseNumber, loadBaseData, metres } from "./geo-data";
+import {
+  type LatLon,
+  type Street,
+  allStreets,
+  houseNumber,
+  loadBaseData,
+  loadPart,
+  metres,
+  partHolds,
+} from "./geo-data";
 import { pageLang } from "./i18n";
 import { mapText } from "./map-text";
 
@@ -85,16 +96,19 @@ const KIND_LABEL: Record<string, [string, string]> = {
 };
 
 function loadIndex(): Promise<Entry[]> {
-  index ??= loadBaseData().then((data) => {
+  index ??= Promise.all([loadBaseData(), allStreets()]).then(([data, streets]) => {
     const en = pageLang() === "en" ? 1 : 0;
-    const entries: Entry[] = data.streets.map((street) => {
-      const w = words(street.name);
+    const entries: Entry[] = streets.map((street) => {
+      // Outside Paris a street's name says little alone ("Rue de Paris" is in many communes):
+      // its label and its words carry the commune.
+      const suburb = street.part !== "";
+      const w = words(suburb ? `${street.name} ${street.area}` : street.name);
       return {
         words: w,
         joined: w.join(" "),
         street,
-        hit: { label: street.name, detail: areaLabel(street.area), kind: "street",
-          lat: street.point[0], lon: street.point[1] },
+        hit: { label: suburb ? `${street.name}, ${street.area}` : street.name,
+          detail: areaLabel(street.area), kind: "street", lat: street.point[0], lon: street.point[1] },
       };
     });
     for (const place of data.places) {
@@ -152,7 +166,8 @@ export async function searchAddress(query: string, limit = 8): Promise<GeoHit[]>
     if (number !== null && entry.street !== null) {
       const at = await houseNumber(entry.street, number);
       if (at !== null) {
-        hits.push({ ...entry.hit, label: `${number} ${entry.hit.label}`, kind: "address", lat: at[0], lon: at[1] });
+        hits.push({ ...entry.hit, label: `${number} ${entry.hit.label}`, kind: "address", lat: at[0],
+          lon: at[1] });
         continue;
       }
     }
@@ -184,8 +199,11 @@ export interface NearestStreet {
 export async function nearestStreet(lat: number, lon: number, maxMetres = 250): Promise<NearestStreet | null> {
   const data = await loadBaseData();
   const p: LatLon = [lat, lon];
+  // The départements whose box holds the point (with ~3 km to spare) are loaded and searched too.
+  const near = data.parts.filter((part) => partHolds(part, p, 0.03));
+  const streets = [...data.streets, ...(await Promise.all(near.map((part) => loadPart(part)))).flat()];
   let best: NearestStreet | null = null;
-  for (const street of data.streets) {
+  for (const street of streets) {
     // Cheap rejection first: a street whose point is far cannot be near (the longest streets
     // of Paris are split by arrondissement in the BAN, none spans more than ~3 km).
     if (metres(p, street.point) > 3500) continue;
