@@ -61,7 +61,7 @@ function enhance(input: HTMLInputElement): void {
   shown.disabled = input.disabled;
   shown.placeholder = text.placeholder;
   shown.title = text.placeholder;
-  shown.inputMode = "numeric";
+  // No numeric keypad: a phone's would have no "/", ":" or space to type the date with.
   shown.autocomplete = "off";
   shown.spellcheck = false;
   shown.dataset.datetimeFor = input.name;
