@@ -7,7 +7,8 @@ into compact JSON files served as static assets and drawn by ``frontend/src/lib/
 
 - ``areas.json``: commune outlines of Paris' inner suburbs (IGN Admin Express via
   gregoiredavid/france-geojson), the 20 arrondissements and the Seine and canals (Ville de
-  Paris open data), simplified to a few metres;
+  Paris open data), simplified to a few metres; with ``--parks``, the named green spaces of
+  1 ha or more (Ville de Paris "Espaces verts" or an OpenStreetMap extract, both ODbL);
 - ``streets.json``: every named street of Paris with a point and an approximate axis, and
   ``numbers.json``: one point per house number, both from the Base Adresse Nationale (BAN);
   another département given to ``--ban`` gets ``streets-XX.json`` and ``numbers-XX.json``,
@@ -28,6 +29,8 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import math
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -48,6 +51,11 @@ __all__ = ["BBOX", "SCALE", "Street", "axis", "encode", "main", "simplify"]
 
 
 SIMPLIFY_AREA_M = 12.0
+SIMPLIFY_PARK_M = 6.0
+# Green spaces under this size (planters, verges, small squares) would only add noise and weight.
+MIN_PARK_M2 = 10_000.0
+# Words left in lower case when a name written in capitals is rewritten ("PARC DE LA VILLETTE").
+LOWER = {"de", "du", "des", "la", "le", "les", "et", "aux", "au", "sur", "en", "l", "d", "a"}
 # The embedded area: Paris and the inner suburbs (Hauts-de-Seine, Seine-Saint-Denis,
 # Val-de-Marne), with a margin.
 BBOX = (48.70, 2.13, 49.02, 2.63)  # south, west, north, east
@@ -109,6 +117,59 @@ def build_areas(
     return {"v": 1, "scale": SCALE, "areas": features}, labels
 
 
+def _ring_m2(ring: Sequence[Point]) -> float:
+    """Area of a ring in square metres (shoelace on a local flat projection)."""
+    if len(ring) < 3:
+        return 0.0
+    k = 111_320.0 * math.cos(math.radians(ring[0][0]))
+    total = 0.0
+    nxt = [*ring[1:], ring[0]]
+    for (lat0, lon0), (lat1, lon1) in zip(ring, nxt, strict=True):
+        total += (lon0 * k) * (lat1 * 111_320.0) - (lon1 * k) * (lat0 * 111_320.0)
+    return abs(total) / 2
+
+
+def park_name(raw: str) -> str:
+    """'PARC DE LA VILLETTE' -> 'Parc de la Villette' (the city's file writes names in capitals);
+    a name already in mixed case is kept."""
+    if raw != raw.upper():
+        return raw.strip()
+    words = re.split(r"(\s+|'|-)", raw.strip().lower())
+    out = []
+    for i, w in enumerate(words):
+        out.append(w if (i > 0 and w in LOWER) else w[:1].upper() + w[1:])
+    return "".join(out)
+
+
+def build_parks(paths: Sequence[Path]) -> tuple[list[dict[str, Any]], list[list[Any]]]:
+    """Green outlines ("park" areas) and their labels, from GeoJSON files of green spaces:
+    the Ville de Paris "Espaces verts et assimilés" (``nom_ev``) or an OpenStreetMap extract
+    (``name``), both ODbL. Only named spaces of ``MIN_PARK_M2`` or more are kept."""
+    features: list[dict[str, Any]] = []
+    labels: list[list[Any]] = []
+    for path in paths:
+        for f in json.loads(path.read_text(encoding="utf-8"))["features"]:
+            props = f.get("properties") or {}
+            raw = str(props.get("nom_ev") or props.get("name") or "").strip()
+            geometry = f.get("geometry") or {}
+            if not raw or geometry.get("type") not in ("Polygon", "MultiPolygon"):
+                continue
+            outer = max(_rings(geometry), key=len)
+            if _ring_m2([(c[1], c[0]) for c in outer]) < MIN_PARK_M2:
+                continue
+            name = park_name(raw)
+            rings = []
+            for ring in _rings(geometry):
+                simple = simplify([(c[1], c[0]) for c in ring], SIMPLIFY_PARK_M)
+                if len(simple) >= 4:
+                    rings.append(encode(simple))
+            if rings:
+                features.append({"k": "park", "n": name, "r": rings})
+                lat, lon = _centroid(geometry)
+                labels.append([name, "park", lat, lon])
+    return features, labels
+
+
 def build_places(stations: Path, area_labels: list[list[Any]]) -> dict[str, Any]:
     places: list[list[Any]] = []
     seen: set[str] = set()
@@ -157,11 +218,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--stations", type=Path, required=True, help="emplacement-des-gares-idf.geojson (IDFM)"
     )
+    parser.add_argument(
+        "--parks",
+        type=Path,
+        nargs="*",
+        default=[],
+        help="green spaces GeoJSON (Ville de Paris espaces_verts or OSM leisure=park), optional",
+    )
     parser.add_argument("--out", type=Path, default=Path("frontend/public/basemap"))
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     areas, labels = build_areas(args.communes, args.arrondissements, args.water)
-    places = build_places(args.stations, labels)
+    parks, park_labels = build_parks(args.parks)
+    # Drawn under the water (a lake in a park) and over the communes: inserted before the water.
+    water_at = next((i for i, a in enumerate(areas["areas"]) if a["k"] == "water"), None)
+    at = len(areas["areas"]) if water_at is None else water_at
+    areas["areas"][at:at] = parks
+    places = build_places(args.stations, labels + park_labels)
     sizes = {"areas.json": _write(args.out / "areas.json", areas)}
     parts: list[dict[str, Any]] = []
     by_dept = split_by_departement(read_ban(args.ban))

@@ -34,6 +34,7 @@ interface Palette {
   arrondissementLine: string;
   commune: string;
   communeLine: string;
+  park: string;
   streets: [string, string, string];
 }
 
@@ -45,6 +46,7 @@ const PALETTES: Record<Theme, Palette> = {
     arrondissementLine: "#8a8f99",
     commune: "#e4e2dc",
     communeLine: "#9a9ea6",
+    park: "#c8dfb9",
     streets: ["#ffffff", "#fbfaf7", "#f6f4ef"],
   },
   night: {
@@ -54,6 +56,7 @@ const PALETTES: Record<Theme, Palette> = {
     arrondissementLine: "#4d5866",
     commune: "#121619",
     communeLine: "#3f4853",
+    park: "#18301f",
     streets: ["#6f7a88", "#56606c", "#434b55"],
   },
 };
@@ -170,8 +173,8 @@ function draw(map: L.Map, data: BaseData, palette: Palette): (streets: Street[])
   const renderer = L.canvas({ pane: "basemap", padding: 0.5 });
   const base = { renderer, interactive: false } as const;
   const areas = L.layerGroup();
-  // Communes and arrondissements first, water over them, streets on top.
-  for (const area of data.areas.filter((a) => a.kind !== "water")) {
+  // Communes and arrondissements first, parks and water over them, streets on top.
+  for (const area of data.areas.filter((a) => a.kind === "commune" || a.kind === "arrondissement")) {
     const paris = area.kind === "arrondissement";
     L.polygon(area.rings, {
       ...base,
@@ -181,6 +184,11 @@ function draw(map: L.Map, data: BaseData, palette: Palette): (streets: Street[])
       weight: 1,
       dashArray: paris ? "6 4" : "2 4",
     }).addTo(areas);
+  }
+  // Parks (when the build had a green-space file: frontend/public/basemap/README.md).
+  for (const area of data.areas.filter((a) => a.kind === "park")) {
+    L.polygon(area.rings, { ...base, fillColor: palette.park, fillOpacity: 1, stroke: false })
+      .addTo(areas);
   }
   for (const area of data.areas.filter((a) => a.kind === "water")) {
     L.polygon(area.rings, { ...base, fillColor: palette.water, fillOpacity: 1, stroke: false })
@@ -312,9 +320,15 @@ class Labels {
     }
     placed.sort((a, b) => a.cls - b.cls || b.length - a.length);
     candidates.push(...placed.map((p) => p.candidate));
+    // Park names from zoom 14, before the streets' (a park is a landmark people name).
+    if (zoom >= 14) {
+      const parks = this.data.places.filter((p) => p.kind === "park" && view.contains(p.point))
+        .map((p) => this.flat(p.name, "park", p.point, 11));
+      candidates.unshift(...parks);
+    }
     if (zoom >= 15) {
       for (const place of this.data.places) {
-        if (place.kind === "arrondissement" || place.kind === "commune") continue;
+        if (place.kind === "arrondissement" || place.kind === "commune" || place.kind === "park") continue;
         if (view.contains(place.point)) candidates.push(this.flat(place.name, "station", place.point, 11));
       }
     }

@@ -28,13 +28,13 @@ export interface Street {
 
 export interface Place {
   name: string;
-  /** "metro", "rer", "train", "tramway", "val", "commune", "arrondissement". */
+  /** "metro", "rer", "train", "tramway", "val", "commune", "arrondissement", "park". */
   kind: string;
   point: LatLon;
 }
 
 export interface Area {
-  kind: "commune" | "arrondissement" | "water";
+  kind: "commune" | "arrondissement" | "water" | "park";
   name: string;
   rings: LatLon[][];
 }

@@ -93,6 +93,7 @@ const KIND_LABEL: Record<string, [string, string]> = {
   val: ["station", "station"],
   commune: ["commune", "municipality"],
   arrondissement: ["arrondissement", "arrondissement"],
+  park: ["parc, jardin", "park, garden"],
 };
 
 function loadIndex(): Promise<Entry[]> {
