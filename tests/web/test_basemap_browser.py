@@ -195,6 +195,11 @@ def test_authority_centres_the_alert_circle_on_a_searched_address(
         lon = float(found.get_attribute("data-lon") or "nan")
         assert _metres((lat, lon), PLACE_ITALIE) < 150
         page.locator("#compose-map").scroll_into_view_if_needed()
+        # The screenshot once the map has settled: no zoom animation under way (a scaled,
+        # blurred canvas), the labels placed again.
+        expect(page.locator("#compose-map.leaflet-zoom-anim")).to_have_count(0)
+        expect(page.locator("#compose-map .basemap-labels-moving")).to_have_count(0)
+        expect(page.locator("#compose-map .basemap-label").first).to_be_visible()
         page.screenshot(path=str(screenshot_dir / "basemap-authority.png"))
         assert tried == [], tried
         assert problems.all() == []
