@@ -21,6 +21,13 @@ from tocsin.sos.lifecycle import SosState
 from tocsin.sos.schemas import SosIn
 
 
+@pytest.fixture(autouse=True)
+def _thread_writer(monkeypatch: pytest.MonkeyPatch) -> None:
+    # These tests patch the thread writer's transaction; the process writer has its own
+    # (tests/sos/test_writer_process.py).
+    monkeypatch.setenv("TOCSIN_SOS_WRITER", "thread")
+
+
 def _batcher(client: TestClient) -> SosBatcher:
     batcher = client.app.state.runtime.state(SosState).batcher  # type: ignore[attr-defined]
     assert isinstance(batcher, SosBatcher)

@@ -8,6 +8,7 @@ transaction ends, so "201 only after commit" is visible in each route.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import os
 import sqlite3
 import threading
@@ -21,6 +22,8 @@ from sqlalchemy import DateTime, Engine, MetaData, Table, create_engine, event, 
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+from tocsin.core.sqlite_rows import InsertSql, sqlite_inserts
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -68,15 +71,24 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any, *, durable: bool = True) -> None:
+def sqlite_pragmas(*, durable: bool = True) -> list[str]:
+    """The statements every SQLite connection of Tocsin starts with (also the SOS writer
+    process's, which opens its connection without SQLAlchemy: ``tocsin.sos.writer_child``)."""
     # WAL lets readers run beside the writer; synchronous=FULL makes every commit durable: the
     # WAL is fsynced before COMMIT returns (NORMAL in WAL mode may lose the last commits on
     # power loss: an acknowledged SOS must not).
+    return [
+        "PRAGMA journal_mode=WAL",
+        "PRAGMA synchronous=FULL" if durable else "PRAGMA synchronous=NORMAL",
+        "PRAGMA foreign_keys=ON",
+        "PRAGMA busy_timeout=10000",
+    ]
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any, *, durable: bool = True) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=FULL" if durable else "PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    for statement in sqlite_pragmas(durable=durable):
+        cursor.execute(statement)
     cursor.close()
 
 
@@ -107,18 +119,60 @@ def make_engine(url: str, *, pool_size: int = 10, durable: bool = True) -> Engin
     )
 
 
-_WRITE_LOCKS: dict[str, threading.Lock] = {}
+class _WriteLock:
+    """A thread lock for this process's writers, then an ``flock`` on a file beside the
+    database for other processes' (the SOS writer process, a CLI import beside the server).
+
+    Why both: ``flock`` is held by an open file, so threads of one process sharing it would not
+    exclude each other; and a waiter on either wakes as soon as the holder lets go, where SQLite
+    alone would make it poll with sleeps (see ``write_lock``).
+    """
+
+    def __init__(self, database: str) -> None:
+        self._thread = threading.Lock()
+        self._path = write_lock_path(database)
+        self._fd: int | None = None
+
+    def __enter__(self) -> None:
+        self._thread.acquire()
+        try:
+            if self._fd is None:
+                self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+        except BaseException:
+            self._thread.release()
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._thread.release()
+
+    def locked(self) -> bool:
+        """Whether a writer of this process holds the lock."""
+        return self._thread.locked()
+
+
+def write_lock_path(database: str) -> str:
+    """The file whose ``flock`` the writers of the SQLite file ``database`` share."""
+    return os.path.abspath(database) + "-writelock"
+
+
+_WRITE_LOCKS: dict[str, _WriteLock] = {}
 _WRITE_LOCKS_GUARD = threading.Lock()
 
 
 def write_lock(engine: Engine | None) -> AbstractContextManager[Any]:
-    """The lock this process's busiest writers of one SQLite file take around a transaction.
+    """The lock the busiest writers of one SQLite file take around a transaction.
 
     Why: SQLite has one writer at a time and makes the others poll, sleeping 1, 2, 5, 10 ms and
     more between tries. The SOS group commit and the outbox relay's marks, both written several
     times a second under load, were measured spending most of their waits in those sleeps
-    (py-spy); a thread waiting on this lock wakes as soon as the other commits. Other writers
-    keep SQLite's own wait (``busy_timeout``). PostgreSQL and in-memory SQLite: no lock.
+    (py-spy); a writer waiting on this lock wakes as soon as the other commits, in this process
+    or another (``_WriteLock``). Other writers keep SQLite's own wait (``busy_timeout``).
+    PostgreSQL and in-memory SQLite: no lock.
     """
     if not isinstance(engine, Engine):
         return nullcontext()
@@ -127,7 +181,7 @@ def write_lock(engine: Engine | None) -> AbstractContextManager[Any]:
         return nullcontext()
     path = os.path.abspath(database)
     with _WRITE_LOCKS_GUARD:
-        return _WRITE_LOCKS.setdefault(path, threading.Lock())
+        return _WRITE_LOCKS.setdefault(path, _WriteLock(path))
 
 
 #: How long a bulk job waits after each batch before taking the write lock again.
@@ -178,17 +232,45 @@ def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
     if dialect.name != "sqlite":
         session.execute(insert(table), rows)
         return
+    insert_encoded(session, table, encode_rows(dialect, table, rows))
+
+
+def encode_rows(
+    dialect: Dialect, table: Table, rows: list[dict[str, Any]]
+) -> list[tuple[Any, ...]]:
+    """SQLite: each row of ``rows`` as the tuple ``insert_encoded`` binds, in column order,
+    each value through its column type's bind processing (sealing with the keyring attached to
+    ``dialect``'s engine, UTC).
+
+    Apart from ``insert_rows`` so the CPU of sealing and encoding can run where the transaction
+    does not (the SOS writer process takes encoded rows: ``tocsin.sos.writer``).
+    """
+    _sql, processors = _sqlite_insert(table, dialect)
+    return [
+        tuple(process(row[name]) if process is not None else row[name]
+              for name, process in processors)
+        for row in rows
+    ]
+
+
+def insert_encoded(session: Session, table: Table, rows: list[tuple[Any, ...]]) -> None:
+    """SQLite: INSERT rows made by ``encode_rows``, one multi-row statement per chunk."""
+    connection = session.connection()
+    for sql, values in encoded_inserts(connection.dialect, table, rows):
+        connection.exec_driver_sql(sql, values)
+
+
+def encoded_inserts(
+    dialect: Dialect, table: Table, rows: list[tuple[Any, ...]]
+) -> Iterator[tuple[str, tuple[Any, ...]]]:
+    """The SQLite statements (SQL, parameters) that insert rows made by ``encode_rows``."""
+    return sqlite_inserts(sqlite_insert_sql(dialect, table), rows)
+
+
+def sqlite_insert_sql(dialect: Dialect, table: Table) -> InsertSql:
+    """The multi-row INSERT of ``table`` on SQLite (what ``sqlite_inserts`` fills)."""
     sql, processors = _sqlite_insert(table, dialect)
-    per_statement = max(1, _SQLITE_MAX_PARAMETERS // len(processors))
-    for start in range(0, len(rows), per_statement):
-        chunk = rows[start : start + per_statement]
-        values: list[Any] = []
-        for row in chunk:
-            for name, process in processors:
-                value = row[name]
-                values.append(process(value) if process is not None else value)
-        placeholders = ", ".join([sql.row] * len(chunk))
-        connection.exec_driver_sql(f"{sql.head} VALUES {placeholders}", tuple(values))
+    return InsertSql(sql.head, sql.row, max(1, _SQLITE_MAX_PARAMETERS // len(processors)))
 
 
 class _InsertSql(NamedTuple):

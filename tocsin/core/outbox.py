@@ -108,11 +108,15 @@ def hand_over(session: Session, events: list[Event]) -> list[dict[str, Any]]:
     relay = session.info.get(RELAY)  # a ``tocsin.core.relay.OutboxRelay``
     if relay is not None:
         relay.mark_in(session)
-    now = utcnow()
-    lease = now + HANDOVER_LEASE if relay_id else None
     if relay_id:
         session.info.setdefault(HANDED_OVER, []).extend(events)
     session.info["outbox_dirty"] = True
+    return outbox_rows(events, relay_id=relay_id)
+
+
+def outbox_rows(events: list[Event], *, relay_id: str | None) -> list[dict[str, Any]]:
+    """The outbox rows of ``events``, leased to the relay ``relay_id`` if one is given."""
+    lease = utcnow() + HANDOVER_LEASE if relay_id else None
     return [
         {
             "id": evt.id,

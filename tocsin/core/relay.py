@@ -261,11 +261,26 @@ class OutboxRelay:
         if not ids:
             return
         session.info.setdefault(MARKS, []).extend(ids)
-        table = cast(Table, OutboxEvent.__table__)
-        # Core, on the session's connection: the ORM's bulk-update path cost more than the update.
-        session.connection().execute(
-            update(table).where(table.c.id.in_(ids)).values(published_at=utcnow())
-        )
+        mark_published(session, ids)
+
+    # For a writer that commits in another process (``tocsin.sos.writer``): it takes the marks
+    # with its request, and either they commit there or it gives them back; what it committed
+    # is handed over here as a local commit's would be (``_after_commit``).
+
+    def take_marks(self) -> list[str]:
+        """The ids published since the last marks, for another process's transaction."""
+        return self._take_unmarked()
+
+    def give_back_marks(self, ids: list[str]) -> None:
+        """Marks taken with ``take_marks`` whose transaction did not commit."""
+        if ids:
+            self._give_back_unmarked(ids)
+
+    def receive_committed(self, events: list[Event]) -> None:
+        """Events another process committed leased to this relay (thread-safe)."""
+        if events and self._loop is not None:
+            with contextlib.suppress(RuntimeError):  # the loop closed: the lease runs out
+                self._loop.call_soon_threadsafe(self._receive, events)
 
     def _take_unmarked(self) -> list[str]:
         with self._unmarked_lock:
@@ -331,6 +346,15 @@ class OutboxRelay:
                 .values(attempts=OutboxEvent.attempts + 1, claimed_until=None)
             )
             session.commit()
+
+
+def mark_published(session: Session, ids: list[str]) -> None:
+    """Mark the outbox rows ``ids`` published, in ``session``'s transaction."""
+    table = cast(Table, OutboxEvent.__table__)
+    # Core, on the session's connection: the ORM's bulk-update path cost more than the update.
+    session.connection().execute(
+        update(table).where(table.c.id.in_(ids)).values(published_at=utcnow())
+    )
 
 
 def _forget_handed_over(session: Session, transaction: SessionTransaction) -> None:

@@ -6,6 +6,8 @@ workers with different values side by side.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -24,6 +26,10 @@ class SosSettings(BaseSettings):
     # ``linger_ms`` waits a little for more (0: take what is queued, the lowest latency).
     batch_max: int = Field(default=500, ge=1, le=10_000)
     linger_ms: float = Field(default=0.0, ge=0, le=50)
+    # Where the group commit runs on a SQLite file (embedded mode): "auto" or "process", a child
+    # process (tocsin.sos.writer: the worker's event loop keeps its interpreter lock to itself),
+    # or "thread". PostgreSQL always uses the thread (its driver lets go of the lock).
+    writer: Literal["auto", "process", "thread"] = "auto"
 
     # Rate limits (per worker). A device (device token, else client_id) already seen may send
     # ``device_per_minute`` (burst ``device_burst``); one address may bring

@@ -1,4 +1,5 @@
-"""Start and stop the SOS intake of one worker: settings, rate limits, group-commit writer."""
+"""Start and stop the SOS intake of one worker: settings, rate limits, group-commit writer
+(a thread, or a child process in embedded mode: ``tocsin.sos.writer``)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from tocsin.core.runtime import Runtime
 from tocsin.sos.config import SosSettings
 from tocsin.sos.intake import SosBatcher
 from tocsin.sos.limits import SosLimiter
+from tocsin.sos.writer import WriterProcess
 
 
 @dataclass
@@ -21,11 +23,25 @@ class SosState:
     batcher: SosBatcher | None
 
 
+def _in_process(runtime: Runtime, cfg: SosSettings) -> bool:
+    # Only a SQLite file: the child writes encoded SQLite rows, and an in-memory database is
+    # private to its process.
+    url = runtime.engine.url
+    sqlite_file = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+    return sqlite_file and cfg.writer in ("auto", "process")
+
+
 async def start(runtime: Runtime) -> None:
-    """Read the SOS settings and start the group-commit writer."""
+    """Read the SOS settings and start the group-commit writer (a thread or a process)."""
     cfg = SosSettings()
-    batcher = SosBatcher(runtime.sessions, batch_max=cfg.batch_max, linger_ms=cfg.linger_ms)
-    batcher.start()
+    batcher: SosBatcher
+    if _in_process(runtime, cfg):
+        batcher = WriterProcess(runtime.sessions, batch_max=cfg.batch_max,
+                                linger_ms=cfg.linger_ms)
+        await asyncio.to_thread(batcher.start)  # the child's start takes a moment
+    else:
+        batcher = SosBatcher(runtime.sessions, batch_max=cfg.batch_max, linger_ms=cfg.linger_ms)
+        batcher.start()
     runtime.states.put(SosState(settings=cfg, limiter=SosLimiter(cfg), batcher=batcher))
 
 

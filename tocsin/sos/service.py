@@ -103,7 +103,8 @@ def prepare(data: SosIn, *, now: dt.datetime | None = None) -> NewSos:
     )
 
 
-def _row(item: NewSos) -> dict[str, object]:
+def sos_row(item: NewSos) -> dict[str, object]:
+    """The ``sos`` table row of ``item``."""
     data = item.data
     return {
         "id": item.id,
@@ -121,7 +122,8 @@ def _row(item: NewSos) -> dict[str, object]:
     }
 
 
-def _created_event(item: NewSos) -> Event:
+def created_event(item: NewSos) -> Event:
+    """The ``sos.created`` event of ``item``."""
     data = item.data
     payload = events.SosCreated(
         sos_id=item.id,
@@ -135,8 +137,8 @@ def _created_event(item: NewSos) -> Event:
     return Event(subject=events.SOS_CREATED, data=payload.model_dump())
 
 
-_SOS_TABLE = cast(Table, Sos.__table__)
-_OUTBOX_TABLE = cast(Table, OutboxEvent.__table__)
+SOS_TABLE = cast(Table, Sos.__table__)
+OUTBOX_TABLE = cast(Table, OutboxEvent.__table__)
 
 
 def _add_all(session: Session, items: list[NewSos]) -> None:
@@ -147,10 +149,10 @@ def _add_all(session: Session, items: list[NewSos]) -> None:
     """
     if not items:
         return
-    insert_rows(session, _SOS_TABLE, [_row(item) for item in items])
+    insert_rows(session, SOS_TABLE, [sos_row(item) for item in items])
     # The rows ``add_event`` would write, in one INSERT, handed over to the relay (no re-read).
-    events_out = [_created_event(item) for item in items]
-    insert_rows(session, _OUTBOX_TABLE, hand_over(session, events_out))
+    events_out = [created_event(item) for item in items]
+    insert_rows(session, OUTBOX_TABLE, hand_over(session, events_out))
 
 
 def insert_batch(session: Session, *, items: list[NewSos]) -> list[Ack]:
@@ -160,21 +162,34 @@ def insert_batch(session: Session, *, items: list[NewSos]) -> list[Ack]:
     SOS. The unique index on ``client_hash`` settles a race with another worker (the caller
     retries the batch on ``IntegrityError``). Returns one ``Ack`` per item, in order.
     """
-    hashes = {item.client_hash for item in items}
-    known: dict[str, tuple[str, dt.datetime]] = {
+    known = known_intakes(session, hashes={item.client_hash for item in items})
+    fresh, acks = plan_batch(items, known)
+    _add_all(session, fresh)
+    return acks
+
+
+def known_intakes(session: Session, *, hashes: set[str]) -> dict[str, tuple[str, dt.datetime]]:
+    """The SOS already committed for these ``client_hash`` values: {hash: (id, received_at)}."""
+    return {
         row.client_hash: (row.id, row.received_at)
         # Core, on the session's connection: the ORM's select machinery cost more than the query.
         for row in session.connection().execute(
-            select(_SOS_TABLE.c.client_hash, _SOS_TABLE.c.id, _SOS_TABLE.c.received_at).where(
-                _SOS_TABLE.c.client_hash.in_(hashes)
+            select(SOS_TABLE.c.client_hash, SOS_TABLE.c.id, SOS_TABLE.c.received_at).where(
+                SOS_TABLE.c.client_hash.in_(hashes)
             )
         )
     }
+
+
+def plan_batch(
+    items: list[NewSos], known: dict[str, tuple[str, dt.datetime]]
+) -> tuple[list[NewSos], list[Ack]]:
+    """Which items are new SOS (the first of each ``client_id`` not ``known``), and every
+    item's acknowledgement, in order."""
     fresh: dict[str, NewSos] = {}
     for item in items:
         if item.client_hash not in known and item.client_hash not in fresh:
             fresh[item.client_hash] = item
-    _add_all(session, list(fresh.values()))
     acks = []
     for item in items:
         if item.client_hash in known:
@@ -185,7 +200,7 @@ def insert_batch(session: Session, *, items: list[NewSos]) -> list[Ack]:
             sos_id, received_at, created = first.id, first.received_at, first is item
         token = item.token if sos_id == item.id else follow_up_token(item.client_id, sos_id)
         acks.append(Ack(sos_id, token, received_at, created))
-    return acks
+    return list(fresh.values()), acks
 
 
 def create_sos(session: Session, *, data: SosIn, now: dt.datetime | None = None) -> Ack:
