@@ -376,6 +376,7 @@ def tocsin_target(mode: str, args: argparse.Namespace, var: Path) -> Iterator[Ta
 
     env = _clean_env()
     env.update(TOCSIN_VAR_DIR=str(var), TOCSIN_SEAL_KEY=generate_key(), **LIFTED)
+    env.update(dict(kv.split("=", 1) for kv in args.set))
     if mode == "embedded":
         yield Target(mode, f"sqlite:///{var / 'tocsin.db'}", env, 1)
         return
@@ -643,6 +644,9 @@ def main() -> None:
     parser.add_argument("--dispatch-seconds", type=float, default=3.0)
     parser.add_argument("--units", type=int, default=2000, help="units on duty, dispatch check")
     parser.add_argument("--seed", type=int, default=13_11_2015)
+    parser.add_argument("--set", action="append", default=[], metavar="TOCSIN_NAME=VALUE",
+                        help="a setting of Tocsin's server other than as shipped (printed; for "
+                             "a comparison such as TOCSIN_SOS_WRITER=thread)")
     parser.add_argument("--root", type=Path, default=ROOT,
                         help="the checkout whose `tocsin serve` runs (an older commit in a git "
                              "worktree, for a before/after); the baselines always run from here")
@@ -652,6 +656,9 @@ def main() -> None:
 
         uvloop.install()
     modes = ["cluster"] if args.cluster else args.modes
+    for kv in args.set:
+        if "=" not in kv or not kv.startswith("TOCSIN_"):
+            parser.error(f"--set takes TOCSIN_NAME=VALUE, not {kv!r}")
     print(f"SOS ack benchmark on {platform.node()}: {os.cpu_count()} CPUs, Python "
           f"{platform.python_version()}, load average "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}; {args.seconds:g} s per step; open "
@@ -660,7 +667,8 @@ def main() -> None:
           + ", ".join(f"{m}" + (f": {args.workers} workers, PostgreSQL + NATS"
                                 if m == "cluster" else ": SQLite") for m in modes)
           + "), with " + " and ".join(f"{k}={v}" for k, v in LIFTED.items())
-          + " (one generator address mints a new device per SOS)")
+          + " (one generator address mints a new device per SOS)"
+          + (f"; NOT as shipped: {' '.join(args.set)}" if args.set else ""))
     if args.baselines:
         print("naive: `uvicorn bench.naive_sos:app --no-access-log` (sqlite3, WAL, "
               "synchronous=FULL, a commit per request); ceiling: `uvicorn "

@@ -21,6 +21,7 @@ import pickle
 import sqlite3
 import sys
 import threading
+import time
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -41,6 +42,8 @@ class Store:
         self.connection = sqlite3.connect(setup["database"], isolation_level=None, timeout=10)
         for statement in setup["pragmas"]:
             self.connection.execute(statement)
+        # No SQLite busy handler here (see ``begin``).
+        self.connection.execute("PRAGMA busy_timeout=0")
         self.sos: InsertSql = setup["sos"]
         self.outbox: InsertSql = setup["outbox"]
         self._thread_lock = threading.Lock()
@@ -59,6 +62,30 @@ class Store:
     def close(self) -> None:
         self.connection.close()
         os.close(self._lock_fd)
+
+
+#: How long ``begin`` waits between two tries, and in all.
+RETRY_S, BUSY_TIMEOUT_S = 0.0005, 10.0
+
+
+def begin(cursor: sqlite3.Cursor) -> None:
+    """``BEGIN IMMEDIATE`` (the file's one writer slot), retried every half millisecond.
+
+    Why not SQLite's own busy handler: it sleeps 1, 2, 5, 10, 15, 20, 25 ms and more between
+    tries, so a batch that met one of the worker's consumer transactions (dispatch, the
+    observatory, which do not take ``write_lock``) slept up to tens of milliseconds after the
+    file was free: that was the p99 of an SOS at 500/s. Once the slot is held, no later
+    statement of the transaction waits.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            cursor.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(RETRY_S)
 
 
 def _placeholders(count: int) -> str:
@@ -94,7 +121,7 @@ def commit(store: Store, requests: list[Request]) -> list[tuple[Any, ...]]:
     cursor = store.connection.cursor()
     try:
         with store.write_lock():
-            cursor.execute("BEGIN IMMEDIATE")
+            begin(cursor)
             try:
                 known = _known(cursor, list({k[0] for request in requests for k in request[0]}))
                 sos_rows: list[tuple[Any, ...]] = []
