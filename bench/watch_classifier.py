@@ -45,7 +45,7 @@ from sklearn.pipeline import Pipeline, make_pipeline  # noqa: E402
 
 from tocsin.watch import classifier as clf  # noqa: E402
 from tocsin.watch import stage2  # noqa: E402
-from tocsin.watch.evaluate import COUNTER_KINDS  # noqa: E402
+from tocsin.watch.evaluate import COUNTER_KINDS, two_stage  # noqa: E402
 from tocsin.watch.paths import DEFAULT_MLMA, EVAL_CASES, FUNCTIONAL_CASES, OWN_CASES  # noqa: E402
 
 
@@ -103,22 +103,28 @@ def main() -> None:
     ours = clf.train(train)
     print(f"two stages trained on {len(train)} texts in {time.perf_counter() - started:.0f} s; "
           f"stage 1 operating point {ours.meta['stage1_operating_point']}")
-    functional(ours, clf.training_examples(args.data, OWN_CASES, ftr=None))
+    # The previous model's data: MLMA-FR and the own cases only (no FTR, no templates).
+    functional(ours, clf.training_examples(args.data, OWN_CASES, ftr=None, templated=None))
     base = baseline()
     base.fit([clf._mask(e.text) for e in train], [e.label for e in train])
     cases = clf.load_cases(EVAL_CASES)
     ours_pred = [r["category"] for r in ours.classify([c.text for c in cases], explain=0)]
+    both_pred = [r["category"] for r in two_stage(ours, [c.text for c in cases])]
     base_pred = list(base.predict([c.text for c in cases]))
-    print(f"{'held-out kind':<16}{'n':>4}{'baseline acc':>14}{'ours acc':>10}")
+    print(f"{'held-out kind':<16}{'n':>4}{'baseline acc':>14}{'stage 1 acc':>13}"
+          f"{'2 stages acc':>14}")
     for kind in sorted({c.kind for c in cases}):
         idx = [i for i, c in enumerate(cases) if c.kind == kind]
         b = sum(base_pred[i] == cases[i].label for i in idx) / len(idx)
         o = sum(ours_pred[i] == cases[i].label for i in idx) / len(idx)
-        print(f"{kind:<16}{len(idx):>4}{b:>14.3f}{o:>10.3f}")
+        t = sum(both_pred[i] == cases[i].label for i in idx) / len(idx)
+        print(f"{kind:<16}{len(idx):>4}{b:>14.3f}{o:>13.3f}{t:>14.3f}")
     counter = [i for i, c in enumerate(cases) if c.kind in COUNTER_KINDS]
     b_fp = sum(base_pred[i] != "none" for i in counter) / len(counter)
     o_fp = sum(ours_pred[i] != "none" for i in counter) / len(counter)
-    print(f"false-positive rate on counter-speech kinds: baseline {b_fp:.3f}  ours {o_fp:.3f}")
+    t_fp = sum(both_pred[i] != "none" for i in counter) / len(counter)
+    print(f"false-positive rate on counter-speech kinds: baseline {b_fp:.3f}  stage 1 {o_fp:.3f}"
+          f"  2 stages {t_fp:.3f}")
 
     sample = [e.text for e in mlma] * 2
     # CPU time of this process, not wall time: the figure is per core even on a busy machine.

@@ -31,9 +31,11 @@ BENIGN = {"negated_hate", "counter_speech", "reporting", "neutral_group"}
 
 @pytest.fixture(scope="module")
 def two_stage_model() -> Model:
-    """Both stages trained here on a sample (own cases, 600 FTR tweets): the shipped model is
-    still issue 8's (the two-stage one measured worse on functional.csv, see BENCHMARKS.md)."""
+    """Both stages trained here on a sample (own cases, the templated training sentences, 600
+    FTR tweets), so the tests do not need MLMA-FR from ../shared."""
     examples = (classifier.load_cases(OWN_CASES, weight=classifier.OWN_WEIGHT)
+                + classifier.load_cases(classifier.TRAINING_FUNCTIONAL,
+                                        weight=classifier.TEMPLATE_WEIGHT)
                 + classifier.load_ftr(FTR_TWEETS)[:600])
     return classifier.train(examples)
 
@@ -116,6 +118,18 @@ def test_saved_model_carries_a_stage2_head_not_the_encoder(two_stage_model: Mode
     assert size < 2_000_000  # the encoder's 32 MB stay in the wheel
 
 
+def test_head_reads_counts_and_negation_scope_not_stage1_probabilities(
+        two_stage_model: Model) -> None:
+    head = two_stage_model.stage2
+    assert head.layout == stage2.LAYOUT == "counts+scope"
+    context = stage2.context_columns(two_stage_model, ["Les Kurdes ne sont pas des poux"])
+    assert head.pipeline.n_features_in_ == 512 + context.shape[1]
+    # Heads saved before the layout existed read stage 1's probabilities first.
+    assert stage2.Head(head.pipeline).layout == "probs+counts"
+    with pytest.raises(ValueError, match="layout"):
+        stage2.context_columns(two_stage_model, ["x"], layout="other")
+
+
 def test_encoder_needs_no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*_args: object, **_kw: object) -> None:
         raise OSError("network is unreachable in this test")
@@ -162,7 +176,8 @@ def test_unflagged_item_does_not_wait_for_stage2(db: Session, two_stage_model: M
 
 def test_a_model_without_stage2_never_leaves_items_pending(db: Session, model: Model,
                                                            platform: WatchPlatform) -> None:
-    item, _ = service.record_item(db, model=model, intake=Intake(
+    stage1_only = Model(model.pipeline, model.threshold, {}, None)
+    item, _ = service.record_item(db, model=stage1_only, intake=Intake(
         url="https://x.example/s/23", platform="x", source="report", category="other",
         excerpt="Gloire aux frères qui ont frappé le Bataclan, ce sont des héros"))
     assert item.explanation["flagged"] and not service.second_stage_pending(item)

@@ -36,7 +36,7 @@ from tocsin.watch.features import (
     normalise,
     reasons,
 )
-from tocsin.watch.paths import FTR_TWEETS, OWN_CASES
+from tocsin.watch.paths import DATA_DIR, FTR_TWEETS, OWN_CASES
 
 CATEGORIES: tuple[str, ...] = ("hate", "terrorism_apology", "call_to_violence", "none")
 HARMFUL: tuple[str, ...] = CATEGORIES[:3]
@@ -46,6 +46,9 @@ MODEL_FORMAT = 2
 READABLE_FORMATS = (1, 2)
 # Own cases are few beside MLMA's 4,014 tweets; each counts this many times in the fit.
 OWN_WEIGHT = 3.0
+# Templated training sentences by functional kind (tools/watch_training_functional.py).
+TRAINING_FUNCTIONAL = DATA_DIR / "training_functional.csv"
+TEMPLATE_WEIGHT = 2.0
 DEFAULT_THRESHOLD = 0.5
 # Stage 1 is tuned to miss little: its threshold is the highest that still flags this share of
 # the harmful training texts, measured out of fold; stage 2 then sorts what it flags.
@@ -57,12 +60,14 @@ RANKED = 40
 
 @dataclass(frozen=True)
 class Example:
-    """One labelled text; ``kind`` says which evaluation group it belongs to."""
+    """One labelled text; ``kind`` says which evaluation group it belongs to; ``group`` names
+    the template it was made from (texts of one template stay in one cross-validation fold)."""
 
     text: str
     label: str
     kind: str = ""
     weight: float = 1.0
+    group: str = ""
 
 
 def load_mlma(path: Path) -> list[Example]:
@@ -99,7 +104,7 @@ def load_cases(path: Path, *, weight: float = 1.0) -> list[Example]:
         if row.get("label") not in CATEGORIES or not row.get("text"):
             raise ValueError(f"{path}:{number}: label must be one of {', '.join(CATEGORIES)}")
         kind = row.get("functional_category") or row.get("kind", "")
-        out.append(Example(row["text"], row["label"], kind, weight))
+        out.append(Example(row["text"], row["label"], kind, weight, row.get("template") or ""))
     return out
 
 
@@ -285,10 +290,13 @@ def _spans(text: str, ranked: list[tuple[str, float]], k: int,
     return spans
 
 
-def training_examples(mlma: Path, own: Path = OWN_CASES,
-                      ftr: Path | None = FTR_TWEETS) -> list[Example]:
-    """MLMA-FR, the FTR racist tweets (when present) and the project's own cases (weighted)."""
+def training_examples(mlma: Path, own: Path = OWN_CASES, ftr: Path | None = FTR_TWEETS,
+                      templated: Path | None = TRAINING_FUNCTIONAL) -> list[Example]:
+    """MLMA-FR, the FTR racist tweets (when present), the project's own cases and its templated
+    sentences by functional kind (when present; both weighted)."""
     extra = load_ftr(ftr) if ftr is not None and ftr.is_file() else []
+    if templated is not None and templated.is_file():
+        extra += load_cases(templated, weight=TEMPLATE_WEIGHT)
     return load_mlma(mlma) + extra + load_cases(own, weight=OWN_WEIGHT)
 
 
@@ -300,15 +308,27 @@ def _fit(examples: Sequence[Example], texts: Sequence[str]) -> Pipeline:
     return pipeline
 
 
+def fold_groups(examples: Sequence[Example]) -> np.ndarray:
+    """One group id per example for cross-validation: its template when it has one, else its
+    text lower-cased without punctuation (so duplicate tweets share a fold too)."""
+    keys = [f"template:{e.group}" if e.group else re.sub(r"\W+", " ", e.text.casefold()).strip()
+            for e in examples]
+    ids = {k: i for i, k in enumerate(dict.fromkeys(keys))}
+    return np.asarray([ids[k] for k in keys])
+
+
 def out_of_fold(examples: Sequence[Example], texts: Sequence[str],
                 on_fold: Callable[[], None] | None = None) -> np.ndarray:
-    """Stage-1 class probabilities of each text from a model that did not see it (3 folds)."""
-    from sklearn.model_selection import StratifiedKFold
+    """Stage-1 class probabilities of each text from a model that did not see it nor any text
+    of its template (3 grouped folds): stage 2 learns how far to trust stage 1 from these, and
+    a template seen in another fold would make stage 1 look surer than it is on new wording."""
+    from sklearn.model_selection import StratifiedGroupKFold
 
     labels = np.asarray([e.label for e in examples])
     probs = np.zeros((len(examples), len(CATEGORIES)))
-    split = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=21)
-    for train_idx, test_idx in split.split(np.zeros(len(labels)), labels):
+    split = StratifiedGroupKFold(n_splits=FOLDS, shuffle=True, random_state=21)
+    for train_idx, test_idx in split.split(np.zeros(len(labels)), labels,
+                                           fold_groups(examples)):
         fold_model = _fit([examples[i] for i in train_idx], [texts[i] for i in train_idx])
         got = fold_model.predict_proba([texts[i] for i in test_idx])
         order = [list(fold_model.classes_).index(c) for c in CATEGORIES]
@@ -341,8 +361,9 @@ def train(examples: Sequence[Example], *, on_step: Callable[[str], None] | None 
 
     Stage 1's threshold is chosen for recall (:data:`RECALL_TARGET` of the harmful training
     texts, out of fold) unless ``threshold`` is given; stage 2's head learns from the sentence
-    vectors and from stage 1's *out-of-fold* probabilities, so it does not learn to trust
-    stage 1 more than stage 1 deserves on text it has not seen.
+    vectors with the lexicon, framing and negation-scope counts (not stage 1's probabilities,
+    see :mod:`tocsin.watch.stage2`), and its threshold is chosen on what stage 1 flags out of
+    fold, templates kept whole in one fold.
     """
     step = on_step or (lambda _s: None)
     texts = [_mask(e.text) for e in examples]
@@ -368,11 +389,11 @@ def train(examples: Sequence[Example], *, on_step: Callable[[str], None] | None 
         step("embed")
         vectors = stage2.embed(texts, on_batch=lambda n: step(f"embed:{n}/{len(texts)}"))
         context = stage2.context_columns(model, texts)
-        context[:, :len(CATEGORIES)] = oof  # stage 1 as it behaves on unseen text
         step("stage2")
         weights = [e.weight for e in examples]
         flags = (1.0 - oof[:, CATEGORIES.index("none")]) >= threshold
-        point2 = stage2.clearing_threshold(vectors, context, labels, weights, flags)
+        point2 = stage2.clearing_threshold(vectors, context, labels, weights, flags,
+                                           groups=fold_groups(examples))
         meta["stage2_operating_point"] = point2
         model.stage2 = stage2.train_head(vectors, context, labels, weights)
         model.stage2.threshold = point2["threshold"]
@@ -380,7 +401,7 @@ def train(examples: Sequence[Example], *, on_step: Callable[[str], None] | None 
     digest = hashlib.sha256("\n".join(f"{e.label}\t{e.text}" for e in examples).encode())
     meta.update({"trained_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                  "examples": len(examples), "data_sha256": digest.hexdigest(),
-                 "stage2": "usem3 + logistic head" if two_stage else None})
+                 "stage2": f"usem3 + MLP head ({stage2.LAYOUT})" if two_stage else None})
     return model
 
 

@@ -142,6 +142,8 @@ _DEHUMANISE = (
     r"rats?", r"vermines?", r"cafards?", r"parasites?", r"nuisibles?", r"microbes?",
     r"animaux", r"betes", r"sauvages", r"cancers?", r"maladies?", r"virus", r"dechets?",
     r"ordures?", r"racailles?", r"invasion", r"grand remplacement", r"pullul\w*",
+    r"porcs?", r"sangsues?", r"hyenes?", r"poux", r"punaises?", r"limaces?", r"charognards?",
+    r"betail", r"gangrene", r"epidemie", r"chiens galeux", r"meute",
 )
 _VIOLENCE = (
     r"tu(er|ez|ons|e|erai|erons)", r"egorg\w*", r"crev(er|ez|e|erai)", r"but(er|e|erai)",
@@ -209,6 +211,62 @@ class LexiconFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
         return np.asarray([f"lex_{n}" for n in LEXICON_NAMES], dtype=object)
 
 
+# --- Negation scope (stage 2) -------------------------------------------------------------
+# Why: a sentence encoder places « les X ne sont pas des rats » next to « les X sont des rats »
+# (negation moves a sentence vector little), and a linear head cannot tell a harmful word that a
+# negation governs from one it does not. These counts say it per clause: harmful words after a
+# negation cue in their clause (« ne sont ni des rats ni… »), harmful words asserted, a denied
+# claim (« ce n'est pas vrai que… », « je ne pense pas que… »), and the word « stéréotype » and
+# its kin. Derogatory predicates (« voleurs », « inférieurs ») count as harmful words here only.
+_CLAUSE = re.compile(r"[,.;:!?«»\"()]|\bmais\b|\bcar\b")
+_NEG_CUE = re.compile(r"\bn'|\bne\b|\bjamais\b|\baucune?s?\b|\bni\b|\bnon\b|\bpas\b")
+# « ne … que » restricts (« ils ne savent que voler »), it does not negate.
+_RESTRICT = re.compile(r"\bne \w+ (?:rien (?:d'autre )?)?(?:faire )?(?:d'autre )?que?\b")
+_DEROGATORY = re.compile(r"\b(?:" + "|".join((
+    r"voleurs?", r"menteurs?", r"inferieur\w*", r"faineants?", r"paresseu\w*", r"profiteu\w*",
+    r"delinquants?", r"criminels?", r"terroristes?", r"sales?", r"crasseu\w*", r"menaces?",
+    r"dangers?", r"dangereu\w*", r"bete\w*", r"stupides?", r"violents?", r"inutiles?",
+    r"malades?", r"hypocrites?", r"profitent", r"volent", r"envahi\w*",
+)) + r")\b")
+_DENIAL = re.compile("|".join((
+    r"\b(?:ne|n')\s?\w+ (?:pas|jamais|plus|absolument pas|nullement)(?: \w+)? que\b",
+    r"\bjamais je ne\b", r"\b(?:il est|c'est|c'etait) (?:faux|pas vrai)\b",
+    r"\bce n'est pas vrai\b", r"\bje refuse de (?:croire|dire|penser)\b", r"\baucune raison\b",
+    r"\bpersonne ne (?:devrait|doit|peut)\b", r"\bce n'est pas parce qu",
+)))
+_STEREOTYPE = re.compile(r"\b(?:prejuges?|cliches?|stereotypes?|amalgames?|generalis\w*)\b")
+SCOPE_NAMES: tuple[str, ...] = ("negated_harm", "asserted_harm", "denied_claim", "stereotype")
+
+
+def negation_scope(text: str) -> dict[str, int]:
+    """Per clause of ``text``, count harmful words a negation governs and those asserted, plus
+    denied claims and words naming a stereotype (see above)."""
+    folded = fold(text)
+    hits = lexicon_hits(folded)
+    harm = sorted({span for kind in PUSHING for span in hits[kind]}
+                  | {m.span() for m in _DEROGATORY.finditer(folded)})
+    bounds = [m.start() for m in _CLAUSE.finditer(folded)] + [len(folded)]
+    counts = dict.fromkeys(SCOPE_NAMES, 0)
+    start = 0
+    for end in bounds:
+        clause = folded[start:end]
+        cue = _NEG_CUE.search(_RESTRICT.sub(" ", clause))
+        for h_start, _h_end in harm:
+            if start <= h_start < end:
+                negated = cue is not None and start + cue.start() < h_start
+                counts["negated_harm" if negated else "asserted_harm"] += 1
+        start = end + 1
+    counts["denied_claim"] = len(_DENIAL.findall(folded))
+    counts["stereotype"] = len(_STEREOTYPE.findall(folded))
+    return counts
+
+
+def scope_matrix(texts: Iterable[str]) -> np.ndarray:
+    """:func:`negation_scope` of each text, ``log1p``, one row per text (stage 2's columns)."""
+    rows = [list(negation_scope(t).values()) for t in texts]
+    return np.log1p(np.asarray(rows, dtype=np.float64).reshape(-1, len(SCOPE_NAMES)))
+
+
 # --- Reasons a moderator reads -----------------------------------------------------------
 # Frames that hold a decision back; lexicon entries that push it (negation holds back too).
 FRAME_REASONS: dict[str, str] = {
@@ -255,8 +313,8 @@ def reasons(text: str, limit: int = 6) -> list[dict[str, str]]:
             seen.add((kind, words))
             out.append({"kind": kind, "text": words, "label": label})
 
-    hits = lexicon_hits(fold(text))
     folded = fold(text)
+    hits = lexicon_hits(folded)
     for kind in (*PUSHING, "negation"):
         for start, end in hits[kind]:
             words = _as_written(text, folded[start:end])
