@@ -10,6 +10,7 @@ predications) so the linear model can learn how much each one shifts a decision.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -114,6 +115,9 @@ def _deleet(match: re.Match[str]) -> str:
     return token.rstrip("!").translate(_LEET) + "!" * (len(token) - len(token.rstrip("!")))
 
 
+# Cached: one text is folded four times on its way through stage 1 (the word and character
+# vectorisers, the lexicon counts, the reasons); a batch of 256 fits well within the cache.
+@functools.lru_cache(maxsize=2048)
 def fold(text: str) -> str:
     """:func:`normalise`, then undo the usual disguises of a word: leetspeak (« s@l3 »),
     spaced or dotted letters (« t u e r », « t.u.e.r »), stretched letters (« saaale »)."""
@@ -190,10 +194,16 @@ LEXICON_NAMES: tuple[str, ...] = tuple(LEXICON)
 
 def lexicon_hits(folded: str) -> dict[str, list[tuple[int, int]]]:
     """Return each lexicon entry's matches (offsets into ``folded``); slurs are not insults."""
+    return {name: list(spans) for name, spans in _lexicon_hits(folded).items()}
+
+
+@functools.lru_cache(maxsize=2048)
+def _lexicon_hits(folded: str) -> dict[str, tuple[tuple[int, int], ...]]:
+    # Cached like fold: the counts and the reasons both read them (copies handed out above).
     hits = {name: [m.span() for m in rx.finditer(folded)] for name, rx in LEXICON.items()}
     slur_spans = set(hits["slur"])
     hits["insult"] = [s for s in hits["insult"] if s not in slur_spans]
-    return hits
+    return {name: tuple(spans) for name, spans in hits.items()}
 
 
 class LexiconFeatures(BaseEstimator, TransformerMixin):  # type: ignore[misc]
