@@ -37,6 +37,7 @@ import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from rapidfuzz import fuzz, process
 from rich.console import Console
@@ -215,18 +216,29 @@ def run(name: str, queries: list[Query], folded: list[str], names: list[tuple[st
     return result
 
 
-def pg_trgm(folded: list[str]) -> tuple[Callable[[str], list[int]], Callable[[], None]] | None:
-    """Load the names into a scratch PostgreSQL database with a trigram index, or None."""
+def _scratch_database(prefix: str, what: str) -> tuple[Any, str, str] | None:
+    """A new PostgreSQL database: (admin connection, its name, its DSN), or None (said)."""
     try:
         import psycopg
 
         admin = psycopg.connect(PG_DSN, autocommit=True, connect_timeout=3)
-    except Exception as exc:  # no server: the comparison is skipped, and said so
-        console.print(f"[yellow]pg_trgm skipped: {exc.__class__.__name__}")
+    except Exception as exc:  # no server: the measurement is skipped, and said so
+        console.print(f"[yellow]{what} skipped: {exc.__class__.__name__}")
         return None
-    dbname = f"tocsin_bench_{uuid.uuid4().hex[:8]}"
+    dbname = f"{prefix}_{uuid.uuid4().hex[:8]}"
     admin.execute(f'CREATE DATABASE "{dbname}"')
-    conn = psycopg.connect(PG_DSN.rsplit("/", 1)[0] + "/" + dbname, autocommit=True)
+    return admin, dbname, PG_DSN.rsplit("/", 1)[0] + "/" + dbname
+
+
+def pg_trgm(folded: list[str]) -> tuple[Callable[[str], list[int]], Callable[[], None]] | None:
+    """Load the names into a scratch PostgreSQL database with a trigram index, or None."""
+    scratch = _scratch_database("tocsin_bench", "pg_trgm")
+    if scratch is None:
+        return None
+    admin, dbname, dsn = scratch
+    import psycopg
+
+    conn = psycopg.connect(dsn, autocommit=True)
     start = time.perf_counter()
     conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     conn.execute("CREATE TABLE names (id integer PRIMARY KEY, name text NOT NULL)")
@@ -256,16 +268,12 @@ def pg_trgm(folded: list[str]) -> tuple[Callable[[str], list[int]], Callable[[],
 def ours_pg(db_path: Path) -> tuple[Callable[[str], list[int]], Callable[[], None]] | None:
     """Copy the built registry into a scratch PostgreSQL database migrated as the cluster mode
     migrates it; return our search on it (the same code, through psycopg), or None."""
-    try:
-        import psycopg
-
-        admin = psycopg.connect(PG_DSN, autocommit=True, connect_timeout=3)
-    except Exception as exc:  # no server: the measurement is skipped, and said so
-        console.print(f"[yellow]ours on PostgreSQL skipped: {exc.__class__.__name__}")
+    scratch = _scratch_database("tocsin_bench_ours", "ours on PostgreSQL")
+    if scratch is None:
         return None
-    dbname = f"tocsin_bench_ours_{uuid.uuid4().hex[:8]}"
-    admin.execute(f'CREATE DATABASE "{dbname}"')
-    dsn = PG_DSN.rsplit("/", 1)[0] + "/" + dbname
+    admin, dbname, dsn = scratch
+    import psycopg
+
     url = dsn.replace("postgresql://", "postgresql+psycopg://", 1)
     start = time.perf_counter()
     upgrade(url)
