@@ -129,3 +129,21 @@ async def test_duplicates_across_pipelined_batches_map_to_one_sos(settings: Sett
             assert conn.execute(select(Sos.id)).all().__len__() == 21
     finally:
         check.dispose()
+
+
+def test_a_child_that_cannot_start_leaves_the_thread_writer(
+    settings: Settings, make_app, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not settings.is_sqlite:
+        pytest.skip("the writer process serves embedded mode (a SQLite file)")
+
+    def refuse(self: WriterProcess) -> None:
+        raise OSError("no process for you")
+
+    monkeypatch.setattr(WriterProcess, "start", refuse)
+    monkeypatch.setenv("TOCSIN_SOS_WRITER", "process")
+    with TestClient(make_app(), raise_server_exceptions=True) as client:
+        batcher = client.app.state.runtime.state(SosState).batcher  # type: ignore[attr-defined]
+        assert type(batcher).__name__ == "SosBatcher"
+        assert client.post("/api/v1/sos", json=sos_body()).status_code == 201
+        assert count_rows(client) == 1

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 
 from tocsin.core.runtime import Runtime
@@ -11,6 +12,8 @@ from tocsin.sos.config import SosSettings
 from tocsin.sos.intake import SosBatcher
 from tocsin.sos.limits import SosLimiter
 from tocsin.sos.writer import WriterProcess
+
+log = logging.getLogger("tocsin.sos")
 
 
 @dataclass
@@ -34,12 +37,16 @@ def _in_process(runtime: Runtime, cfg: SosSettings) -> bool:
 async def start(runtime: Runtime) -> None:
     """Read the SOS settings and start the group-commit writer (a thread or a process)."""
     cfg = SosSettings()
-    batcher: SosBatcher
+    batcher: SosBatcher | None = None
     if _in_process(runtime, cfg):
-        batcher = WriterProcess(runtime.sessions, batch_max=cfg.batch_max,
+        process = WriterProcess(runtime.sessions, batch_max=cfg.batch_max,
                                 linger_ms=cfg.linger_ms)
-        await asyncio.to_thread(batcher.start)  # the child's start takes a moment
-    else:
+        try:
+            await asyncio.to_thread(process.start)  # the child's start takes a moment
+            batcher = process
+        except Exception as exc:  # SOS intake must start: the thread writes them instead
+            log.error("SOS writer process did not start (%s); using the writer thread", exc)
+    if batcher is None:
         batcher = SosBatcher(runtime.sessions, batch_max=cfg.batch_max, linger_ms=cfg.linger_ms)
         batcher.start()
     runtime.states.put(SosState(settings=cfg, limiter=SosLimiter(cfg), batcher=batcher))
