@@ -8,7 +8,6 @@ transaction ends, so "201 only after commit" is visible in each route.
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import os
 import sqlite3
 import threading
@@ -16,14 +15,14 @@ import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import DateTime, Engine, MetaData, Table, create_engine, event, insert
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-from tocsin.core.sqlite_rows import InsertSql, sqlite_inserts
+from tocsin.core.sqlite_plain import FileWriteLock, InsertSql, sqlite_inserts
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -119,48 +118,7 @@ def make_engine(url: str, *, pool_size: int = 10, durable: bool = True) -> Engin
     )
 
 
-class _WriteLock:
-    """A thread lock for this process's writers, then an ``flock`` on a file beside the
-    database for other processes' (the SOS writer process, a CLI import beside the server).
-
-    Why both: ``flock`` is held by an open file, so threads of one process sharing it would not
-    exclude each other; and a waiter on either wakes as soon as the holder lets go, where SQLite
-    alone would make it poll with sleeps (see ``write_lock``).
-    """
-
-    def __init__(self, database: str) -> None:
-        self._thread = threading.Lock()
-        self._path = write_lock_path(database)
-        self._fd: int | None = None
-
-    def __enter__(self) -> None:
-        self._thread.acquire()
-        try:
-            if self._fd is None:
-                self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
-            fcntl.flock(self._fd, fcntl.LOCK_EX)
-        except BaseException:
-            self._thread.release()
-            raise
-
-    def __exit__(self, *exc: object) -> None:
-        try:
-            if self._fd is not None:
-                fcntl.flock(self._fd, fcntl.LOCK_UN)
-        finally:
-            self._thread.release()
-
-    def locked(self) -> bool:
-        """Whether a writer of this process holds the lock."""
-        return self._thread.locked()
-
-
-def write_lock_path(database: str) -> str:
-    """The file whose ``flock`` the writers of the SQLite file ``database`` share."""
-    return os.path.abspath(database) + "-writelock"
-
-
-_WRITE_LOCKS: dict[str, _WriteLock] = {}
+_WRITE_LOCKS: dict[str, FileWriteLock] = {}
 _WRITE_LOCKS_GUARD = threading.Lock()
 
 
@@ -171,8 +129,8 @@ def write_lock(engine: Engine | None) -> AbstractContextManager[Any]:
     more between tries. The SOS group commit and the outbox relay's marks, both written several
     times a second under load, were measured spending most of their waits in those sleeps
     (py-spy); a writer waiting on this lock wakes as soon as the other commits, in this process
-    or another (``_WriteLock``). Other writers keep SQLite's own wait (``busy_timeout``).
-    PostgreSQL and in-memory SQLite: no lock.
+    or another (``tocsin.core.sqlite_plain.FileWriteLock``). Other writers keep SQLite's own
+    wait (``busy_timeout``). PostgreSQL and in-memory SQLite: no lock.
     """
     if not isinstance(engine, Engine):
         return nullcontext()
@@ -181,7 +139,7 @@ def write_lock(engine: Engine | None) -> AbstractContextManager[Any]:
         return nullcontext()
     path = os.path.abspath(database)
     with _WRITE_LOCKS_GUARD:
-        return _WRITE_LOCKS.setdefault(path, _WriteLock(path))
+        return _WRITE_LOCKS.setdefault(path, FileWriteLock(path))
 
 
 #: How long a bulk job waits after each batch before taking the write lock again.
@@ -232,13 +190,15 @@ def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
     if dialect.name != "sqlite":
         session.execute(insert(table), rows)
         return
-    insert_encoded(session, table, encode_rows(dialect, table, rows))
+    for statement, values in sqlite_inserts(sqlite_insert_sql(dialect, table),
+                                            encode_rows(dialect, table, rows)):
+        connection.exec_driver_sql(statement, values)
 
 
 def encode_rows(
     dialect: Dialect, table: Table, rows: list[dict[str, Any]]
 ) -> list[tuple[Any, ...]]:
-    """SQLite: each row of ``rows`` as the tuple ``insert_encoded`` binds, in column order,
+    """SQLite: each row of ``rows`` as the tuple ``sqlite_inserts`` binds, in column order,
     each value through its column type's bind processing (sealing with the keyring attached to
     ``dialect``'s engine, UTC).
 
@@ -253,29 +213,9 @@ def encode_rows(
     ]
 
 
-def insert_encoded(session: Session, table: Table, rows: list[tuple[Any, ...]]) -> None:
-    """SQLite: INSERT rows made by ``encode_rows``, one multi-row statement per chunk."""
-    connection = session.connection()
-    for sql, values in encoded_inserts(connection.dialect, table, rows):
-        connection.exec_driver_sql(sql, values)
-
-
-def encoded_inserts(
-    dialect: Dialect, table: Table, rows: list[tuple[Any, ...]]
-) -> Iterator[tuple[str, tuple[Any, ...]]]:
-    """The SQLite statements (SQL, parameters) that insert rows made by ``encode_rows``."""
-    return sqlite_inserts(sqlite_insert_sql(dialect, table), rows)
-
-
 def sqlite_insert_sql(dialect: Dialect, table: Table) -> InsertSql:
     """The multi-row INSERT of ``table`` on SQLite (what ``sqlite_inserts`` fills)."""
-    sql, processors = _sqlite_insert(table, dialect)
-    return InsertSql(sql.head, sql.row, max(1, _SQLITE_MAX_PARAMETERS // len(processors)))
-
-
-class _InsertSql(NamedTuple):
-    head: str
-    row: str
+    return _sqlite_insert(table, dialect)[0]
 
 
 # The statements and bind processors are kept on the dialect object itself, one per engine:
@@ -285,8 +225,8 @@ class _InsertSql(NamedTuple):
 _INSERTS_ATTR = "tocsin_sqlite_inserts"
 
 
-def _sqlite_insert(table: Table, dialect: Dialect) -> tuple[_InsertSql, list[tuple[str, Any]]]:
-    inserts: dict[Table, tuple[_InsertSql, list[tuple[str, Any]]]] | None = getattr(
+def _sqlite_insert(table: Table, dialect: Dialect) -> tuple[InsertSql, list[tuple[str, Any]]]:
+    inserts: dict[Table, tuple[InsertSql, list[tuple[str, Any]]]] | None = getattr(
         dialect, _INSERTS_ATTR, None
     )
     if inserts is None:
@@ -299,7 +239,8 @@ def _sqlite_insert(table: Table, dialect: Dialect) -> tuple[_InsertSql, list[tup
         head = f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({names})"
         row = "(" + ", ".join("?" for _ in table.columns) + ")"
         processors = [(c.name, c.type.bind_processor(dialect)) for c in table.columns]
-        cached = inserts[table] = (_InsertSql(head, row), processors)
+        per_statement = max(1, _SQLITE_MAX_PARAMETERS // len(processors))
+        cached = inserts[table] = (InsertSql(head, row, per_statement), processors)
     return cached
 
 

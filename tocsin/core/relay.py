@@ -261,7 +261,11 @@ class OutboxRelay:
         if not ids:
             return
         session.info.setdefault(MARKS, []).extend(ids)
-        mark_published(session, ids)
+        table = cast(Table, OutboxEvent.__table__)
+        # Core, on the session's connection: the ORM's bulk-update path cost more than the update.
+        session.connection().execute(
+            update(table).where(table.c.id.in_(ids)).values(published_at=utcnow())
+        )
 
     # For a writer that commits in another process (``tocsin.sos.writer``): it takes the marks
     # with its request, and either they commit there or it gives them back; what it committed
@@ -346,15 +350,6 @@ class OutboxRelay:
                 .values(attempts=OutboxEvent.attempts + 1, claimed_until=None)
             )
             session.commit()
-
-
-def mark_published(session: Session, ids: list[str]) -> None:
-    """Mark the outbox rows ``ids`` published, in ``session``'s transaction."""
-    table = cast(Table, OutboxEvent.__table__)
-    # Core, on the session's connection: the ORM's bulk-update path cost more than the update.
-    session.connection().execute(
-        update(table).where(table.c.id.in_(ids)).values(published_at=utcnow())
-    )
 
 
 def _forget_handed_over(session: Session, transaction: SessionTransaction) -> None:

@@ -41,7 +41,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from tocsin.core.bus import Event
-from tocsin.core.db import encode_rows, sqlite_insert_sql, sqlite_pragmas, utcnow, write_lock_path
+from tocsin.core.db import encode_rows, sqlite_insert_sql, sqlite_pragmas, utcnow
 from tocsin.core.outbox import RELAY, outbox_rows
 from tocsin.core.relay import OutboxRelay
 from tocsin.sos import service
@@ -70,7 +70,6 @@ class WriterProcess(SosBatcher):
         self._setup = {
             "database": database,
             "pragmas": sqlite_pragmas(durable=True),
-            "lock_path": write_lock_path(database),
             "sos": sqlite_insert_sql(engine.dialect, service.SOS_TABLE),
             "outbox": sqlite_insert_sql(engine.dialect, service.OUTBOX_TABLE),
         }

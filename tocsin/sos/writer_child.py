@@ -6,7 +6,7 @@ process takes every batch waiting on its socket into one transaction (one fsync 
 the group commit), checks which ``client_hash`` are known, inserts the new SOS and their
 ``sos.created`` outbox rows, marks published what the worker's relay published, commits, and
 answers each batch. It holds no key and imports no SQLAlchemy: the standard library and
-``tocsin.core.sqlite_rows``, so it starts in tens of milliseconds.
+``tocsin.core.sqlite_plain``, so it starts in tens of milliseconds.
 
 Messages are pickles: the socket is a pair made at spawn, so they come only from the worker.
 """
@@ -14,18 +14,15 @@ Messages are pickles: the socket is a pair made at spawn, so they come only from
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import logging
-import os
 import pickle
 import sqlite3
 import sys
-import threading
 import time
 from multiprocessing.connection import Connection
 from typing import Any
 
-from tocsin.core.sqlite_rows import InsertSql, sqlite_inserts
+from tocsin.core.sqlite_plain import FileWriteLock, InsertSql, sqlite_inserts
 
 log = logging.getLogger("tocsin.sos.writer")
 
@@ -46,22 +43,12 @@ class Store:
         self.connection.execute("PRAGMA busy_timeout=0")
         self.sos: InsertSql = setup["sos"]
         self.outbox: InsertSql = setup["outbox"]
-        self._thread_lock = threading.Lock()
-        self._lock_fd = os.open(setup["lock_path"], os.O_RDWR | os.O_CREAT, 0o600)
-
-    @contextlib.contextmanager
-    def write_lock(self) -> Any:
-        """``tocsin.core.db.write_lock`` of this file, shared with the worker's writers."""
-        with self._thread_lock:
-            fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+        # ``tocsin.core.db.write_lock`` of the same file: the worker's writers take it too.
+        self.write_lock = FileWriteLock(setup["database"])
 
     def close(self) -> None:
         self.connection.close()
-        os.close(self._lock_fd)
+        self.write_lock.close()
 
 
 #: How long ``begin`` waits between two tries, and in all.
@@ -120,7 +107,7 @@ def commit(store: Store, requests: list[Request]) -> list[tuple[Any, ...]]:
     answers: list[tuple[Any, ...]] = []
     cursor = store.connection.cursor()
     try:
-        with store.write_lock():
+        with store.write_lock:
             begin(cursor)
             try:
                 known = _known(cursor, list({k[0] for request in requests for k in request[0]}))
