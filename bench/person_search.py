@@ -361,20 +361,14 @@ def main() -> None:
                         else "not first"
                     console.print(f"  {where} {kind}: {query!r} for {target!r}; first "
                                   f"{folded[found[0] - 1] if found else None!r}")
-        if args.ours_pg:
-            on_pg = ours_pg(db_path)
-            if on_pg is not None:
-                find, drop = on_pg
+        on_postgres = [("ours, PostgreSQL", lambda: ours_pg(db_path), args.ours_pg),
+                       ("pg_trgm", lambda: pg_trgm(folded), args.pg)]
+        for label, open_search, wanted in on_postgres:
+            search_pg = open_search() if wanted else None
+            if search_pg is not None:
+                find, drop = search_pg
                 try:
-                    results.append(run("ours, PostgreSQL", queries, folded, names, find))
-                finally:
-                    drop()
-        if args.pg:
-            pg = pg_trgm(folded)
-            if pg is not None:
-                find, drop = pg
-                try:
-                    results.append(run("pg_trgm", queries, folded, names, find))
+                    results.append(run(label, queries, folded, names, find))
                 finally:
                     drop()
         session.close()
