@@ -59,14 +59,9 @@ from typing import Any
 
 import httpx
 
-from bench.sos_ack import Conn, _free_port, server
-from bench.sos_ack import _request as sos_request
+from bench.deployment import LIFTED, clean_env, server
+from bench.sos_load import ROOT, Conn, free_port, sos_request
 
-ROOT = Path(__file__).resolve().parents[1]
-LIFTED = {
-    "TOCSIN_SOS_ADDRESS_NEW_PER_MINUTE": "100000000",
-    "TOCSIN_SOS_ADDRESS_NEW_BURST": "100000000",
-}
 PASSWORD = "Bench-Correct-Horse-1311"  # a throwaway database; the heavy process needs it too
 SCENARIOS = ("alone", "pfif-import", "photos", "cap-validate", "taxii-add")
 TAXII = "application/taxii+json;version=2.1"
@@ -171,9 +166,9 @@ def tocsin_server(root: Path, python: str) -> Iterator[Server]:
         key = subprocess.run(
             [python, "-c", "from tocsin.core.seal import generate_key; print(generate_key())"],
             cwd=root, capture_output=True, text=True, check=True).stdout.strip()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("TOCSIN_")}
+        env = clean_env()
         env.update(TOCSIN_VAR_DIR=str(var), TOCSIN_SEAL_KEY=key, **LIFTED)
-        srv = Server(root, python, var, _free_port(), env)
+        srv = Server(root, python, var, free_port(), env)
         srv.tocsin("db", "upgrade")
         for name, role in (("bench-authority", "authority"), ("bench-partner", "partner")):
             srv.tocsin("users", "add", name, "--role", role, env={"TOCSIN_PASSWORD": PASSWORD})
