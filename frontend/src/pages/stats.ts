@@ -16,6 +16,7 @@ import { el } from "../lib/dom";
 import { messagesFrom, pageLang } from "../lib/i18n";
 import { mapText } from "../lib/map-text";
 import { showNotices } from "../lib/stats-notices";
+import { type Series, drawSeries, grainWord, isEmpty } from "../lib/stats-chart";
 import { Places, fittedStart } from "../lib/stats-places";
 import { ApiFailure, api, currentToken, currentUser, mountStaffLogin } from "../lib/staff";
 import { frenchDateTimes } from "../lib/datetime-field";
@@ -23,10 +24,6 @@ import { frenchDateTimes } from "../lib/datetime-field";
 interface Figure {
   name: string; fr: string; en: string; categories: string[]; unit: string; mapped: boolean;
   details: string;
-}
-interface Series {
-  figure: string; unit: string; grain: string; buckets: number[];
-  counts: Record<string, number[]>; means: Record<string, (number | null)[]>;
 }
 interface Breakdown { counts: Record<string, number> }
 
@@ -37,9 +34,6 @@ frenchDateTimes(root);
 const t = messagesFrom(root);
 const lang = pageLang();
 const $ = <E extends Element>(selector: string): E => root.querySelector(selector) as E;
-const color = (i: number): string => COLORS[i % COLORS.length] ?? "#1f4e8c";
-const COLORS = ["#1f4e8c", "#c0392b", "#e67e22", "#27ae60", "#8e44ad", "#16a085", "#7f8c8d",
-  "#d35400"];
 /** Overview charts: each draws one or more figures; one figure alone is split by category. */
 const OVERVIEW: string[][] = [
   ["sos.created"], ["dispatch.assigned", "dispatch.on_scene"],
@@ -115,29 +109,12 @@ async function downloadCsv(path: string, params: URLSearchParams, name: string):
   URL.revokeObjectURL(link.href);
 }
 
-const timeFormat = new Intl.DateTimeFormat(lang === "en" ? "en-GB" : "fr-FR",
-  { hour: "2-digit", minute: "2-digit" });
-const dayFormat = new Intl.DateTimeFormat(lang === "en" ? "en-GB" : "fr-FR",
-  { day: "2-digit", month: "2-digit" });
-
-function timeLabel(seconds: number, grain: string): string {
-  const date = new Date(seconds * 1000);
-  return grain === "d" ? dayFormat.format(date) : timeFormat.format(date);
-}
-
-function grainWord(grain: string): string {
-  const words: Record<string, string> = {
-    m: "stats.per_minute", h: "stats.per_hour", d: "stats.per_day", w: "stats.per_week",
-  };
-  return t(words[grain] ?? "stats.per_day");
-}
-
 /** Draw one chart from several series responses (same buckets: same period and grain). */
 function drawChart(holder: HTMLElement, title: string, parts: Series[], split: boolean): void {
   holder.replaceChildren();
   const first = parts[0];
   const head = el("div", "stats-chart-head");
-  head.append(el("h3", "", `${title} · ${first ? grainWord(first.grain) : ""}`));
+  head.append(el("h3", "", `${title} · ${first ? grainWord(first.grain, t) : ""}`));
   const csv = el("button", "btn btn-secondary btn-small", t("stats.csv"));
   csv.type = "button";
   csv.addEventListener("click", () => {
@@ -148,56 +125,14 @@ function drawChart(holder: HTMLElement, title: string, parts: Series[], split: b
   });
   head.append(csv);
   holder.append(head);
-  const empty = parts.every((part) => Object.values(part.counts).every((v) => v.every((n) => !n)));
-  if (!first || first.buckets.length === 0 || empty) {
+  if (isEmpty(parts)) {
     holder.append(el("p", "stats-empty", t("stats.no_data")));
     return;
   }
-  const data: (number | null)[][] = [first.buckets];
-  const series: uPlot.Series[] = [{ label: lang === "en" ? "Time" : "Heure" }];
-  for (const part of parts) {
-    const seconds = part.unit === "seconds";
-    const source: Record<string, (number | null)[]> = seconds ? part.means : part.counts;
-    const keys = Object.keys(source).sort();
-    if (split && !seconds) {
-      for (const key of keys) {
-        const values = source[key] ?? [];
-        data.push(values);
-        // The legend says each line's total over the period, not only a value under the cursor.
-        const total = values.reduce<number>((sum, v) => sum + (v ?? 0), 0);
-        series.push({ label: `${catLabel(key)} · ${number.format(total)}`,
-          stroke: color(series.length - 1), width: 2 });
-      }
-    } else {
-      const total = part.buckets.map((_b, i) => {
-        let sum = 0;
-        let seen = false;
-        for (const key of keys) {
-          const value = source[key]?.[i];
-          if (value !== null && value !== undefined) { sum += value; seen = true; }
-        }
-        return seen ? (seconds ? sum / Math.max(1, keys.length) : sum) : (seconds ? null : 0);
-      });
-      data.push(total);
-      const present = total.filter((v): v is number => v !== null);
-      const summary = seconds
-        ? `${t("stats.mean")} ${present.length ? number.format(present.reduce((a, b) => a + b, 0) / present.length) : "—"} s`
-        : `${t("stats.total")} ${number.format(present.reduce((a, b) => a + b, 0))}`;
-      series.push({
-        label: `${label(part.figure)} · ${summary}`,
-        stroke: color(series.length - 1), width: 2, spanGaps: seconds,
-      });
-    }
-  }
   const plotBox = el("div", "stats-plot");
   holder.append(plotBox);
-  const width = Math.max(280, holder.clientWidth - 24);
-  charts.push(new uPlot({
-    width, height: 220, series,
-    scales: { x: { time: true } },
-    axes: [{ values: (_u, splits) => splits.map((v) => timeLabel(v, first.grain)) }, { size: 50 }],
-    legend: { show: true },
-  }, data as uPlot.AlignedData, plotBox));
+  charts.push(drawSeries(plotBox, Math.max(280, holder.clientWidth - 24), parts, split,
+    { t, label, catLabel, number, lang }));
 }
 
 function category(): string {
