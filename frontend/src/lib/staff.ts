@@ -13,95 +13,14 @@
  */
 import "../styles/staff.css";
 import { messagesFrom } from "./i18n";
+import { mountAccount } from "./staff-account";
+import {
+  ApiFailure, api, currentRole, currentScope, currentToken, login, logout, markFullScope,
+} from "./staff-api";
 
-const TOKEN_KEY = "tocsin.token";
-const ROLE_KEY = "tocsin.role";
-const SCOPE_KEY = "tocsin.scope";
-const USER_KEY = "tocsin.user";
-
-export interface ApiError {
-  status: number;
-  code: string;
-  message: string;
-}
-
-export class ApiFailure extends Error {
-  constructor(public readonly error: ApiError) {
-    super(error.message);
-  }
-}
-
-export function currentToken(): string | null {
-  return sessionStorage.getItem(TOKEN_KEY);
-}
-
-/** The username this tab signed in with (pages compare it with authors, e.g. two-person rule). */
-export function currentUser(): string | null {
-  return sessionStorage.getItem(USER_KEY);
-}
-
-export function currentRole(): string | null {
-  return sessionStorage.getItem(ROLE_KEY);
-}
-
-/** "full", or "mfa_enrolment" for a token that may only turn on two-factor authentication. */
-export function currentScope(): string | null {
-  return sessionStorage.getItem(SCOPE_KEY);
-}
-
-export function logout(): void {
-  sessionStorage.removeItem(TOKEN_KEY);
-  sessionStorage.removeItem(ROLE_KEY);
-  sessionStorage.removeItem(SCOPE_KEY);
-  sessionStorage.removeItem(USER_KEY);
-}
-
-async function toFailure(response: Response): Promise<ApiFailure> {
-  let code = "error";
-  let message = response.statusText;
-  try {
-    const body = (await response.json()) as { error?: { code?: string; message?: string } };
-    code = body.error?.code ?? code;
-    message = body.error?.message ?? message;
-  } catch {
-    /* not JSON: keep the status text */
-  }
-  return new ApiFailure({ status: response.status, code, message });
-}
-
-/**
- * Log in; resolve to the account's role, or reject with the server's error (code
- * `mfa_required` when the account has 2FA and no `otp` was given).
- */
-export async function login(username: string, password: string, otp?: string): Promise<string> {
-  const form = new URLSearchParams({ username, password });
-  if (otp) form.set("otp", otp);
-  const response = await fetch("/api/v1/auth/token", {
-    method: "POST",
-    headers: { "Content-Type": "application/x-www-form-urlencoded" },
-    body: form,
-  });
-  if (!response.ok) throw await toFailure(response);
-  const body = (await response.json()) as { access_token: string; role: string; scope?: string };
-  sessionStorage.setItem(TOKEN_KEY, body.access_token);
-  sessionStorage.setItem(ROLE_KEY, body.role);
-  sessionStorage.setItem(SCOPE_KEY, body.scope ?? "full");
-  sessionStorage.setItem(USER_KEY, username);
-  return body.role;
-}
-
-/** Call the API with the session's token; JSON in and out. */
-export async function api<T>(path: string, init: RequestInit = {}): Promise<T> {
-  const headers = new Headers(init.headers);
-  const token = currentToken();
-  if (token) headers.set("Authorization", `Bearer ${token}`);
-  if (init.body && !headers.has("Content-Type")) headers.set("Content-Type", "application/json");
-  const response = await fetch(path, { ...init, headers });
-  if (response.status === 401) logout();
-  if (!response.ok) throw await toFailure(response);
-  if (response.status === 204) return undefined as T;
-  return (await response.json()) as T;
-}
+export { ApiFailure, api, currentRole, currentScope, currentToken, currentUser, login, logout }
+  from "./staff-api";
+export type { ApiError } from "./staff-api";
 
 export interface StaffLoginOptions {
   /** The page's app element; it holds the sign-in partial and a `[data-view="console"]`. */
@@ -272,7 +191,7 @@ export function mountStaffLogin(options: StaffLoginOptions): StaffLogin {
       (answer) => {
         activationCode = "";
         // Confirming proved the second factor: the server upgraded this session.
-        sessionStorage.setItem(SCOPE_KEY, "full");
+        markFullScope();
         enrol.hidden = true;
         recovery.hidden = false;
         say("login", "");
@@ -320,104 +239,4 @@ export function mountStaffLogin(options: StaffLoginOptions): StaffLogin {
     showLogin();
   }
   return { signOut, showLogin, enrol: () => startEnrolment(false) };
-}
-
-interface Session {
-  id: string;
-  issued_at: string;
-  last_used_at: string | null;
-  user_agent: string | null;
-  ip: string | null;
-  mfa: boolean;
-  current: boolean;
-}
-
-/** The "my account" panel: 2FA status (turn it on), own sessions (revoke any), and a change
- * of password (the server closes every other session). */
-function mountAccount(panel: HTMLDetailsElement, enrol: () => void, ended: () => void): void {
-  const t = messagesFrom(panel);
-  const $ = <E extends Element>(selector: string): E => panel.querySelector(selector) as E;
-  const when = new Intl.DateTimeFormat(document.documentElement.lang === "en" ? "en-GB" : "fr-FR",
-    { dateStyle: "short", timeStyle: "short" });
-  const say = (text: string, ok: boolean): void => {
-    const el = $<HTMLElement>('[data-message="account"]');
-    el.textContent = text;
-    el.classList.toggle("is-error", !ok);
-  };
-
-  const load = async (): Promise<void> => {
-    const status = await api<{ enabled: boolean; required: boolean; available: boolean }>(
-      "/api/v1/auth/mfa");
-    $<HTMLElement>("[data-account-mfa]").textContent = [
-      status.enabled ? t("staff.mfa_on") : t("staff.mfa_off"),
-      status.required ? t("staff.mfa_required") : "",
-    ].filter(Boolean).join(" ");
-    $<HTMLButtonElement>('[data-action="account-enrol"]').hidden =
-      status.enabled || !status.available;
-    // The code is asked for only where the account has one.
-    $<HTMLElement>("[data-password-otp]").hidden = !status.enabled;
-    const sessions = await api<Session[]>("/api/v1/auth/sessions");
-    const body = $<HTMLTableSectionElement>('[data-table="sessions"]');
-    body.replaceChildren();
-    for (const s of sessions) {
-      const row = body.insertRow();
-      row.dataset.session = s.id;
-      row.insertCell().textContent = when.format(new Date(s.issued_at));
-      row.insertCell().textContent =
-        s.last_used_at ? when.format(new Date(s.last_used_at)) : t("staff.never");
-      const notes = [s.current ? t("staff.this_session") : "", s.mfa ? t("staff.with_mfa") : ""];
-      row.insertCell().textContent =
-        [s.user_agent ?? "", s.ip ?? "", ...notes].filter(Boolean).join(" · ");
-      const revoke = document.createElement("button");
-      revoke.type = "button";
-      revoke.className = "btn btn-secondary";
-      revoke.textContent = t("staff.revoke");
-      revoke.addEventListener("click", () => {
-        api(`/api/v1/auth/sessions/${s.id}`, { method: "DELETE" }).then(
-          () => {
-            if (!s.current) return load();
-            logout();
-            ended();
-            return undefined;
-          },
-          (e: unknown) => say(e instanceof ApiFailure ? e.message : String(e), false),
-        );
-      });
-      row.insertCell().append(revoke);
-    }
-  };
-
-  panel.addEventListener("toggle", () => {
-    if (panel.open) load().catch((e: unknown) => say(String(e), false));
-  });
-  $<HTMLButtonElement>('[data-action="account-enrol"]').addEventListener("click", () => {
-    panel.open = false;
-    enrol();
-  });
-
-  const passwordForm = $<HTMLFormElement>('[data-form="password"]');
-  const sayPassword = (text: string, ok: boolean): void => {
-    const el = $<HTMLElement>('[data-message="password"]');
-    el.textContent = text;
-    el.classList.toggle("is-error", !ok);
-    el.classList.toggle("is-ok", ok);
-  };
-  passwordForm.addEventListener("submit", (event) => {
-    event.preventDefault();
-    const data = new FormData(passwordForm);
-    const otp = String(data.get("otp") ?? "").trim();
-    const body = {
-      current_password: String(data.get("current_password") ?? ""),
-      new_password: String(data.get("new_password") ?? ""),
-      ...(otp ? { otp } : {}),
-    };
-    api("/api/v1/auth/password", { method: "POST", body: JSON.stringify(body) }).then(
-      () => {
-        passwordForm.reset();
-        sayPassword(t("staff.password_changed"), true);
-        return load();
-      },
-      (e: unknown) => sayPassword(e instanceof ApiFailure ? e.message : String(e), false),
-    );
-  });
 }
