@@ -31,6 +31,7 @@ import io
 import json
 import math
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -55,7 +56,18 @@ SIMPLIFY_PARK_M = 6.0
 # Green spaces under this size (planters, verges, small squares) would only add noise and weight.
 MIN_PARK_M2 = 10_000.0
 # Words left in lower case when a name written in capitals is rewritten ("PARC DE LA VILLETTE").
-LOWER = {"de", "du", "des", "la", "le", "les", "et", "aux", "au", "sur", "en", "l", "d", "a"}
+LOWER = {"de", "du", "des", "la", "le", "les", "et", "aux", "au", "sur", "en", "l", "d", "a", "dit"}
+# The city's file writes its names in capitals without accents: the words of its park names
+# that carry one, given back for display (search ignores accents either way).
+_ACCENTED = (
+    "Allée Arènes Bartholomé Cimetière Citroën Coulée École Élysées Éloi Émile Éole Épinettes "
+    "Feuquières Forêt Hôpital Jaurès Ladoumègue Léon Linéaire Lutèce Musée Péguy Père Péreire "
+    "Périne Poètes Pré René Séverine Tranchée Trocadéro Voûte André Île"
+)
+ACCENTS = {
+    unicodedata.normalize("NFKD", w.lower()).encode("ascii", "ignore").decode(): w
+    for w in _ACCENTED.split()
+}
 # The embedded area: Paris and the inner suburbs (Hauts-de-Seine, Seine-Saint-Denis,
 # Val-de-Marne), with a margin.
 BBOX = (48.70, 2.13, 49.02, 2.63)  # south, west, north, east
@@ -132,12 +144,21 @@ def _ring_m2(ring: Sequence[Point]) -> float:
 def park_name(raw: str) -> str:
     """'PARC DE LA VILLETTE' -> 'Parc de la Villette' (the city's file writes names in capitals);
     a name already in mixed case is kept."""
+    raw = " ".join(raw.replace("\ufffd", "'").split())  # an apostrophe lost to a bad encoding
     if raw != raw.upper():
-        return raw.strip()
-    words = re.split(r"(\s+|'|-)", raw.strip().lower())
+        return raw
+    words = re.split(r"(\s+|'|-|\()", raw.lower())
+    last = max(i for i, w in enumerate(words) if w.strip())
     out = []
     for i, w in enumerate(words):
-        out.append(w if (i > 0 and w in LOWER) else w[:1].upper() + w[1:])
+        if 0 < i < last and w in LOWER:
+            out.append(w)
+        elif w == "pc" or (len(w) > 1 and re.fullmatch(r"x{0,3}(ix|iv|v?i{0,3})", w)):
+            out.append(w.upper())  # 'PC 12' (Petite Ceinture), 'Louis XIII'
+        elif re.fullmatch(r"\d+e", w):
+            out.append(w)  # '7e'
+        else:
+            out.append(ACCENTS.get(w, w[:1].upper() + w[1:]))
     return "".join(out)
 
 

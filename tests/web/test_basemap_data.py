@@ -91,13 +91,61 @@ def test_house_numbers_follow_the_streets_order() -> None:
 def test_areas_and_places() -> None:
     areas = _load("areas.json")["areas"]
     kinds = {a["k"] for a in areas}
-    assert kinds == {"commune", "arrondissement", "water"}
+    assert kinds == {"commune", "arrondissement", "park", "water"}
     assert sum(1 for a in areas if a["k"] == "arrondissement") == 20
     communes = {a["n"] for a in areas if a["k"] == "commune"}
     assert {"Montreuil", "Boulogne-Billancourt", "Saint-Denis", "Créteil"} <= communes
     places = _load("places.json")["places"]
     stations = {p[0] for p in places if p[1] == "metro"}
     assert "Place d'Italie" in stations
+
+
+def _inside(point: tuple[float, float], ring: list[tuple[float, float]]) -> bool:
+    (y, x), inside = point, False
+    for (y0, x0), (y1, x1) in zip(ring, ring[1:] + ring[:1], strict=True):
+        if (y0 > y) != (y1 > y) and x < x0 + (y - y0) * (x1 - x0) / (y1 - y0):
+            inside = not inside
+    return inside
+
+
+@pytest.mark.parametrize(
+    ("name", "point"),
+    [
+        # A point well inside each, read on the city's plan (not on this data).
+        ("Bois de Boulogne", (48.8607, 2.2430)),
+        ("Bois de Vincennes", (48.8270, 2.4400)),
+        ("Parc des Buttes Chaumont", (48.8797, 2.3830)),
+        ("Parc Montsouris", (48.8222, 2.3380)),
+        ("Cimetière de l'Est Parisien dit du Père Lachaise", (48.8610, 2.3940)),
+        ("Parc Clichy-Batignolles - Martin Luther King", (48.8905, 2.3150)),
+    ],
+)
+def test_the_parks_of_paris_are_drawn_where_they_are(name: str, point: tuple[float, float]) -> None:
+    data = _load("areas.json")
+    [park] = [a for a in data["areas"] if a["k"] == "park" and a["n"] == name]
+    rings = [_decode(r, data["scale"]) for r in park["r"]]
+    assert sum(_inside(point, ring) for ring in rings) % 2 == 1, name
+    labels = [p for p in _load("places.json")["places"] if p[1] == "park" and p[0] == name]
+    assert len(labels) == 1, name
+
+
+def _ring_m2(ring: list[tuple[float, float]]) -> float:
+    k = 111_320 * math.cos(math.radians(ring[0][0]))
+    pairs = zip(ring, ring[1:] + ring[:1], strict=True)
+    return abs(sum((a[1] * b[0] - b[1] * a[0]) * k * 111_320 for a, b in pairs) / 2)
+
+
+def test_parks_are_the_named_spaces_of_a_hectare_or_more() -> None:
+    data = _load("areas.json")
+    parks = [a for a in data["areas"] if a["k"] == "park"]
+    assert 80 <= len(parks) <= 300
+    for park in parks:
+        assert park["n"] and park["n"] != park["n"].upper(), park["n"]
+        largest = max(_ring_m2(_decode(r, data["scale"])) for r in park["r"])
+        assert largest > 8_000, (park["n"], largest)  # 1 ha before simplification
+    # Parks lie under the water (a lake in a park) and over the communes.
+    kinds = [a["k"] for a in data["areas"]]
+    assert max(i for i, k in enumerate(kinds) if k == "park") < kinds.index("water")
 
 
 def test_readme_names_each_source_and_licence() -> None:

@@ -1,7 +1,7 @@
 """Parks on the embedded base map, when the build is given a green-space file (issue 20).
 
-No licensed park file could be obtained for this version (frontend/public/basemap/README.md), so
-the committed data has none. These tests use a SYNTHETIC green-space file (made-up squares near
+The committed data's parks are checked in test_basemap_data.py (and their naming join in
+test_basemap_parks_join.py). These tests use a SYNTHETIC green-space file (made-up squares near
 the Hôtel de Ville, named in capitals as the Ville de Paris file writes them) to check the build
 keeps named spaces of a sensible size and rewrites their names, and that a map draws them green
 and names them.
@@ -61,6 +61,17 @@ def test_park_names_written_in_capitals_read_normally() -> None:
     assert build.park_name("PARC DES BUTTES-CHAUMONT") == "Parc des Buttes-Chaumont"
     assert build.park_name("SQUARE DE LA TOUR SAINT-JACQUES") == "Square de la Tour Saint-Jacques"
     assert build.park_name("Jardin du Luxembourg") == "Jardin du Luxembourg"
+    # The city's capitals carry no accents; its park names' words get theirs back.
+    assert (
+        build.park_name("CIMETIERE DE L'EST PARISIEN DIT DU PERE LACHAISE")
+        == "Cimetière de l'Est Parisien dit du Père Lachaise"
+    )
+    assert build.park_name("JARDINS DU TROCADERO") == "Jardins du Trocadéro"
+    assert build.park_name("SQUARE LOUIS XIII") == "Square Louis XIII"
+    assert build.park_name("PROMENADE PC 16  (PETITE CEINTURE)") == (
+        "Promenade PC 16 (Petite Ceinture)"
+    )
+    assert build.park_name("HIPPODROME D'AUTEUIL, PELOUSE A") == "Hippodrome d'Auteuil, Pelouse A"
 
 
 @pytest.mark.browser
@@ -106,6 +117,73 @@ def test_a_park_is_drawn_green_and_named(
             }"""
         )
         assert green > 2_000, green
+        assert problems.all() == []
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
+def test_the_buttes_chaumont_are_found_drawn_and_named(
+    browser: Browser,
+    live_server: str,
+    watch_page: Callable[[Page], PageProblems],
+    screenshot_dir: Path,
+) -> None:
+    """The committed data: a caller says "aux Buttes-Chaumont"; the SOS map finds the park,
+    shows it green and named (night palette), with nothing fetched off the platform."""
+    context = browser.new_context(
+        locale="fr-FR",
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+    )
+    tried: list[str] = []
+
+    def offline(route: Route) -> None:
+        if route.request.url.startswith(live_server):
+            route.continue_()
+        else:
+            tried.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", offline)
+    page = context.new_page()
+    problems = watch_page(page)
+    try:
+        page.goto(f"{live_server}/sos")
+        page.locator("[data-manual] summary").click()
+        box = page.locator("[data-manual] [data-map]")
+        expect(box).to_have_attribute("data-basemap", "ready", timeout=15_000)
+        page.locator("[data-geo-query]").fill("buttes chaumont")
+        # The metro station of that name comes too; the park is among the results.
+        park = page.locator("[data-geo-results] button", has_text="Parc des Buttes Chaumont")
+        expect(park).to_contain_text("parc, jardin", timeout=10_000)
+        park.click()
+        found = page.locator("[data-geo-found]")
+        lat = float(found.get_attribute("data-lat") or "nan")
+        lon = float(found.get_attribute("data-lon") or "nan")
+        assert abs(lat - 48.8797) < 0.004 and abs(lon - 2.3830) < 0.006, (lat, lon)
+        expect(box.locator(".leaflet-zoom-anim")).to_have_count(0)
+        expect(box.locator(".basemap-labels-moving")).to_have_count(0)
+        expect(box.locator(".basemap-label-park").first).to_be_visible()
+        assert "Parc des Buttes Chaumont" in box.locator(".basemap-label-park").all_text_contents()
+        green = page.evaluate(
+            """() => {
+              const c = document.querySelector('[data-manual] .leaflet-basemap-pane canvas');
+              const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+              let n = 0;
+              for (let i = 0; i < d.length; i += 4) {
+                if (Math.abs(d[i] - 24) < 4 && Math.abs(d[i + 1] - 48) < 4
+                    && Math.abs(d[i + 2] - 31) < 4) n++;
+              }
+              return n / (d.length / 4);
+            }"""
+        )
+        assert green > 0.2, green  # the park fills much of the view at zoom 16
+        box.scroll_into_view_if_needed()
+        page.screenshot(path=str(screenshot_dir / "basemap-park-sos-phone.png"))
+        assert tried == [], tried
         assert problems.all() == []
     finally:
         context.close()
