@@ -19,6 +19,13 @@ regression with default settings. Figures:
    new stage 1 alone and the two stages together, all trained in this run; and stage 2's texts
    per second (sentence encoder on one BLAS thread, plus its head).
 
+5. (issue 21, ``--mhc``) Multilingual HateCheck, French (``tocsin/watch/data/mhc``, written by
+   native speakers, not by this project): its held-out half (``--mhc-side held_out``, the half of
+   the template families never trained on) or all of it (``--mhc-side all``, for a model that
+   never saw any), per MHC functionality: flag rate for the hateful ones, accuracy (not flagged)
+   for the others. ``--model PATH`` (repeatable) adds a saved model's column beside the ones
+   trained in the run (e.g. the model shipped before); ``--no-train`` evaluates only those.
+
 ``python -m bench.watch_variants`` runs the alternatives tried for the macro-F1 on the same folds.
 ``--skip-cv`` leaves out figure 1 (the longest).
 """
@@ -44,7 +51,7 @@ from sklearn.model_selection import StratifiedGroupKFold  # noqa: E402
 from sklearn.pipeline import Pipeline, make_pipeline  # noqa: E402
 
 from tocsin.watch import classifier as clf  # noqa: E402
-from tocsin.watch import stage2  # noqa: E402
+from tocsin.watch import mhc, stage2  # noqa: E402
 from tocsin.watch.evaluate import COUNTER_KINDS, two_stage  # noqa: E402
 from tocsin.watch.paths import DEFAULT_MLMA, EVAL_CASES, FUNCTIONAL_CASES, OWN_CASES  # noqa: E402
 
@@ -83,7 +90,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_MLMA)
     parser.add_argument("--skip-cv", action="store_true")
+    parser.add_argument("--mhc", action="store_true", help="Multilingual HateCheck table too.")
+    parser.add_argument("--mhc-side", choices=(mhc.HELD_OUT, "all"), default=mhc.HELD_OUT)
+    parser.add_argument("--model", type=Path, action="append", default=[],
+                        help="A saved model to evaluate beside those trained here.")
+    parser.add_argument("--no-train", action="store_true",
+                        help="Evaluate the --model files only (functional.csv, eval.csv, MHC).")
     args = parser.parse_args()
+    saved = {p.name: clf.Model.load(p) for p in args.model}
+    if args.no_train:
+        compare(saved, args.mhc_side if args.mhc else None)
+        return
     mlma = clf.load_mlma(args.data)
     texts = [clf._mask(e.text) for e in mlma]
     labels = np.asarray(["normal" if e.label == "none" else "hostile" for e in mlma])
@@ -104,7 +121,10 @@ def main() -> None:
     print(f"two stages trained on {len(train)} texts in {time.perf_counter() - started:.0f} s; "
           f"stage 1 operating point {ours.meta['stage1_operating_point']}")
     # The previous model's data: MLMA-FR and the own cases only (no FTR, no templates).
-    functional(ours, clf.training_examples(args.data, OWN_CASES, ftr=None, templated=None))
+    functional(ours, clf.training_examples(args.data, OWN_CASES, ftr=None, templated=None,
+                                           mhc_weight=0.0))
+    if saved or args.mhc:
+        compare({"trained here": ours, **saved}, args.mhc_side if args.mhc else None)
     base = baseline()
     base.fit([clf._mask(e.text) for e in train], [e.label for e in train])
     cases = clf.load_cases(EVAL_CASES)
@@ -180,6 +200,51 @@ def functional(ours: clf.Model, previous_data: list[clf.Example]) -> None:
               f"{score(first):>9.2f}{score(both):>10.2f}")
     exact = sum(b["category"] == c.label for b, c in zip(both, cases, strict=True))
     print(f"exact category, two stages: {exact}/{len(cases)}")
+
+
+def _score(results: list[dict[str, object]], idx: list[int], harmful: bool) -> float:
+    """Flag rate of harmful cases (any category: a moderator sees it), else accuracy."""
+    if harmful:
+        return sum(bool(results[i]["flagged"]) for i in idx) / len(idx)
+    return sum(results[i]["category"] == "none" for i in idx) / len(idx)
+
+
+def _table(title: str, models: dict[str, clf.Model], groups: dict[str, list[int]],
+           harmful: dict[str, bool], texts: list[str]) -> None:
+    results = {name: two_stage(model, texts) for name, model in models.items()}
+    names = list(models)
+    print(f"{title:<22}{'n':>5}  " + "  ".join(f"{n[-24:]:>24}" for n in names))
+    for group, idx in groups.items():
+        print(f"{group:<22}{len(idx):>5}  " + "  ".join(
+            f"{_score(results[n], idx, harmful[group]):>24.2f}" for n in names))
+
+
+def compare(models: dict[str, clf.Model], mhc_side: str | None) -> None:
+    """Both stages of each model, per category of functional.csv and eval.csv, and (when
+    ``mhc_side``) per functionality of MHC French and per our category of its labels."""
+    print("columns: two stages of each model; harmful rows: flag rate, others: accuracy")
+    for path in (FUNCTIONAL_CASES, EVAL_CASES):
+        own = clf.load_cases(path)
+        groups: dict[str, list[int]] = {}
+        for i, e in enumerate(own):
+            groups.setdefault(e.kind, []).append(i)
+        _table(path.name, models, groups,
+               {k: own[v[0]].label != "none" for k, v in groups.items()}, [e.text for e in own])
+    if mhc_side is None:
+        return
+    all_cases = mhc.read()
+    picked = [c for c in all_cases if mhc_side == "all" or c.side == mhc_side]
+    groups = {}
+    for i, c in enumerate(picked):
+        groups.setdefault(c.functionality, []).append(i)
+    harmful = {k: picked[v[0]].hateful for k, v in groups.items()}
+    for i, c in enumerate(picked):
+        groups.setdefault(f"= {c.label}", []).append(i)
+        harmful[f"= {c.label}"] = c.hateful
+    print(f"MHC French, {mhc_side}: {len(picked)} of {len(all_cases)} cases, "
+          f"{len({c.family for c in picked})} template families")
+    _table("MHC functionality", models, dict(sorted(groups.items())), harmful,
+           [c.text for c in picked])
 
 
 if __name__ == "__main__":

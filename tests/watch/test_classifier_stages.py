@@ -59,7 +59,7 @@ def test_functional_set_has_every_category_and_300_cases() -> None:
 def test_functional_set_is_kept_out_of_every_training_file() -> None:
     held = {_key(c.text) for c in classifier.load_cases(FUNCTIONAL_CASES)}
     training = [classifier.load_cases(OWN_CASES), classifier.load_ftr(FTR_TWEETS),
-                classifier.load_cases(EVAL_CASES)]
+                classifier.load_cases(EVAL_CASES), classifier.load_mhc()]
     if DEFAULT_MLMA.exists():
         training.append(classifier.load_mlma(DEFAULT_MLMA))
     for examples in training:

@@ -27,7 +27,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
-from tocsin.watch import stage2
+from tocsin.watch import mhc, stage2
 from tocsin.watch.features import (
     FramingFeatures,
     LexiconFeatures,
@@ -49,6 +49,11 @@ OWN_WEIGHT = 3.0
 # Templated training sentences by functional kind (tools/watch_training_functional.py).
 TRAINING_FUNCTIONAL = DATA_DIR / "training_functional.csv"
 TEMPLATE_WEIGHT = 2.0
+# Multilingual HateCheck's training half (tocsin.watch.mhc): written by native speakers, not by
+# this project. Its weight was chosen by cross-validation over the training data, families kept
+# whole in one fold (tools/watch_mhc_weight.py; BENCHMARKS.md, issue 21 third pass): 0, 1, 2 and 4
+# gave 0.753, 0.786, 0.792 and 0.791 (mean of harmful recall and harmless accuracy per source).
+MHC_WEIGHT = 2.0
 DEFAULT_THRESHOLD = 0.5
 # Stage 1 is tuned to miss little: its threshold is the highest that still flags this share of
 # the harmful training texts, measured out of fold; stage 2 then sorts what it flags.
@@ -290,13 +295,25 @@ def _spans(text: str, ranked: list[tuple[str, float]], k: int,
     return spans
 
 
+def load_mhc(side: str = mhc.TRAIN, *, weight: float = 1.0,
+             path: Path = mhc.MHC_FRENCH) -> list[Example]:
+    """One half of Multilingual HateCheck French; ``kind`` is the MHC functionality and
+    ``group`` the template family, so cross-validation keeps a family in one fold."""
+    return [Example(c.text, c.label, c.functionality, weight, f"mhc:{c.family}")
+            for c in mhc.read(path) if c.side == side]
+
+
 def training_examples(mlma: Path, own: Path = OWN_CASES, ftr: Path | None = FTR_TWEETS,
-                      templated: Path | None = TRAINING_FUNCTIONAL) -> list[Example]:
-    """MLMA-FR, the FTR racist tweets (when present), the project's own cases and its templated
-    sentences by functional kind (when present; both weighted)."""
+                      templated: Path | None = TRAINING_FUNCTIONAL,
+                      mhc_weight: float = MHC_WEIGHT) -> list[Example]:
+    """MLMA-FR, the FTR racist tweets (when present), the project's own cases, its templated
+    sentences by functional kind (when present) and Multilingual HateCheck's training half
+    (when ``mhc_weight`` > 0 and the file is present); all but the tweets weighted."""
     extra = load_ftr(ftr) if ftr is not None and ftr.is_file() else []
     if templated is not None and templated.is_file():
         extra += load_cases(templated, weight=TEMPLATE_WEIGHT)
+    if mhc_weight > 0 and mhc.MHC_FRENCH.is_file():
+        extra += load_mhc(mhc.TRAIN, weight=mhc_weight)
     return load_mlma(mlma) + extra + load_cases(own, weight=OWN_WEIGHT)
 
 

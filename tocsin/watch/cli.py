@@ -65,7 +65,8 @@ def train(
     out: Annotated[Path | None, typer.Option(help="Model file to write.")] = None,
     stage2: Annotated[bool, typer.Option(help="Also train stage 2 (sentence encoder).")] = True,
 ) -> None:
-    """Train both stages from MLMA-FR, the FTR tweets and the project's own cases."""
+    """Train both stages from MLMA-FR, the FTR tweets, the project's own cases and templates,
+    and Multilingual HateCheck's training half (tocsin/watch/data/mhc)."""
     from tocsin.watch import classifier
 
     target = out or trained_model_path()
