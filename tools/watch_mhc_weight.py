@@ -77,7 +77,7 @@ def scores(examples: Sequence[clf.Example], results: Sequence[dict[str, object]]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_MLMA)
-    parser.add_argument("--weights", type=float, nargs="+", default=[0.0, 1.0, 2.0, 4.0])
+    parser.add_argument("--weights", type=float, nargs="+", default=[0.0, 1.0, 2.0, 4.0, 8.0, 16.0])
     args = parser.parse_args()
     cached_embed()
     base = clf.training_examples(args.data, mhc_weight=1.0)
