@@ -30,12 +30,13 @@ import itertools
 import json
 import math
 import re
-import struct
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import shapefile
 
 from tools.basemap_streets import read_ban
 
@@ -66,27 +67,22 @@ class Outline:
 
 
 def read_shapefile(path: Path) -> list[list[Ring] | None]:
-    """Polygon records of an ESRI shapefile (type 5), in file order; ``None`` for a null shape."""
-    data = path.read_bytes()
-    (shape_type,) = struct.unpack("<i", data[32:36])
-    if shape_type != 5:
-        raise ValueError(f"{path}: shape type {shape_type}, expected 5 (polygon)")
-    out: list[list[Ring] | None] = []
-    pos = 100
-    while pos + 8 <= len(data):
-        _, words = struct.unpack(">ii", data[pos : pos + 8])
-        record = data[pos + 8 : pos + 8 + 2 * words]
-        pos += 8 + 2 * words
-        if struct.unpack("<i", record[:4])[0] == 0:
-            out.append(None)
-            continue
-        n_parts, n_points = struct.unpack("<ii", record[36:44])
-        starts = [*struct.unpack(f"<{n_parts}i", record[44 : 44 + 4 * n_parts]), n_points]
-        at = 44 + 4 * n_parts
-        points = [
-            struct.unpack("<2d", record[at + 16 * i : at + 16 * i + 16]) for i in range(n_points)
-        ]
-        out.append([list(points[starts[i] : starts[i + 1]]) for i in range(n_parts)])
+    """Polygon records of an ESRI shapefile, in file order; ``None`` for a null shape.
+
+    Read with pyshp from the ``.shp`` alone: the copy found has no ``.dbf`` (no attributes).
+    """
+    with path.open("rb") as shp:
+        reader = shapefile.Reader(shp=shp)
+        if reader.shapeType != shapefile.POLYGON:
+            raise ValueError(f"{path}: shape type {reader.shapeType}, expected 5 (polygon)")
+        out: list[list[Ring] | None] = []
+        for shape in reader.iterShapes():
+            if shape.shapeType == shapefile.NULL:
+                out.append(None)
+                continue
+            bounds = [*shape.parts, len(shape.points)]
+            out.append([[(float(x), float(y)) for x, y, *_ in shape.points[a:b]]
+                        for a, b in itertools.pairwise(bounds)])
     return out
 
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import math
-import struct
 from pathlib import Path
+
+import shapefile
 
 from tools import basemap_build as build
 from tools import basemap_parks as parks
@@ -32,21 +33,10 @@ def _rect(lon: float, lat: float, w_m: float, h_m: float) -> list[tuple[float, f
 
 
 def _write_shapefile(path: Path, shapes: list[list[list[tuple[float, float]]]]) -> None:
-    records = b""
-    for n, rings in enumerate(shapes, 1):
-        points = [p for ring in rings for p in ring]
-        starts, at = [], 0
-        for ring in rings:
-            starts.append(at)
-            at += len(ring)
-        body = struct.pack("<i4d", 5, 0, 0, 0, 0)
-        body += struct.pack("<ii", len(rings), len(points))
-        body += struct.pack(f"<{len(starts)}i", *starts)
-        body += b"".join(struct.pack("<2d", *p) for p in points)
-        records += struct.pack(">ii", n, len(body) // 2) + body
-    header = struct.pack(">7i", 9994, 0, 0, 0, 0, 0, (100 + len(records)) // 2)
-    header += struct.pack("<2i4d4d", 1000, 5, 0, 0, 0, 0, 0, 0, 0, 0)
-    path.write_bytes(header + records)
+    """A polygon ``.shp`` alone (no ``.dbf``, as the copy the build reads), written by pyshp."""
+    with path.open("wb") as shp, shapefile.Writer(shp=shp, shapeType=shapefile.POLYGON) as out:
+        for rings in shapes:
+            out.poly([list(ring) for ring in rings])
 
 
 def _ban(path: Path) -> Path:
