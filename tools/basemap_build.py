@@ -13,6 +13,8 @@ into compact JSON files served as static assets and drawn by ``frontend/src/lib/
   ``numbers.json``: one point per house number, both from the Base Adresse Nationale (BAN);
   another département given to ``--ban`` gets ``streets-XX.json`` and ``numbers-XX.json``,
   loaded only when a map's view or a search reaches it (tools/basemap_streets.py: the method);
+  with ``--osm``, an OpenStreetMap road graph (OSMnx GraphML) gives the suburbs' streets the BAN
+  files did not, with their real geometry but no house numbers (tools/basemap_osm.py);
 - ``places.json``: rail, metro and tram stations (Île-de-France Mobilités), area labels, and
   the list of the départements' street files with their boxes (``parts``).
 
@@ -21,7 +23,7 @@ each line (tools/basemap_geom.py): ``streets.json`` is about 0.55 MB, ``numbers.
 1.6 MB. Run:
 
     python -m tools.basemap_build --ban adresses-75.csv.gz [adresses-92.csv.gz ...] \
-        --communes communes-92.geojson ...
+        --communes communes-92.geojson ... [--osm meudon-drive.graphml ...]
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from tools.basemap_geom import SCALE, Point, encode, metres, simplify
+from tools.basemap_osm import add_osm_streets, read_osm
 from tools.basemap_streets import (
     Street,
     arrondissement,
@@ -246,6 +249,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=[],
         help="green spaces GeoJSON (Ville de Paris espaces_verts or OSM leisure=park), optional",
     )
+    parser.add_argument(
+        "--osm",
+        type=Path,
+        nargs="*",
+        default=[],
+        help="OpenStreetMap road graphs (OSMnx GraphML, ODbL) of the suburbs, optional",
+    )
     parser.add_argument("--out", type=Path, default=Path("frontend/public/basemap"))
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -260,8 +270,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parts: list[dict[str, Any]] = []
     by_dept = split_by_departement(read_ban(args.ban))
     by_dept.setdefault("75", {})  # every map loads streets.json: it exists, empty if need be
+    osm = read_osm(args.osm, args.communes) if args.osm else {}
+    for dept in osm:
+        by_dept.setdefault(dept, {})
     for dept, group in sorted(by_dept.items()):
         streets, numbers = build_streets(group)
+        if dept in osm:
+            add_osm_streets(streets, numbers, sorted(group), osm[dept])
         if dept == "75":
             names = ("streets.json", "numbers.json")
         else:
