@@ -157,16 +157,56 @@ def test_readme_names_each_source_and_licence() -> None:
         "ODbL",
         "Ville de Paris",
         "Île-de-France Mobilités",
+        "OpenStreetMap",
         "TOCSIN_MAP_TILES_URL",
     ):
         assert needed in readme, needed
 
 
 def test_files_are_served_as_static_assets(web_client: TestClient) -> None:
-    for name in LIMITS:
+    for name in [*LIMITS, "streets-92.json", "numbers-92.json"]:
         response = web_client.get(f"/static/basemap/{name}")
         assert response.status_code == 200, name
         assert response.json()["v"] == 1
+
+
+def test_meudon_has_its_streets_from_openstreetmap() -> None:
+    """Hauts-de-Seine's file: the streets of Meudon from an OpenStreetMap road graph (README),
+    listed in places.json, each with its commune, no house numbers."""
+    [part] = _load("places.json")["parts"]
+    assert part == {
+        "dept": "92",
+        "streets": "streets-92.json",
+        "numbers": "numbers-92.json",
+        "count": part["count"],
+        "bbox": part["bbox"],
+    }
+    data = _load("streets-92.json")
+    streets = data["streets"]
+    assert part["count"] == len(streets) and 200 <= len(streets) <= 400
+    assert (DATA / "streets-92.json").stat().st_size < 100_000
+    numbers = _load("numbers-92.json")["numbers"]
+    assert numbers == [[] for _ in streets]
+    south, west, north, east = part["bbox"]
+    by_name: dict[tuple[str, str], Any] = {}
+    for name, area, _cls, point, lines in streets:
+        (lat, lon) = _decode(point, data["scale"])[0]
+        assert south < lat < north and west < lon < east, name
+        by_name[(name, area)] = ((lat, lon), lines)
+    assert {area for _, area in by_name} <= {"Meudon", "Issy-les-Moulineaux", "Sèvres", "Clamart"}
+    assert sum(area == "Meudon" for _, area in by_name) >= 200
+    # Checked against another source: Île-de-France Mobilités' stations (places.json).
+    stations = {(p[0], p[1]): (p[2], p[3]) for p in _load("places.json")["places"]}
+    point, lines = by_name[("Place Henri Brousse", "Meudon")]
+    assert _metres(point, stations[("Meudon-Val-Fleury", "rer")]) < 150
+    point, lines = by_name[("Route des Gardes", "Meudon")]
+    assert _metres(point, stations[("Bellevue", "train")]) < 500
+    length = sum(
+        _metres(a, b)
+        for line in lines
+        for a, b in zip(_decode(line, data["scale"]), _decode(line, data["scale"])[1:])
+    )
+    assert length > 1_000, length  # the road from Bellevue down to Val-Fleury, drawn
 
 
 def test_street_axis_runs_between_the_two_sides() -> None:

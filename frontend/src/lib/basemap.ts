@@ -23,8 +23,8 @@ export type Theme = "day" | "night";
 /** The sources' credit line, shown on the map as their licences ask. */
 export function attribution(): string {
   return pageLang() === "en"
-    ? "Base map: BAN, IGN (Licence Ouverte) · Ville de Paris, IDFM (ODbL)"
-    : "Fond : BAN, IGN (Licence Ouverte) · Ville de Paris, IDFM (ODbL)";
+    ? "Base map: BAN, IGN (Licence Ouverte) · Ville de Paris, IDFM, © OpenStreetMap contributors (ODbL)"
+    : "Fond : BAN, IGN (Licence Ouverte) · Ville de Paris, IDFM, © contributeurs d'OpenStreetMap (ODbL)";
 }
 
 interface Palette {
