@@ -243,6 +243,11 @@ def test_a_meudon_street_is_found_drawn_and_credited(
         expect(result.first).to_contain_text("Route des Gardes, Meudon", timeout=10_000)
         result.first.click()
         found = page.locator("[data-geo-found]")
+        # The commune once, in the label; the département beside it.
+        expect(found).to_contain_text("Route des Gardes, Meudon (Hauts-de-Seine)")
+        # The search typed just before the pick does not bring the list back after it.
+        page.wait_for_timeout(400)
+        expect(page.locator("[data-geo-results] button")).to_have_count(0)
         lat = float(found.get_attribute("data-lat") or "nan")
         lon = float(found.get_attribute("data-lon") or "nan")
         assert _metres((lat, lon), BELLEVUE) < 500, (lat, lon)

@@ -81,6 +81,11 @@ function areaLabel(area: string): string {
   return /^\d+(er|e)$/.test(area) ? `Paris ${area}` : area;
 }
 
+/** The département of a suburb street: its label already names the commune. */
+const DEPARTMENTS: Record<string, string> = {
+  "92": "Hauts-de-Seine", "93": "Seine-Saint-Denis", "94": "Val-de-Marne",
+};
+
 const KIND_LABEL: Record<string, [string, string]> = {
   metro: ["station de métro", "metro station"],
   rer: ["gare RER", "RER station"],
@@ -105,7 +110,8 @@ function loadIndex(): Promise<Entry[]> {
         joined: w.join(" "),
         street,
         hit: { label: suburb ? `${street.name}, ${street.area}` : street.name,
-          detail: areaLabel(street.area), kind: "street", lat: street.point[0], lon: street.point[1] },
+          detail: suburb ? (DEPARTMENTS[street.part] ?? street.part) : areaLabel(street.area),
+          kind: "street", lat: street.point[0], lon: street.point[1] },
       };
     });
     for (const place of data.places) {

@@ -86,6 +86,8 @@ export function attachAddressSearch(map: L.Map, anchor: HTMLElement, onConfirm: 
   let pin: L.CircleMarker | null = null;
   let chosen: GeoHit | null = null;
   let last: GeoHit[] = [];
+  let timer = 0;
+  let asked = 0; // the latest search's ticket: an older answer is dropped
 
   const show = (hit: GeoHit): void => {
     chosen = hit;
@@ -101,6 +103,9 @@ export function attachAddressSearch(map: L.Map, anchor: HTMLElement, onConfirm: 
     found.dataset.lat = hit.lat.toFixed(5); // what "use this point" will send, for a reader
     found.dataset.lon = hit.lon.toFixed(5);
     found.hidden = false;
+    // A search still waiting (typed just before this pick) must not bring the list back.
+    window.clearTimeout(timer);
+    asked += 1;
     results.replaceChildren();
     use.focus();
   };
@@ -132,8 +137,6 @@ export function attachAddressSearch(map: L.Map, anchor: HTMLElement, onConfirm: 
     );
   };
 
-  let timer = 0;
-  let asked = 0;
   const run = (pick: boolean): void => {
     const query = input.value;
     const ticket = (asked += 1);
