@@ -91,6 +91,8 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DEFAULT_MLMA)
     parser.add_argument("--skip-cv", action="store_true")
     parser.add_argument("--mhc", action="store_true", help="Multilingual HateCheck table too.")
+    parser.add_argument("--mhc-weight", type=float, default=clf.MHC_WEIGHT,
+                        help="Weight of MHC's training half in the model trained here.")
     parser.add_argument("--mhc-side", choices=(mhc.HELD_OUT, "all"), default=mhc.HELD_OUT)
     parser.add_argument("--model", type=Path, action="append", default=[],
                         help="A saved model to evaluate beside those trained here.")
@@ -115,7 +117,7 @@ def main() -> None:
         print(f"MLMA-FR 5-fold macro-F1 (hostile/normal): baseline {cv['baseline']:.3f}  "
               f"ours {cv['ours']:.3f}")
 
-    train = clf.training_examples(args.data, OWN_CASES)
+    train = clf.training_examples(args.data, OWN_CASES, mhc_weight=args.mhc_weight)
     started = time.perf_counter()
     ours = clf.train(train)
     print(f"two stages trained on {len(train)} texts in {time.perf_counter() - started:.0f} s; "

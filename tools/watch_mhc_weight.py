@@ -1,5 +1,5 @@
 """Choose the weight of Multilingual HateCheck's training half by cross-validation on the
-training data only (issue 21, third pass): ``python tools/watch_mhc_weight.py [--weights ...]``.
+training data only (issue 21, third pass): ``python -m tools.watch_mhc_weight [--kinds]``.
 
 Why here and how: the weight trades MHC's native-speaker frames against the tweets and our own
 templates; it must be chosen without looking at MHC's held-out half or at ``functional.csv``. So
@@ -78,6 +78,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_MLMA)
     parser.add_argument("--weights", type=float, nargs="+", default=[0.0, 1.0, 2.0, 4.0, 8.0, 16.0])
+    parser.add_argument("--kinds", action="store_true",
+                        help="Also print harmless accuracy per kind (diagnosis, not the pick).")
     args = parser.parse_args()
     cached_embed()
     base = clf.training_examples(args.data, mhc_weight=1.0)
@@ -101,6 +103,20 @@ def main() -> None:
         parts = "  ".join(f"{s} {got[s][0]:.3f}/{got[s][1]:.3f}" for s in got)
         print(f"weight {weight:g}: functional mean {mean:.3f}  (recall/harmless acc.) {parts}"
               f"  [{time.perf_counter() - started:.0f} s]", flush=True)
+        if args.kinds:
+            print("  harmless accuracy per kind: " + "  ".join(
+                f"{k} {a:.2f}" for k, a in harmless_kinds(examples, results).items()), flush=True)
+
+
+def harmless_kinds(examples: Sequence[clf.Example], results: Sequence[dict[str, object]]
+                   ) -> dict[str, float]:
+    """Accuracy (not flagged) per harmless kind of the functional sources (source:kind)."""
+    groups: dict[str, list[int]] = {}
+    for i, e in enumerate(examples):
+        if e.label == "none" and source(e) in FUNCTIONAL_SOURCES:
+            groups.setdefault(f"{source(e)}:{e.kind}", []).append(i)
+    return {k: sum(not results[i]["flagged"] for i in idx) / len(idx)
+            for k, idx in sorted(groups.items())}
 
 
 if __name__ == "__main__":

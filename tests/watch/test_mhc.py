@@ -85,7 +85,9 @@ def test_labels_follow_functional_csv(cases: list[mhc.Case]) -> None:
 def test_only_the_training_half_is_trained_on(cases: list[mhc.Case]) -> None:
     if not DEFAULT_MLMA.exists():
         pytest.skip("MLMA-FR is not in ../shared")
-    examples = classifier.training_examples(DEFAULT_MLMA)
+    assert not any(e.group.startswith("mhc:")
+                   for e in classifier.training_examples(DEFAULT_MLMA, mhc_weight=0.0))
+    examples = classifier.training_examples(DEFAULT_MLMA, mhc_weight=classifier.MHC_WEIGHT_CV)
     trained = {_key(e.text) for e in examples if e.group.startswith("mhc:")}
     assert trained == {_key(c.text) for c in cases if c.side == mhc.TRAIN}
     held = {_key(c.text) for c in cases if c.side == mhc.HELD_OUT}

@@ -64,9 +64,12 @@ def train(
     ftr: Annotated[Path, typer.Option(help="FTR racist-tweet CSV.")] = paths.FTR_TWEETS,
     out: Annotated[Path | None, typer.Option(help="Model file to write.")] = None,
     stage2: Annotated[bool, typer.Option(help="Also train stage 2 (sentence encoder).")] = True,
+    mhc_weight: Annotated[float, typer.Option(
+        help="Weight of Multilingual HateCheck's training half (0: left out, as shipped).",
+        min=0.0)] = 0.0,
 ) -> None:
-    """Train both stages from MLMA-FR, the FTR tweets, the project's own cases and templates,
-    and Multilingual HateCheck's training half (tocsin/watch/data/mhc)."""
+    """Train both stages from MLMA-FR, the FTR tweets, the project's own cases and templates
+    (and, with --mhc-weight, Multilingual HateCheck's training half: tocsin/watch/data/mhc)."""
     from tocsin.watch import classifier
 
     target = out or trained_model_path()
@@ -83,7 +86,7 @@ def train(
                   console=console) as progress:
         task = progress.add_task("reading data", total=len(stages) + 1)
         try:
-            examples = classifier.training_examples(data, cases, ftr)
+            examples = classifier.training_examples(data, cases, ftr, mhc_weight=mhc_weight)
         except (ValueError, KeyError, UnicodeDecodeError) as exc:
             console.print(f"[bold red]error:[/] {exc}")
             raise typer.Exit(2) from None
