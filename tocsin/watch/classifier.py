@@ -28,6 +28,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 from tocsin.watch import mhc, stage2
+from tocsin.watch.explain import ranked_features, text_spans
 from tocsin.watch.features import (
     FramingFeatures,
     LexiconFeatures,
@@ -63,8 +64,6 @@ DEFAULT_THRESHOLD = 0.5
 # the harmful training texts, measured out of fold; stage 2 then sorts what it flags.
 RECALL_TARGET = 0.95
 FOLDS = 3
-# Explanations look at this many strongest features (enough to find a few word spans).
-RANKED = 40
 
 
 @dataclass(frozen=True)
@@ -211,11 +210,11 @@ class Model:
                 # Contribution of each present feature to "best" against "none" (log-odds).
                 direction = directions[best]
                 lo, hi = matrix.indptr[row], matrix.indptr[row + 1]
-                ranked = _ranked(matrix.indices[lo:hi], matrix.data[lo:hi], direction, names,
-                                 flagged)
+                ranked = ranked_features(matrix.indices[lo:hi], matrix.data[lo:hi], direction,
+                                         names, flagged)
                 result["features"] = [{"feature": n, "weight": round(w, 4)}
                                       for n, w in ranked[:explain]]
-                result["spans"] = _spans(text, ranked, explain, flagged)
+                result["spans"] = text_spans(text, ranked, explain, flagged)
                 result["reasons"] = reasons(text, limit=explain + 1) or [
                     {"kind": "expression", "text": s["text"],
                      "label": f"expression : « {s['text']} »"} for s in result["spans"][:3]]
@@ -228,6 +227,9 @@ class Model:
         return self._names
 
 
+_ALNUM = re.compile(r"[^\W_]")
+
+
 def _empty_result(classes: list[str], explain: int) -> dict[str, Any]:
     result: dict[str, Any] = {
         "flagged": False, "category": "none", "score": 0.0,
@@ -236,67 +238,6 @@ def _empty_result(classes: list[str], explain: int) -> dict[str, Any]:
     if explain:
         result["features"], result["spans"], result["reasons"] = [], [], []
     return result
-
-
-def _ranked(indices: np.ndarray, data: np.ndarray, direction: np.ndarray, names: list[str],
-            flagged: bool) -> list[tuple[str, float]]:
-    """Return the present features with their contributions, strongest first."""
-    contrib = data * direction[indices]
-    # Flagged: what pushed towards harm; not flagged: what held it back.
-    key = -contrib if flagged else contrib
-    if key.size > RANKED:
-        top = np.argpartition(key, RANKED)[:RANKED]
-        order = top[np.argsort(key[top])]
-    else:
-        order = np.argsort(key)
-    # Plain lists: indexing numpy scalars one by one costs more than the ranking itself.
-    return list(zip([names[i] for i in indices[order].tolist()], contrib[order].tolist(),
-                    strict=True))
-
-
-class _CharTable(dict[int, str]):
-    """``str.translate`` table mapping each character to its one normalised character.
-
-    Filled lazily (``__missing__``) so one C-level ``translate`` call replaces a Python loop
-    over the text's characters: offsets in the result are offsets in the original.
-    """
-
-    def __missing__(self, code: int) -> str:
-        value = (normalise(chr(code)) or " ")[:1]
-        self[code] = value
-        return value
-
-
-_CHAR_TABLE = _CharTable()
-_ALNUM = re.compile(r"[^\W_]")
-
-
-@functools.lru_cache(maxsize=8192)
-def _term_pattern(term: str) -> re.Pattern[str]:
-    return re.compile(r"\b" + r"\W+".join(map(re.escape, term.split())) + r"\b")
-
-
-def _spans(text: str, ranked: list[tuple[str, float]], k: int,
-           flagged: bool) -> list[dict[str, Any]]:
-    """Map the strongest word n-grams back to character spans of the original text."""
-    # One normalised char per original char, so offsets in norm_text are offsets in text.
-    norm_text = ""
-    spans: list[dict[str, Any]] = []
-    for name, weight in ranked:
-        if (weight <= 0) if flagged else (weight >= 0):
-            break
-        if not name.startswith("word:"):
-            continue
-        if not norm_text:
-            # ASCII casefolds one char to one char; other texts go through the table.
-            norm_text = text.lower() if text.isascii() else text.translate(_CHAR_TABLE)
-        match = _term_pattern(name.removeprefix("word:")).search(norm_text)
-        if match:
-            spans.append({"start": match.start(), "end": match.end(),
-                          "text": text[match.start():match.end()], "weight": round(weight, 4)})
-            if len(spans) >= k:
-                break
-    return spans
 
 
 def load_mhc(side: str = mhc.TRAIN, *, weight: float = 1.0,
