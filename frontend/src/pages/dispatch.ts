@@ -199,9 +199,15 @@ function scheduleReload(delay = 250): void {
   reloadTimer = window.setTimeout(() => void reload().then(loadUnits).catch(() => undefined), delay);
 }
 
+let detailAsked = 0; // the latest detail request's ticket
+
 async function loadDetail(): Promise<void> {
   if (selected === null) return;
+  const ticket = (detailAsked += 1);
   const detail = await api<IncidentDetail>(`/api/v1/dispatch/incidents/${selected}`);
+  // A slower answer for an earlier request (a reload for the incident shown before a click)
+  // must not overwrite the incident the dispatcher is now looking at.
+  if (ticket !== detailAsked) return;
   selectedDetail = detail;
   if (detail.status !== "open") mergeSplit.reset();
   showDetail(ctx, detail, unitNames, (id) => void select(id));
