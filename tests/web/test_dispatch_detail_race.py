@@ -8,6 +8,7 @@ the wrong incident (seen as a flaky failure of the merge-and-split test in CI).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -77,6 +78,29 @@ def test_a_late_detail_of_the_previous_incident_is_dropped(
         expect(summary).to_contain_text("3 SOS")
         expect(split).to_be_visible()
         page.unroute(f"**/api/v1/dispatch/incidents/{small}", hold)
+
+        # The same for one SOS's chat: the reply box writes to the SOS opened last, so the
+        # conversation in view must be that caller's, never a late one of the caller before.
+        head = page.locator("[data-chat-head]")
+        page.locator(f'[data-queue] [data-incident-id="{small}"]').click()
+        expect(summary).to_contain_text("1 SOS")
+        injured_row = page.locator(f'[data-sos-list] [data-sos-id="{one[0]}"] .sos-row-btn')
+        injured_row.click()
+        expect(head).to_contain_text("Blessés")
+        held.clear()
+        chat = re.compile(rf"/api/v1/sos/{one[0]}\?")
+        page.route(chat, hold)
+        injured_row.click()
+        page.wait_for_timeout(300)
+        assert len(held) == 1
+        page.locator(f'[data-queue] [data-incident-id="{big}"]').click()
+        expect(summary).to_contain_text("3 SOS")
+        page.locator(f'[data-sos-list] [data-sos-id="{three[0]}"] .sos-row-btn').click()
+        expect(head).to_contain_text("Personnes cachées")
+        held[0].continue_()
+        page.wait_for_timeout(800)
+        expect(head).to_contain_text("Personnes cachées")
+        page.unroute(chat, hold)
     finally:
         context.close()
         api.close()

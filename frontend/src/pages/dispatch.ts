@@ -241,13 +241,19 @@ async function toggleProposals(): Promise<void> {
   toggle.setAttribute("aria-expanded", "true");
 }
 
+let sosAsked = 0; // the latest SOS read's ticket
+
 async function openSos(sosId: string): Promise<void> {
   const sos = store.get(sosId);
   if (sos && sos.incident !== null && sos.incident !== selected) await select(sos.incident);
   selectedSos = sosId;
   const reason = encodeURIComponent(t("dispatch.reason"));
+  const ticket = (sosAsked += 1);
   try {
     const detail = await api<SosDetail>(`/api/v1/sos/${sosId}?reason=${reason}`);
+    // Another SOS opened meanwhile: its chat is the one in view, and the reply box writes to
+    // it; this caller's conversation must not be drawn under it.
+    if (ticket !== sosAsked) return;
     showSos(ctx, sos, detail, store);
     consoleMap.showTrail(detail.trail);
   } catch (error) {
