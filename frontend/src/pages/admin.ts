@@ -30,11 +30,13 @@ const t = messagesFrom(root);
 const $ = <E extends Element>(selector: string): E => root.querySelector(selector) as E;
 /** The log's codes in words (roles, actions, the platform's own reasons): see admin_text.py. */
 const words = JSON.parse(root.dataset.auditWords ?? "{}") as {
-  roles?: Record<string, string>; actions?: Record<string, string>; reasons?: [string, string][];
+  roles?: Record<string, string>; actions?: Record<string, string>; objects?: Record<string, string>;
+  reasons?: [string, string][];
 };
 const reasonPatterns = (words.reasons ?? []).map(([p, text]) => [new RegExp(`^${p}$`), text] as const);
 const roleName = (code: string): string => words.roles?.[code] ?? code;
 const actionName = (code: string): string => words.actions?.[code] ?? code;
+const objectName = (code: string): string => words.objects?.[code] ?? code;
 
 /** A reason the platform wrote, in words; a reason typed by a person is shown as typed. */
 function reasonText(reason: string): string {
@@ -179,13 +181,18 @@ async function loadPolicy(): Promise<void> {
 }
 
 /** One page of the log, newest first; the server filters, searches and counts. */
+let auditAsked = 0; // the latest read of the log's ticket
+
 async function loadAudit(offset = 0): Promise<void> {
   const form = new FormData($<HTMLFormElement>('[data-form="audit"]'));
   const params = new URLSearchParams({ limit: String(PAGE), offset: String(offset) });
   for (const [key, value] of form.entries()) {
     if (typeof value === "string" && value.trim()) params.set(key, value.trim());
   }
+  const ticket = (auditAsked += 1);
   const page = await api<{ total: number; entries: AuditEntry[] }>(`/api/v1/audit?${params}`);
+  // A later search or page was asked meanwhile: a slow answer to this one must not replace it.
+  if (ticket !== auditAsked) return;
   auditOffset = offset;
   const last = Math.min(offset + page.entries.length, page.total);
   $<HTMLElement>("[data-audit-total]").textContent = page.total === 0 ? `0 ${t("admin.total")}`
@@ -206,7 +213,7 @@ async function loadAudit(offset = 0): Promise<void> {
     cell(row, entry.actor);
     cell(row, roleName(entry.role));
     cell(row, actionName(entry.action)).title = entry.action;
-    cell(row, `${entry.object_type} ${entry.object_id}`);
+    cell(row, `${objectName(entry.object_type)} ${entry.object_id}`).title = entry.object_type;
     cell(row, reasonText(entry.reason)).title = entry.reason;
   }
 }
