@@ -75,15 +75,21 @@ function start(root: HTMLElement): void {
     need<HTMLTextAreaElement>("#note-text").focus();
   }
 
+  let asked = 0; // the latest search's ticket
+
   async function search(q: string): Promise<void> {
     searchMessage.textContent = t("persons.searching");
     const url = `/api/v1/persons/search?${new URLSearchParams({ q, limit: "20" })}`;
+    const ticket = (asked += 1);
     const response = await fetch(url, { headers: { Accept: "application/json" } });
+    // A later search was typed meanwhile: its results are the ones asked for, not this name's.
+    if (ticket !== asked) return;
     if (!response.ok) {
       searchMessage.textContent = `${t("persons.error")} ${await errorText(response)}`;
       return;
     }
     const body = (await response.json()) as { results: Result[] };
+    if (ticket !== asked) return;
     showResults(body.results);
   }
 
