@@ -123,6 +123,8 @@ def test_analysts_review_indicators_and_publish_an_advisory(
     _sign_in(page, '[data-form="login"]', first, password)
     incident = page.locator(f'[data-incident="{r.json()["id"]}"]')
     expect(incident).to_contain_text("Hameçonnage")
+    expect(incident).to_contain_text("Auvergne-Rhône-Alpes")  # the region in words, not FR-ARA
+    expect(incident).not_to_contain_text("FR-ARA")
     expect(page.locator("[data-whoami]")).to_have_text("Connecté(e) : analyste.une · analyste")
     for header in ("Reçu le", "Nature", "Déclarant", "État", "Valeur", "Diffusion (TLP)"):
         expect(page.get_by_role("columnheader", name=header).first).to_be_visible()
@@ -135,6 +137,7 @@ def test_analysts_review_indicators_and_publish_an_advisory(
     incident.get_by_role("button", name="Ouvrir (journalisé)").click()
     detail = page.locator('[data-detail="incident"]')
     expect(detail).to_contain_text("rssi@chu.example.fr")
+    expect(detail.locator("h3")).to_have_text("Hameçonnage · Auvergne-Rhône-Alpes")
     # The report names its indicator; the link leads to its row, marked in the table.
     expect(detail).to_contain_text("Indicateurs de ce signalement (1)")
     expect(detail.locator('[data-list="linked"] button')).to_have_text("rh@chu-paie.example")

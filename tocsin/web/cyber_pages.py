@@ -47,6 +47,7 @@ DESK_KEYS = (
     *(f"cyber.status.{s}" for s in ("new", "confirmed", "false_positive", "triaged", "closed")),
     *(f"cyber.type.{t}" for t in TYPES),
     *(f"cyber.sector.{s}" for s in SECTORS),
+    *(f"cyber.region.{r}" for r in REGIONS),
 )
 
 

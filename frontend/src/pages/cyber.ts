@@ -102,7 +102,7 @@ async function openIncident(incident: Incident, reasonInput: HTMLInputElement): 
   const box = $<HTMLElement>('[data-detail="incident"]');
   const contact = d.contact ? [d.contact.name, d.contact.email, d.contact.phone]
     .filter(Boolean).join(" · ") : (d.reporter ?? "");
-  box.replaceChildren(el("h3", "", `${t(`cyber.type.${d.incident_type}`)} · ${d.region}`),
+  box.replaceChildren(el("h3", "", `${t(`cyber.type.${d.incident_type}`)} · ${t(`cyber.region.${d.region}`)}`),
     el("p", "", contact), el("p", "", d.description ?? ""));
   if (d.evidence_files.length) {
     const list = el("ul");
@@ -169,7 +169,7 @@ async function loadIncidents(): Promise<void> {
       actions.append(step);
     }
     const tr = row(body, [dateFormat.format(new Date(r.created_at)), t(`cyber.type.${r.incident_type}`),
-      t(`cyber.sector.${r.sector}`), r.region, r.reporter ?? t("cyber.anonymous"),
+      t(`cyber.sector.${r.sector}`), t(`cyber.region.${r.region}`), r.reporter ?? t("cyber.anonymous"),
       t(`cyber.status.${r.status}`), actions]);
     tr.dataset.incident = r.id;
   }
@@ -235,7 +235,7 @@ async function loadOrganisation(): Promise<void> {
   }
   const subs = await api<Subscription[]>(`${API}/subscriptions`);
   $<HTMLElement>('[data-list="subscriptions"]').replaceChildren(...subs.map((s) => el("li", "",
-    `${s.sectors.map((x) => t(`cyber.sector.${x}`)).join(", ") || "*"} · ${s.regions.join(", ") || "*"}`)));
+    `${s.sectors.map((x) => t(`cyber.sector.${x}`)).join(", ") || "*"} · ${s.regions.map((x) => t(`cyber.region.${x}`)).join(", ") || "*"}`)));
 }
 
 async function refresh(): Promise<void> {
