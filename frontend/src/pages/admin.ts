@@ -180,9 +180,9 @@ async function loadPolicy(): Promise<void> {
   }
 }
 
-/** One page of the log, newest first; the server filters, searches and counts. */
 let auditAsked = 0; // the latest read of the log's ticket
 
+/** One page of the log, newest first; the server filters, searches and counts. */
 async function loadAudit(offset = 0): Promise<void> {
   const form = new FormData($<HTMLFormElement>('[data-form="audit"]'));
   const params = new URLSearchParams({ limit: String(PAGE), offset: String(offset) });
