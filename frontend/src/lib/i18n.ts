@@ -15,9 +15,12 @@ export function pageLang(): Lang {
   return document.documentElement.lang === "en" ? "en" : "fr";
 }
 
-/** Convert `status.ok` to the dataset name of `data-i18n-status-ok` (`i18nStatusOk`). */
+/**
+ * Convert `status.ok` to the dataset name of `data-i18n-status-ok` (`i18nStatusOk`). HTML lowers
+ * the case of attribute names, so a key with capitals (`cyber.region.FR-IDF`) is lowered first.
+ */
 function datasetKey(key: string): string {
-  const camel = key.replace(/[._-]([a-z])/g, (_m, c: string) => c.toUpperCase());
+  const camel = key.toLowerCase().replace(/[._-]([a-z])/g, (_m, c: string) => c.toUpperCase());
   return `i18n${camel.charAt(0).toUpperCase()}${camel.slice(1)}`;
 }
 
