@@ -89,6 +89,9 @@ function markLinked(ids: number[]): HTMLTableRowElement[] {
   return rows;
 }
 
+let detailAsked = 0; // the latest report read's ticket
+let listAsked = 0; // the latest read of the report list's ticket
+
 async function openIncident(incident: Incident, reasonInput: HTMLInputElement): Promise<void> {
   // The reason is audited with the read: ask for it here rather than let the API refuse it.
   const reason = reasonInput.value.trim();
@@ -97,8 +100,11 @@ async function openIncident(incident: Incident, reasonInput: HTMLInputElement): 
     reasonInput.focus();
     return;
   }
+  const ticket = (detailAsked += 1);
   const d = await api<IncidentDetail>(
     `${API}/incidents/${incident.id}?reason=${encodeURIComponent(reason)}`);
+  // Another report opened meanwhile: it is the one in view (and its indicators the ones marked).
+  if (ticket !== detailAsked) return;
   const box = $<HTMLElement>('[data-detail="incident"]');
   const contact = d.contact ? [d.contact.name, d.contact.email, d.contact.phone]
     .filter(Boolean).join(" · ") : (d.reporter ?? "");
@@ -141,7 +147,10 @@ const NEXT: Record<string, [string, string][]> = {
 
 async function loadIncidents(): Promise<void> {
   const only = $<HTMLSelectElement>('[data-filter="incident-status"]').value;
+  const ticket = (listAsked += 1);
   const rows = await api<Incident[]>(`${API}/incidents${only ? `?status=${only}` : ""}`);
+  // The filter changed (or a refresh was asked) meanwhile: the later list is the one to show.
+  if (ticket !== listAsked) return;
   const body = $<HTMLTableSectionElement>('[data-table="incidents"]');
   body.replaceChildren();
   if (!rows.length) row(body, [t("cyber.no_incidents")]);
