@@ -143,10 +143,14 @@ async function loadSeries(figure: string, withCategory: boolean): Promise<Series
   return api<Series>(`${API}/series?${query(figure, { category: withCategory ? category() : "" })}`);
 }
 
-async function drawMain(): Promise<void> {
+/** Whether the filters drawn are still the latest asked (see refresh). */
+type Current = () => boolean;
+
+async function drawMain(current: Current): Promise<void> {
   const figure = $<HTMLSelectElement>("#f-figure").value;
   const holder = $<HTMLElement>("[data-main-chart]");
-  drawChart(holder, label(figure), [await loadSeries(figure, true)], true);
+  const series = await loadSeries(figure, true);
+  if (current()) drawChart(holder, label(figure), [series], true);
 }
 
 function ensureMap(): L.Map {
@@ -161,11 +165,12 @@ function mapFigure(): string {
   return figures[figure]?.mapped ? figure : "sos.created";
 }
 
-async function drawMap(): Promise<void> {
+async function drawMap(current: Current): Promise<void> {
   const m = ensureMap();
   const figure = mapFigure();
   const cat = figures[figure]?.categories.includes(category()) ? category() : "";
   const geo = await api<GeoJSON.FeatureCollection>(`${API}/map?${query(figure, { category: cat })}`);
+  if (!current()) return;
   hexes?.remove();
   places.remember(geo);
   const counts = geo.features.map((f) => Number(f.properties?.count ?? 0));
@@ -205,7 +210,7 @@ function showArea(): void {
   $<HTMLButtonElement>('[data-action="area-clear"]').hidden = !cell;
 }
 
-async function drawOverview(): Promise<void> {
+async function drawOverview(current: Current): Promise<void> {
   const grid = $<HTMLElement>("[data-charts]");
   grid.replaceChildren();
   // Figures that no fixed chart shows (a domain added later, e.g. cyber) get their own chart.
@@ -217,15 +222,16 @@ async function drawOverview(): Promise<void> {
   const panels = groups.map(() => grid.appendChild(el("section", "panel stats-chart-panel")));
   const loaded = await Promise.all(groups.map((names) =>
     Promise.all(names.map((name) => loadSeries(name, false)))));
+  if (!current()) return;
   groups.forEach((names, i) => {
     const panel = panels[i];
     const parts = loaded[i];
     if (panel && parts) drawChart(panel, names.map(label).join(" · "), parts, names.length === 1);
   });
-  await drawBreakdowns(grid);
+  await drawBreakdowns(grid, current);
 }
 
-async function drawBreakdowns(grid: HTMLElement): Promise<void> {
+async function drawBreakdowns(grid: HTMLElement, current: Current): Promise<void> {
   const tables: [string, string, string][] = [
     ["watch.report", "detail", ""], ["watch.item", "category", ""],
     ["watch.decision", "category", "precision"],
@@ -234,6 +240,7 @@ async function drawBreakdowns(grid: HTMLElement): Promise<void> {
     if (!figures[figure]) continue;
     const params = query(figure, { by });
     const data = await api<Breakdown>(`${API}/breakdown?${params}`);
+    if (!current()) return;
     const panel = el("section", "panel stats-chart-panel");
     const head = el("div", "stats-chart-head");
     const details = figures[figure]?.details ?? by;
@@ -295,15 +302,22 @@ function updateReportLink(): void {
   $<HTMLAnchorElement>("[data-report-link]").href = `/stats/report?${params}`;
 }
 
+let drawn = 0; // the latest refresh's ticket
+
 async function refresh(): Promise<void> {
   say("console", t("stats.loading"), true);
   root.dataset.ready = "false";
   for (const chart of charts.splice(0)) chart.destroy();
   updateReportLink();
+  // A period or filter chosen while the charts load starts another refresh: a late answer of
+  // this one must not draw the old period over it (the page would show figures it does not say).
+  const ticket = (drawn += 1);
+  const current = (): boolean => ticket === drawn;
   await drawNotices();
-  await drawMain();
-  await drawMap();
-  await drawOverview();
+  await drawMain(current);
+  await drawMap(current);
+  await drawOverview(current);
+  if (!current()) return;
   say("console", "", true);
   root.dataset.ready = "true";
 }
