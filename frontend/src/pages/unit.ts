@@ -256,11 +256,19 @@ function render(state: Me): void {
     !["accepted", "on_scene"].includes(offer.status);
 }
 
+let polled = 0; // the latest read's ticket
+
 async function poll(): Promise<void> {
   window.clearTimeout(pollTimer);
+  const ticket = (polled += 1);
   try {
-    render(await api<Me>("/api/v1/dispatch/units/me"));
+    const now = await api<Me>("/api/v1/dispatch/units/me");
+    // The crew answered the offer while this read was on its way: the read made after the
+    // answer is the true state (and keeps the timer); this older one would show the offer again.
+    if (ticket !== polled) return;
+    render(now);
   } catch (error) {
+    if (ticket !== polled) return;
     if (error instanceof ApiFailure && error.error.status === 404) say("offer", t("unit.not_linked"));
     if (currentToken() === null) {
       stopDuty();
