@@ -270,14 +270,20 @@ const safety = mountSafetyChecks($<HTMLElement>("[data-safety]"), t, lang, root.
 let lastQueue = "";
 let lastLive = "";
 
+let refreshed = 0; // the latest read's ticket
+
 async function refresh(): Promise<void> {
   if (currentToken() === null) return;
   const me = currentUser();
+  const ticket = (refreshed += 1);
   const [queue, live] = await Promise.all([
     call<{ alerts: Alert[] }>("/api/v1/alerts/queue"),
     call<{ alerts: Alert[] }>("/api/v1/alerts/live"),
     safety.refresh(),
   ]);
+  // A timer or stream read started before an approval can answer after it: it would put the
+  // approved alert back in the queue, its buttons live again.
+  if (ticket !== refreshed) return;
   const queueKey = JSON.stringify(queue.alerts.map((a) => a.id));
   if (queueKey !== lastQueue) {
     lastQueue = queueKey;
