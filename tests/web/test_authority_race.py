@@ -1,5 +1,5 @@
 """The authority console: a timed read sent before an approval must not put the approved alert
-back in the queue.
+(or safety check) back among those waiting.
 
 The console reads its queue every three seconds and on each published alert. A read on its way
 when the prefect pressed "approve" used to be answered after the read made by the press, and
@@ -8,6 +8,7 @@ drew the alert back as still waiting, its approve button live (pressing it again
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 
 import httpx
@@ -67,5 +68,52 @@ def test_a_queue_read_older_than_the_approval_is_dropped(
         # Read once, not awaited: the next timed read (3 s) would mend the view and hide the bug.
         page.wait_for_timeout(300)
         assert queued.count() == 0
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
+def test_a_safety_check_read_older_than_the_approval_is_dropped(
+    browser: Browser, server: tuple[str, FastAPI]
+) -> None:
+    base, app = server
+    author, password = live_account(app, "authority", "prefet.race.check")
+    approver, _ = live_account(app, "authority", "prefete.race.check")
+    token = httpx.post(f"{base}/api/v1/auth/token",
+                       data={"username": author, "password": password}).json()["access_token"]
+    area = {"type": "polygon",
+            "coordinates": [[2.36, 48.85], [2.40, 48.85], [2.40, 48.87], [2.36, 48.87]]}
+    ends = (dt.datetime.now(dt.UTC) + dt.timedelta(days=2)).isoformat()
+    proposed = httpx.post(f"{base}/api/v1/safety/checks",
+                          headers={"Authorization": f"Bearer {token}"},
+                          json={"name": "Point sécurité course", "area": area, "ends_at": ends})
+    assert proposed.status_code == 201, proposed.text
+    context = browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 1000})
+    try:
+        page = context.new_page()
+        page.goto(f"{base}/authority")
+        page.fill("#login-username", approver)
+        page.fill("#login-password", password)
+        page.click("[data-form=login] button[type=submit]")
+        card = page.locator("[data-safety] .alert-card", has_text="Point sécurité course")
+        expect(card.locator(".safety-pending")).to_have_count(1)
+
+        held: list[tuple[Route, APIResponse]] = []
+
+        def hold_first(route: Route) -> None:
+            if held:
+                route.continue_()
+            else:
+                held.append((route, route.fetch()))
+
+        page.route("**/api/v1/safety/checks/pending", hold_first)
+        page.wait_for_timeout(3500)
+        assert len(held) == 1
+        card.get_by_role("button", name="Valider et ouvrir").click()
+        expect(card.locator(".safety-open")).to_have_text("Ouvert")
+        route, answer = held[0]
+        route.fulfill(response=answer)
+        page.wait_for_timeout(300)
+        assert card.locator(".safety-pending").count() == 0
     finally:
         context.close()

@@ -169,11 +169,15 @@ export function mountSafetyChecks(
   const clearMessage = (): void => {
     message.textContent = "";
   };
+  let asked = 0; // the latest read's ticket
   async function refresh(): Promise<void> {
+    const ticket = (asked += 1);
     const [pending, open] = await Promise.all([
       call<Check[]>("/api/v1/safety/checks/pending"),
       call<Check[]>("/api/v1/safety/checks"),
     ]);
+    // A read started before an approval must not bring the approved check back as pending.
+    if (ticket !== asked) return;
     const key = JSON.stringify([pending.map((c) => c.id), open.map((c) => c.id)]);
     if (key === last) return;
     if (last !== "") clearMessage();
