@@ -126,7 +126,16 @@ function start(root: HTMLElement): void {
     const ring = area.boundary.map(([lat, lon]) => [lat, lon] as L.LatLngTuple);
     return L.polygon(ring, { className: cls });
   }
+  // Tickets of the latest reads: the map moves, and polls cross the visitor's own clicks; an
+  // older answer arriving last would draw a state already replaced (cells of another place, an
+  // "ask" button for a request already made, a request already accepted still to answer).
+  let areasAsked = 0;
+  let offerAsked = 0;
+  let requestsAsked = 0;
+  let seekerAsked = 0;
+
   async function loadAreas(): Promise<void> {
+    const ticket = (areasAsked += 1);
     const b = map.getBounds();
     if (b.getNorth() - b.getSouth() > 0.5 || b.getEast() - b.getWest() > 0.5) {
       areasLayer.clearLayers();
@@ -138,6 +147,7 @@ function start(root: HTMLElement): void {
       north: b.getNorth().toFixed(5), east: b.getEast().toFixed(5),
     });
     const found = await api<{ areas: Area[] }>("GET", `/areas?${q}`);
+    if (ticket !== areasAsked) return;
     areasLayer.clearLayers();
     for (const area of found.areas) {
       cell(area, "shelter-area")
@@ -175,9 +185,11 @@ function start(root: HTMLElement): void {
   async function refreshHost(host: Secret, full: boolean): Promise<void> {
     const headers = { "X-Manage-Token": host.token };
     if (full) {
+      const ticket = (offerAsked += 1);
       const offer = await api<{ status: string; moderation: string; remaining: number;
         capacity: number; address: string; access: string; pets: boolean; languages: string[] }>(
         "GET", `/offers/${host.id}`, undefined, headers);
+      if (ticket !== offerAsked) return;
       $("[data-offer-summary]", root).textContent = [
         offer.address, `${plural(t, "shelter.places", offer.remaining)} / ${offer.capacity}`,
         t(`shelter.status.${offer.status}`), describe(offer),
@@ -185,8 +197,10 @@ function start(root: HTMLElement): void {
       ].filter(Boolean).join(" · ");
       root.dataset.offerStatus = offer.status;
     }
+    const ticket = (requestsAsked += 1);
     const list = await api<{ requests: HostRequest[] }>(
       "GET", `/offers/${host.id}/requests`, undefined, headers);
+    if (ticket !== requestsAsked) return;
     const ul = $("[data-host-requests]", root);
     ul.replaceChildren();
     if (list.requests.length === 0) ul.append(el("li", "shelter-empty", t("shelter.host.none")));
@@ -316,8 +330,10 @@ function start(root: HTMLElement): void {
 
   async function refreshSeeker(seeker: Secret): Promise<void> {
     const headers = { "X-Request-Token": seeker.token };
+    const ticket = (seekerAsked += 1);
     const request = await api<{ status: string; offer: Proposal | null }>(
       "GET", `/requests/${seeker.id}`, undefined, headers);
+    if (ticket !== seekerAsked) return;
     root.dataset.seekerStatus = request.status;
     const known: Record<string, string> = { open: "shelter.seek.open", asked: "shelter.seek.asked",
       accepted: "shelter.seek.accepted", declined: "shelter.seek.declined" };
@@ -328,6 +344,7 @@ function start(root: HTMLElement): void {
       stopSeeker();
       const shown = await api<{ address: string; directions: string | null;
         directions_url: string }>("GET", `/requests/${seeker.id}/address`, undefined, headers);
+      if (ticket !== seekerAsked) return;
       $("[data-address-text]", root).textContent = shown.address;
       $("[data-address-directions]", root).textContent = shown.directions ?? "—";
       $<HTMLAnchorElement>("[data-address-route]", root).href = shown.directions_url;
@@ -343,6 +360,7 @@ function start(root: HTMLElement): void {
     if (request.status === "open" || request.status === "declined") {
       const found = await api<{ proposals: Proposal[] }>(
         "GET", `/requests/${seeker.id}/proposals`, undefined, headers);
+      if (ticket !== seekerAsked) return;
       renderProposals(seeker, found.proposals, null);
     }
   }
