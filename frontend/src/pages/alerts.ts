@@ -53,10 +53,17 @@ function render(alerts: Alert[]): void {
   if (bounds) map.fitBounds(bounds, { padding: [20, 20], maxZoom: 14 });
 }
 
+let asked = 0; // the latest read's ticket
+
 async function reload(): Promise<void> {
+  const ticket = (asked += 1);
   const response = await fetch("/api/v1/alerts", { cache: "no-store" });
   if (!response.ok) return;
   const body = (await response.json()) as { alerts: Alert[] };
+  // Two alerts published close together: the read made for the first can answer after the one
+  // made for the second, and nothing reads again until the next alert; the late list would hide
+  // the newest alert.
+  if (ticket !== asked) return;
   render(body.alerts);
 }
 
