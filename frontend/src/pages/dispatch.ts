@@ -234,7 +234,11 @@ async function toggleProposals(): Promise<void> {
   const list = $<HTMLUListElement>("[data-proposals]");
   const toggle = $<HTMLButtonElement>('[data-action="proposals"]');
   if (!list.hidden) { list.hidden = true; toggle.setAttribute("aria-expanded", "false"); return; }
-  const proposals = await api<Proposal[]>(`/api/v1/dispatch/incidents/${selected}/proposals`);
+  const asked = selected;
+  const proposals = await api<Proposal[]>(`/api/v1/dispatch/incidents/${asked}/proposals`);
+  // Another incident opened meanwhile: these units were ranked for the one before, and a click
+  // on one would assign it to the incident now shown.
+  if (selected !== asked) return;
   showProposals(ctx, proposals, (unitId) => void act(
     `/api/v1/dispatch/incidents/${selected}/assign`, { unit_id: unitId }, "assign"));
   list.hidden = false;
