@@ -190,11 +190,16 @@ function start(root: HTMLElement): void {
     // The map may have been opened while its view was hidden (sent without a position).
     window.requestAnimationFrame(() => map?.invalidateSize());
     let closed = false;
+    let asked = 0; // the latest read's ticket
     const poll = async (): Promise<void> => {
+      const ticket = (asked += 1);
       try {
         const response = await fetch(`${base}/follow-up`, { headers, cache: "no-store" });
         if (!response.ok) return;
         const state = (await response.json()) as { status: string; messages: Message[] };
+        // A timed read sent before the caller's message can answer after the read made once it
+        // was sent: drawn last, it would take the caller's own words off the screen.
+        if (ticket !== asked) return;
         render(state.messages);
         if (state.status === "closed") {
           closed = true;
