@@ -330,8 +330,14 @@ function proposalActions(order: Order): HTMLElement {
   return box;
 }
 
+let queueAsked = 0; // the latest queue read's ticket
+
 async function refresh(): Promise<void> {
+  const ticket = (queueAsked += 1);
   const queue = await api<{ items: Item[] }>(`${API}/queue?limit=50`);
+  // Two decisions in a row: the read made after the first can answer after the one made after
+  // the second, and would put the item just decided back in the queue with its buttons.
+  if (ticket !== queueAsked) return;
   const list = $<HTMLOListElement>('[data-list="queue"]');
   list.replaceChildren(...queue.items.map(itemCard));
   if (queue.items.length === 0) list.append(el("li", "", t("watch.empty")));
