@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
@@ -16,6 +17,11 @@ from tests.web.conftest import live_account
 from tocsin.core.auth import Principal, Role
 from tocsin.core.db import session_scope, utcnow
 from tocsin.watch import orders
+
+# Stage 2 confirms a flag in the background, after the intake answered; a card read before it
+# has finished carries no note, one read after it carries this one.
+STAGE2_FR = r"( \(confirmé par le second étage\))?"
+STAGE2_EN = r"( \(checked by the second stage\))?"
 
 pytestmark = pytest.mark.browser
 
@@ -89,8 +95,10 @@ def test_report_then_review_decide_and_order(
     # marked in the text, never the model's feature names.
     expect(page.locator("[data-whoami]")).to_have_text(
         "Connecté(e) : moderatrice.web · modération")
-    expect(card.locator(".watch-why")).to_have_text(
-        "Pourquoi : mot : « Gloire » (glorification) · mot : « héros » (glorification)")
+    # Stage 2 runs after the intake answered: its note may or may not be there yet.
+    expect(card.locator(".watch-why")).to_have_text(re.compile(
+        r"^Pourquoi : mot : « Gloire » \(glorification\) · mot : « héros » \(glorification\)"
+        + STAGE2_FR + "$"))
     expect(card.locator("mark")).to_have_text(["Gloire", "héros"])
     expect(card).to_contain_text("1 signalement")
     expect(card).not_to_contain_text("1 signalements")
@@ -178,7 +186,8 @@ def _phone_console_in_english(
     sign_in.get_by_role("button", name="Sign in").click()
     expect(page.locator("[data-whoami]")).to_have_text("Signed in: moderatrice.web · moderation")
     threat = page.locator(".watch-item", has_text="planter")
-    expect(threat.locator(".watch-why")).to_have_text("Why: word: \u201cplanter\u201d (violence)")
+    expect(threat.locator(".watch-why")).to_have_text(
+        re.compile("^Why: word: \u201cplanter\u201d \\(violence\\)" + STAGE2_EN + "$"))
     width = page.evaluate("document.documentElement.scrollWidth")
     wide = page.evaluate(
         "[...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right"
