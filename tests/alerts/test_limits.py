@@ -265,15 +265,22 @@ def test_event_loop_keeps_turning_during_validations(client: TestClient) -> None
         return [a.status_code for a in answers], gaps
 
     assert client.portal is not None
-    gc.collect()
-    gc.freeze()  # the test process's own full collections (its heap is large) are not the loop's
-    try:
-        statuses, gaps = client.portal.call(scenario)
-    finally:
-        gc.unfreeze()
-    assert statuses == [200] * jobs
     # Read on the loop, the requests would hold it for ``jobs * cost`` in all, in stretches of
-    # ``cost`` or more. From the pool the waits are the small HTTP work and the machine's noise
-    # (measured 10-40 ms on 2 busy cores, against a cost of 50-80 ms).
-    late = sum(g for g in gaps if g > cost / 2)
-    assert late < cost, (sorted(gaps)[-jobs:], cost)
+    # ``cost`` or more, on every try. From the pool the waits are the small HTTP work and the
+    # machine's noise (measured 10-40 ms on 2 busy cores, against a cost of 50-80 ms); another
+    # process taking both cores at that moment can add a stretch of its own, so the best of
+    # three tries is read (a loop that reads XML itself fails all three).
+    tries = []
+    for _ in range(3):
+        gc.collect()
+        gc.freeze()  # the test process's own full collections (a large heap) are not the loop's
+        try:
+            statuses, gaps = client.portal.call(scenario)
+        finally:
+            gc.unfreeze()
+        assert statuses == [200] * jobs
+        late = sum(g for g in gaps if g > cost / 2)
+        tries.append((late, sorted(gaps)[-jobs:]))
+        if late < cost:
+            break
+    assert min(late for late, _ in tries) < cost, (tries, cost)
