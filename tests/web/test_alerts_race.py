@@ -13,10 +13,11 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from fastapi import FastAPI
-from playwright.sync_api import APIResponse, Browser, Route, expect
+from playwright.sync_api import Browser, expect
 
 from tests.alerts.helpers import alert_body
 from tests.web.conftest import live_account, own_live_server
+from tests.web.late_answers import HeldAnswer
 
 
 @pytest.fixture(scope="module")
@@ -58,15 +59,9 @@ def test_a_late_read_for_the_previous_alert_is_dropped(
 
         # The read made for the first alert is answered at once (one alert) but held back from
         # the page until the read made for the second has been drawn.
-        held: list[tuple[Route, APIResponse]] = []
+        held = HeldAnswer(fetch=True)
 
-        def hold_first(route: Route) -> None:
-            if held:
-                route.continue_()
-            else:
-                held.append((route, route.fetch()))
-
-        page.route(re.compile(r"/api/v1/alerts$"), hold_first)
+        page.route(re.compile(r"/api/v1/alerts$"), held)
         _publish(base, author, approver, "Première alerte")
         for _ in range(40):
             if held:
@@ -75,8 +70,7 @@ def test_a_late_read_for_the_previous_alert_is_dropped(
         assert len(held) == 1
         _publish(base, author, approver, "Seconde alerte")
         expect(cards).to_have_count(2)
-        route, answer = held[0]
-        route.fulfill(response=answer)
+        held.release()
         page.wait_for_timeout(800)
         assert cards.count() == 2
     finally:

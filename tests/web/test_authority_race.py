@@ -14,10 +14,11 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from fastapi import FastAPI
-from playwright.sync_api import APIResponse, Browser, Route, expect
+from playwright.sync_api import Browser, expect
 
 from tests.alerts.helpers import alert_body
 from tests.web.conftest import live_account, own_live_server
+from tests.web.late_answers import HeldAnswer
 
 
 @pytest.fixture(scope="module")
@@ -50,21 +51,14 @@ def test_a_queue_read_older_than_the_approval_is_dropped(
 
         # The next timed read is answered by the server at once (the alert still waiting) but
         # that answer is held back from the page until the prefect has approved.
-        held: list[tuple[Route, APIResponse]] = []
+        held = HeldAnswer(fetch=True)
 
-        def hold_first(route: Route) -> None:
-            if held:
-                route.continue_()
-            else:
-                held.append((route, route.fetch()))
-
-        page.route("**/api/v1/alerts/queue", hold_first)
+        page.route("**/api/v1/alerts/queue", held)
         page.wait_for_timeout(3500)
         assert len(held) == 1
         page.get_by_role("button", name="Valider et publier").click()
         expect(queued).to_have_count(0)
-        route, answer = held[0]
-        route.fulfill(response=answer)
+        held.release()
         # Read once, not awaited: the next timed read (3 s) would mend the view and hide the bug.
         page.wait_for_timeout(300)
         assert queued.count() == 0
@@ -98,21 +92,14 @@ def test_a_safety_check_read_older_than_the_approval_is_dropped(
         card = page.locator("[data-safety] .alert-card", has_text="Point sécurité course")
         expect(card.locator(".safety-pending")).to_have_count(1)
 
-        held: list[tuple[Route, APIResponse]] = []
+        held = HeldAnswer(fetch=True)
 
-        def hold_first(route: Route) -> None:
-            if held:
-                route.continue_()
-            else:
-                held.append((route, route.fetch()))
-
-        page.route("**/api/v1/safety/checks/pending", hold_first)
+        page.route("**/api/v1/safety/checks/pending", held)
         page.wait_for_timeout(3500)
         assert len(held) == 1
         card.get_by_role("button", name="Valider et ouvrir").click()
         expect(card.locator(".safety-open")).to_have_text("Ouvert")
-        route, answer = held[0]
-        route.fulfill(response=answer)
+        held.release()
         page.wait_for_timeout(300)
         assert card.locator(".safety-pending").count() == 0
     finally:

@@ -14,10 +14,11 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from fastapi import FastAPI
-from playwright.sync_api import APIResponse, Browser, Route, expect
+from playwright.sync_api import Browser, expect
 
 from tests.shelter.helpers import offer_body, request_body
 from tests.web.conftest import own_live_server
+from tests.web.late_answers import HeldAnswer
 
 
 @pytest.fixture(scope="module")
@@ -50,15 +51,9 @@ def test_a_request_read_older_than_the_ask_is_dropped(
 
         # The next timed read (every 10 s) is answered by the server at once (still open) but
         # that answer is held back from the page until the seeker has asked the host.
-        held: list[tuple[Route, APIResponse]] = []
+        held = HeldAnswer(fetch=True)
 
-        def hold_first(route: Route) -> None:
-            if held:
-                route.continue_()
-            else:
-                held.append((route, route.fetch()))
-
-        page.route(re.compile(rf"/api/v1/shelter/requests/{request_id}$"), hold_first)
+        page.route(re.compile(rf"/api/v1/shelter/requests/{request_id}$"), held)
         for _ in range(60):
             if held:
                 break
@@ -66,8 +61,7 @@ def test_a_request_read_older_than_the_ask_is_dropped(
         assert len(held) == 1
         proposal.get_by_role("button", name="Demander à cet hôte").click()
         expect(app).to_have_attribute("data-seeker-status", "asked")
-        route, answer = held[0]
-        route.fulfill(response=answer)
+        held.release()
         # Read once, not awaited: the next timed read would mend the view and hide the bug.
         page.wait_for_timeout(300)
         assert app.get_attribute("data-seeker-status") == "asked"
@@ -102,15 +96,9 @@ def test_a_host_read_older_than_the_answer_is_dropped(
 
         # The next timed read of the requests (every 10 s) is answered at once (still waiting)
         # but held back from the page until the host has accepted.
-        held: list[tuple[Route, APIResponse]] = []
+        held = HeldAnswer(fetch=True)
 
-        def hold_first(route: Route) -> None:
-            if held:
-                route.continue_()
-            else:
-                held.append((route, route.fetch()))
-
-        page.route(re.compile(rf"/api/v1/shelter/offers/{offer_id}/requests$"), hold_first)
+        page.route(re.compile(rf"/api/v1/shelter/offers/{offer_id}/requests$"), held)
         for _ in range(60):
             if held:
                 break
@@ -118,8 +106,7 @@ def test_a_host_read_older_than_the_answer_is_dropped(
         assert len(held) == 1
         accept.click()
         expect(waiting).to_contain_text("acceptée")
-        route, answer = held[0]
-        route.fulfill(response=answer)
+        held.release()
         page.wait_for_timeout(300)
         assert accept.count() == 0
     finally:
@@ -150,22 +137,16 @@ def test_a_late_map_read_of_the_previous_view_is_dropped(
             page.mouse.move(x + dx, y, steps=8)
             page.mouse.up()
 
-        held: list[Route] = []
+        held = HeldAnswer()
 
-        def hold_first(route: Route) -> None:
-            if held:
-                route.continue_()
-            else:
-                held.append(route)
-
-        page.route(re.compile(r"/api/v1/shelter/areas\?"), hold_first)
+        page.route(re.compile(r"/api/v1/shelter/areas\?"), held)
         drag(20)  # the offers' cells still in view: its read is held back
         page.wait_for_timeout(300)
         assert len(held) == 1
         for _ in range(3):  # then far west of them: nothing there
             drag(box["width"] * 0.8)
         expect(app).to_have_attribute("data-areas", "0")
-        held[0].continue_()
+        held.release()
         page.wait_for_timeout(800)
         assert app.get_attribute("data-areas") == "0"
         assert page.locator("path.shelter-area").count() == 0

@@ -9,7 +9,9 @@ the conversation without it (until the next read, four seconds later).
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import APIResponse, Browser, Route, expect
+from playwright.sync_api import Browser, expect
+
+from tests.web.late_answers import HeldAnswer
 
 
 @pytest.mark.browser
@@ -31,15 +33,9 @@ def test_a_read_older_than_the_callers_message_is_dropped(
 
         # The next timed read is answered at once (no message yet) but held back from the page
         # until the caller's message has been sent and read back.
-        held: list[tuple[Route, APIResponse]] = []
+        held = HeldAnswer(fetch=True)
 
-        def hold_first(route: Route) -> None:
-            if held:
-                route.continue_()
-            else:
-                held.append((route, route.fetch()))
-
-        page.route("**/follow-up", hold_first)
+        page.route("**/follow-up", held)
         for _ in range(50):
             if held:
                 break
@@ -49,8 +45,7 @@ def test_a_read_older_than_the_callers_message_is_dropped(
         page.locator("[data-chat-form] button").click()
         chat = page.locator("[data-chat]")
         expect(chat).to_contain_text("Nous sommes trois au sous-sol")
-        route, answer = held[0]
-        route.fulfill(response=answer)
+        held.release()
         # Read once, not awaited: the next timed read (4 s) would mend the view and hide the bug.
         page.wait_for_timeout(300)
         assert "Nous sommes trois au sous-sol" in chat.inner_text()

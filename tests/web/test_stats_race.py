@@ -13,9 +13,10 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi import FastAPI
-from playwright.sync_api import Browser, Route, expect
+from playwright.sync_api import Browser, expect
 
 from tests.web.conftest import live_account, own_live_server
+from tests.web.late_answers import HeldAnswer
 
 
 @pytest.fixture(scope="module")
@@ -47,16 +48,10 @@ def test_a_late_chart_of_the_previous_filters_is_dropped(
         assert earlier and later and earlier != later
 
         # The main chart of the earlier figure is held back (its first series read only).
-        held: list[Route] = []
-
-        def hold_first(route: Route) -> None:
-            if held:
-                route.continue_()
-            else:
-                held.append(route)
+        held = HeldAnswer()
 
         page.route(re.compile(rf"/api/v1/stats/series\?.*figure={re.escape(earlier)}(&|$)"),
-                   hold_first)
+                   held)
         apply = page.locator('[data-form="filters"] button[type="submit"]')
         select.select_option(earlier)
         apply.click()
@@ -67,7 +62,7 @@ def test_a_late_chart_of_the_previous_filters_is_dropped(
         expect(ready).to_be_attached(timeout=30_000)
         title = page.locator("[data-main-chart] h3")
         expect(title).to_contain_text(later_label)
-        held[0].continue_()
+        held.release()
         page.wait_for_timeout(1500)
         expect(title).to_contain_text(later_label)
         expect(ready).to_be_attached()

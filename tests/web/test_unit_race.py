@@ -12,9 +12,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from fastapi import FastAPI
-from playwright.sync_api import APIResponse, Browser, Route, expect
+from playwright.sync_api import Browser, expect
 
 from tests.web.conftest import live_account, own_live_server
+from tests.web.late_answers import HeldAnswer
 from tests.web.test_unit_page import _login
 
 
@@ -50,21 +51,14 @@ def test_a_poll_older_than_the_answer_is_dropped(
 
         # The next timed read is answered by the server at once (the offer still to answer) but
         # its answer is held back from the page; the crew accepts meanwhile.
-        held: list[tuple[Route, APIResponse]] = []
+        held = HeldAnswer(fetch=True)
 
-        def hold_first(route: Route) -> None:
-            if held:
-                route.continue_()
-            else:
-                held.append((route, route.fetch()))
-
-        page.route("**/api/v1/dispatch/units/me", hold_first)
+        page.route("**/api/v1/dispatch/units/me", held)
         page.wait_for_timeout(2500)
         assert len(held) == 1
         page.locator('[data-action="accept"]').click()
         expect(offer).to_have_attribute("data-status", "accepted")
-        route, answer = held[0]
-        route.fulfill(response=answer)
+        held.release()
         # Read once, not awaited: the next timed read (2 s) would mend the view and hide the bug.
         page.wait_for_timeout(300)
         assert offer.get_attribute("data-status") == "accepted"

@@ -12,9 +12,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from fastapi import FastAPI
-from playwright.sync_api import APIResponse, Browser, Route, expect
+from playwright.sync_api import Browser, expect
 
 from tests.web.conftest import live_account, own_live_server
+from tests.web.late_answers import HeldAnswer
 from tests.web.test_watch_pages import _platform
 
 
@@ -52,15 +53,9 @@ def test_a_queue_read_older_than_the_next_decision_is_dropped(
 
         # The read after the first decision is answered at once (the second item still there)
         # but held back from the page until the second decision has been read back.
-        held: list[tuple[Route, APIResponse]] = []
+        held = HeldAnswer(fetch=True)
 
-        def hold_first(route: Route) -> None:
-            if held:
-                route.continue_()
-            else:
-                held.append((route, route.fetch()))
-
-        page.route(re.compile(r"/api/v1/watch/queue\?"), hold_first)
+        page.route(re.compile(r"/api/v1/watch/queue\?"), held)
         first, second = items.nth(0), items.nth(1)
         second_text = second.locator("p").first.inner_text()
         first.get_by_label("Motif de la décision").fill("propos sans infraction")
@@ -73,8 +68,7 @@ def test_a_queue_read_older_than_the_next_decision_is_dropped(
         second.get_by_label("Motif de la décision").fill("propos sans infraction")
         second.get_by_role("button", name="Conserver").click()
         expect(items).to_have_count(0)
-        route, answer = held[0]
-        route.fulfill(response=answer)
+        held.release()
         page.wait_for_timeout(500)
         assert items.count() == 0, second_text
     finally:
